@@ -1,0 +1,43 @@
+"""The records the corpus readers produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Article:
+    """One news article, whatever format it was read from.
+
+    ``id`` is stable across moves of the corpus: the record's own id for JSON/JSONL when it has one,
+    otherwise the path relative to the corpus root (plus ``#line`` for JSONL records).
+    ``published`` is timezone-aware when the source gave a zone (WIB is UTC+07:00), else naive, or
+    ``None`` when no date could be read.
+    """
+
+    id: str
+    title: str = ""
+    lead: str = ""
+    body: str = ""
+    published: datetime | None = None
+    source: str = ""
+    location: str = ""
+    author: str = ""
+    caption: str = ""
+    keywords: list[str] = field(default_factory=list)
+    url: str = ""
+    path: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class ReadError:
+    """A file, or a line of a file, that could not be read; reported and skipped, never raised."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
