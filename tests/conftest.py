@@ -1,0 +1,37 @@
+"""Shared test fixtures: where the shipped sample, the fixtures and the shared corpus are.
+
+Tests over the whole shared corpus (``../shared`` beside the repository, or ``$CARI_SHARED``) skip
+with a reason when it is absent, as in a user's fresh clone; CI has it, so there they run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CORPUS = ROOT / "corpus"
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = Path(os.environ.get("CARI_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def sample_corpus() -> Path:
+    """The real sample corpus that ships with cari."""
+    return SAMPLE_CORPUS
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """Small real files copied from the shared corpus, for tests that must run anywhere."""
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared``; skips the test when it is absent (a user's fresh clone)."""
+    if not (SHARED / "corpus-data").is_dir():
+        pytest.skip(f"shared corpus not found at {SHARED} (set CARI_SHARED); runs in CI")
+    return SHARED
