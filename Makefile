@@ -3,30 +3,35 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CARI := $(BIN)/cari
+INDEX ?= index
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The runtime install for the demo; the test install adds the test and benchmark extras.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-venv: $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(VENV)/.installed $@
 
-demo: venv
-	$(CARI) index corpus --index index
-	$(CARI) search "kerja sama militer" --index index --limit 3
-	$(CARI) search 'title:teroris aktas' --index index --limit 3
-	$(CARI) search '"pemerintah daerah" date:2019' --index index --limit 3
+demo: $(VENV)/.installed
+	$(CARI) index corpus --index $(INDEX)
+	$(CARI) search "kerja sama militer" --index $(INDEX) --limit 3
+	$(CARI) search "title:teroris aktas" --index $(INDEX) --limit 3
+	$(CARI) search '"pemerintah daerah" date:2019' --index $(INDEX) --limit 3 --sort newest
 
-test: venv
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
-bench: venv
+bench: $(VENV)/.installed-test
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) index/* build *.egg-info
+	rm -rf $(VENV) build *.egg-info
+	find $(INDEX) -mindepth 1 ! -name .gitkeep -delete
