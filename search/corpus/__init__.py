@@ -1,0 +1,61 @@
+"""Corpus readers: walk files and folders, read news text, HTML, JSON and JSONL into ``Article``s.
+
+Bad input never raises: every file or line that cannot be read becomes a ``ReadError`` (path, line,
+reason) appended to the caller's list, and the rest is read. Only a corpus root that does not exist
+raises ``CorpusNotFound``.
+
+The parallel indexer uses the two building blocks directly: ``iter_corpus_files`` (the files, sorted)
+and ``read_file`` (one file, ids relative to the corpus root).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from search.corpus.article import Article, ReadError
+from search.corpus.reader import MAX_FILE_BYTES, read_file
+from search.corpus.walk import CORPUS_SUFFIXES, iter_corpus_files
+
+__all__ = [
+    "CORPUS_SUFFIXES",
+    "MAX_FILE_BYTES",
+    "Article",
+    "ReadError",
+    "corpus_root",
+    "iter_corpus_files",
+    "read_articles",
+    "read_file",
+]
+
+
+def corpus_root(path: Path) -> Path:
+    """The directory ids are relative to: the path itself for a folder, its parent for a file."""
+    return path if path.is_dir() else path.parent
+
+
+def read_articles(
+    path_or_paths: str | Path | Iterable[str | Path], errors: list[ReadError] | None = None
+) -> Iterator[Article]:
+    """Yield every article under one or more files or folders, in a stable order.
+
+    Problems are appended to ``errors`` (when given) and skipped. Raises ``CorpusNotFound`` when a
+    given path does not exist (checked for all paths before anything is read).
+    """
+    if isinstance(path_or_paths, (str, Path)):
+        roots = [Path(path_or_paths)]
+    else:
+        roots = [Path(p) for p in path_or_paths]
+    sink: list[ReadError] = errors if errors is not None else []
+    from search.errors import CorpusNotFound
+    import os
+
+    for root in roots:
+        if not os.path.lexists(root):
+            raise CorpusNotFound(f"corpus path not found: {root}")
+    for root in roots:
+        base = corpus_root(root)
+        for file in iter_corpus_files(root, sink):
+            articles, file_errors = read_file(file, base)
+            sink.extend(file_errors)
+            yield from articles

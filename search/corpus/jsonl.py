@@ -1,0 +1,175 @@
+"""JSON and JSONL records: one object, an array of objects, or one object a line.
+
+Field names are matched with common aliases (``content``/``text`` for the body, ``published_at``/
+``date`` for the date, ``link`` for the url, ``tags`` for the keywords...). A record's own ``id`` is
+kept; without one the id is ``<path>#<line>`` (JSONL) or ``<path>#<index>`` (JSON array).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from search.corpus.article import Article, ReadError
+from search.corpus.dateline import split_dateline
+from search.corpus.dates import combine, parse_date
+from search.corpus.repair import clean_body, clean_line, clean_text
+
+BODY_KEYS = ("body", "content", "text", "article", "isi", "full_text", "fulltext", "story")
+TITLE_KEYS = ("title", "headline", "judul")
+DATE_KEYS = ("published", "published_at", "publish_date", "pubdate", "date", "datetime", "created_at", "tanggal")
+TIME_KEYS = ("time_raw", "time", "jam")
+URL_KEYS = ("url", "link", "canonical", "canonical_url")
+KEYWORD_KEYS = ("keywords", "tags", "keyword", "tag", "topics")
+SOURCE_KEYS = ("source", "publisher", "site", "site_name", "media")
+AUTHOR_KEYS = ("author", "authors", "penulis", "byline", "reporter")
+LEAD_KEYS = ("lead", "description", "deck", "subtitle")
+CAPTION_KEYS = ("caption", "image_caption", "photo_caption")
+LOCATION_KEYS = ("location", "place", "lokasi", "dateline")
+ID_KEYS = ("id", "_id", "article_id", "doc_id", "docid", "guid")
+
+_SLUG_TAIL = re.compile(r"(?:[-_.]?[0-9a-f]{5,}|\.html?|\.php)$", re.IGNORECASE)
+
+
+def _first(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = record.get(key)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n\n".join(_as_text(v) for v in value if v is not None)
+    if isinstance(value, dict):
+        return _as_text(_first(value, ("name", "text", "value")))
+    return str(value)
+
+
+def _as_keywords(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else re.split(r"\s*[,;|]\s*", _as_text(value))
+    keywords = [clean_line(_as_text(item)) for item in items]
+    return [k for k in keywords if k]
+
+
+def _as_date(record: dict[str, Any]) -> datetime | None:
+    value = _first(record, DATE_KEYS)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # A Unix timestamp in seconds (or milliseconds): an instant, so UTC.
+        from datetime import timezone
+
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    published = parse_date(_as_text(value))
+    return combine(published, _as_text(_first(record, TIME_KEYS)) or None)
+
+
+def title_from_url(url: str) -> str:
+    """A readable title from a URL slug (``.../ketua-mpr-mustahil-transportasi`` → ``Ketua mpr
+    mustahil transportasi``), for records that have none (IndoSum); empty when the slug is no title."""
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return ""
+    segments = [s for s in path.split("/") if s]
+    for segment in reversed(segments):
+        slug = _SLUG_TAIL.sub("", segment)
+        words = [w for w in re.split(r"[-_+]+", slug) if w and not w.isdigit()]
+        if len(words) >= 3 and sum(w.isalpha() for w in words) >= 3:
+            text = " ".join(words)
+            return text[:1].upper() + text[1:]
+    return ""
+
+
+def record_to_article(record: Any, fallback_id: str, path: str) -> Article | str:
+    """Build an Article from one JSON record, or return the reason it cannot be one."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, found {type(record).__name__}"
+    raw_body = _first(record, BODY_KEYS)
+    if raw_body is None:
+        return "record has no body text (no body, content or text field)"
+    body = clean_body(_as_text(raw_body))
+    location = clean_line(_as_text(_first(record, LOCATION_KEYS)))
+    source = clean_line(_as_text(_first(record, SOURCE_KEYS)))
+    dateline = split_dateline(body)
+    if dateline is not None and dateline.rest.strip():
+        body = dateline.rest.strip()
+        location = location or dateline.location
+        source = source or dateline.source
+    if not body:
+        return "record's body is empty after cleanup"
+    record_id = _first(record, ID_KEYS)
+    url = clean_line(_as_text(_first(record, URL_KEYS)))
+    title = clean_line(_as_text(_first(record, TITLE_KEYS))) or title_from_url(url)
+    return Article(
+        id=str(record_id) if record_id is not None else fallback_id,
+        title=title,
+        lead=clean_text(_as_text(_first(record, LEAD_KEYS))),
+        body=body,
+        published=_as_date(record),
+        source=source,
+        location=location,
+        author=clean_line(", ".join(_as_keywords(_first(record, AUTHOR_KEYS)))),
+        caption=clean_text(_as_text(_first(record, CAPTION_KEYS))),
+        keywords=_as_keywords(_first(record, KEYWORD_KEYS)),
+        url=url,
+        path=path,
+    )
+
+
+def read_jsonl(text: str, path: str) -> Iterator[Article | ReadError]:
+    """Read one object a line; a line that is not JSON, or not an article, is a ReadError."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            yield ReadError(path, number, f"line is not valid JSON ({_short(exc)})")
+            continue
+        result = record_to_article(record, f"{path}#{number}", path)
+        yield ReadError(path, number, result) if isinstance(result, str) else result
+
+
+def read_json(text: str, path: str) -> Iterator[Article | ReadError]:
+    """Read a JSON file: one object, or an array of objects; falls back to JSONL for many lines."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        if "Extra data" in str(exc):
+            yield from read_jsonl(text, path)
+            return
+        yield ReadError(path, getattr(exc, "lineno", None), f"not valid JSON ({_short(exc)})")
+        return
+    if isinstance(data, dict):
+        nested = next((data[k] for k in ("articles", "data", "items", "records") if isinstance(data.get(k), list)), None)
+        if nested is not None and _first(data, BODY_KEYS) is None:
+            data = nested
+    if isinstance(data, list):
+        for index, record in enumerate(data):
+            result = record_to_article(record, f"{path}#{index}", path)
+            yield ReadError(path, None, f"item {index}: {result}") if isinstance(result, str) else result
+        return
+    result = record_to_article(data, path, path)
+    yield ReadError(path, None, result) if isinstance(result, str) else result
+
+
+def _short(exc: Exception) -> str:
+    message = str(exc)
+    return message if len(message) < 120 else message[:117] + "..."

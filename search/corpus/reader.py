@@ -1,0 +1,99 @@
+"""Reading one corpus file: size and permission checks, decoding, choosing the format, ids."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from search.corpus.article import Article, ReadError
+from search.corpus.repair import NotText, decode_bytes
+from search.corpus.walk import HTML_SUFFIXES, JSON_SUFFIXES, JSONL_SUFFIXES, display_path
+
+# No single news file is this large; a file over it is a dump or a mistake, and reading it whole
+# would stall an indexing worker. Split big JSONL dumps into smaller files.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+_HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|rss|feed|body)\b", re.IGNORECASE | re.DOTALL)
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    match = _CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def read_file(path: Path, root: Path) -> tuple[list[Article], list[ReadError]]:
+    """Read one file into articles; every problem becomes a ReadError, nothing is raised.
+
+    Ids and ``Article.path`` are relative to ``root`` (posix), so moving the corpus keeps them.
+    The format comes from the extension and a look at the content: HTML (also a ``.txt`` holding
+    HTML), JSON / JSONL, otherwise the seed's news-text format.
+    """
+    path, root = Path(path), Path(root)
+    rel = display_path(path, root)
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return [], [ReadError(rel, None, "not a regular file (device, pipe or socket)")]
+        if st.st_size == 0:
+            return [], [ReadError(rel, None, "empty file")]
+        if st.st_size > MAX_FILE_BYTES:
+            return [], [
+                ReadError(
+                    rel,
+                    None,
+                    f"file too large: {st.st_size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB "
+                    "limit for one corpus file (split it)",
+                )
+            ]
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except PermissionError:
+        return [], [ReadError(rel, None, "permission denied: the file cannot be read by this user")]
+    except OSError as exc:
+        return [], [ReadError(rel, None, f"cannot be read: {exc.strerror or exc}")]
+    if len(data) > MAX_FILE_BYTES:
+        return [], [ReadError(rel, None, "file too large (it grew while being read)")]
+    return parse_bytes(data, rel, os.path.splitext(path.name)[1].lower())
+
+
+def parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[Article], list[ReadError]]:
+    """Decode and parse a file's content; ``rel`` is its corpus-relative path, used for ids."""
+    looks_html = bool(_HTML_START.match(data[:2048]))
+    try:
+        text, _ = decode_bytes(data, _declared_charset(data) if looks_html or suffix in HTML_SUFFIXES else None)
+    except NotText as exc:
+        return [], [ReadError(rel, None, f"not a text file: {exc}")]
+    if not text.strip():
+        return [], [ReadError(rel, None, "file holds only whitespace")]
+
+    articles: list[Article] = []
+    errors: list[ReadError] = []
+    if not looks_html:
+        # UTF-16 files only show their markup after decoding.
+        looks_html = bool(_HTML_START.match(text[:2048].encode("utf-8", "ignore")))
+    first = text.lstrip()[:1]
+    if suffix in JSONL_SUFFIXES or suffix in JSON_SUFFIXES or (first in "{[" and first and not looks_html):
+        from search.corpus.jsonl import read_json, read_jsonl
+
+        records = read_jsonl(text, rel) if suffix in JSONL_SUFFIXES else read_json(text, rel)
+        for item in records:
+            (errors if isinstance(item, ReadError) else articles).append(item)  # type: ignore[arg-type]
+        if not articles and not errors:
+            errors.append(ReadError(rel, None, "no JSON records in the file"))
+        return articles, errors
+    if looks_html or suffix in HTML_SUFFIXES:
+        from search.corpus.html import parse_html
+
+        result = parse_html(text, rel)
+        if isinstance(result, str):
+            return [], [ReadError(rel, None, result)]
+        return [result], []
+    from search.corpus.text import parse_news_text
+
+    article = parse_news_text(text, rel, rel)
+    if article is None:
+        return [], [ReadError(rel, None, "no article text found (no title and body)")]
+    return [article], []

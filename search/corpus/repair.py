@@ -1,0 +1,321 @@
+"""Text repair before any analysis: decoding bytes, mojibake, whitespace, boilerplate, scraper holes.
+
+Everything here is pure (str in, str out) and cheap on clean text: the expensive ftfy pass only runs
+where a precompiled regex finds the fingerprint of mojibake, because ftfy over every record of the
+shared corpus costs ~20 s while the check costs well under a second.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+# --- decoding ------------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class NotText(ValueError):
+    """The bytes are not text in any encoding cari accepts (a binary file)."""
+
+
+def _looks_like_utf16_without_bom(data: bytes) -> str | None:
+    """Name the UTF-16 byte order when every other byte of ASCII-range text is NUL, else None."""
+    sample = data[:4096]
+    if len(sample) < 8 or len(sample) % 2:
+        sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 8:
+        return None
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd_nuls > 0.9 * half and even_nuls < 0.1 * half:
+        return "utf-16-le"
+    if even_nuls > 0.9 * half and odd_nuls < 0.1 * half:
+        return "utf-16-be"
+    return None
+
+
+def _is_binary(text: str) -> bool:
+    """True when decoded text holds NULs or many control characters: a binary file, not news."""
+    sample = text[:8192]
+    if "\x00" in sample:
+        return True
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    return controls > max(8, len(sample) // 100)
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode a file's bytes to text and name the encoding used.
+
+    Order: a BOM wins; then UTF-16 without BOM (NUL pattern); then strict UTF-8, which also catches
+    pages whose declared charset lies (kapanlagi declares iso-8859-1 but is UTF-8); then the declared
+    charset; then Windows-1252, which decodes any byte. Raises ``NotText`` for binary content.
+    """
+    text: str | None = None
+    encoding = ""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                text, encoding = data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise NotText(f"starts with a {name} byte-order mark but is not valid {name}") from exc
+            break
+    if text is None:
+        utf16 = _looks_like_utf16_without_bom(data)
+        if utf16:
+            try:
+                text, encoding = data.decode(utf16), utf16
+            except UnicodeDecodeError:
+                text = None
+    if text is None:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text = None
+    if text is None and declared:
+        try:
+            codecs.lookup(declared)
+            text, encoding = data.decode(declared), declared
+        except (LookupError, UnicodeDecodeError):
+            text = None
+    if text is None:
+        # Any byte decodes as cp1252 except five holes; latin-1 fills those.
+        try:
+            text, encoding = data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("latin-1"), "latin-1"
+    if _is_binary(text):
+        raise NotText("binary content (NUL or control bytes), not text")
+    return text, encoding
+
+
+# --- mojibake --------------------------------------------------------------------------------------
+
+
+def _mojibake_pattern() -> re.Pattern[str]:
+    """A regex for a UTF-8 lead byte followed by a continuation byte, as they look when UTF-8 was
+    decoded as Mac-Roman, Windows-1252 or Latin-1: the fingerprint of every mojibake we repair."""
+    leads: set[str] = set()
+    conts: set[str] = set()
+    for enc in ("mac_roman", "cp1252", "latin-1"):
+        for b in range(0xC2, 0xF5):
+            try:
+                leads.add(bytes([b]).decode(enc))
+            except UnicodeDecodeError:
+                pass
+        for b in range(0x80, 0xC0):
+            try:
+                conts.add(bytes([b]).decode(enc))
+            except UnicodeDecodeError:
+                pass
+    # Curly quotes and dashes are Mac-Roman "leads" too; clean text has them next to letters, which
+    # are never continuation characters, so they cost nothing.
+    lead_class = "".join(re.escape(c) for c in sorted(leads))
+    cont_class = "".join(re.escape(c) for c in sorted(conts))
+    return re.compile(f"[{lead_class}][{cont_class}]")
+
+
+MOJIBAKE = _mojibake_pattern()
+# Characters that only appear in mojibake in Indonesian news (Mac-Roman ¬ √ ≈ ‚Ä, Latin-1 Ã Å Â â€).
+_BAD_CHARS = re.compile("[¬√≈ÃÅÂ\u0080-\u009f]|‚Ä|â€")
+
+_FTFY_CONFIG = None
+
+
+def _ftfy_fix(text: str) -> str:
+    """ftfy's encoding repair, without its cosmetic changes (quotes, ligatures, widths stay)."""
+    global _FTFY_CONFIG
+    import ftfy  # imported lazily: most texts never need it
+
+    if _FTFY_CONFIG is None:
+        _FTFY_CONFIG = ftfy.TextFixerConfig(
+            unescape_html=False,
+            remove_terminal_escapes=False,
+            uncurl_quotes=False,
+            fix_latin_ligatures=False,
+            fix_character_width=False,
+            fix_line_breaks=False,
+            remove_control_chars=False,
+            explain=False,
+        )
+    return ftfy.fix_text(text, _FTFY_CONFIG)
+
+
+def _badness(text: str) -> int:
+    return len(MOJIBAKE.findall(text)) + len(_BAD_CHARS.findall(text))
+
+
+_WORD_AROUND = re.compile(r"\S+")
+
+
+def _fix_word(word: str) -> str:
+    """Re-decode one word of leftover mojibake when that clearly makes it better, else keep it.
+
+    This catches what ftfy leaves alone because it is too short to be sure, such as the seed's
+    ``AktaÅŸ`` (Aktaş through Windows-1252). Only a word whose re-decoding succeeds and removes every
+    mojibake fingerprint is replaced.
+    """
+    import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
+
+    best, best_bad = word, _badness(word)
+    for enc in ("sloppy-windows-1252", "mac_roman", "latin-1"):
+        try:
+            candidate = word.encode(enc).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        bad = _badness(candidate)
+        if bad == 0 and bad < best_bad and len(candidate) < len(word):
+            best, best_bad = candidate, bad
+    return best
+
+
+def _fix_words(text: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return _fix_word(word) if MOJIBAKE.search(word) else word
+
+    return _WORD_AROUND.sub(repl, text)
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair UTF-8 text that was decoded with the wrong single-byte charset; clean text is
+    returned unchanged (the same object).
+
+    Step 1, only when the cheap regex finds damage: the whole text re-encoded as Mac-Roman (click-id's
+    damage, fast and exact when it round-trips), else ftfy. Step 2: word by word for what is left.
+    """
+    if text.isascii() or not MOJIBAKE.search(text):
+        return text
+    fixed = text
+    try:
+        candidate = text.encode("mac_roman").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        candidate = None
+    if candidate is not None and _badness(candidate) < _badness(text):
+        fixed = candidate
+    else:
+        fixed = _ftfy_fix(text)
+    if MOJIBAKE.search(fixed):
+        fixed = _fix_words(fixed)
+    return fixed
+
+
+# --- whitespace ---------------------------------------------------------------------------------
+
+_SPACE_LIKE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_MULTI_SPACE = re.compile(r" {2,}")
+_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def normalize_whitespace(text: str, keep_paragraphs: bool = True) -> str:
+    """NBSP and other spaces to a plain space, zero-width characters and soft hyphens removed,
+    runs of spaces collapsed, lines trimmed, paragraphs separated by exactly one blank line
+    (or everything on one line when ``keep_paragraphs`` is false)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = _INVISIBLE.sub("", _SPACE_LIKE.sub(" ", text))
+        text = unicodedata.normalize("NFC", text)
+    else:
+        text = text.replace("\t", " ")
+    text = _CONTROLS.sub("", text)
+    text = _MULTI_SPACE.sub(" ", text)
+    if not keep_paragraphs:
+        return " ".join(text.split())
+    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = _MANY_NEWLINES.sub("\n\n", text)
+    return text.strip()
+
+
+# --- boilerplate and scraper holes -------------------------------------------------------------------
+
+# A "Baca juga" (read also) link line, or an inline one in a joined paragraph. The inline title ends
+# at a quote, at a comma join, or where the next paragraph was glued on ("AustraliaNamun").
+_READ_ALSO_WORDS = r"(?:Baca|BACA|Lihat|LIHAT|Simak|SIMAK)\s+(?:[Jj]uga|JUGA)"
+_READ_ALSO_LINE = re.compile(rf"^\s*{_READ_ALSO_WORDS}\b.*$", re.MULTILINE)
+_READ_ALSO_INLINE = re.compile(
+    rf"\s*{_READ_ALSO_WORDS}\s*:?\s*"
+    r"(?:[^\"“”,\n]*?(?=[\"“]|,|\n|$|(?<=[a-z0-9?!)])(?=[A-Z][a-z]))|)"
+)
+
+
+def drop_read_also(text: str) -> str:
+    """Remove "Baca juga:" / "Lihat juga:" link lines and their inline remnants."""
+    if "juga" not in text and "JUGA" not in text:
+        return text
+    text = _READ_ALSO_LINE.sub("", text)
+    return _READ_ALSO_INLINE.sub(" ", text)
+
+
+# click-id's scraper joined <p> texts with "," and dropped link text, leaving "atau , (,) LRT",
+# "Pelatih ,, Gareth", ".,Kepala ..." where paragraphs met, and a leading ", - " where the dateline was.
+_CLICK_LEADING = re.compile(r"^[\s,]*(?:[-–—]\s*)?(?:[,\s]*)")
+_CLICK_EMPTY_PARENS = re.compile(r"\(\s*,?\s*\)")
+_CLICK_EMPTY_QUOTES = re.compile(r"(?<![\w])[\"“]\s*,\s*[\"”](?![\w])")
+# A comma right after a sentence end and glued to the next word (".,Kepala"), or a run of commas
+# there (".,,Baca"), is where two paragraphs met; "S.H., M.H." keeps its space and so survives.
+_CLICK_PARAGRAPH_JOIN = re.compile(r"(?<=[.!?\"”’)])(?:,(?=[^\s\d,])|\s*,(?:\s*,)+\s*)")
+# A comma glued to an opening quote or a capital ("dan ,“Sekarang") is a join after a hole.
+_CLICK_GLUE_JOIN = re.compile(r"\s*,(?=[\"“‘A-Z])")
+_CLICK_HOLES = re.compile(r"\s*,(?:\s*,)+\s*")
+_CLICK_HOLE_BEFORE_PUNCT = re.compile(r"\s+,(?=\s)|\s+([.,;:!?])")
+
+
+def looks_comma_joined(body: str) -> bool:
+    """True for a click-id style body: paragraphs joined by commas, no newlines, scraper holes."""
+    if "\n\n" in body:
+        return False
+    return ".," in body or ",," in body or ", ," in body or body.lstrip().startswith(("-", ","))
+
+
+def repair_comma_joined(body: str) -> str:
+    """Turn a click-id comma-joined body back into paragraphs and close the scraper holes."""
+    body = body.replace("\n", " ")
+    body = _CLICK_LEADING.sub("", body, count=1)
+    body = _CLICK_EMPTY_PARENS.sub("", body)
+    body = _CLICK_EMPTY_QUOTES.sub("", body)
+    body = _CLICK_PARAGRAPH_JOIN.sub("\n\n", body)
+    body = _CLICK_GLUE_JOIN.sub("\n\n", body)
+    body = _CLICK_HOLES.sub(" ", body)
+    body = _CLICK_HOLE_BEFORE_PUNCT.sub(lambda m: m.group(1) or "", body)
+    return body
+
+
+def clean_text(text: str | None, keep_paragraphs: bool = True) -> str:
+    """The whole repair chain for one field: mojibake, whitespace, "Baca juga" lines."""
+    if not text:
+        return ""
+    text = fix_mojibake(text)
+    text = normalize_whitespace(text, keep_paragraphs=keep_paragraphs)
+    if keep_paragraphs:
+        text = normalize_whitespace(drop_read_also(text))
+    return text
+
+
+def clean_body(text: str | None) -> str:
+    """``clean_text`` for an article body, first undoing click-id's comma joins where present."""
+    if not text:
+        return ""
+    text = fix_mojibake(text)
+    text = normalize_whitespace(text)
+    if looks_comma_joined(text):
+        text = repair_comma_joined(text)
+    return normalize_whitespace(drop_read_also(text))
+
+
+def clean_line(text: str | None) -> str:
+    """``clean_text`` for a one-line field (title, author, caption)."""
+    if not text:
+        return ""
+    return normalize_whitespace(fix_mojibake(text), keep_paragraphs=False)
