@@ -1,0 +1,809 @@
+"""Building and updating a cari index: ``index_corpus(paths, index_dir) -> IndexReport``.
+
+How a run goes (see ``search.store`` for the on-disk layout):
+
+1. Take the index lock (an OS file lock, so a killed writer never leaves it held), waiting up to
+   ``lock_timeout`` seconds, else ``IndexLocked``.
+2. Compare the corpus files with the state recorded at the last commit: a file whose size and mtime
+   did not change is not read at all; a file whose bytes hash the same (touched, or the corpus moved
+   elsewhere: the same path relative to its corpus root) is not read either.
+3. Read the other files, in ``jobs`` worker processes. Each worker reads, repairs, hashes and analyses
+   its files and writes the new or changed articles into its own Whoosh segment; articles whose
+   content hash equals the indexed one are left alone.
+4. In this process: delete the replaced and vanished articles, add the workers' segments, write the
+   new corpus state, then commit by renaming the Whoosh TOC (atomic). Until that rename readers see
+   the previous commit, and a run killed at any point leaves it intact for the next run to redo.
+
+The index mirrors the corpus paths of the latest run: articles of files that are no longer found
+under those paths are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import queue
+import shutil
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from search.corpus.article import Article, ReadError
+from search.errors import CariError, CorpusNotFound, IndexLocked, IndexWriteError
+from search.schema import ANALYZER_VERSION, SCHEMA_VERSION, build_schema
+from search.store import (
+    CURRENT_FILE,
+    FORMAT_NAME,
+    GENERATION_PREFIX,
+    INDEX_NAME,
+    LOCK_FILE,
+    META_FILE,
+    STATE_PREFIX,
+    check_compatible,
+    live_generation_dir,
+    open_whoosh_index,
+    read_meta,
+)
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "IndexProgress",
+    "IndexReport",
+    "content_hash",
+    "document_fields",
+    "index_corpus",
+    "open_whoosh_index",
+]
+
+DEFAULT_LOCK_TIMEOUT = 30.0
+# Whoosh keeps this many MB of postings per writing process before spilling sorted runs to disk.
+WRITER_LIMIT_MB = 128
+# Below this many bytes to read, starting worker processes costs more than it saves.
+SMALL_WORK_BYTES = 1_000_000
+STATE_FORMAT = "cari-state"
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What one ``index_corpus`` run did."""
+
+    index_dir: str
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    errors: list[ReadError] = field(default_factory=list)
+    articles: int = 0  # live articles in the index after the run
+    articles_read: int = 0  # articles read and hashed in this run (files that changed)
+    files_read: int = 0
+    files_unchanged: int = 0
+    seconds: float = 0.0
+    jobs: int = 1
+    rebuilt: bool = False
+    committed: bool = False
+
+    @property
+    def skipped(self) -> int:
+        """Files or records that could not be read (reported in ``errors``)."""
+        return len(self.errors)
+
+    @property
+    def articles_per_second(self) -> float:
+        """Articles read per second of the whole run."""
+        return self.articles_read / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(slots=True, frozen=True)
+class IndexProgress:
+    """Progress of a run, passed to the ``progress`` callback (the library itself never prints)."""
+
+    phase: str  # "scan", "read", "commit", "done"
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    articles_read: int = 0
+    seconds: float = 0.0
+
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def content_hash(article: Article) -> str:
+    """A digest of everything indexed from ``article``; equal digests mean nothing to re-index."""
+    published = article.published.isoformat() if article.published else ""
+    parts = [
+        article.id, article.title, article.lead, article.body, published, article.source,
+        article.location, article.author, article.caption, article.keywords, article.url,
+        article.path,
+    ]
+    data = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _naive_utc(value: datetime) -> datetime:
+    # Whoosh DATETIME compares naive datetimes; an aware one is stored as its UTC wall time.
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.replace(tzinfo=None)
+
+
+def document_fields(article: Article, digest: str) -> dict[str, Any]:
+    """The Whoosh fields of one article (empty values left out)."""
+    keywords = [k.replace(",", " ").strip() for k in article.keywords]
+    keywords = [k for k in keywords if k]
+    fields: dict[str, Any] = {
+        "id": article.id,
+        "title": article.title,
+        "title_exact": article.title,
+        "lead": article.lead,
+        "body": article.body,
+        "body_exact": article.body,
+        "caption": article.caption,
+        "keywords": ",".join(keywords),
+        "keywords_text": " ".join(keywords),
+        "source": article.source,
+        "location": article.location,
+        "author": article.author,
+        "url": article.url,
+        "path": article.path,
+        "content_hash": digest,
+    }
+    fields = {name: value for name, value in fields.items() if value}
+    if article.published is not None:
+        fields["published"] = _naive_utc(article.published)
+        fields["published_text"] = article.published.isoformat()
+    return fields
+
+
+# --- corpus state --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _FileState:
+    """One corpus file as it was indexed: where, its size/mtime/digest, and its articles' hashes."""
+
+    path: str  # absolute
+    root: str  # absolute corpus root it was found under (a directory, or the file itself)
+    rel: str  # path relative to the root: what ids and Article.path derive from
+    size: int
+    mtime_ns: int
+    digest: str
+    articles: dict[str, str] = field(default_factory=dict)  # id -> content hash
+    errors: list[tuple[str, int | None, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "root": self.root, "rel": self.rel, "size": self.size,
+            "mtime_ns": self.mtime_ns, "digest": self.digest, "articles": self.articles,
+            "errors": self.errors,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _FileState:
+        state = cls(**data)
+        state.errors = [tuple(e) for e in state.errors]  # type: ignore[misc]
+        return state
+
+
+@dataclass(slots=True)
+class _FileTask:
+    """A corpus file to read in this run."""
+
+    path: str
+    root: str
+    rel: str
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+def _state_path(generation_dir: Path, whoosh_generation: int) -> Path:
+    return generation_dir / f"{STATE_PREFIX}{whoosh_generation}.json"
+
+
+def _load_state(generation_dir: Path, whoosh_generation: int) -> dict[str, _FileState] | None:
+    try:
+        with open(_state_path(generation_dir, whoosh_generation), encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != STATE_FORMAT:
+            return None
+        return {entry["path"]: _FileState.from_json(entry) for entry in data["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_json_atomically(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (never a half-written file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_state(generation_dir: Path, whoosh_generation: int, files: Iterable[_FileState],
+                 roots: Sequence[str]) -> None:
+    _write_json_atomically(
+        _state_path(generation_dir, whoosh_generation),
+        {
+            "format": STATE_FORMAT,
+            "generation": whoosh_generation,
+            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "roots": list(roots),
+            "files": [state.to_json() for state in files],
+        },
+    )
+
+
+def _file_digest(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+    return path.name if rel in ("", ".") else rel
+
+
+def _scan(roots: Sequence[Path], known: dict[str, _FileState], errors: list[ReadError],
+          ) -> tuple[list[_FileState], list[_FileTask], bool]:
+    """Split the corpus files into those indexed as they are and those to read.
+
+    Returns (unchanged files' states, files to read, whether any unchanged file's stat changed).
+    """
+    from search.corpus import iter_corpus_files
+
+    by_digest: dict[str, list[_FileState]] = {}
+    for state in known.values():
+        by_digest.setdefault(state.digest, []).append(state)
+    unchanged: list[_FileState] = []
+    to_read: list[_FileTask] = []
+    restated = False
+    seen: set[str] = set()
+    for root in roots:
+        for found in iter_corpus_files(root, errors):
+            path = os.path.abspath(found)
+            if path in seen:  # overlapping corpus paths: read each file once
+                continue
+            seen.add(path)
+            rel = _relative(Path(path), root)
+            try:
+                st = os.stat(path)
+            except OSError as error:
+                errors.append(ReadError(rel, None, f"cannot be read: {error.strerror or error}"))
+                continue
+            old = known.get(path)
+            if old and (old.size, old.mtime_ns, old.rel) == (st.st_size, st.st_mtime_ns, rel):
+                unchanged.append(old)
+                continue
+            try:
+                digest = _file_digest(path)
+            except OSError as error:
+                errors.append(ReadError(rel, None, f"cannot be read: {error.strerror or error}"))
+                continue
+            # Same bytes at the same relative place: touched, or the whole corpus moved.
+            same = [s for s in by_digest.get(digest, ()) if s.rel == rel]
+            if same:
+                match = old if old in same else same[0]
+                unchanged.append(_FileState(path, str(root), rel, st.st_size, st.st_mtime_ns, digest,
+                                            match.articles, match.errors))
+                restated = True
+                continue
+            to_read.append(_FileTask(path, str(root), rel, st.st_size, st.st_mtime_ns, digest))
+    return unchanged, to_read, restated
+
+
+# --- writing segments (in worker processes, or in this one) --------------------------------------
+
+
+@dataclass(slots=True)
+class _FileResult:
+    """What reading one file gave: its new state and, per article, the segment docnum written or -1."""
+
+    task: _FileTask
+    articles: list[tuple[str, str, int]]  # (id, content hash, docnum in the builder's segment or -1)
+    errors: list[ReadError]
+
+
+class _SegmentBuilder:
+    """Reads corpus files and writes their new or changed articles into one new Whoosh segment."""
+
+    def __init__(self, generation_dir: str, indexed_hashes: dict[str, str], limitmb: int) -> None:
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.index import FileIndex
+        from whoosh.writing import SegmentWriter
+
+        ix = FileIndex(FileStorage(generation_dir), indexname=INDEX_NAME)
+        # The parent process holds the locks; this writer only produces a segment it hands over.
+        self.writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        self.indexed_hashes = indexed_hashes
+
+    def process(self, task: _FileTask, on_articles: Callable[[int], None] | None = None) -> _FileResult:
+        from search.corpus import read_file
+
+        try:
+            articles, errors = read_file(Path(task.path), Path(task.root))
+        except Exception as error:  # a reader bug must not stop the run: skip the file, say why
+            return _FileResult(task, [], [ReadError(task.rel, None, f"could not be read: {error!r}")])
+        writer = self.writer
+        entries: list[tuple[str, str, int]] = []
+        for n, article in enumerate(articles, 1):
+            digest = content_hash(article)
+            if self.indexed_hashes.get(article.id) == digest:
+                entries.append((article.id, digest, -1))
+            else:
+                docnum = writer.docnum
+                try:
+                    writer.add_document(**document_fields(article, digest))
+                except Exception as error:
+                    raise CariError(
+                        f"indexing failed on article {article.id!r} of {task.rel}: {error!r}; "
+                        "the index was left as it was"
+                    ) from error
+                entries.append((article.id, digest, docnum))
+            if on_articles is not None and n % 200 == 0:
+                on_articles(200)
+        if on_articles is not None and len(articles) % 200:
+            on_articles(len(articles) % 200)
+        return _FileResult(task, entries, errors)
+
+    def finish(self) -> Any:
+        """Close the segment; return it (None when no article was written)."""
+        if self.writer._added:
+            return self.writer._finalize_segment()
+        self.writer._close_segment()
+        return None
+
+
+def _die_with_parent() -> None:
+    # A killed indexer must not leave workers writing orphan segments: ask Linux to kill us too.
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int,
+                 tasks: Any, results: Any, parent_pid: int) -> None:
+    """Body of a worker process: build one segment from the files taken off ``tasks``."""
+    _die_with_parent()
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    try:
+        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb)
+        while (task := tasks.get()) is not None:
+            result = builder.process(task, lambda n: results.put(("articles", n)))
+            results.put(("file", result))
+        results.put(("segment", builder.finish()))
+    except BaseException as error:  # reported to the parent, which aborts the run
+        message = error.message if isinstance(error, CariError) else traceback.format_exc()
+        kind = "write-failed" if isinstance(error, OSError) else "failed"
+        results.put((kind, message))
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+class _Lock:
+    """cari's writer lock on an index directory, waited for up to a timeout."""
+
+    def __init__(self, index_dir: Path, timeout: float) -> None:
+        from whoosh.util.filelock import FileLock
+
+        self.path = index_dir / LOCK_FILE
+        self.timeout = timeout
+        self.lock = FileLock(str(self.path))
+
+    def __enter__(self) -> _Lock:
+        deadline = time.monotonic() + max(self.timeout, 0.0)
+        while not self.lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise IndexLocked(
+                    f"the index at {self.path.parent} is being written by another process "
+                    f"(waited {self.timeout:g} s); try again when it has finished, "
+                    "or raise --lock-timeout"
+                )
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def _write_error(index_dir: Path, error: OSError) -> IndexWriteError:
+    reason = error.strerror or str(error)
+    where = f" ({error.filename})" if error.filename else ""
+    return IndexWriteError(
+        f"cannot write the index at {index_dir}: {reason}{where}; the previous index is intact"
+    )
+
+
+def _new_generation_dir(index_dir: Path) -> Path:
+    numbers = [0]
+    for entry in index_dir.iterdir():
+        if entry.name.startswith(GENERATION_PREFIX) and entry.name[len(GENERATION_PREFIX):].isdigit():
+            numbers.append(int(entry.name[len(GENERATION_PREFIX):]))
+    return index_dir / f"{GENERATION_PREFIX}{max(numbers) + 1:06d}"
+
+
+def _create_generation(generation_dir: Path) -> None:
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+
+    generation_dir.mkdir()
+    FileIndex.create(FileStorage(str(generation_dir)), build_schema(), indexname=INDEX_NAME)
+    _write_json_atomically(
+        generation_dir / META_FILE,
+        {
+            "format": FORMAT_NAME,
+            "schema_version": SCHEMA_VERSION,
+            "analyzer_version": ANALYZER_VERSION,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def _make_live(index_dir: Path, generation_dir: Path) -> None:
+    """Point CURRENT at ``generation_dir`` (atomic), then remove the other generations."""
+    _write_text_atomically(index_dir / CURRENT_FILE, generation_dir.name + "\n")
+    _remove_other_generations(index_dir, generation_dir)
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _remove_other_generations(index_dir: Path, live: Path | None) -> None:
+    # Leftovers of a rebuild that was interrupted, or generations a rebuild replaced. Readers that
+    # still have files open keep them (POSIX); a reader opening now retries on the live one.
+    for entry in index_dir.iterdir():
+        if entry.name.startswith(GENERATION_PREFIX) and (live is None or entry.name != live.name):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+
+
+def _clean_generation(generation_dir: Path, ix: Any) -> None:
+    """Remove what an interrupted run left in a generation: unreferenced segments, temp files."""
+    from whoosh.index import clean_files
+
+    toc = ix._read_toc()
+    clean_files(ix.storage, INDEX_NAME, toc.generation, toc.segments)
+    for entry in generation_dir.iterdir():
+        name = entry.name
+        stale_state = (name.startswith(STATE_PREFIX) and name != _state_path(generation_dir, toc.generation).name)
+        if name.startswith(f"_{INDEX_NAME}_") and ".toc." in name or stale_state or (
+                name.startswith(".") and name.endswith(".tmp")):
+            entry.unlink(missing_ok=True)
+        elif name == f"{INDEX_NAME}.tmp" and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _indexed_hashes_from_index(ix: Any) -> dict[str, str]:
+    # Recovery when the corpus state of the live commit is missing: every article's stored hash.
+    hashes = {}
+    with ix.searcher() as searcher:
+        for stored in searcher.all_stored_fields():
+            if "id" in stored:
+                hashes[stored["id"]] = stored.get("content_hash", "")
+    return hashes
+
+
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def index_corpus(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    index_dir: str | os.PathLike[str],
+    *,
+    jobs: int | None = None,
+    rebuild: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
+
+    ``jobs`` worker processes read and analyse (default: the number of cores); ``rebuild`` builds a
+    fresh index (needed after a schema or analyzer change) while the old one keeps answering.
+    Raises CorpusNotFound, IndexIncompatible, IndexLocked, IndexWriteError; unreadable files and
+    records are skipped and listed in the report's ``errors``.
+    """
+    started = time.monotonic()
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    roots = [Path(os.path.abspath(p)) for p in paths]
+    if not roots:
+        raise CorpusNotFound("no corpus path given")
+    for root in roots:
+        if not os.path.lexists(root):
+            raise CorpusNotFound(f"corpus path not found: {root}")
+    index_root = Path(index_dir)
+    report = IndexReport(index_dir=str(index_dir), rebuilt=rebuild)
+
+    def tell(phase: str, **counts: int) -> None:
+        if progress is not None:
+            progress(IndexProgress(phase, seconds=time.monotonic() - started, **counts))
+
+    try:
+        index_root.mkdir(parents=True, exist_ok=True)
+        lock = _Lock(index_root, lock_timeout)
+    except OSError as error:
+        raise _write_error(index_root, error) from error
+    try:
+        with lock:
+            _run(roots, index_root, report, jobs or _default_jobs(), rebuild, tell)
+    except OSError as error:
+        # Reading errors never get here (they are reported per file); this is the index side.
+        raise _write_error(index_root, error) from error
+    report.seconds = time.monotonic() - started
+    tell("done", articles_read=report.articles_read)
+    return report
+
+
+def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int, rebuild: bool,
+         tell: Callable[..., None]) -> None:
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+
+    live = live_generation_dir(index_root)
+    generation_dir = live
+    if live is not None and not rebuild:
+        check_compatible(read_meta(live), index_root)
+    if live is None or rebuild:
+        generation_dir = _new_generation_dir(index_root)
+        _remove_other_generations(index_root, live)
+        _create_generation(generation_dir)
+        report.rebuilt = True
+    assert generation_dir is not None
+    is_new = generation_dir != live
+
+    ix = FileIndex(FileStorage(str(generation_dir)), indexname=INDEX_NAME)
+    if not is_new:
+        _clean_generation(generation_dir, ix)
+    whoosh_generation = ix.latest_generation()
+    known = _load_state(generation_dir, whoosh_generation)
+    if known is None:
+        known = {}
+        indexed = {} if ix.is_empty() else _indexed_hashes_from_index(ix)
+    else:
+        indexed = {aid: h for state in known.values() for aid, h in state.articles.items()}
+
+    tell("scan")
+    scan_errors: list[ReadError] = []
+    unchanged, to_read, restated = _scan(roots, known, scan_errors)
+    report.errors.extend(scan_errors)
+    report.files_unchanged = len(unchanged)
+    report.files_read = len(to_read)
+
+    # Which article ids are accounted for by files that need no reading.
+    owner: dict[str, str] = {}
+    for state in unchanged:
+        report.errors.extend(ReadError(*e) for e in state.errors)
+        for aid in state.articles:
+            owner.setdefault(aid, state.rel)
+    report.unchanged = len(owner)
+
+    results, segments = _read_files(to_read, generation_dir, indexed, jobs, report, tell)
+
+    # Settle this run's articles: first file wins an id; a duplicate written to a segment is dropped.
+    new_states: list[_FileState] = list(unchanged)
+    to_delete: set[str] = set()
+    segment_deletions: dict[int, list[int]] = {}
+    for builder_no, result in results:
+        task = result.task
+        articles: dict[str, str] = {}
+        errors = list(result.errors)
+        for aid, digest, docnum in result.articles:
+            if aid in owner:
+                errors.append(ReadError(task.rel, None, f"duplicate article id {aid!r} (also in {owner[aid]}); skipped"))
+                if docnum >= 0:
+                    segment_deletions.setdefault(builder_no, []).append(docnum)
+                continue
+            owner[aid] = task.rel
+            articles[aid] = digest
+            if docnum < 0:
+                report.unchanged += 1
+            elif aid in indexed:
+                report.updated += 1
+                to_delete.add(aid)
+            else:
+                report.added += 1
+        report.errors.extend(errors)
+        new_states.append(_FileState(task.path, task.root, task.rel, task.size, task.mtime_ns,
+                                     task.digest, articles, [(e.path, e.line, e.reason) for e in errors]))
+    removed = [aid for aid in indexed if aid not in owner]
+    report.removed = len(removed)
+    to_delete.update(removed)
+    new_segments = []
+    for builder_no, segment in segments:
+        for docnum in segment_deletions.get(builder_no, ()):
+            segment.delete_document(docnum)
+        new_segments.append(segment)
+
+    changed = bool(new_segments or to_delete)
+    if not changed and not is_new:
+        if restated:  # same content, new stat (touched or moved files): refresh the state only
+            _write_state(generation_dir, whoosh_generation, new_states, [str(r) for r in roots])
+        report.articles = ix.doc_count()
+        return
+
+    tell("commit", files_done=len(to_read), files_total=len(to_read))
+    _commit(ix, generation_dir, new_segments, to_delete, new_states, roots)
+    if is_new:
+        _make_live(index_root, generation_dir)
+    report.committed = True
+    report.articles = ix.doc_count()
+
+
+def _commit(ix: Any, generation_dir: Path, new_segments: list[Any], to_delete: set[str],
+            states: list[_FileState], roots: list[Path]) -> None:
+    """Delete, add the new segments, record the corpus state, then commit the TOC (atomic)."""
+    from whoosh.writing import SegmentWriter
+
+    writer = SegmentWriter(ix, timeout=5.0, limitmb=WRITER_LIMIT_MB)
+    try:
+        if to_delete:
+            searcher = writer.searcher()
+            for aid in to_delete:
+                for docnum in searcher.document_numbers(id=aid):
+                    writer.delete_document(docnum)
+        final_segments = writer._merge_segments(None, None, None)
+        final_segments.extend(new_segments)
+        if writer._added:
+            final_segments.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        _write_state(generation_dir, writer.generation, states, [str(r) for r in roots])
+        writer._commit_toc(final_segments)
+    except BaseException:
+        _state_path(generation_dir, writer.generation).unlink(missing_ok=True)
+        try:
+            writer._finish()  # releases Whoosh's lock; the old TOC is still the live one
+        except Exception:
+            pass
+        raise
+    writer._finish()
+    _state_path(generation_dir, writer.generation - 1).unlink(missing_ok=True)
+
+
+def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[str, str], jobs: int,
+                report: IndexReport, tell: Callable[..., None],
+                ) -> tuple[list[tuple[int, _FileResult]], list[tuple[int, Any]]]:
+    """Read the files, in worker processes when it pays; return results and new segments."""
+    # Largest files first, so the workers finish together.
+    to_read = sorted(to_read, key=lambda t: t.size, reverse=True)
+    bytes_total = sum(t.size for t in to_read)
+    workers = min(jobs, len(to_read))
+    if bytes_total < SMALL_WORK_BYTES and jobs > 1 and len(to_read) <= 2:
+        workers = 1
+    report.jobs = max(workers, 1)
+    if not to_read:
+        return [], []
+    counts = {"files_done": 0, "bytes_done": 0, "articles_read": 0}
+
+    def tell_read() -> None:
+        tell("read", files_total=len(to_read), bytes_total=bytes_total, **counts)
+
+    tell_read()
+    results: list[tuple[int, _FileResult]] = []
+    segments: list[tuple[int, Any]] = []
+    if workers <= 1:
+        builder = _SegmentBuilder(str(generation_dir), indexed, WRITER_LIMIT_MB)
+
+        def on_articles(n: int) -> None:
+            counts["articles_read"] += n
+            tell_read()
+
+        for task in to_read:
+            results.append((0, builder.process(task, on_articles)))
+            counts["files_done"] += 1
+            counts["bytes_done"] += task.size
+            tell_read()
+        segment = builder.finish()
+        if segment is not None:
+            segments.append((0, segment))
+    else:
+        _read_in_workers(to_read, generation_dir, indexed, workers, results, segments, counts, tell_read)
+    report.articles_read = counts["articles_read"]
+    return results, segments
+
+
+def _read_in_workers(to_read: list[_FileTask], generation_dir: Path, indexed: dict[str, str],
+                     workers: int, results: list[tuple[int, _FileResult]],
+                     segments: list[tuple[int, Any]], counts: dict[str, int],
+                     tell_read: Callable[[], None]) -> None:
+    # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
+    # index locked if this process were killed.
+    context = multiprocessing.get_context("spawn")
+    tasks = context.Queue()
+    for task in to_read:
+        tasks.put(task)
+    result_queues = []
+    processes = []
+    for _ in range(workers):
+        tasks.put(None)
+    for n in range(workers):
+        results_queue = context.Queue()
+        process = context.Process(
+            target=_worker_main,
+            args=(str(generation_dir), indexed, WRITER_LIMIT_MB, tasks, results_queue, os.getpid()),
+            daemon=True,
+        )
+        process.start()
+        processes.append(process)
+        result_queues.append(results_queue)
+    finished = [False] * workers
+    failure: tuple[str, str] | None = None
+    try:
+        while not all(finished) and failure is None:
+            progressed = False
+            for n, results_queue in enumerate(result_queues):
+                if finished[n]:
+                    continue
+                try:
+                    kind, payload = results_queue.get(timeout=0.05)
+                except queue.Empty:
+                    if not processes[n].is_alive() and results_queue.empty():
+                        failure = ("failed", f"worker process {n} died (exit code {processes[n].exitcode})")
+                        break
+                    continue
+                progressed = True
+                if kind == "articles":
+                    counts["articles_read"] += payload
+                elif kind == "file":
+                    results.append((n, payload))
+                    counts["files_done"] += 1
+                    counts["bytes_done"] += payload.task.size
+                elif kind == "segment":
+                    finished[n] = True
+                    if payload is not None:
+                        segments.append((n, payload))
+                else:
+                    failure = (kind, payload)
+                    break
+                if progressed:
+                    tell_read()
+    finally:
+        if failure is not None or not all(finished):
+            for process in processes:
+                if process.is_alive():
+                    process.kill()
+        for process in processes:
+            process.join()
+    if failure is not None:
+        kind, message = failure
+        if kind == "write-failed":
+            raise OSError(message)
+        raise CariError(f"indexing failed: {message}")
