@@ -11,19 +11,20 @@ _DOMAIN = r"[A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z]{2,4}){1,2}"
 # Publishers whose datelines carry a name rather than a domain.
 _NAMED = r"CNN\s+Indonesia|ANTARA(?:\s+News)?|Antara(?:\s+News)?|Rimanews|Pos\s+Kota|Kumparan|kumparan"
 _SOURCE = rf"(?:{_DOMAIN}|{_NAMED})"
-_PLACE = r"[A-Z][A-Za-z.'’\-]*(?:\s+[A-Za-z.'’\-]+){0,3}"
+_PLACE = r"[A-Z][A-Za-z.'’\-]*(?:\s+[A-Za-z][A-Za-z.'’\-]*){0,3}"
 _DASH = r"\s*(?:--|[-–—])\s*"
 
-_DATELINE = re.compile(
-    rf"""^\s*(?:
+_DATELINE_CORE = rf"""^\s*(?:
         (?P<loc1>{_PLACE})\s*,\s*(?P<src1>{_SOURCE})
       | (?P<src2>{_DOMAIN})\s*,\s*(?P<loc2>{_PLACE})
-      | (?P<loc3>{_PLACE})\s*\((?P<src3>[^()\n]{{2,30}})\)
+      | (?P<loc3>{_PLACE}(?:,\s*{_PLACE})?)\s*\((?P<src3>[^()\n]{{2,30}})\)
       | (?P<src4>{_SOURCE})
       | (?P<loc5>[A-Z][A-Z'’\-]+(?:\s[A-Z][A-Z'’\-]+){{0,2}})
-    ){_DASH}(?=\S)""",
-    re.VERBOSE,
-)
+    ){_DASH}"""
+_DATELINE = re.compile(_DATELINE_CORE + r"(?=\S)", re.VERBOSE)
+# A dateline that is a paragraph of its own ("Jakarta -" above the text on detik pages).
+_DATELINE_ALONE = re.compile(_DATELINE_CORE + r"$", re.VERBOSE)
+_PLACE_ALONE = re.compile(rf"^\s*(?P<loc6>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?){_DASH}$")
 
 
 class Dateline(NamedTuple):
@@ -41,12 +42,18 @@ def _tidy_place(place: str) -> str:
 
 
 def split_dateline(paragraph: str) -> Dateline | None:
-    """Split a dateline off the start of ``paragraph``; ``None`` when it opens without one."""
+    """Split a dateline off the start of ``paragraph``; ``None`` when it opens without one.
+    ``rest`` is empty when the paragraph is the dateline alone."""
     match = _DATELINE.match(paragraph[:120])
     if not match:
-        return None
-    groups = match.groupdict()
-    location = next((groups[k] for k in ("loc1", "loc2", "loc3", "loc5") if groups[k]), "") or ""
+        if len(paragraph) >= 60:
+            return None
+        match = _DATELINE_ALONE.match(paragraph) or _PLACE_ALONE.match(paragraph)
+        if not match:
+            return None
+    groups = dict.fromkeys(("loc1", "loc2", "loc3", "loc5", "loc6", "src1", "src2", "src3", "src4"), None)
+    groups.update(match.groupdict())
+    location = next((groups[k] for k in ("loc1", "loc2", "loc3", "loc5", "loc6") if groups[k]), "") or ""
     source = next((groups[k] for k in ("src1", "src2", "src3", "src4") if groups[k]), "") or ""
     if location and not source and len(location) < 3:
         return None

@@ -97,15 +97,18 @@ def parse_date(text: str | None) -> datetime | None:
     text = text.strip()
     if not text or len(text) > 300:
         text = text[:300]
-    for pattern in (_ISO, _NUMERIC):
+    # The earliest date in the text wins, whatever its style: a page's date line comes before the
+    # "(16/2/2016)" mentions in its body.
+    best: tuple[int, re.Match[str], int] | None = None
+    for pattern in (_ISO, _NUMERIC, _WORDED, _WORDED_US):
         match = pattern.search(text)
-        if match:
-            return _build(match, int(match.group("month")))
-    for pattern in (_WORDED, _WORDED_US):
-        match = pattern.search(text)
-        if match:
-            return _build(match, MONTHS[match.group("monthname").lower()])
-    return None
+        if match and (best is None or match.start() < best[0]):
+            month_name = match.groupdict().get("monthname")
+            month = MONTHS[month_name.lower()] if month_name else int(match.group("month"))
+            best = (match.start(), match, month)
+    if best is None:
+        return None
+    return _build(best[1], best[2])
 
 
 def parse_time(text: str | None) -> tuple[time, timezone | None] | None:

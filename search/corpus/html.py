@@ -1,22 +1,496 @@
-"""HTML news pages (placeholder: replaced by the full reader below in the next commit)."""
+"""HTML news pages: metadata from the page head, the article body without the page around it.
+
+Metadata comes first from what the page declares (Open Graph, ``article:published_time``, JSON-LD
+``NewsArticle``, ``news_keywords``, ``<link rel=canonical>``, ``itemprop``), then from the visible page
+(``<h1>``, a date line, a byline). The body is the element holding the most prose that is not link
+text (``itemprop=articleBody`` when the page marks it), with navigation, scripts, ads, share buttons,
+related-article boxes and "Baca juga" links removed. RSS/Atom feeds and index pages, which hold no
+single article, are reported as such and not read as articles.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+
 from search.corpus.article import Article
+from search.corpus.dateline import split_dateline
+from search.corpus.dates import parse_date
+from search.corpus.repair import clean_line, clean_text
+
+_FEED_START = re.compile(r"^\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.IGNORECASE | re.DOTALL)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_PAGE_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
+
+# Never article text.
+_DROP_TAGS = (
+    "script", "style", "noscript", "iframe", "form", "button", "svg", "select", "textarea", "nav",
+    "footer", "aside", "object", "embed", "video", "audio", "canvas", "map", "input", "label", "ins",
+)
+# class/id words of page furniture: share bars, related links, ads, menus, comments...
+_BOILERPLATE = re.compile(
+    r"(?:^|[\s_\-])(?:share|sharing|social|sosmed|socmed|related|terkait|baca-?juga|bacajuga|readmore|"
+    r"read-?also|comments?|komentar|disqus|advert\w*|ads|adv|iklan|banner|sidebar|widget|menu|navbar|"
+    r"nav|breadcrumbs?|footer|popular|populer|terpopuler|trending|newsletter|subscribe|promo|sponsor\w*|"
+    r"tags?|tagging|rekomendasi|recommend\w*|most-?viewed|pagination|paging|topik|topic|author-box|"
+    r"rating|reaction|emoji|follow|download-?app|copyright|hidden|print)(?:$|[\s_\-\d])",
+    re.IGNORECASE,
+)
+_INLINE = frozenset({"a", "b", "strong", "i", "em", "span", "font", "u", "sup", "sub", "small", "big", "mark", "abbr", "cite", "q", "time", "br"})
+_BLOCK_BREAK = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "tr", "table", "section", "article", "figure", "pre", "dd", "dt", "center"})
+_ARTICLE_TYPES = frozenset({"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle", "opinionnewsarticle"})
+_BYLINE = re.compile(
+    r"^\s*(?:Penulis|Reporter|Oleh|Pewarta|Author|Writer|Laporan)\s*:\s*(?P<name>[^|\n]{3,80}?)\s*(?:\||$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—:]|::|»)\s+|^[^:]{3,30}\.(?:com|co\.id|co|id|net):\s*", re.IGNORECASE)
+
+# An article has prose; an index page is mostly link text.
+MIN_BODY_CHARS = 200
+MIN_BODY_CHARS_DECLARED = 60  # a photo article that declares itself has a caption-long body
+MAX_LINK_DENSITY = 0.5
 
 
 def parse_html(text: str, path: str) -> Article | str:
-    """Read one HTML page into an Article, or return why it is not an article page."""
-    from bs4 import BeautifulSoup
+    """Read one HTML page into an Article, or return why it holds no article."""
+    if _FEED_START.match(text[:4096]):
+        items = len(re.findall(r"<(?:item|entry)\b", text, re.IGNORECASE))
+        return f"RSS/Atom feed ({items} items), not an article page; skipped"
+    if not _PAGE_END.search(text[-65536:]):
+        return "truncated HTML: the page ends before </body></html>; skipped"
+    try:
+        doc = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
+    except (etree.ParserError, ValueError) as exc:
+        return f"HTML cannot be parsed ({exc})"
+    meta = _meta(doc)
+    linked = _json_ld_article(doc)
 
-    from search.corpus.repair import clean_line, clean_text
+    for element in doc.xpath("//comment() | //processing-instruction()"):
+        _drop(element)
+    for element in list(doc.iter(*_DROP_TAGS)):
+        _drop(element)
 
-    soup = BeautifulSoup(text, "lxml")
-    if soup.find("rss") or soup.find("feed"):
-        return "RSS/Atom feed, not an article page; skipped"
-    title = clean_line(soup.title.get_text() if soup.title else "")
-    paragraphs = [p.get_text(" ") for p in soup.find_all("p")]
-    body = clean_text("\n\n".join(paragraphs))
-    if not body:
-        return "no article text found in the page"
-    return Article(id=path, title=title, body=body, path=path)
+    declares_article = bool(
+        linked is not None
+        or (meta.get("og:type") or "").lower() == "article"
+        or meta.get("article:published_time")
+        or meta.get("datepublished")
+        or meta.get("pubdate")
+    )
+    url = _first_text(meta.get("canonical"), meta.get("og:url"), _ld_text(linked, "url"), _ld_text(linked, "mainEntityOfPage"))
+    if _is_index_url(url, meta):
+        return f"index page, not an article ({url}); skipped"
+
+    containers = _article_containers(doc)
+    if not containers:
+        return "no article text found in the page (an index page?); skipped"
+    caption = " ".join(clean_line(c.text_content()) for el in containers for c in el.iter("figcaption")).strip()
+    link_texts = set()
+    links = prose = 0
+    for container in containers:
+        _remove_boilerplate(container)
+        for anchor in container.iter("a"):
+            text = " ".join(anchor.text_content().split())
+            links += len(text)
+            if len(text) >= 15:
+                link_texts.add(text)
+        prose += len(" ".join(container.text_content().split()))
+    paragraphs = clean_text("\n\n".join(_text_with_breaks(c) for c in containers)).split("\n\n")
+    # Related-article headlines listed inside the body (kapanlagi) are paragraphs that are one link.
+    paragraphs = [p for p in paragraphs if p not in link_texts]
+    paragraphs = _drop_credit_lines(paragraphs)
+    body_text = "\n\n".join(paragraphs)
+    min_chars = MIN_BODY_CHARS_DECLARED if declares_article else MIN_BODY_CHARS
+    if len(body_text) < min_chars or links / max(prose, 1) > MAX_LINK_DENSITY:
+        return (
+            f"holds no single article (looks like an index page: {len(body_text)} characters of prose, "
+            f"{links * 100 // max(prose, 1)}% of it links); skipped"
+        )
+
+    site = _first_text(meta.get("og:site_name"), _ld_text(linked.get("publisher") if linked else None, "name"))
+    source = site or (urlsplit(url).hostname or "").removeprefix("www.")
+
+    location = ""
+    paragraphs = body_text.split("\n\n")
+    # The dateline may follow a date line and a photo caption that the page put above the text.
+    for index, paragraph in enumerate(paragraphs[:4]):
+        dateline = split_dateline(paragraph)
+        if dateline is not None:
+            rest = dateline.rest.strip()
+            if index and any(len(p) > 300 for p in paragraphs[:index]):
+                break
+            location = dateline.location
+            source = source or dateline.source
+            paragraphs = [rest, *paragraphs[index + 1 :]] if rest else paragraphs[index + 1 :]
+            break
+    body_text = "\n\n".join(paragraphs)
+    title = _title(doc, meta, linked, site)
+    page_text = clean_text(_text_with_breaks(doc.find("body") if doc.find("body") is not None else doc))
+
+    return Article(
+        id=path,
+        title=title,
+        lead=clean_text(_first_text(meta.get("og:description"), meta.get("description"), _ld_text(linked, "description"))),
+        body=body_text,
+        published=_published(doc, meta, linked, url, title),
+        source=clean_line(source),
+        location=location,
+        author=_author(doc, meta, linked, page_text),
+        caption=caption,
+        keywords=_keywords(meta, linked),
+        url=url,
+        path=path,
+    )
+
+
+_INDEX_PATHS = frozenset({"", "indeks", "index", "engine", "terkini", "rss", "feed", "home", "berita", "news"})
+_CREDIT_LINE = re.compile(
+    r"^(?:(?:Editor|Penulis|Pewarta|Reporter|Sumber|Foto|Fotografer|Penyunting|Redaktur|Redaksi|KONTAK|Kontak)\s*:?|"
+    r"COPYRIGHT|Copyright|©|Informasi pemasangan iklan|hubungi\s*:|Jangan Lewatkan|JANGAN LEWATKAN|"
+    r"\d+\s+Komentar\b|\(\s*[a-z0-9]{2,6}(?:\s*/\s*[a-z0-9]{2,6})+\s*\)$)"
+)
+
+
+def _drop_credit_lines(paragraphs: list[str]) -> list[str]:
+    """Cut the credit lines that close a page's article text (Editor:, COPYRIGHT ©, (kpl/pur))."""
+    while paragraphs and len(paragraphs[-1]) < 120 and (_CREDIT_LINE.match(paragraphs[-1]) or paragraphs[-1] in (":", "Editor")):
+        paragraphs = paragraphs[:-1]
+    return paragraphs
+
+
+def _is_index_url(url: str, meta: dict[str, str]) -> bool:
+    """A site's front page or index ("/", "/indeks", indeks.kompas.com) that declares no date."""
+    if not url or meta.get("article:published_time") or meta.get("datepublished") or meta.get("pubdate"):
+        return False
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.lower().split("/") if s]
+    if (parts.hostname or "").startswith(("indeks.", "index.")):
+        return True
+    return len(segments) <= 1 and (not segments or segments[0] in _INDEX_PATHS)
+
+
+# --- metadata --------------------------------------------------------------------------------------
+
+
+def _meta(doc: lxml.html.HtmlElement) -> dict[str, str]:
+    """The page's declared metadata by lowercase key; the first non-empty value of each wins."""
+    found: dict[str, str] = {}
+    for element in doc.iter("meta"):
+        content = (element.get("content") or "").strip()
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop"):
+            key = (element.get(attribute) or "").strip().lower()
+            if key and key not in found:
+                found[key] = content
+    for element in doc.iter("link"):
+        if (element.get("rel") or "").lower() == "canonical" and (element.get("href") or "").strip():
+            found.setdefault("canonical", element.get("href").strip())
+    for element in doc.xpath("//*[@itemprop][not(self::meta)]"):
+        key = element.get("itemprop", "").lower()
+        if key in ("datepublished", "author", "headline") and key not in found:
+            value = element.get("datetime") or element.get("content") or element.text_content()
+            if value and value.strip():
+                found[key] = value.strip()
+    return found
+
+
+def _iter_ld(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, list):
+        for item in value:
+            yield from _iter_ld(item)
+    elif isinstance(value, dict):
+        yield value
+        if "@graph" in value:
+            yield from _iter_ld(value["@graph"])
+
+
+def _json_ld_article(doc: lxml.html.HtmlElement) -> dict[str, Any] | None:
+    """The page's JSON-LD NewsArticle (or Article) object, when it declares one that parses."""
+    for script in doc.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            continue
+        for item in _iter_ld(data):
+            kinds = item.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
+                return item
+    return None
+
+
+def _ld_text(item: Any, key: str) -> str:
+    if not isinstance(item, dict):
+        return ""
+    value = item.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@id") or value.get("url")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _first_text(*values: str | None) -> str:
+    return next((v.strip() for v in values if v and v.strip()), "")
+
+
+def _title(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, site: str) -> str:
+    """The headline: the page's <h1> when the declared title contains it (no site name then), else
+    the declared title with the site-name parts cut off."""
+    declared = _first_text(meta.get("og:title"), _ld_text(linked, "headline"), meta.get("headline"), meta.get("twitter:title"))
+    page_title = doc.findtext(".//title") or ""
+    for h1 in doc.iter("h1"):
+        heading = clean_line(h1.text_content())
+        if len(heading) >= 10 and (heading in clean_line(declared) or heading in clean_line(page_title)):
+            return heading
+    title = clean_line(declared or page_title)
+    site_words = {w for w in re.split(r"[^a-z0-9]+", site.lower()) if len(w) > 3} | {"com", "online", "news"}
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p and p.strip()]
+    if len(parts) > 1:
+        kept = [p for p in parts if not _looks_like_site(p, site_words)]
+        if kept:
+            return max(kept, key=len).strip()
+    return title
+
+
+def _looks_like_site(part: str, site_words: set[str]) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", part.lower()) if w]
+    return bool(words) and len(words) <= 4 and any(w in site_words or w.endswith(("com", "news")) for w in words)
+
+
+_URL_DATE = re.compile(r"/(20\d\d|19\d\d)/(\d\d)/(\d\d)/")
+
+
+def _published(
+    doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, url: str, title: str
+) -> datetime | None:
+    """The declared date; else the date line under the headline; else the URL's /yyyy/mm/dd/."""
+    for value in (
+        meta.get("article:published_time"),
+        _ld_text(linked, "datePublished"),
+        meta.get("datepublished"),
+        meta.get("pubdate"),
+        meta.get("publishdate"),
+        meta.get("publish-date"),
+        meta.get("content_publisheddate"),
+        meta.get("og:published_time"),
+        meta.get("dtm"),
+        meta.get("date"),
+        meta.get("datecreated"),
+        _ld_text(linked, "dateCreated"),
+    ):
+        published = parse_date(value.replace(" T", "T") if value else value)
+        if published is not None:
+            return published
+    for element in doc.iter("time"):
+        published = parse_date(element.get("datetime") or element.text_content())
+        if published is not None:
+            return published
+    url_date = None
+    match = _URL_DATE.search(url)
+    if match:
+        url_date = parse_date("-".join(match.groups()))
+    # The date line sits right under (or just above) the headline on Indonesian news pages.
+    heading = _headline_element(doc, title)
+    if heading is not None:
+        for axis in ("following::text()[normalize-space()][position() <= 12]", "preceding::text()[normalize-space()][position() <= 4]"):
+            nearby = " ".join(" ".join(t.split()) for t in heading.xpath(axis))
+            published = parse_date(nearby[:400])
+            if published is not None and (url_date is None or published.date() == url_date.date()):
+                return published
+    if url_date is not None:
+        return url_date
+    for element in doc.xpath(
+        "//*[contains(translate(@class,'DATE','date'),'date') or contains(@class,'tanggal') or contains(@class,'publish')]"
+    ):
+        text = element.text_content()
+        if len(text) < 200:
+            published = parse_date(text)
+            if published is not None:
+                return published
+    return None
+
+
+def _headline_element(doc: lxml.html.HtmlElement, title: str) -> Any | None:
+    """The element showing the headline: an <h1>/<h2>/<h3>, else any element with exactly that text."""
+    if not title:
+        return None
+    fallback = None
+    for element in doc.iter("h1", "h2", "h3", "div", "span", "p"):
+        if len(element) > 3:
+            continue
+        if clean_line(element.text_content()) == title:
+            if element.tag in ("h1", "h2", "h3"):
+                return element
+            fallback = fallback if fallback is not None else element
+    return fallback
+
+
+def _plausible_author(value: str) -> bool:
+    # Facebook page URLs, the publisher's own name and photo credits are not bylines.
+    lowered = value.lower()
+    return bool(value) and not (
+        value.startswith("http")
+        or "cyber media" in lowered
+        or "pt." in lowered
+        or re.search(r"\.(?:com|co|id|net)\b|/|@|\bdok\b|\bfoto\b|facebook|twitter|instagram", lowered)
+    )
+
+
+def _author(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, page_text: str) -> str:
+    """The byline: JSON-LD author, a "Penulis:" / "Reporter:" line, the author meta, an author box."""
+    candidate = _ld_text(linked, "author")
+    if _plausible_author(candidate):
+        return clean_line(candidate)
+    match = _BYLINE.search(page_text)
+    if match and _plausible_author(match.group("name")):
+        return clean_line(match.group("name")).lstrip(": ").strip()
+    for value in (meta.get("author"), meta.get("article:author"), meta.get("dable:author")):
+        if value and _plausible_author(value):
+            return clean_line(value)
+    for element in doc.xpath("//*[contains(@class,'author') or contains(@class,'penulis') or contains(@class,'reporter') or contains(@class,'byline')]"):
+        text = clean_line(element.text_content())
+        if 2 < len(text) < 80 and _plausible_author(text):
+            return text
+    return ""
+
+
+def _keywords(meta: dict[str, str], linked: dict[str, Any] | None) -> list[str]:
+    raw = _first_text(meta.get("news_keywords"), meta.get("keywords"), meta.get("article:tag"))
+    if not raw and linked is not None:
+        value = linked.get("keywords")
+        raw = ", ".join(value) if isinstance(value, list) else (value if isinstance(value, str) else "")
+    keywords = []
+    for word in re.split(r"\s*[,;]\s*", raw):
+        word = clean_line(word)
+        if word and word not in keywords:
+            keywords.append(word)
+    return keywords
+
+
+# --- body ---------------------------------------------------------------------------------------------
+
+
+def _drop(element: Any) -> None:
+    """Remove an element but keep its tail text in place."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _is_boilerplate(element: Any) -> bool:
+    marks = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return bool(marks.strip()) and bool(_BOILERPLATE.search(marks))
+
+
+def _direct_prose(element: Any) -> tuple[int, int]:
+    """(characters of prose owned by ``element``, characters of it inside links): its own text and
+    inline children, and whole <p> children, but not text of nested blocks."""
+    total = len((element.text or "").strip())
+    links = 0
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag in _INLINE or child.tag == "p":
+            text_length = len(child.text_content().strip())
+            total += text_length
+            if child.tag == "a":
+                links += text_length
+            else:
+                links += sum(len(a.text_content().strip()) for a in child.iter("a"))
+        total += len((child.tail or "").strip())
+    return total, links
+
+
+def _article_containers(doc: lxml.html.HtmlElement) -> list[Any]:
+    """The elements holding the article body: the marked ``articleBody``, else the element with the
+    most prose that is not link text, together with its sibling blocks of prose (antara splits an
+    article over several <div>s)."""
+    marked = doc.xpath('//*[@itemprop="articleBody"]')
+    if marked:
+        return [max(marked, key=lambda e: len(e.text_content()))]
+    body = doc.find("body")
+    if body is None:
+        return []
+    best, best_score = None, 0.0
+    scores: dict[Any, float] = {}
+    for element in body.iter():
+        if not isinstance(element.tag, str) or element.tag in _INLINE or element.tag in ("p", "li", "h1", "h2", "h3", "a"):
+            continue
+        if _is_boilerplate(element):
+            continue
+        total, links = _direct_prose(element)
+        score = total - 2 * links
+        scores[element] = score
+        if score > best_score:
+            best, best_score = element, score
+    if best is None:
+        return []
+    parent = best.getparent()
+    if parent is None:
+        return [best]
+    return [best] + [] if False else [
+        sibling
+        for sibling in parent
+        if sibling is best or (isinstance(sibling.tag, str) and scores.get(sibling, 0) >= 40)
+    ]
+
+
+def _remove_boilerplate(container: Any) -> None:
+    for element in list(container.iter()):
+        if element is container or not isinstance(element.tag, str):
+            continue
+        if element.getparent() is None:
+            continue
+        if element.tag in ("figure", "figcaption", "h1") or _is_boilerplate(element):
+            _drop(element)
+            continue
+        # A paragraph that is only a link (a "Baca juga" teaser or a related headline).
+        if element.tag in ("p", "li", "div") and len(element) >= 1:
+            text = element.text_content().strip()
+            link_text = sum(len(a.text_content().strip()) for a in element.iter("a"))
+            if text and link_text >= 0.8 * len(text) and element.tag != "div":
+                _drop(element)
+
+
+def _text_with_breaks(container: Any) -> str:
+    """The container's text with a blank line between blocks and at every <br>."""
+    parts: list[str] = []
+
+    def walk(element: Any) -> None:
+        if not isinstance(element.tag, str):
+            return
+        block = element.tag in _BLOCK_BREAK
+        if block:
+            parts.append("\n\n")
+        if element.tag == "br":
+            parts.append("\n\n")
+        if element.text:
+            text = element.text
+            parts.append((" " if text[:1].isspace() else "") + " ".join(text.split()) + (" " if text[-1:].isspace() else ""))
+        for child in element:
+            walk(child)
+            if child.tail:
+                tail = child.tail
+                parts.append((" " if tail[:1].isspace() else "") + " ".join(tail.split()) + (" " if tail[-1:].isspace() else ""))
+        if block:
+            parts.append("\n\n")
+
+    walk(container)
+    return "".join(parts)

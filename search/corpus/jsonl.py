@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from search.corpus.article import Article, ReadError
 from search.corpus.dateline import split_dateline
 from search.corpus.dates import combine, parse_date
-from search.corpus.repair import clean_body, clean_line, clean_text
+from search.corpus.repair import clean_body, clean_line, clean_text, clean_title
 
 BODY_KEYS = ("body", "content", "text", "article", "isi", "full_text", "fulltext", "story")
 TITLE_KEYS = ("title", "headline", "judul")
@@ -116,7 +116,7 @@ def record_to_article(record: Any, fallback_id: str, path: str) -> Article | str
         return "record's body is empty after cleanup"
     record_id = _first(record, ID_KEYS)
     url = clean_line(_as_text(_first(record, URL_KEYS)))
-    title = clean_line(_as_text(_first(record, TITLE_KEYS))) or title_from_url(url)
+    title = clean_title(_as_text(_first(record, TITLE_KEYS))) or title_from_url(url)
     return Article(
         id=str(record_id) if record_id is not None else fallback_id,
         title=title,

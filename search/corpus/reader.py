@@ -15,7 +15,7 @@ from search.corpus.walk import HTML_SUFFIXES, JSON_SUFFIXES, JSONL_SUFFIXES, dis
 # would stall an indexing worker. Split big JSONL dumps into smaller files.
 MAX_FILE_BYTES = 32 * 1024 * 1024
 
-_HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|rss|feed|body)\b", re.IGNORECASE | re.DOTALL)
+_HTML_START = re.compile(rb"^\s*(?:<\?[^>]*>\s*)*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|rss|feed|body)\b", re.IGNORECASE | re.DOTALL)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
 
 

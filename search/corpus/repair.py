@@ -199,7 +199,7 @@ def fix_mojibake(text: str) -> str:
         candidate = text.encode("mac_roman").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         candidate = None
-    if candidate is not None and _badness(candidate) < _badness(text):
+    if candidate is not None and not MOJIBAKE.search(candidate) and not _BAD_CHARS.search(candidate):
         fixed = candidate
     else:
         fixed = _ftfy_fix(text)
@@ -214,7 +214,6 @@ _SPACE_LIKE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 _MULTI_SPACE = re.compile(r" {2,}")
-_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
@@ -222,19 +221,23 @@ def normalize_whitespace(text: str, keep_paragraphs: bool = True) -> str:
     """NBSP and other spaces to a plain space, zero-width characters and soft hyphens removed,
     runs of spaces collapsed, lines trimmed, paragraphs separated by exactly one blank line
     (or everything on one line when ``keep_paragraphs`` is false)."""
+    # Every step is guarded by a cheap test: this runs on every field of every record.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii():
         text = _INVISIBLE.sub("", _SPACE_LIKE.sub(" ", text))
         text = unicodedata.normalize("NFC", text)
-    else:
+    elif "\t" in text:
         text = text.replace("\t", " ")
     text = _CONTROLS.sub("", text)
-    text = _MULTI_SPACE.sub(" ", text)
     if not keep_paragraphs:
         return " ".join(text.split())
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
+    if "  " in text:
+        text = _MULTI_SPACE.sub(" ", text)
+    if "\n" in text:
+        text = "\n".join(line.strip() for line in text.split("\n"))
+        if "\n\n\n" in text:
+            text = _MANY_NEWLINES.sub("\n\n", text)
     return text.strip()
 
 
@@ -243,16 +246,17 @@ def normalize_whitespace(text: str, keep_paragraphs: bool = True) -> str:
 # A "Baca juga" (read also) link line, or an inline one in a joined paragraph. The inline title ends
 # at a quote, at a comma join, or where the next paragraph was glued on ("AustraliaNamun").
 _READ_ALSO_WORDS = r"(?:Baca|BACA|Lihat|LIHAT|Simak|SIMAK)\s+(?:[Jj]uga|JUGA)"
-_READ_ALSO_LINE = re.compile(rf"^\s*{_READ_ALSO_WORDS}\b.*$", re.MULTILINE)
+_READ_ALSO_FIRST_WORDS = ("Baca", "BACA", "Lihat", "LIHAT", "Simak", "SIMAK")
+_READ_ALSO_LINE = re.compile(rf"^[ \t]*{_READ_ALSO_WORDS}\b.*$", re.MULTILINE)
 _READ_ALSO_INLINE = re.compile(
-    rf"\s*{_READ_ALSO_WORDS}\s*:?\s*"
+    rf"{_READ_ALSO_WORDS}\s*:?\s*"
     r"(?:[^\"“”,\n]*?(?=[\"“]|,|\n|$|(?<=[a-z0-9?!)])(?=[A-Z][a-z]))|)"
 )
 
 
 def drop_read_also(text: str) -> str:
     """Remove "Baca juga:" / "Lihat juga:" link lines and their inline remnants."""
-    if "juga" not in text and "JUGA" not in text:
+    if not any(word in text for word in _READ_ALSO_FIRST_WORDS):
         return text
     text = _READ_ALSO_LINE.sub("", text)
     return _READ_ALSO_INLINE.sub(" ", text)
@@ -260,16 +264,19 @@ def drop_read_also(text: str) -> str:
 
 # click-id's scraper joined <p> texts with "," and dropped link text, leaving "atau , (,) LRT",
 # "Pelatih ,, Gareth", ".,Kepala ..." where paragraphs met, and a leading ", - " where the dateline was.
+# The patterns start with a literal or a class, never with \s* or a lookbehind: that keeps them fast.
 _CLICK_LEADING = re.compile(r"^[\s,]*(?:[-–—]\s*)?(?:[,\s]*)")
 _CLICK_EMPTY_PARENS = re.compile(r"\(\s*,?\s*\)")
-_CLICK_EMPTY_QUOTES = re.compile(r"(?<![\w])[\"“]\s*,\s*[\"”](?![\w])")
+_CLICK_EMPTY_QUOTES = re.compile(r"[\"“](?<![\w][\"“])\s*,\s*[\"”](?![\w])")
 # A comma right after a sentence end and glued to the next word (".,Kepala"), or a run of commas
 # there (".,,Baca"), is where two paragraphs met; "S.H., M.H." keeps its space and so survives.
-_CLICK_PARAGRAPH_JOIN = re.compile(r"(?<=[.!?\"”’)])(?:,(?=[^\s\d,])|\s*,(?:\s*,)+\s*)")
-# A comma glued to an opening quote or a capital ("dan ,“Sekarang") is a join after a hole.
-_CLICK_GLUE_JOIN = re.compile(r"\s*,(?=[\"“‘A-Z])")
-_CLICK_HOLES = re.compile(r"\s*,(?:\s*,)+\s*")
-_CLICK_HOLE_BEFORE_PUNCT = re.compile(r"\s+,(?=\s)|\s+([.,;:!?])")
+_CLICK_PARAGRAPH_JOIN = re.compile(r"([.!?\"”’)]) ?(?:,(?=[^\s\d,])|\s*,(?:\s*,)+\s*)")
+# A comma glued to an opening quote or a capital ("dan ,“Sekarang") is a join after a hole; a
+# closing quote after a comma (`ketentuan," ujar`) is not.
+_CLICK_GLUE_JOIN = re.compile(r",(?=[\"“‘]\w|[A-Z])")
+_CLICK_HOLES = re.compile(r",(?:\s*,)+")
+# A comma with a space before and a word glued after ("memilih ,yang") is a hole, not punctuation.
+_CLICK_HOLE_BEFORE_WORD = re.compile(r" ,(?=[^\s\d,])")
 
 
 def looks_comma_joined(body: str) -> bool:
@@ -279,17 +286,25 @@ def looks_comma_joined(body: str) -> bool:
     return ".," in body or ",," in body or ", ," in body or body.lstrip().startswith(("-", ","))
 
 
+def _paragraph_break_after(match: re.Match[str]) -> str:
+    return match.group(1) + "\n\n"
+
+
 def repair_comma_joined(body: str) -> str:
     """Turn a click-id comma-joined body back into paragraphs and close the scraper holes."""
     body = body.replace("\n", " ")
     body = _CLICK_LEADING.sub("", body, count=1)
-    body = _CLICK_EMPTY_PARENS.sub("", body)
+    if "(" in body:
+        body = _CLICK_EMPTY_PARENS.sub("", body)
     body = _CLICK_EMPTY_QUOTES.sub("", body)
-    body = _CLICK_PARAGRAPH_JOIN.sub("\n\n", body)
+    body = _CLICK_PARAGRAPH_JOIN.sub(_paragraph_break_after, body)
     body = _CLICK_GLUE_JOIN.sub("\n\n", body)
     body = _CLICK_HOLES.sub(" ", body)
-    body = _CLICK_HOLE_BEFORE_PUNCT.sub(lambda m: m.group(1) or "", body)
-    return body
+    body = _CLICK_HOLE_BEFORE_WORD.sub(" ", body)
+    # A hole before punctuation leaves "pengacara ,." and "Presenter , sudah".
+    while " ," in body or "  " in body:
+        body = body.replace("  ", " ").replace(" ,", ",")
+    return body.replace(",.", ".").replace(" .", ".")
 
 
 def clean_text(text: str | None, keep_paragraphs: bool = True) -> str:
@@ -297,10 +312,9 @@ def clean_text(text: str | None, keep_paragraphs: bool = True) -> str:
     if not text:
         return ""
     text = fix_mojibake(text)
-    text = normalize_whitespace(text, keep_paragraphs=keep_paragraphs)
     if keep_paragraphs:
-        text = normalize_whitespace(drop_read_also(text))
-    return text
+        text = drop_read_also(text)
+    return normalize_whitespace(text, keep_paragraphs=keep_paragraphs)
 
 
 def clean_body(text: str | None) -> str:
@@ -308,9 +322,8 @@ def clean_body(text: str | None) -> str:
     if not text:
         return ""
     text = fix_mojibake(text)
-    text = normalize_whitespace(text)
     if looks_comma_joined(text):
-        text = repair_comma_joined(text)
+        text = repair_comma_joined(_SPACE_LIKE.sub(" ", text) if not text.isascii() else text)
     return normalize_whitespace(drop_read_also(text))
 
 
@@ -319,3 +332,11 @@ def clean_line(text: str | None) -> str:
     if not text:
         return ""
     return normalize_whitespace(fix_mojibake(text), keep_paragraphs=False)
+
+
+def clean_title(text: str | None) -> str:
+    """``clean_line`` plus closing click-id's scraper holes (``Sukses di ,, Riri``) in a title."""
+    text = clean_line(text)
+    if ",," in text or ", ," in text:
+        text = " ".join(_CLICK_HOLES.sub(" ", text).split()).replace(" ,", ",")
+    return text
