@@ -1,0 +1,439 @@
+"""Relevance of cari against its peers on known-item topics from real Indonesian news.
+
+Usage::
+
+    .venv/bin/python benchmarks/relevance.py                 # test split, every system, the table
+    .venv/bin/python benchmarks/relevance.py --split train
+    .venv/bin/python benchmarks/relevance.py --tune          # cari's parameter grid on the train split
+
+Topics come from ``benchmarks/relevance_topics.py`` (see its docstring): ``summary`` (IndoSum human
+summaries), ``title`` (CLICK-ID headlines, searched against the body only) and ``inflected`` (words
+swapped for another inflection absent from the target article), split train/test by a seed.
+
+Every system indexes the same evaluation corpus (``benchmarks/out/eval-corpus``): the 28,913
+articles of ``../shared/corpus-data`` with id, date, source and repaired body only, i.e. **no title
+and no URL for anyone**, so the headline topics are searched against body text only. Indexes are
+built once and cached under ``benchmarks/out/`` (delete it, or pass ``--rebuild``, to rebuild).
+
+Systems:
+``cari``           ``search.index_corpus`` + ``search.open_index(...).search(q, limit=10)``, defaults.
+``cari-nostem``    the same index code with the surface (non-stemming) analyzer in every text field.
+``whoosh-and``     Whoosh with its stock ``StandardAnalyzer`` and BM25F, stock ``QueryParser`` (AND).
+``whoosh-or``      the same index queried with ``OrGroup`` (better for known items: the fair peer).
+``bm25s``          bm25s (BM25, Lucene variant, k1=1.5, b=0.75) with PyStemmer's Indonesian stemmer.
+``tantivy``        Tantivy's ``default`` tokenizer and BM25, stock query parser (OR).
+
+Metrics, by ``ir-measures``: MRR@10 (``RR@10``), Success@1, Success@10 and nDCG@10. Judgments are
+binary (the target and its exact duplicates in the corpus); with one relevant article nDCG@10 is the
+rank discount of the target, reported for comparison with graded collections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+import relevance_topics as rt  # noqa: E402
+
+DEFAULT_SHARED = Path(os.environ.get("CARI_SHARED", ROOT.parent / "shared"))
+DEFAULT_OUT = HERE / "out"
+DEPTH = 10
+SETS = ("summary", "title", "inflected")
+METRIC_NAMES = ("MRR@10", "S@1", "S@10", "nDCG@10")
+
+
+# --- Systems -------------------------------------------------------------------------------------
+
+
+class System:
+    """A search system under evaluation: builds (or reuses) its index, then answers queries."""
+
+    name = "system"
+    needs_bodies = True
+
+    def build(self, articles: list[tuple[str, str]], corpus_dir: Path, index_dir: Path) -> None:
+        """Index ``articles`` ((id, body) pairs, also written as JSONL under ``corpus_dir``)."""
+        raise NotImplementedError
+
+    def open(self, index_dir: Path) -> None:
+        """Load the index built by ``build``."""
+        raise NotImplementedError
+
+    def search(self, query: str, k: int) -> list[str]:
+        """Ids of the top ``k`` articles for ``query``, best first."""
+        raise NotImplementedError
+
+    @property
+    def index_key(self) -> str:
+        """Name of the cached index directory (systems sharing an index share the key)."""
+        return self.name
+
+
+class WhooshStock(System):
+    """Whoosh with the stock StandardAnalyzer and BM25F; ``group`` is ``and`` (stock) or ``or``."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.name = f"whoosh-{group}"
+
+    @property
+    def index_key(self) -> str:
+        return "whoosh-stock"
+
+    def build(self, articles, corpus_dir, index_dir):
+        from whoosh import index
+        from whoosh.analysis import StandardAnalyzer
+        from whoosh.fields import ID, TEXT, Schema
+
+        schema = Schema(id=ID(stored=True, unique=True), body=TEXT(analyzer=StandardAnalyzer()))
+        ix = index.create_in(str(index_dir), schema)
+        writer = ix.writer(procs=2, multisegment=True, limitmb=128)
+        for doc_id, body in articles:
+            writer.add_document(id=doc_id, body=body)
+        writer.commit()
+
+    def open(self, index_dir):
+        from whoosh import index
+        from whoosh.qparser import AndGroup, OrGroup, QueryParser
+
+        self.ix = index.open_dir(str(index_dir))
+        self.searcher = self.ix.searcher()
+        group = AndGroup if self.group == "and" else OrGroup
+        self.parser = QueryParser("body", self.ix.schema, group=group)
+
+    def search(self, query, k):
+        results = self.searcher.search(self.parser.parse(query), limit=k)
+        return [hit["id"] for hit in results]
+
+
+class Bm25sStemmed(System):
+    """bm25s with PyStemmer's Snowball Indonesian stemmer (no stopword list: bm25s has none for id)."""
+
+    name = "bm25s"
+
+    def _tokenize(self, texts: list[str], show_progress: bool = False):
+        import bm25s
+        import Stemmer
+
+        if not hasattr(self, "stemmer"):
+            self.stemmer = Stemmer.Stemmer("indonesian")
+        return bm25s.tokenize(texts, stopwords=None, stemmer=self.stemmer.stemWords, show_progress=show_progress)
+
+    def build(self, articles, corpus_dir, index_dir):
+        import bm25s
+
+        retriever = bm25s.BM25()
+        retriever.index(self._tokenize([body for _, body in articles]), show_progress=False)
+        retriever.save(str(index_dir))
+        (index_dir / "ids.json").write_text(json.dumps([doc_id for doc_id, _ in articles]))
+
+    def open(self, index_dir):
+        import bm25s
+
+        self.retriever = bm25s.BM25.load(str(index_dir))
+        self.ids = json.loads((index_dir / "ids.json").read_text())
+
+    def search(self, query, k):
+        tokens = self._tokenize([query])
+        if not tokens.vocab:  # every word unknown to the stemmer's vocabulary
+            return []
+        docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
+        return [self.ids[int(d)] for d, s in zip(docs[0], scores[0]) if s > 0]
+
+
+class TantivyDefault(System):
+    """Tantivy with its ``default`` tokenizer (split on non-alphanumerics, lower case) and BM25."""
+
+    name = "tantivy"
+
+    def build(self, articles, corpus_dir, index_dir):
+        import tantivy
+
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        builder.add_text_field("body", stored=False)
+        index = tantivy.Index(builder.build(), path=str(index_dir))
+        writer = index.writer(heap_size=200_000_000, num_threads=1)
+        for doc_id, body in articles:
+            writer.add_document(tantivy.Document(id=doc_id, body=body))
+        writer.commit()
+        writer.wait_merging_threads()
+
+    def open(self, index_dir):
+        import tantivy
+
+        self.index = tantivy.Index.open(str(index_dir))
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def search(self, query, k):
+        parsed = self.index.parse_query(query, ["body"])
+        hits = self.searcher.search(parsed, k).hits
+        return [self.searcher.doc(address)["id"][0] for _, address in hits]
+
+
+class Cari(System):
+    """cari through its public API: ``search.index_corpus`` and ``search.open_index().search``.
+
+    ``options`` are extra keyword arguments to ``Index.search`` (the tuning grid uses them).
+    """
+
+    name = "cari"
+
+    def __init__(self, name: str = "cari", options: dict | None = None) -> None:
+        self.name = name
+        self.options = options or {}
+
+    @property
+    def index_key(self) -> str:
+        return "cari"
+
+    def build(self, articles, corpus_dir, index_dir):
+        import search
+
+        search.index_corpus([str(corpus_dir)], str(index_dir))
+
+    def open(self, index_dir):
+        import search
+
+        self.index = search.open_index(str(index_dir))
+
+    def search(self, query, k):
+        results = self.index.search(query, limit=k, highlight=False, **self.options)
+        return [hit.id for hit in results.hits]
+
+
+class CariNoStem(Cari):
+    """cari with stemming off: the index is built by cari's own indexer with a schema whose stemmed
+    text fields use ``search.analysis.surface_analyzer()`` (see ``benchmarks/relevance_nostem.py``);
+    queries go through the same ``Index.search``, which analyses words with the index's own schema."""
+
+    def __init__(self, name: str = "cari-nostem", options: dict | None = None) -> None:
+        super().__init__(name, options)
+
+    @property
+    def index_key(self) -> str:
+        return "cari-nostem"
+
+    def build(self, articles, corpus_dir, index_dir):
+        import subprocess
+
+        # A separate process: the analyzer swap must not leak into this one's cari modules.
+        subprocess.run(
+            [sys.executable, str(HERE / "relevance_nostem.py"), str(corpus_dir), str(index_dir)],
+            check=True,
+        )
+
+
+def make_systems(names: Iterable[str]) -> list[System]:
+    """The systems named, in the order given."""
+    factories: dict[str, Callable[[], System]] = {
+        "cari": Cari,
+        "cari-nostem": CariNoStem,
+        "whoosh-and": lambda: WhooshStock("and"),
+        "whoosh-or": lambda: WhooshStock("or"),
+        "bm25s": Bm25sStemmed,
+        "tantivy": TantivyDefault,
+    }
+    unknown = [n for n in names if n not in factories]
+    if unknown:
+        raise SystemExit(f"unknown system(s): {', '.join(unknown)}; choose from {', '.join(factories)}")
+    return [factories[n]() for n in names]
+
+
+ALL_SYSTEMS = ("cari", "cari-nostem", "whoosh-and", "whoosh-or", "bm25s", "tantivy")
+PEERS = ("whoosh-and", "whoosh-or", "bm25s", "tantivy")
+
+
+# --- Collection and indexes ----------------------------------------------------------------------
+
+
+@dataclass
+class Collection:
+    """Topics plus the evaluation corpus they are judged on."""
+
+    topics: list[rt.Topic]
+    corpus_dir: Path
+    articles: list[tuple[str, str]]
+
+
+def prepare_collection(corpus_data: Path, out: Path, seed: int, per_set: int, log) -> Collection:
+    """Build (or load from ``out``) the topics and the title-less evaluation corpus."""
+    key = f"s{seed}-n{per_set}-f{rt.TOPIC_FORMAT}-{rt.corpus_fingerprint(corpus_data)}"
+    topics_path = out / f"topics-{key}.jsonl"
+    corpus_dir = out / f"eval-corpus-{rt.corpus_fingerprint(corpus_data)}"
+    records = None
+    if not topics_path.exists() or not (corpus_dir / "done").exists():
+        started = time.perf_counter()
+        records = rt.read_records(corpus_data)
+        if not (corpus_dir / "done").exists():
+            shutil.rmtree(corpus_dir, ignore_errors=True)
+            rt.write_eval_corpus(records, corpus_dir)
+            (corpus_dir / "done").write_text("")
+        if not topics_path.exists():
+            rt.save_topics(rt.build_topics(records, seed=seed, per_set=per_set), topics_path)
+        log(f"topics and evaluation corpus built in {time.perf_counter() - started:.0f} s")
+    articles = []
+    for path in sorted(corpus_dir.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                articles.append((row["id"], row["body"]))
+    return Collection(rt.load_topics(topics_path), corpus_dir, articles)
+
+
+_REBUILT: set[Path] = set()
+
+
+def open_system(system: System, collection: Collection, out: Path, rebuild: bool, log) -> None:
+    """Open ``system``'s cached index, building it first when missing (or once, when ``rebuild``)."""
+    index_dir = out / "indexes" / f"{system.index_key}-{collection.corpus_dir.name}"
+    done = index_dir / ".relevance-complete"
+    if not done.exists() or (rebuild and index_dir not in _REBUILT):
+        shutil.rmtree(index_dir, ignore_errors=True)
+        index_dir.mkdir(parents=True)
+        started = time.perf_counter()
+        system.build(collection.articles, collection.corpus_dir, index_dir)
+        seconds = time.perf_counter() - started
+        done.write_text(json.dumps({"seconds": seconds}))
+        log(f"{system.index_key}: indexed {len(collection.articles)} articles in {seconds:.0f} s")
+        _REBUILT.add(index_dir)
+    system.open(index_dir)
+
+
+# --- Evaluation ----------------------------------------------------------------------------------
+
+
+def run_system(system: System, topics: list[rt.Topic], k: int = DEPTH) -> dict[str, list[str]]:
+    """Ranked ids per topic id."""
+    return {t.qid: system.search(t.query, k) for t in topics}
+
+
+def evaluate(topics: list[rt.Topic], ranking: dict[str, list[str]]) -> dict[str, float]:
+    """MRR@10, Success@1, Success@10, nDCG@10 by ir-measures, averaged over ``topics``."""
+    import ir_measures
+    from ir_measures import RR, Success, nDCG
+
+    qrels = [ir_measures.Qrel(t.qid, doc, 1) for t in topics for doc in t.relevant]
+    run = []
+    for t in topics:
+        ids = ranking.get(t.qid) or []
+        # Scores that reproduce the system's own order exactly (no tie-breaking by id).
+        run.extend(ir_measures.ScoredDoc(t.qid, doc, float(len(ids) - i)) for i, doc in enumerate(ids))
+        # A topic with no hit must still count (as zero): trec_eval averages over the run's topics.
+        run.append(ir_measures.ScoredDoc(t.qid, "__no-hit__", -1.0))
+    measures = {"MRR@10": RR @ DEPTH, "S@1": Success @ 1, "S@10": Success @ DEPTH, "nDCG@10": nDCG @ DEPTH}
+    scores = ir_measures.calc_aggregate(list(measures.values()), qrels, run)
+    return {name: float(scores[m]) for name, m in measures.items()}
+
+
+def evaluate_by_set(topics, ranking) -> dict[str, dict[str, float]]:
+    """``evaluate`` for each topic set and for all topics together."""
+    out = {s: evaluate([t for t in topics if t.set == s], ranking) for s in SETS}
+    out["all"] = evaluate(topics, ranking)
+    return out
+
+
+def format_table(results: dict[str, dict[str, dict[str, float]]], counts: dict[str, int]) -> str:
+    """A Markdown table: topic set x system x metric."""
+    lines = ["| topics | system | " + " | ".join(METRIC_NAMES) + " |",
+             "|---|---|" + "---:|" * len(METRIC_NAMES)]
+    for set_name in (*SETS, "all"):
+        best = max(results, key=lambda s: results[s][set_name]["MRR@10"])
+        for system, by_set in results.items():
+            values = " | ".join(f"{by_set[set_name][m]:.3f}" for m in METRIC_NAMES)
+            mark = " **best**" if system == best else ""
+            lines.append(f"| {set_name} ({counts[set_name]}) | {system}{mark} | {values} |")
+    return "\n".join(lines)
+
+
+def comparisons(results) -> list[str]:
+    """The two target ratios: cari vs the best peer, cari vs cari-nostem on inflected topics."""
+    lines = []
+    if "cari" not in results:
+        return lines
+    peers = [p for p in results if p in PEERS]
+    for set_name in (*SETS, "all"):
+        if peers:
+            best = max(peers, key=lambda p: results[p][set_name]["MRR@10"])
+            ratio = results["cari"][set_name]["MRR@10"] / max(1e-9, results[best][set_name]["MRR@10"]) - 1
+            lines.append(f"{set_name}: cari MRR@10 {ratio:+.1%} vs best peer ({best})")
+    if "cari-nostem" in results:
+        for set_name in (*SETS, "all"):
+            ratio = results["cari"][set_name]["MRR@10"] / max(1e-9, results["cari-nostem"][set_name]["MRR@10"]) - 1
+            lines.append(f"{set_name}: cari MRR@10 {ratio:+.1%} vs cari-nostem")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the collection and indexes (cached), run every system, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus-data", type=Path, default=DEFAULT_SHARED / "corpus-data")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--per-set", type=int, default=600, help="topics per set (train + test)")
+    parser.add_argument("--split", choices=("train", "test", "all"), default="test")
+    parser.add_argument("--systems", default=",".join(ALL_SYSTEMS))
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes")
+    parser.add_argument("--tune", action="store_true", help="run cari's tuning grid on the train split")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    if not args.corpus_data.is_dir():
+        print(f"corpus not found: {args.corpus_data} (set CARI_SHARED or --corpus-data)", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    collection = prepare_collection(args.corpus_data, args.out, args.seed, args.per_set, log)
+
+    if args.tune:
+        import relevance_tuning
+
+        return relevance_tuning.tune(collection, args, log)
+
+    split = None if args.split == "all" else args.split
+    topics = [t for t in collection.topics if split is None or t.split == split]
+    counts = {s: sum(1 for t in topics if t.set == s) for s in SETS}
+    counts["all"] = len(topics)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    timings: dict[str, float] = {}
+    for system in make_systems(args.systems.split(",")):
+        open_system(system, collection, args.out, args.rebuild, log)
+        t0 = time.perf_counter()
+        ranking = run_system(system, topics)
+        timings[system.name] = (time.perf_counter() - t0) / max(1, len(topics))
+        results[system.name] = evaluate_by_set(topics, ranking)
+        log(f"{system.name}: {len(topics)} queries, {timings[system.name] * 1000:.1f} ms/query, "
+            f"MRR@10 {results[system.name]['all']['MRR@10']:.3f}")
+
+    print(f"Relevance on the {args.split} split: {len(topics)} known-item topics, "
+          f"{len(collection.articles)} articles (no titles), seed {args.seed}\n")
+    print(format_table(results, counts))
+    print()
+    for line in comparisons(results):
+        print(line)
+    print(f"\nwall time {time.perf_counter() - started:.0f} s; ms/query: "
+          + ", ".join(f"{n} {t * 1000:.1f}" for n, t in timings.items()))
+    if args.json:
+        args.json.write_text(json.dumps({"split": args.split, "counts": counts, "results": results,
+                                         "ms_per_query": timings}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
