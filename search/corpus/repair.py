@@ -120,10 +120,19 @@ def _mojibake_pattern() -> re.Pattern[str]:
     # are never continuation characters, so they cost nothing.
     lead_class = "".join(re.escape(c) for c in sorted(leads))
     cont_class = "".join(re.escape(c) for c in sorted(conts))
-    return re.compile(f"[{lead_class}][{cont_class}]")
+    return re.compile(f"[{lead_class}][{cont_class}]"), frozenset(leads), frozenset(conts)
 
 
-MOJIBAKE = _mojibake_pattern()
+MOJIBAKE, _LEADS, _CONTS = _mojibake_pattern()
+
+
+def has_mojibake(text: str) -> bool:
+    """The cheap check: does ``text`` hold a mojibake fingerprint? Set intersections run at C speed
+    and rule out nearly every clean text before the regex has to scan it."""
+    if text.isascii():
+        return False
+    chars = set(text)
+    return bool(chars & _CONTS) and bool(chars & _LEADS) and MOJIBAKE.search(text) is not None
 # Characters that only appear in mojibake in Indonesian news (Mac-Roman ¬ √ ≈ ‚Ä, Latin-1 Ã Å Â â€).
 _BAD_CHARS = re.compile("[¬√≈ÃÅÂ\u0080-\u009f]|‚Ä|â€")
 
@@ -192,7 +201,7 @@ def fix_mojibake(text: str) -> str:
     Step 1, only when the cheap regex finds damage: the whole text re-encoded as Mac-Roman (click-id's
     damage, fast and exact when it round-trips), else ftfy. Step 2: word by word for what is left.
     """
-    if text.isascii() or not MOJIBAKE.search(text):
+    if not has_mojibake(text):
         return text
     fixed = text
     try:
@@ -203,7 +212,7 @@ def fix_mojibake(text: str) -> str:
         fixed = candidate
     else:
         fixed = _ftfy_fix(text)
-    if MOJIBAKE.search(fixed):
+    if has_mojibake(fixed):
         fixed = _fix_words(fixed)
     return fixed
 
@@ -211,10 +220,19 @@ def fix_mojibake(text: str) -> str:
 # --- whitespace ---------------------------------------------------------------------------------
 
 _SPACE_LIKE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# One scan for everything to replace or delete: other spaces, zero-width characters, soft hyphens,
+# control characters (newlines are kept).
+_ODD_CHARS = re.compile(
+    "[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]"
+)
+_TO_SPACE = frozenset("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\f\v")
 _MULTI_SPACE = re.compile(r" {2,}")
+_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def _replace_odd(match: re.Match[str]) -> str:
+    return " " if match.group(0) in _TO_SPACE else ""
 
 
 def normalize_whitespace(text: str, keep_paragraphs: bool = True) -> str:
@@ -224,18 +242,16 @@ def normalize_whitespace(text: str, keep_paragraphs: bool = True) -> str:
     # Every step is guarded by a cheap test: this runs on every field of every record.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ODD_CHARS.sub(_replace_odd, text)
     if not text.isascii():
-        text = _INVISIBLE.sub("", _SPACE_LIKE.sub(" ", text))
         text = unicodedata.normalize("NFC", text)
-    elif "\t" in text:
-        text = text.replace("\t", " ")
-    text = _CONTROLS.sub("", text)
     if not keep_paragraphs:
         return " ".join(text.split())
     if "  " in text:
         text = _MULTI_SPACE.sub(" ", text)
     if "\n" in text:
-        text = "\n".join(line.strip() for line in text.split("\n"))
+        if " \n" in text or "\n " in text:
+            text = _SPACE_AROUND_NEWLINE.sub("\n", text)
         if "\n\n\n" in text:
             text = _MANY_NEWLINES.sub("\n\n", text)
     return text.strip()
