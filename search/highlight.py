@@ -1,0 +1,331 @@
+"""Highlighted passages: sentences of the original text with the spans of the words a query matched.
+
+A word of the text is a match when the index's own analyzers turn it into a term the query sought:
+its stem (query ``kerja`` marks ``bekerja``) or its surface form (query ``aktas`` marks ``Aktaş``).
+Passages are whole sentences when they are short, else a window of about 200 characters around the
+matches; spans are ``(start, end)`` character offsets into the passage text, which is always an
+exact slice of the stored field (``text == field_text[start:start+len(text)]``).
+
+This is a small custom highlighter rather than Whoosh's: it tokenizes with one regular expression
+and analyses each distinct word once (cached), several times faster than re-running the analyzer
+chain over every hit, and it knows about sentences.
+
+Renderers for the terminal (ANSI bold/colour), HTML (escaped, ``<mark>``) are at the bottom.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from bisect import bisect_right
+from itertools import islice
+from typing import Any
+
+__all__ = ["Highlight", "Highlighter", "MatchTerms", "render_html", "render_terminal"]
+
+PASSAGE_CHARS = 200  # target passage length
+MAX_PASSAGE_CHARS = 260  # a sentence up to this long is kept whole
+CONTEXT_BEFORE = 60  # characters kept before the first match when a long sentence is cut
+MAX_EXPANSION = 256  # terms a prefix/fuzzy word may expand to, for highlighting
+WORD_CACHE_SIZE = 200_000
+
+# Stemmed fields whose query terms are stems; exact fields whose terms are surface forms.
+STEMMED_FIELDS = frozenset({"title", "lead", "body", "caption", "keywords_text"})
+SURFACE_FIELDS = frozenset({"title_exact", "body_exact"})
+
+# Words as the analyzers see them: letters/digits, with inner hyphens and apostrophes
+# (``rekan-rekan``, ``Jum'at``) kept together; the analyzers split them further if they want.
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+# A sentence ends after . ! ? (and closing quotes/brackets) before a capital, digit or opening
+# quote; click-id bodies join paragraphs with ".," so commas count as the gap. Newlines always end.
+_BOUNDARY = re.compile(
+    r"(?P<end>[.!?…][\"”’')\]]*)(?:[ \t\xa0]*,+\s*|\s+)(?=[\"“‘(\[]?[A-Z0-9])|[ \t]*\n\s*"
+)
+_LEADING_JUNK = re.compile(r"^[\s,\-–—.:;]+")
+
+
+@dataclass(slots=True)
+class Highlight:
+    """A passage of an article's original text and the spans of the matched words in it."""
+
+    text: str
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    field: str = "body"
+    start: int = 0  # offset of the passage in the stored field
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape: ``{"text", "spans": [[start, end], ...], "field"}``."""
+        return {"text": self.text, "spans": [list(s) for s in self.spans], "field": self.field}
+
+
+@dataclass(slots=True, frozen=True)
+class MatchTerms:
+    """What a query looks for, as the analyzers produce it: stems and surface forms.
+
+    ``memo`` remembers, for this query, whether each word of the text seen so far matched."""
+
+    stems: frozenset[str]
+    surfaces: frozenset[str]
+    memo: dict[str, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __bool__(self) -> bool:
+        return bool(self.stems or self.surfaces)
+
+
+class Highlighter:
+    """Finds matched words and cuts passages; analyses each distinct word once (cached)."""
+
+    def __init__(self, schema: Any = None) -> None:
+        self._schema = schema
+        self._cache: dict[str, tuple[str | None, str | None]] = {}
+
+    def bind(self, schema: Any) -> None:
+        """Use the analyzers of ``schema`` (the index's own) from now on."""
+        if schema is not self._schema:
+            self._schema = schema
+            self._cache.clear()
+
+    # -- what to look for
+
+    def query_terms(self, q: Any, reader: Any) -> MatchTerms:
+        """Stems and surface forms sought by the positive parts of Whoosh query ``q`` (prefix and
+        fuzzy words expanded against ``reader``'s vocabulary; NOT parts left out)."""
+        from search.query import _positive_leaves
+
+        stems: set[str] = set()
+        surfaces: set[str] = set()
+        for leaf in _positive_leaves(q):
+            fieldname = getattr(leaf, "fieldname", None)
+            if fieldname in STEMMED_FIELDS:
+                into = stems
+            elif fieldname in SURFACE_FIELDS:
+                into = surfaces
+            else:
+                continue
+            words = getattr(leaf, "words", None)  # Phrase
+            if words is not None:
+                into.update(words)
+                continue
+            text = getattr(leaf, "text", None)
+            if text is None:
+                continue
+            if type(leaf).__name__ == "Term":
+                into.add(text)
+                continue
+            # Prefix, Wildcard, FuzzyTerm...: the index's words they stand for
+            try:
+                btexts = islice(leaf._btexts(reader), MAX_EXPANSION)
+                into.update(b.decode("utf-8") if isinstance(b, bytes) else b for b in btexts)
+            except Exception:  # an exotic query type: highlight nothing for it rather than fail
+                continue
+        return MatchTerms(frozenset(stems), frozenset(surfaces))
+
+    # -- finding matches
+
+    def _analyse_word(self, word: str) -> tuple[str | None, str | None]:
+        """(surface form, stem) of one word, by the index's analyzers; None for a dropped word."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        surface = stem = None
+        schema = self._schema
+        if schema is not None:
+            if "body_exact" in schema:
+                tokens = [t.text for t in schema["body_exact"].analyzer(word)]
+                surface = tokens[0] if len(tokens) == 1 else (" ".join(tokens) or None)
+            if "body" in schema:
+                tokens = [t.text for t in schema["body"].analyzer(word)]
+                stem = tokens[0] if len(tokens) == 1 else (" ".join(tokens) or None)
+        else:
+            surface = stem = word.lower()
+        if len(self._cache) >= WORD_CACHE_SIZE:
+            self._cache.clear()
+        self._cache[word] = (surface, stem)
+        return surface, stem
+
+    def stem(self, word: str) -> str | None:
+        """The stem the index's analyzer gives ``word`` (None for a stopword)."""
+        return self._analyse_word(word)[1]
+
+    def _word_matches(self, word: str, terms: MatchTerms) -> bool:
+        surface, stem = self._analyse_word(word)
+        if surface is not None and surface in terms.surfaces:
+            return True
+        if stem is not None and stem in terms.stems:
+            return True
+        if " " in (surface or "") or " " in (stem or ""):
+            # a word the analyzer split (``rekan-rekan``): match on any of its parts
+            parts = set((surface or "").split()) | set((stem or "").split())
+            return bool(parts & terms.surfaces or parts & terms.stems)
+        return False
+
+    def spans(self, text: str, terms: MatchTerms, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+        """Spans of the matched words of ``text[start:end]`` (offsets into ``text``)."""
+        if not text or not terms:
+            return []
+        end = len(text) if end is None else end
+        memo = terms.memo
+        matched = []
+        for word in set(_WORD.findall(text, start, end)):  # distinct words: few Python steps
+            hit = memo.get(word)
+            if hit is None:
+                hit = memo[word] = self._word_matches(word, terms)
+            if hit:
+                matched.append(word)
+        if not matched:
+            return []
+        return [m.span() for m in _words_pattern(frozenset(matched)).finditer(text, start, end)]
+
+    # -- passages
+
+    def passages(self, stored: Mapping[str, Any], terms: MatchTerms, *, limit: int = 3) -> list[Highlight]:
+        """Up to ``limit`` passages of the article's lead/body/caption with their matched words,
+        best sentences first chosen, returned in the order of the text; the opening of the article
+        when no word of those fields matched (a title-only match)."""
+        if limit <= 0:
+            return []
+        candidates: list[tuple[float, str, int, int, list[tuple[int, int]]]] = []
+        body = stored.get("body") or ""
+        for fieldname in ("lead", "body", "caption"):
+            text = stored.get(fieldname) or ""
+            if not text or (fieldname == "lead" and text.strip()[:80] in body[:400]):
+                continue  # a lead that is the body's opening would give the same passage twice
+            all_spans = self.spans(text, terms)
+            if not all_spans:
+                continue
+            by_sentence: dict[int, list[tuple[int, int]]] = {}
+            bounds = _boundaries(text)
+            for span in all_spans:
+                by_sentence.setdefault(bisect_right(bounds, span[0]), []).append(span)
+            for index, inside in by_sentence.items():
+                if index % 2:  # inside the gap between two sentences (a quote mark)
+                    continue
+                s = bounds[index - 1] if index else 0
+                e = bounds[index] if index < len(bounds) else len(text)
+                for s, e in _trimmed(text, s, e):
+                    inside = [sp for sp in inside if sp[0] >= s and sp[1] <= e]
+                    if inside:
+                        distinct = {text[a:b].lower() for a, b in inside}
+                        score = 3 * len(distinct) + len(inside) + (0.5 if fieldname == "lead" else 0)
+                        candidates.append((score, fieldname, s, e, inside))
+        if not candidates:
+            return self.opening(stored)
+        order = {"lead": 0, "body": 1, "caption": 2}
+        candidates.sort(key=lambda c: (-c[0], order[c[1]], c[2]))
+        chosen: list[Highlight] = []
+        taken: list[tuple[str, int, int]] = []
+        for _, fieldname, s, e, inside in candidates:
+            if len(chosen) >= limit:
+                break
+            text = stored[fieldname]
+            ps, pe = _window(text, s, e, inside)
+            if any(f == fieldname and ps < te and ts < pe for f, ts, te in taken):
+                continue
+            taken.append((fieldname, ps, pe))
+            spans = [(a - ps, b - ps) for a, b in inside if a >= ps and b <= pe]
+            chosen.append(Highlight(text[ps:pe], spans, fieldname, ps))
+        chosen.sort(key=lambda h: (order[h.field], h.start))
+        return chosen
+
+    def opening(self, stored: Mapping[str, Any]) -> list[Highlight]:
+        """The first passage of the article (lead, else body), no spans: a preview."""
+        for fieldname in ("lead", "body", "caption"):
+            text = stored.get(fieldname) or ""
+            for s, e in sentences(text):
+                ps, pe = _window(text, s, e, [])
+                if pe > ps:
+                    return [Highlight(text[ps:pe], [], fieldname, ps)]
+        return []
+
+
+_PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
+
+
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """A regex finding ``words`` as whole words in the sense of ``_WORD`` (cached)."""
+    pattern = _PATTERNS.get(words)
+    if pattern is None:
+        alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        pattern = re.compile(rf"(?<!\w)(?<!\w[-'’])(?:{alternation})(?!\w)(?![-'’]\w)")
+        if len(_PATTERNS) > 4096:
+            _PATTERNS.clear()
+        _PATTERNS[words] = pattern
+    return pattern
+
+
+def _boundaries(text: str) -> list[int]:
+    """Offsets where sentences of ``text`` end and start, in pairs: [end0, start1, end1, ...]."""
+    out = []
+    for match in _BOUNDARY.finditer(text):
+        out.append(match.end("end") if match.group("end") else match.start())
+        out.append(match.end())
+    return out
+
+
+def sentences(text: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, leading dashes/commas and spaces left out."""
+    bounds = [0, *_boundaries(text), len(text)]
+    for i in range(0, len(bounds), 2):
+        yield from _trimmed(text, bounds[i], bounds[i + 1])
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    junk = _LEADING_JUNK.match(text, start, end)
+    if junk:
+        start = junk.end()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield start, end
+
+
+def _window(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """The passage for sentence ``text[s:e]``: whole when short enough, else about
+    ``PASSAGE_CHARS`` around its first matches, cut at word boundaries."""
+    if e - s <= MAX_PASSAGE_CHARS:
+        return s, e
+    first = spans[0][0] if spans else s
+    start = max(s, first - CONTEXT_BEFORE)
+    if start > s:  # move to the start of a word
+        space = text.rfind(" ", s, start + 1)
+        start = space + 1 if space >= s else s
+    end = min(e, start + PASSAGE_CHARS)
+    if end < e:  # move back to the end of a word, never inside a match
+        space = text.rfind(" ", start, end)
+        if space > start + PASSAGE_CHARS // 2:
+            end = space
+        for a, b in spans:
+            if a < end < b:
+                end = b
+    while end > start and text[end - 1] in " ,;:":
+        end -= 1
+    return start, end
+
+
+# --- renderers ------------------------------------------------------------------------------------
+
+
+def render_terminal(text: str, spans: Iterable[tuple[int, int]], *, color: bool) -> str:
+    """``text`` with the spans in bold yellow (ANSI) when ``color``, else unchanged."""
+    if not color:
+        return text
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(text[pos:a])
+        out.append(f"\x1b[1;33m{text[a:b]}\x1b[0m")
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def render_html(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` HTML-escaped with the spans in ``<mark>``."""
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(html.escape(text[pos:a]))
+        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        pos = b
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
