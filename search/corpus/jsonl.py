@@ -112,6 +112,8 @@ def record_to_article(record: Any, fallback_id: str, path: str) -> Article | str
         body = dateline.rest.strip()
         location = location or dateline.location
         source = source or dateline.source
+    if body[:1] in "-–—" and body[1:2] == " ":
+        body = body[2:]  # a dateline the source had already cut, leaving its dash
     if not body:
         return "record's body is empty after cleanup"
     record_id = _first(record, ID_KEYS)

@@ -132,11 +132,18 @@ def has_mojibake(text: str) -> bool:
     if text.isascii():
         return False
     chars = set(text)
-    return bool(chars & _CONTS) and bool(chars & _LEADS) and MOJIBAKE.search(text) is not None
+    if not (chars & _CONTS and chars & _LEADS and chars & _STRONG_CHARS):
+        return False
+    # A fingerprint next to a strong sign of damage: Indonesian text in UTF-8 gets its mojibake from
+    # é, NBSP, curly quotes and dashes, which always show Ã, Â, â€ (Windows-1252) or ¬, √, ‚Ä
+    # (Mac-Roman). Without one, "×‘" or "–ß" are more likely real text than Hebrew or Cyrillic.
+    return MOJIBAKE.search(text) is not None and _BAD_CHARS.search(text) is not None
 # Characters that only appear in mojibake in Indonesian news (Mac-Roman ¬ √ ≈ ‚Ä, Latin-1 Ã Å Â â€).
 _BAD_CHARS = re.compile("[¬√≈ÃÅÂ\u0080-\u009f]|‚Ä|â€")
+_STRONG_CHARS = frozenset("¬√≈ÃÅÂ‚â" + "".join(map(chr, range(0x80, 0xA0))))
 
 _FTFY_CONFIG = None
+_SPLIT_QUOTE = re.compile("â€ (?=[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122])")
 
 
 def _ftfy_fix(text: str) -> str:
@@ -163,6 +170,8 @@ def _badness(text: str) -> int:
 
 
 _WORD_AROUND = re.compile(r"\S+")
+# What a repaired word may hold: ASCII, Latin letters with diacritics, punctuation, currency signs.
+_PLAUSIBLE = re.compile("[\x20-\x7e\u00a0-\u024f\u2010-\u206f\u20a0-\u20cf\u2100-\u214f]*")
 
 
 def _fix_word(word: str) -> str:
@@ -174,6 +183,8 @@ def _fix_word(word: str) -> str:
     """
     import ftfy.bad_codecs  # noqa: F401  registers sloppy-windows-1252
 
+    if not _BAD_CHARS.search(word):
+        return word  # no strong sign of damage ("ß–" is a German word and a dash)
     best, best_bad = word, _badness(word)
     for enc in ("sloppy-windows-1252", "mac_roman", "latin-1"):
         try:
@@ -181,7 +192,7 @@ def _fix_word(word: str) -> str:
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
         bad = _badness(candidate)
-        if bad == 0 and bad < best_bad and len(candidate) < len(word):
+        if bad == 0 and bad < best_bad and len(candidate) < len(word) and _PLAUSIBLE.fullmatch(candidate):
             best, best_bad = candidate, bad
     return best
 
@@ -203,18 +214,26 @@ def fix_mojibake(text: str) -> str:
     """
     if not has_mojibake(text):
         return text
+    if "â€ " in text:
+        # IndoSum's tokenizer split mojibake quotes apart ("â€ ™" for ’, "â€ ”" for —): rejoin them
+        # first, or the space reads as the NBSP byte and gives a dagger (†).
+        text = _SPLIT_QUOTE.sub("â€", text)
     fixed = text
-    try:
-        candidate = text.encode("mac_roman").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        candidate = None
+    candidate = None
+    if _BAD_CHARS.search(text):  # only on strong signs of damage: "–ß" is a dash and a German letter
+        try:
+            candidate = text.encode("mac_roman").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            candidate = None
     if candidate is not None and not MOJIBAKE.search(candidate) and not _BAD_CHARS.search(candidate):
         fixed = candidate
     else:
         fixed = _ftfy_fix(text)
     if has_mojibake(fixed):
         fixed = _fix_words(fixed)
-    return fixed
+    # Repaired text may come out decomposed (CafeÃÅ is Cafe + U+0301); store it composed.
+    fixed = unicodedata.normalize("NFC", fixed)
+    return text if fixed == text else fixed
 
 
 # --- whitespace ---------------------------------------------------------------------------------
@@ -299,7 +318,7 @@ def looks_comma_joined(body: str) -> bool:
     """True for a click-id style body: paragraphs joined by commas, no newlines, scraper holes."""
     if "\n\n" in body:
         return False
-    return ".," in body or ",," in body or ", ," in body or body.lstrip().startswith(("-", ","))
+    return ".," in body or ",," in body or ", ," in body or ". ," in body or body.lstrip().startswith(("-", ","))
 
 
 def _paragraph_break_after(match: re.Match[str]) -> str:
