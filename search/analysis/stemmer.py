@@ -17,7 +17,7 @@ Differences from the textbook algorithm, all aimed at news text:
   ``lidi``).
 * Reduplication (``rekan-rekan``, ``menyebut-nyebut``, ``berbalas-balasan``) and hyphenated clitics
   (``kuasa-mu``, ``malaikat-malaikat-nya``) are folded onto the single word.
-* The infixes -el- -em- -er- -in- (``kinerja`` -> ``kerja``) and the reduplicated prefix Ce-
+* The infix -in- (``kinerja`` -> ``kerja``) and the reduplicated prefix Ce-
   (``lelembut`` -> ``lembut``) are removed as a last resort.
 * A never-stem list (place names such as Bekasi, Mentawai, Kediri; acronyms such as pemilu, pemkot;
   lexicalised frequent words such as mereka, menteri) is returned as it is.
@@ -28,21 +28,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 VOWELS = frozenset("aeiou")
-PARTICLES = ("lah", "kah", "tah", "pun")
+PARTICLES = ("lah", "kah", "pun")
+# -tah is archaic: stripped only straight onto a root (apatah -> apa), never before prefix removal
+# (pemerintah is not pemerin + -tah).
+ARCHAIC_PARTICLES = ("tah",)
 POSSESSIVES = ("nya", "ku", "mu")
 HYPHEN_CLITICS = frozenset(("nya", "ku", "mu", "lah", "kah", "pun", "tah"))
 # Prefix-suffix pairs that do not occur together in Indonesian (Nazief-Adriani's table).
 DISALLOWED_CONFIXES = frozenset(
     (("be", "i"), ("di", "an"), ("ke", "i"), ("ke", "kan"), ("me", "an"), ("se", "i"), ("se", "kan"), ("te", "an"))
+    # pe- and per- form nouns with -an; -i and -kan do not follow a nasal pe- (petani is pe- + tani,
+    # not pe- + tan + -i; penegakan is pen- + tegak + -an, not tega + -kan). A plain pe- before r
+    # keeps the ECS reading with -kan (perusakan -> rusa, as Sastrawi's gold data has it).
+    + (("pe", "i"), ("pN", "i"), ("pN", "kan"))
 )
+# Loan suffixes are stripped only straight onto a root of at least this length (idealis -> ideal, but
+# krisis, turis, logis stay: their short remainders are different words).
+LOAN_SUFFIXES = (("isasi", 4), ("isme", 4), ("is", 5))
 MIN_ROOT = 3
 MAX_PREFIXES = 3
-# A later stripping attempt beats an earlier one only when its root family is this many times larger.
-LATER_ATTEMPT_FACTOR = 20.0
+
 
 
 def _prefix_options(word: str) -> list[tuple[str, str]]:
-    """Every (prefix type, remainder) that one derivational prefix removal can give, recoding included."""
+    """Every (prefix type, remainder) that one derivational prefix removal can give, recoding included.
+
+    A type ending in ``~`` marks a fallback reading, used only when no other reading finds a root."""
     out: list[tuple[str, str]] = []
     n = len(word)
     if n < 5:
@@ -79,40 +90,42 @@ def _prefix_options(word: str) -> list[tuple[str, str]]:
             out.append(("te", word[2:]))  # te-C1erC2: teterbang -> terbang
     elif c0 in "mp" and c1 == "e":
         kind = "me" if c0 == "m" else "pe"
+        nasal = "me" if c0 == "m" else "pN"  # pe- with a nasal (pem- pen- peng- peny-)
         if word.startswith("menge") or word.startswith("penge"):
             if n > 5 and word[5] not in VOWELS:
-                out.append((kind, word[5:]))  # menge- before one-syllable roots: mengebom
+                out.append((nasal, word[5:]))  # menge- before one-syllable roots: mengebom
         if c2 == "n" and word[3] == "g":  # meng- / peng-
             rest = word[4:]
             if rest:
                 if rest[0] in VOWELS:
-                    out.append((kind, rest))
-                    out.append((kind, "k" + rest))
+                    out.append((nasal, rest))
+                    out.append((nasal, "k" + rest))
+                    out.append((nasal + "~", "ng" + rest))  # fallback only: menganga -> nganga
                 elif rest[0] in "ghqk":
-                    out.append((kind, rest))
+                    out.append((nasal, rest))
         elif c2 == "n" and word[3] == "y":  # meny- / peny-
             rest = word[4:]
             if rest and rest[0] in VOWELS:
-                out.append((kind, "s" + rest))
-                out.append((kind, "ny" + rest))
+                out.append((nasal, "s" + rest))
+                out.append((nasal, "ny" + rest))
         elif c2 == "n":  # men- / pen-
             rest = word[3:]
             if rest[0] in VOWELS:
-                out.append((kind, "n" + rest))
-                out.append((kind, "t" + rest))
+                out.append((nasal, "n" + rest))
+                out.append((nasal, "t" + rest))
             elif rest[0] in "cdjzst":
-                out.append((kind, rest))
+                out.append((nasal, rest))
         elif c2 == "m":  # mem- / pem-
             rest = word[3:]
             if rest[0] in VOWELS:
-                out.append((kind, "m" + rest))
-                out.append((kind, "p" + rest))
+                out.append((nasal, "m" + rest))
+                out.append((nasal, "p" + rest))
             elif rest[0] in "bfvp":
-                out.append((kind, rest))
+                out.append((nasal, rest))
         elif c2 in "lrwy":
             if kind == "pe" and c2 == "r":
                 rest = word[3:]
-                out.append(("pe", rest))  # per-
+                out.append(("per", rest))  # per-
                 if rest and rest[0] in VOWELS:
                     out.append(("pe", word[2:]))  # pe-rV: perumahan -> rumah
             elif kind == "pe" and word.startswith("pelajar"):
@@ -122,9 +135,6 @@ def _prefix_options(word: str) -> list[tuple[str, str]]:
                 out.append((kind, word[2:]))  # me-/pe- before l r w y
         elif kind == "pe" and c2 not in VOWELS:
             out.append(("pe", word[2:]))  # pe-C: pekerja, peserta, petani
-    # Reduplicated first syllable Ce-: lelembut -> lembut, rerata -> rata.
-    if c1 == "e" and c0 == c2 and c0 not in VOWELS:
-        out.append(("ce", word[2:]))
     return out
 
 
@@ -134,17 +144,20 @@ def _suffix_options(word: str) -> list[tuple[str, str]]:
     if word.endswith("kan"):
         out.append((word[:-3], "kan"))
         out.append((word[:-2], "an"))
-    elif word.endswith("isasi"):
-        out.append((word[:-5], "isasi"))
-    elif word.endswith("isme"):
-        out.append((word[:-4], "isme"))
     elif word.endswith("an"):
         out.append((word[:-2], "an"))
     elif word.endswith("i"):
         out.append((word[:-1], "i"))
-    elif word.endswith("is"):
-        out.append((word[:-2], "is"))
     return [(rest, suffix) for rest, suffix in out if len(rest) >= MIN_ROOT]
+
+
+def _prefix_first(word: str) -> bool:
+    """ECS precedence rule: be-…-lah, be-…-an, me-…-i, di-…-i, pe-…-i and ter-…-i lose the prefix first."""
+    if word.startswith("be"):  # but not be-…-kan: berikan is beri + -kan, not ber- + ikan
+        return word.endswith("lah") or (word.endswith("an") and not word.endswith("kan"))
+    if word.endswith("i"):
+        return word.startswith(("me", "di", "pe", "ter"))
+    return False
 
 
 def _strip_inflection(word: str, endings: tuple[str, ...]) -> str | None:
@@ -200,6 +213,9 @@ class IndonesianStemmer:
         roots = self.roots
         # Inflectional suffixes: particle, then possessive pronoun.
         stages = [word]
+        archaic = _strip_inflection(word, ARCHAIC_PARTICLES)
+        if archaic and archaic in roots:
+            return archaic
         without_particle = _strip_inflection(word, PARTICLES)
         if without_particle:
             if without_particle in roots:
@@ -212,6 +228,10 @@ class IndonesianStemmer:
                 return without_possessive
             stages.append(without_possessive)
         base = stages[-1]
+        if _prefix_first(word):
+            found = self._strip_prefixes(word, None, check_suffixes=True)
+            if found is not None:
+                return found[0]
         attempts: list[tuple[str, str | None]] = []
         for rest, suffix in _suffix_options(base):
             if rest in roots:
@@ -221,55 +241,92 @@ class IndonesianStemmer:
         for stage in reversed(stages):
             attempts.append((stage, None))
 
+        # The fewest prefix removals win; among equals, the earliest attempt (ECS order), except that
+        # a root of three letters (the least reliable entries) yields to a longer one found later
+        # (pemeran: peran, not per). penyelidikan -> selidik (one prefix), not lidi (two, via -kan).
         best: str | None = None
-        best_score = 0.0
-        weight = 1.0
+        best_depth = MAX_PREFIXES + 1
         for stem_base, suffix in attempts:
-            found = self._strip_prefixes(stem_base, suffix)
-            if found is not None:
-                score = weight * (self.roots[found] + 1)
-                if best is None or score > best_score:
-                    best, best_score = found, score
-            weight /= LATER_ATTEMPT_FACTOR
+            short_best = best is not None and len(best) <= MIN_ROOT
+            found = self._strip_prefixes(stem_base, suffix, max_depth=best_depth - (0 if short_best else 1))
+            if found is not None and (best is None or found[1] < best_depth or len(found[0]) > MIN_ROOT):
+                best, best_depth = found
         if best is not None:
             return best
-        for stage in reversed(stages):
-            infixless = self._remove_infix(stage)
-            if infixless:
-                return infixless
-        for rest, _suffix in _suffix_options(stages[-1]):
-            infixless = self._remove_infix(rest)
+        # Last resorts: loan suffixes straight onto a root (idealis -> ideal, not menangis -> menang),
+        for suffix, shortest in LOAN_SUFFIXES:
+            if base.endswith(suffix) and len(base) - len(suffix) >= shortest:
+                if base[: -len(suffix)] in roots:
+                    return base[: -len(suffix)]
+                break
+        # the infix -in- (kinerja -> kerja) and the reduplicated first
+        # syllable Ce- (lelembut -> lembut, rerata -> rata), with or without the suffixes.
+        for form in list(reversed(stages)) + [rest for rest, _suffix in _suffix_options(stages[-1])]:
+            infixless = self._remove_infix(form)
             if infixless:
                 return infixless
         return None
 
-    def _strip_prefixes(self, word: str, suffix: str | None) -> str | None:
-        """Best root reachable from ``word`` by up to three prefix removals, or None."""
+    def _strip_prefixes(
+        self, word: str, suffix: str | None, check_suffixes: bool = False, max_depth: int = MAX_PREFIXES
+    ) -> tuple[str, int] | None:
+        """(root, prefixes removed) reachable from ``word`` by at most ``max_depth`` prefix removals.
+
+        With ``check_suffixes`` (ECS precedence rule) each prefix-stripped form is also tried
+        without its suffixes."""
         roots = self.roots
         level = [(word, "")]
-        for depth in range(MAX_PREFIXES):
+        for depth in range(max_depth):
             found: list[str] = []
             next_level: list[tuple[str, str]] = []
+            fallback: list[str] = []
             for current, previous in level:
                 for kind, rest in _prefix_options(current):
+                    candidates = found
+                    if kind[-1] == "~":
+                        kind, candidates = kind[:-1], fallback
                     if kind == previous or len(rest) < MIN_ROOT:
                         continue
                     if depth == 0 and suffix and (kind, suffix) in DISALLOWED_CONFIXES:
                         continue
                     if rest in roots:
-                        found.append(rest)
+                        candidates.append(rest)
                     else:
+                        if check_suffixes:
+                            root = self._suffix_root(rest, kind if depth == 0 else "")
+                            if root is not None:
+                                candidates.append(root)
+                                continue
                         next_level.append((rest, kind))
+            found = found or fallback
             if found:  # the shallowest removal that reaches a root wins; ties go to the commoner root
-                return max(found, key=roots.__getitem__)
+                return max(found, key=roots.__getitem__), depth + 1
             level = next_level
         return None
 
+    def _suffix_root(self, word: str, prefix: str) -> str | None:
+        """A root left by removing inflectional and one derivational suffix from ``word``, or None."""
+        roots = self.roots
+        for form in (_strip_inflection(word, PARTICLES) or word,):
+            if form in roots:
+                return form
+            without_possessive = _strip_inflection(form, POSSESSIVES)
+            if without_possessive:
+                form = without_possessive
+                if form in roots:
+                    return form
+            for rest, suffix in _suffix_options(form):
+                if (prefix, suffix) not in DISALLOWED_CONFIXES and rest in roots:
+                    return rest
+        return None
+
     def _remove_infix(self, word: str) -> str | None:
-        if len(word) < 6:
+        if len(word) < 6 or word[0] in VOWELS:
             return None
-        if word[1:3] in ("el", "em", "er", "in") and word[0] not in VOWELS:
+        if word[1:3] == "in":  # -el- -em- -er- misread plain words (relawan is not rawan)
             candidate = word[0] + word[3:]
             if candidate in self.roots:
                 return candidate
+        if word[1] == "e" and word[0] == word[2] and word[2:] in self.roots:
+            return word[2:]
         return None
