@@ -188,6 +188,201 @@ def stats_command(index_dir: str, as_json: bool) -> None:
 # --- cari search / show / similar (search.query, search.highlight) --------------------------------
 
 
+def _use_color() -> bool:
+    """Bold/colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _echo_json(data: Any) -> None:
+    """One JSON object: indented on a terminal, one line when piped (for jq and scripts)."""
+    import json
+
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
+
+
+def _articles(count: int) -> str:
+    return f"{count:,} article{'' if count == 1 else 's'}"
+
+
+def _date_text(published: Any) -> str:
+    return published.strftime("%Y-%m-%d") if published else "no date"
+
+
+def _hit_title(hit: Any) -> str:
+    """The title, or for untitled articles (IndoSum) the URL, else the id."""
+    return hit.title or hit.url or hit.id
+
+
+def _echo_hits_terminal(results: Any, start: int) -> None:
+    from search.highlight import render_terminal
+
+    color = _use_color()
+    for number, hit in enumerate(results.hits, start):
+        title = render_terminal(_hit_title(hit), hit.title_spans if hit.title else [], color=color,
+                                base="\x1b[1m")
+        click.echo(f"{number:>3}. {title}")
+        meta = " · ".join(part for part in (_date_text(hit.published), hit.source, hit.url) if part)
+        click.echo("     " + (click.style(meta, dim=True) if color else meta))
+        for passage in hit.highlights:
+            ellipsis = "… " if passage.start > 0 else ""
+            click.echo(f"     {ellipsis}{render_terminal(passage.text, passage.spans, color=color)}")
+        click.echo()
+
+
+def _echo_facets_terminal(facets: dict[str, dict[str, int]]) -> None:
+    labels = {"source": "Sources", "year": "Years", "month": "Months"}
+    for name, counts in facets.items():
+        listed = ", ".join(f"{value} {count:,}" for value, count in counts.items()) or "none"
+        click.echo(f"{labels.get(name, name)}: {listed}")
+
+
+def _echo_results_html(results: Any, start: int) -> None:
+    import html
+
+    from search.highlight import render_html
+
+    out = [f'<p class="cari-summary">{_articles(results.total)} for '
+           f"&ldquo;{html.escape(results.query)}&rdquo;</p>"]
+    if results.suggestion:
+        out.append(f'<p class="cari-suggestion">Did you mean <a href="?q={html.escape(results.suggestion)}">'
+                   f"{html.escape(results.suggestion)}</a>?</p>")
+    out.append(f'<ol class="cari-results" start="{start}">')
+    for hit in results.hits:
+        title = render_html(_hit_title(hit), hit.title_spans if hit.title else [])
+        url = html.escape(hit.url, quote=True)
+        heading = f'<a href="{url}">{title}</a>' if hit.url else title
+        meta = html.escape(" · ".join(p for p in (_date_text(hit.published), hit.source) if p))
+        out.append(f'<li><h3>{heading}</h3><p class="cari-meta">{meta}</p>')
+        for passage in hit.highlights:
+            out.append(f'<p class="cari-passage">{render_html(passage.text, passage.spans)}</p>')
+        out.append("</li>")
+    out.append("</ol>")
+    for name, counts in results.facets.items():
+        items = "".join(f"<li>{html.escape(v)} <span>{c}</span></li>" for v, c in counts.items())
+        out.append(f'<ul class="cari-facet" data-facet="{name}">{items}</ul>')
+    click.echo("\n".join(out))
+
+
+@cli.command("search")
+@click.argument("query")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Hits per page.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of hits.")
+@click.option("--source", "sources", multiple=True, metavar="SOURCE",
+              help="Only articles from this source (repeatable; 'kompas' finds kompas.com).")
+@click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive).")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
+              show_default=True, help="Order of hits.")
+@click.option("--facet", "facets", multiple=True, type=click.Choice(["source", "year", "month"]),
+              help="Count all matches by source, year or month (repeatable).")
+@click.option("--passages", type=click.IntRange(0, 20), default=3, show_default=True,
+              help="Highlighted passages per hit.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--html", "as_html", is_flag=True, help="Print an HTML fragment (escaped, <mark>).")
+def search_command(query: str, index_dir: str, limit: int, page: int, sources: tuple[str, ...],
+                   since: str | None, until: str | None, sort: str, facets: tuple[str, ...],
+                   passages: int, as_json: bool, as_html: bool) -> None:
+    """Search the index for QUERY.
+
+    \b
+    Words must all match; OR / ATAU, NOT / BUKAN / -word and ( ) combine them.
+    "exact phrase", "phrase"~3, prefix kerja*, fuzzy teroris~,
+    fields title: body: lead: caption: keywords: source: location: author:,
+    dates date:2020  date:2020-06  date:[2020-01-01 TO 2020-06-30]  date:>2021-01-01.
+    """
+    if as_json and as_html:
+        raise click.UsageError("--json and --html cannot be used together")
+    from search.query import open_index
+
+    with open_index(index_dir) as index:
+        results = index.search(query, limit=limit, page=page, sources=list(sources) or None,
+                               since=since, until=until, sort=sort, highlight=passages > 0,
+                               passages=passages, facets=facets)
+    start = (page - 1) * limit + 1
+    if as_json:
+        _echo_json(results.to_dict())
+        return
+    if as_html:
+        _echo_results_html(results, start)
+        return
+    if results.total:
+        pages = (results.total + limit - 1) // limit
+        click.echo(f"{_articles(results.total)} for {query!r} (page {page} of {pages}, "
+                   f"{results.elapsed * 1000:.0f} ms)")
+    else:
+        click.echo(f"No articles match {query!r}.")
+    if results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}")
+    if results.partial:
+        click.echo("Note: the phrase check stopped at the time limit; some matches may be missing.")
+    click.echo()
+    _echo_hits_terminal(results, start)
+    if results.facets:
+        _echo_facets_terminal(results.facets)
+
+
+@cli.command("show")
+@click.argument("article_id", metavar="ID")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the article as one JSON object.")
+def show_command(article_id: str, index_dir: str, as_json: bool) -> None:
+    """Print one article (as indexed) with its metadata."""
+    from dataclasses import asdict
+
+    from search.query import open_index
+
+    with open_index(index_dir) as index:
+        article = index.get(article_id)
+    if as_json:
+        data = asdict(article)
+        data["published"] = article.published.isoformat() if article.published else None
+        _echo_json(data)
+        return
+    color = _use_color()
+    click.echo(click.style(article.title or article.url or article.id, bold=True) if color
+               else (article.title or article.url or article.id))
+    rows = [("ID", article.id),
+            ("Published", article.published.isoformat(sep=" ") if article.published else ""),
+            ("Source", article.source), ("URL", article.url), ("Author", article.author),
+            ("Location", article.location), ("Keywords", ", ".join(article.keywords)),
+            ("File", article.path)]
+    for label, value in rows:
+        if value:
+            click.echo(f"{label + ':':<11}{value}")
+    for part in (article.lead, article.caption and f"[{article.caption}]", article.body):
+        if part:
+            click.echo()
+            click.echo(part)
+
+
+@cli.command("similar")
+@click.argument("article_id", metavar="ID")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Number of related articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def similar_command(article_id: str, index_dir: str, limit: int, as_json: bool) -> None:
+    """List articles related to the article ID (by its most distinctive words)."""
+    from search.query import open_index
+
+    with open_index(index_dir) as index:
+        results = index.similar(article_id, limit=limit)
+    if as_json:
+        data = results.to_dict()
+        data["id"] = article_id
+        _echo_json(data)
+        return
+    if not results.hits:
+        click.echo(f"No articles related to {article_id}.")
+        return
+    click.echo(f"Articles related to {article_id}:")
+    click.echo()
+    _echo_hits_terminal(results, 1)
+
+
 def main() -> None:
     """Entry point of the ``cari`` console script and of ``python -m search``."""
     cli(prog_name="cari")

@@ -307,16 +307,18 @@ def _window(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> tuple[in
 # --- renderers ------------------------------------------------------------------------------------
 
 
-def render_terminal(text: str, spans: Iterable[tuple[int, int]], *, color: bool) -> str:
-    """``text`` with the spans in bold yellow (ANSI) when ``color``, else unchanged."""
+def render_terminal(text: str, spans: Iterable[tuple[int, int]], *, color: bool, base: str = "") -> str:
+    """``text`` with the spans in bold yellow (ANSI) when ``color``, else unchanged; ``base`` is
+    an ANSI style for the rest of the text (e.g. bold for a title)."""
     if not color:
         return text
-    out, pos = [], 0
+    out, pos = [base], 0
     for a, b in spans:
         out.append(text[pos:a])
-        out.append(f"\x1b[1;33m{text[a:b]}\x1b[0m")
+        out.append(f"\x1b[0m\x1b[1;33m{text[a:b]}\x1b[0m{base}")
         pos = b
     out.append(text[pos:])
+    out.append("\x1b[0m")
     return "".join(out)
 
 

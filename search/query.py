@@ -225,7 +225,7 @@ class _CariFieldsPlugin(wplugins.Plugin):
         surface_only = isinstance(
             node,
             (wplugins.PhrasePlugin.PhraseNode, wplugins.WildcardPlugin.WildcardNode,
-             wplugins.FuzzyTermPlugin.FuzzyTermNode),
+             wplugins.PrefixPlugin.PrefixNode, wplugins.FuzzyTermPlugin.FuzzyTermNode),
         )
         targets = (self.surface_targets if surface_only else self.word_targets)[fieldname]
         copies = []

@@ -1,0 +1,37 @@
+"""Fixtures of the query tests: one index of the shipped sample corpus, built once per session with
+cari's own indexer, and an Index opened on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SEED_ID = "jurnas-2020-06-turki-libya.txt"
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory of a cari index of ``corpus/`` (one worker: deterministic)."""
+    import search
+
+    index_dir = tmp_path_factory.mktemp("query") / "index"
+    report = search.index_corpus([sample_corpus], index_dir, jobs=1)
+    assert report.articles > 300 and not report.errors
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def index(sample_index: Path) -> Iterator:
+    """The sample index opened for searching (shared: searching does not change it)."""
+    import search
+
+    with search.open_index(sample_index) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def seed_id() -> str:
+    """Id of the Jurnas.com seed article in the sample (Turki, Libya, kerja sama, Aktaş)."""
+    return SEED_ID
