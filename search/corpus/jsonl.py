@@ -92,7 +92,7 @@ def title_from_url(url: str) -> str:
         slug = _SLUG_TAIL.sub("", segment)
         words = [w for w in re.split(r"[-_+]+", slug) if w and not w.isdigit()]
         if len(words) >= 3 and sum(w.isalpha() for w in words) >= 3:
-            text = " ".join(words)
+            text = clean_line(" ".join(words))
             return text[:1].upper() + text[1:]
     return ""
 
@@ -108,8 +108,8 @@ def record_to_article(record: Any, fallback_id: str, path: str) -> Article | str
     location = clean_line(_as_text(_first(record, LOCATION_KEYS)))
     source = clean_line(_as_text(_first(record, SOURCE_KEYS)))
     dateline = split_dateline(body)
-    if dateline is not None and dateline.rest.strip():
-        body = dateline.rest.strip()
+    if dateline is not None and dateline.rest.strip(" ,"):
+        body = dateline.rest.strip(" ,")  # "BOGOR, KOMPAS.com -  , Bandung": a hole after the dateline
         location = location or dateline.location
         source = source or dateline.source
     if body[:1] in "-–—" and body[1:2] == " ":

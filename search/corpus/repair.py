@@ -126,21 +126,36 @@ def _mojibake_pattern() -> re.Pattern[str]:
 MOJIBAKE, _LEADS, _CONTS = _mojibake_pattern()
 
 
-def has_mojibake(text: str) -> bool:
-    """The cheap check: does ``text`` hold a mojibake fingerprint? Set intersections run at C speed
-    and rule out nearly every clean text before the regex has to scan it."""
+def _damage(text: str) -> int:
+    """0: no mojibake; 1: weak signs (ftfy's judgement only); 2: strong signs of damage."""
     if text.isascii():
-        return False
+        return 0
     chars = set(text)
-    if not (chars & _CONTS and chars & _LEADS and chars & _STRONG_CHARS):
-        return False
+    if not (chars & _CONTS and chars & _LEADS) or MOJIBAKE.search(text) is None:
+        return 0
     # A fingerprint next to a strong sign of damage: Indonesian text in UTF-8 gets its mojibake from
-    # é, NBSP, curly quotes and dashes, which always show Ã, Â, â€ (Windows-1252) or ¬, √, ‚Ä
-    # (Mac-Roman). Without one, "×‘" or "–ß" are more likely real text than Hebrew or Cyrillic.
-    return MOJIBAKE.search(text) is not None and _BAD_CHARS.search(text) is not None
+    # é, NBSP, curly quotes, dashes and emoji, which show Ã, Â, â€ (Windows-1252) or ¬, √, ‚, \uf8ff
+    # (Mac-Roman). Without one, ftfy's own judgement decides: "72Ï¥àTV" (Korean 초 through Mac-Roman)
+    # is damage, "–ß" is a dash and a German letter.
+    if chars & _STRONG_CHARS and _BAD_CHARS.search(text) is not None:
+        return 2
+    from ftfy.badness import is_bad
+
+    return 1 if is_bad(text) else 0
+
+
+def has_mojibake(text: str) -> bool:
+    """The cheap check: does ``text`` show mojibake? Set intersections run at C speed and rule out
+    nearly every clean text before a regex has to scan it."""
+    return _damage(text) > 0
+
+
 # Characters that only appear in mojibake in Indonesian news (Mac-Roman ¬ √ ≈ ‚Ä, Latin-1 Ã Å Â â€).
-_BAD_CHARS = re.compile("[¬√≈ÃÅÂ\u0080-\u009f]|‚Ä|â€")
-_STRONG_CHARS = frozenset("¬√≈ÃÅÂ‚â" + "".join(map(chr, range(0x80, 0xA0))))
+# U+F8FF is Mac-Roman's 0xF0, the lead byte of every emoji in UTF-8 ("\uf8ffüòä" is 😊).
+# "‚" (U+201A, Mac-Roman's 0xE2) leads every Mac-Roman-damaged quote, dash and symbol (‚Äú, ‚ù§);
+# Indonesian text does not use it.
+_BAD_CHARS = re.compile("[¬√≈ÃÅÂ‚\uf8ff\u0080-\u009f]|â€")
+_STRONG_CHARS = frozenset("¬√≈ÃÅÂ‚â\uf8ff" + "".join(map(chr, range(0x80, 0xA0))))
 
 _FTFY_CONFIG = None
 _SPLIT_QUOTE = re.compile("â€ (?=[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122])")
@@ -205,35 +220,48 @@ def _fix_words(text: str) -> str:
     return _WORD_AROUND.sub(repl, text)
 
 
+# On weak signs only, a repair must give characters Indonesian news plausibly holds (Latin, Greek
+# letters of science, symbols and emoji, Arabic, Hangul, CJK, kana); "”ß" read as Cyrillic "ӧ" is refused.
+_PLAUSIBLE_REPAIR = re.compile(
+    "[\x00-\u024f\u0370-\u03ff\u2000-\u206f\u20a0-\u20cf\u2100-\u21ff\u2600-\u27bf\u3000-\u30ff\u3130-\u318f\u4e00-\u9fff\uac00-\ud7af"
+    "\u0600-\u06ff\ufb50-\ufdff\ufe00-\ufe0f\ufe70-\ufeff\U0001f000-\U0001faff]*"
+)
+
+
 def fix_mojibake(text: str) -> str:
     """Repair UTF-8 text that was decoded with the wrong single-byte charset; clean text is
     returned unchanged (the same object).
 
-    Step 1, only when the cheap regex finds damage: the whole text re-encoded as Mac-Roman (click-id's
+    Step 1, only when the cheap check finds damage: the whole text re-encoded as Mac-Roman (click-id's
     damage, fast and exact when it round-trips), else ftfy. Step 2: word by word for what is left.
+    On weak signs only (no Ã, Â, â€, ¬, √, ‚), just the exact Mac-Roman round trip is tried, and its
+    result must hold plausible characters.
     """
-    if not has_mojibake(text):
+    damage = _damage(text)
+    if not damage:
         return text
+    original = text
     if "â€ " in text:
         # IndoSum's tokenizer split mojibake quotes apart ("â€ ™" for ’, "â€ ”" for —): rejoin them
         # first, or the space reads as the NBSP byte and gives a dagger (†).
         text = _SPLIT_QUOTE.sub("â€", text)
-    fixed = text
-    candidate = None
-    if _BAD_CHARS.search(text):  # only on strong signs of damage: "–ß" is a dash and a German letter
-        try:
-            candidate = text.encode("mac_roman").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            candidate = None
+    try:
+        candidate: str | None = text.encode("mac_roman").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        candidate = None
     if candidate is not None and not MOJIBAKE.search(candidate) and not _BAD_CHARS.search(candidate):
         fixed = candidate
+    elif damage == 1:
+        return original  # weak signs alone never send a text through ftfy's guesses
     else:
         fixed = _ftfy_fix(text)
     if has_mojibake(fixed):
         fixed = _fix_words(fixed)
     # Repaired text may come out decomposed (CafeÃÅ is Cafe + U+0301); store it composed.
     fixed = unicodedata.normalize("NFC", fixed)
-    return text if fixed == text else fixed
+    if damage == 1 and not _PLAUSIBLE_REPAIR.fullmatch("".join(set(fixed) - set(original))):
+        return original
+    return original if fixed == original else fixed
 
 
 # --- whitespace ---------------------------------------------------------------------------------
@@ -315,8 +343,8 @@ _CLICK_HOLE_BEFORE_WORD = re.compile(r" ,(?=[^\s\d,])")
 
 
 def looks_comma_joined(body: str) -> bool:
-    """True for a click-id style body: paragraphs joined by commas, no newlines, scraper holes."""
-    if "\n\n" in body:
+    """True for a click-id style body: paragraphs joined by commas, (almost) no newlines, holes."""
+    if body.count("\n\n") >= 3:
         return False
     return ".," in body or ",," in body or ", ," in body or ". ," in body or body.lstrip().startswith(("-", ","))
 
@@ -328,9 +356,9 @@ def _paragraph_break_after(match: re.Match[str]) -> str:
 def repair_comma_joined(body: str) -> str:
     """Turn a click-id comma-joined body back into paragraphs and close the scraper holes."""
     body = body.replace("\n", " ")
-    body = _CLICK_LEADING.sub("", body, count=1)
     if "(" in body:
         body = _CLICK_EMPTY_PARENS.sub("", body)
+    body = _CLICK_LEADING.sub("", body, count=1)
     body = _CLICK_EMPTY_QUOTES.sub("", body)
     body = _CLICK_PARAGRAPH_JOIN.sub(_paragraph_break_after, body)
     body = _CLICK_GLUE_JOIN.sub("\n\n", body)
@@ -359,6 +387,8 @@ def clean_body(text: str | None) -> str:
     text = fix_mojibake(text)
     if looks_comma_joined(text):
         text = repair_comma_joined(_SPACE_LIKE.sub(" ", text) if not text.isascii() else text)
+    elif "(" in text:
+        text = _CLICK_EMPTY_PARENS.sub("", text)  # "(,)" is a hole whatever the layout
     return normalize_whitespace(drop_read_also(text))
 
 

@@ -140,7 +140,7 @@ def test_repair_never_raises_and_is_stable(text: str) -> None:
 
 @given(
     st.text(
-        alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?()-–—“”‘’\"'/%éèçñüößşğıİ",
+        alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?()-–—“”‘’\"'/%éèçñüößşğıİ°±…•™©®",
         max_size=300,
     )
 )

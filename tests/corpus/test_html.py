@@ -1,0 +1,131 @@
+"""HTML pages of the shipped sample and fixtures: metadata, body without page furniture, skipped indexes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from search.corpus import read_file
+from search.corpus.reader import parse_bytes
+
+WIB = timezone(timedelta(hours=7))
+
+
+def _page(sample_corpus: Path, name: str):
+    articles, errors = read_file(sample_corpus / "html" / name, sample_corpus)
+    assert errors == []
+    assert len(articles) == 1
+    return articles[0]
+
+
+def test_kompas_page_metadata_and_body(sample_corpus: Path) -> None:
+    article = _page(sample_corpus, "kompas-singlepage2.html")
+    assert article.id == "html/kompas-singlepage2.html"
+    assert article.title == 'Menteri Yuddy Ancam PNS yang Rankingnya Terendah Akan "Dipangkas"'
+    assert article.url == "http://nasional.kompas.com/read/2016/02/16/14382361/Menteri.Yuddy.Ancam.PNS.yang.Rankingnya.Terendah.Akan.Dipangkas."
+    # No date in the metadata: the visible date line under the headline, in WIB.
+    assert article.published == datetime(2016, 2, 16, 14, 38, tzinfo=WIB)
+    assert (article.location, article.source) == ("Jakarta", "KOMPAS.com")
+    assert article.author == "Nabilla Tashandra"
+    assert article.body.startswith("Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi Yuddy Chrisnandi")
+    for furniture in ("googletag", "komentar", "copy link", "Shares", "KOMPAS.com —"):
+        assert furniture not in article.body
+
+
+def test_antara_page_with_json_ld_and_itemprop(sample_corpus: Path) -> None:
+    article = _page(sample_corpus, "antara-singlepage5.html")
+    assert article.title == "Saat pengadilan pertemukan Brotoseno dan Angelina Sondakh"
+    assert article.published == datetime(2017, 5, 15, 18, 43, 56, tzinfo=WIB)
+    assert article.keywords == ["brotoseno", "korupsi cetak sawah", "angelina sondakh", "korupsi hambalang"]
+    assert article.body.startswith("Peribahasa garam di laut")
+    assert "COPYRIGHT" not in article.body and "Editor:" not in article.body
+
+
+def test_liputan6_news_keywords_and_json_ld_author(sample_corpus: Path) -> None:
+    article = _page(sample_corpus, "liputan6-singlepage.html")
+    assert article.keywords == ["Media Visit", "Hutchison 3 Indonesia"]
+    assert article.title == "Tri Indonesia: Broadband Dorong Ekosistem Digital Dalam Negeri"
+    assert article.author == "Corry Anestia"
+    assert article.published is not None and article.published.date().isoformat() == "2016-02-16"
+    assert article.source == "liputan6.com"
+
+
+def test_kapanlagi_page_whose_charset_lies(sample_corpus: Path) -> None:
+    """Declared iso-8859-1, actually UTF-8: no mojibake may come out."""
+    article = _page(sample_corpus, "kapanlagi-singlepage.html")
+    assert article.title == "Brandon Salim Makin Dekat Dengan Sivia Blink di 'HEART BEAT'"
+    assert article.published == datetime(2015, 11, 5, 11, 52)
+    for text in (article.title, article.body, article.lead):
+        assert "Ã" not in text and "â€" not in text
+    # Related-article links listed inside the body are not article text.
+    assert "Beri Pujian Buat Blink, Fedi Nuril Kangen Tampil Bareng Garasi" not in article.body
+
+
+def test_tempo_page_date_line_and_caption_above_the_dateline(sample_corpus: Path) -> None:
+    article = _page(sample_corpus, "tempo-singlepage.html")
+    assert article.title == "Ini 7 Alasan Mengapa Orang Malas Bergerak"
+    assert article.published == datetime(2015, 11, 5, 11, 13, tzinfo=WIB)
+    assert article.location == "Jakarta"
+    assert article.body.startswith("Organisasi Kesehatan Dunia (WHO) menyebutkan")
+    assert article.keywords == ["kesehatan", "olahraga"]
+
+
+def test_detik_page_dateline_alone_on_its_line(sample_corpus: Path) -> None:
+    article = _page(sample_corpus, "detik-singlepage.html")
+    assert article.location == "Jakarta"
+    assert article.body.startswith("Galaxy S6 Edge, dengan material premium")
+    assert "redaksi[at]" not in article.body
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("kapanlagi-mainpage.html", "RSS/Atom feed"),
+        ("kompas-mainpage.html", "index page"),
+        ("tempoen-mainpage.html", "index page"),
+    ],
+)
+def test_index_pages_and_feeds_are_reported_and_skipped(fixtures_dir: Path, name: str, reason: str) -> None:
+    articles, errors = read_file(fixtures_dir / "corpus" / "html" / name, fixtures_dir / "corpus")
+    assert articles == []
+    assert len(errors) == 1
+    assert errors[0].path == f"html/{name}" and reason in errors[0].reason
+
+
+def test_html_inside_a_txt_file_is_read_as_html(sample_corpus: Path) -> None:
+    data = (sample_corpus / "html" / "viva-singlepage.html").read_bytes()
+    articles, errors = parse_bytes(data, "saved-page.txt", ".txt")
+    assert errors == []
+    assert articles[0].title == "Taylor Swift Standing Ovation untuk Pianis Cilik Indonesia"
+
+
+def test_utf16_html_page(sample_corpus: Path) -> None:
+    data = (sample_corpus / "html" / "viva-singlepage.html").read_bytes().decode("utf-8").encode("utf-16")
+    articles, errors = parse_bytes(data, "page.html", ".html")
+    assert errors == []
+    assert articles[0].title == "Taylor Swift Standing Ovation untuk Pianis Cilik Indonesia"
+
+
+def test_minimal_page_falls_back_to_the_visible_page() -> None:
+    page = """<!DOCTYPE html><html><head><title>Banjir Rendam Jakarta | Contoh News</title></head><body>
+    <nav><a href="/">Beranda</a> <a href="/politik">Politik</a></nav>
+    <div class="share-buttons"><a href="#">Bagikan ke Facebook</a></div>
+    <h1>Banjir Rendam Jakarta</h1><div class="date">Senin, 3 Februari 2020 | 08:15 WIB</div>
+    <div class="content"><p>JAKARTA, Contoh.com - Banjir merendam sebagian wilayah Jakarta sejak Minggu malam, kata petugas.</p>
+    <p>Baca juga: <a href="/x">Banjir Tahun Lalu</a></p>
+    <p>Warga mengungsi ke masjid dan sekolah terdekat sambil menunggu air surut di permukiman mereka.</p>
+    <p>Petugas pemadam kebakaran membantu evakuasi warga lanjut usia dan anak-anak dengan perahu karet.</p></div>
+    <script>var ads = "Iklan";</script><footer>Hak cipta Contoh News</footer></body></html>"""
+    articles, errors = parse_bytes(page.encode("utf-8"), "banjir.html", ".html")
+    assert errors == []
+    (article,) = articles
+    assert article.title == "Banjir Rendam Jakarta"
+    assert article.published == datetime(2020, 2, 3, 8, 15, tzinfo=WIB)
+    assert (article.location, article.source) == ("Jakarta", "Contoh.com")
+    assert article.body.split("\n\n") == [
+        "Banjir merendam sebagian wilayah Jakarta sejak Minggu malam, kata petugas.",
+        "Warga mengungsi ke masjid dan sekolah terdekat sambil menunggu air surut di permukiman mereka.",
+        "Petugas pemadam kebakaran membantu evakuasi warga lanjut usia dan anak-anak dengan perahu karet.",
+    ]
