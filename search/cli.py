@@ -55,6 +55,34 @@ def cli() -> None:
 
 # --- cari analyze (search.analysis) ----------------------------------------------------------------
 
+
+@cli.command("analyze")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the tokens as JSON.")
+def analyze_command(text: str, as_json: bool) -> None:
+    """Show how TEXT is indexed: each token, its normalized form, its stem and offsets.
+
+    Stopwords are dropped, as in the index (positions skip them).
+    """
+    from search.analysis import ANALYZER_VERSION, analyze
+
+    tokens = analyze(text)
+    if as_json:
+        import json
+
+        payload = {"analyzer_version": ANALYZER_VERSION, "tokens": [t.as_dict() for t in tokens]}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if not tokens:
+        click.echo("(no tokens: empty text or only stopwords)")
+        return
+    header = ("pos", "token", "normalized", "stem", "chars")
+    rows = [(str(t.position), t.text, t.normalized, t.stem, f"{t.start}-{t.end}") for t in tokens]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
 # --- cari index / cari stats (search.indexer) -----------------------------------------------------
 
 SHOWN_ERRORS = 5  # skipped files/records listed after `cari index` without --verbose

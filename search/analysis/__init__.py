@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 from whoosh.analysis import Analyzer
 
-from search.analysis.filters import IndonesianStemFilter, IndonesianStopFilter, cached_stem
+from search.analysis.filters import IndonesianStemFilter, cached_stem
 from search.analysis.tokenizer import IndonesianTokenizer, normalize
 
 ANALYZER_VERSION = "id-2"
@@ -57,7 +57,7 @@ def surface_analyzer() -> Analyzer:
 
 def indonesian_analyzer() -> Analyzer:
     """The full analyzer: tokenize, normalize, drop stopwords (positions renumbered), stem."""
-    return IndonesianTokenizer() | IndonesianStopFilter() | IndonesianStemFilter()
+    return IndonesianTokenizer(stopwords=True) | IndonesianStemFilter()
 
 
 def stem(word: str) -> str:

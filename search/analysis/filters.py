@@ -1,4 +1,4 @@
-"""Whoosh filters of the Indonesian analyzer: stopwords and stemming (module level, so they pickle)."""
+"""The stemming filter of the Indonesian analyzer (module level, so it pickles) and its memo cache."""
 
 from __future__ import annotations
 
@@ -23,36 +23,6 @@ def cached_stem(word: str) -> str:
     return result
 
 
-class IndonesianStopFilter(Filter):
-    """Drops Tala's stopwords and renumbers positions, so a phrase query analysed the same way
-    (``presiden dan wakil presiden`` -> presiden wakil presiden) still lines up with the text.
-    The list is loaded from the package data, not pickled into the index."""
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self).__name__)
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        stoplist = lexicon.stopwords()
-        pos = None
-        for token in tokens:
-            if token.text in stoplist:
-                if not token.removestops:
-                    token.stopped = True
-                    yield token
-                continue
-            if token.positions:
-                if pos is None:
-                    pos = token.pos  # keep the caller's start_pos
-                else:
-                    pos += 1
-                    token.pos = pos
-            token.stopped = False
-            yield token
-
-
 class IndonesianStemFilter(Filter):
     """Replaces each token's text by its stem; a hyphenated compound that is not a reduplication
     (``Cibubur-Dukuh``, ``covid-19``) is split into its parts, each stemmed, with its own offsets."""
@@ -66,14 +36,14 @@ class IndonesianStemFilter(Filter):
         return hash(type(self).__name__)
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        cache = _stem_cache
+        cache_get = _stem_cache.get
         shift = 0
         for token in tokens:
             text = token.text
-            stem = cache.get(text)
+            stem = cache_get(text)
             if stem is None:
                 stem = cached_stem(text)
-            if token.positions and shift:
+            if shift:
                 token.pos += shift
             if "-" not in stem:
                 token.text = stem
@@ -85,7 +55,8 @@ class IndonesianStemFilter(Filter):
                 yield token
                 continue
             yield from self._split(token, parts)
-            shift += len(parts) - 1
+            if token.positions:
+                shift += len(parts) - 1
 
     @staticmethod
     def _split(token: Token, parts: list[str]) -> Iterator[Token]:

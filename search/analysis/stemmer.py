@@ -173,6 +173,8 @@ class IndonesianStemmer:
     def __init__(self, roots: Mapping[str, int], never_stem: Iterable[str] = ()) -> None:
         self.roots = dict(roots)
         self.never_stem = frozenset(never_stem)
+        for word in self.never_stem:  # roots too, so their inflected forms reach them (bekasinya)
+            self.roots.setdefault(word, 0)
 
     def stem(self, word: str) -> str:
         """The root of one lower-case, accent-folded word; the word itself when no root fits."""

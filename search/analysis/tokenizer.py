@@ -24,11 +24,16 @@ from whoosh.analysis import Token, Tokenizer
 
 _URL = r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]*[^\s<>\"'()\[\]{}.,;:!?]"
 _EMAIL = r"[^\W_][\w.+-]*@[^\W_][\w-]*(?:\.[\w-]+)+"
-_ABBREVIATION = r"(?:[^\W\d_]\.){2,}"
-# A run of letters/digits; digit groups join across . and , (1.000, 3,5); hyphens and apostrophes
-# join word parts (rekan-rekan, Jum'at).
-_WORD = r"[^\W_]+(?:(?<=\d)[.,]\d+)*(?:[-\u2010'\u2019`][^\W_]+(?:(?<=\d)[.,]\d+)*)*"
-TOKEN_PATTERN = re.compile(f"{_URL}|{_EMAIL}|{_ABBREVIATION}|{_WORD}")
+# A run of word characters; digit groups join across . and , (1.000, 3,5, Rp1,5); hyphens and
+# apostrophes join word parts (rekan-rekan, Jum'at); the currency sign Rp comes off its amount. Underscores are word characters to the regex
+# but normalization drops them.
+_WORD = r"[Rr][Pp](?=\d)|\w+(?:(?<=\d)[.,]\d+)*(?:[-\u2010'\u2019`]\w+(?:(?<=\d)[.,]\d+)*)*"
+WORD_PATTERN = re.compile(_WORD)
+# URLs and e-mail addresses are rare: this slower pattern runs only on texts that may hold one.
+TOKEN_PATTERN = re.compile(f"{_URL}|{_EMAIL}|{_WORD}")
+# A dotted abbreviation (S.H., A.S.), tried only where a one-letter word is followed by a dot.
+ABBREVIATION_PATTERN = re.compile(r"(?:[^\W\d_]\.){2,}")
+
 
 _APOSTROPHES = str.maketrans("", "", "'`\u2019")
 _KEEP = re.compile(r"[^a-z0-9.,\-]")
@@ -58,13 +63,22 @@ def normalize(surface: str) -> str:
 
 
 class IndonesianTokenizer(Tokenizer):
-    """Whoosh tokenizer: news-text tokens (see module doc), normalized, with offsets and positions."""
+    """Whoosh tokenizer: news-text tokens (see module doc), normalized, with offsets and positions.
+
+    With ``stopwords=True`` it also drops Tala's stopwords (the list is read from the package data,
+    not pickled into the index) and numbers positions without them, so a phrase query analysed the
+    same way (``presiden dan wakil presiden`` -> presiden wakil presiden) lines up with the text.
+    Doing this here rather than in a separate filter saves a generator layer per token (speed).
+    """
+
+    def __init__(self, stopwords: bool = False) -> None:
+        self.stopwords = stopwords
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+        return type(other) is type(self) and other.stopwords == self.stopwords  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(type(self).__name__)
+        return hash((type(self).__name__, self.stopwords))
 
     def __call__(
         self,
@@ -80,9 +94,10 @@ class IndonesianTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token.boost = 1.0
+        token.stopped = False
         if not tokenize:
             token.original = token.text = normalize(value)
-            token.boost = 1.0
             if positions:
                 token.pos = start_pos
             if chars:
@@ -90,24 +105,45 @@ class IndonesianTokenizer(Tokenizer):
                 token.endchar = start_char + len(value)
             yield token
             return
-        cache = _normalized_cache
+        if self.stopwords:
+            from search.analysis.lexicon import stopwords
+
+            stoplist = stopwords()
+        else:
+            stoplist = frozenset()
+        pattern = TOKEN_PATTERN if ("@" in value or "://" in value or "www." in value) else WORD_PATTERN
+        cache_get = _normalized_cache.get
         pos = start_pos
-        for match in TOKEN_PATTERN.finditer(value):
+        skip_until = 0
+        for match in pattern.finditer(value):
             surface = match.group()
-            text = cache.get(surface)
+            start = match.start()
+            if start < skip_until:
+                continue  # inside a dotted abbreviation already emitted
+            if len(surface) == 1 and value[start + 1 : start + 2] == ".":
+                abbreviation = ABBREVIATION_PATTERN.match(value, start)
+                if abbreviation:
+                    surface = abbreviation.group()
+                    skip_until = abbreviation.end()
+            text = cache_get(surface)
             if text is None:
                 text = normalize(surface)
             if not text:
                 continue
+            if text in stoplist:
+                if removestops:
+                    continue
+                token.stopped = True
+            elif token.stopped:
+                token.stopped = False
             token.text = text
-            token.boost = 1.0
-            token.stopped = False
             if keeporiginal:
                 token.original = surface
             if positions:
                 token.pos = pos
-                pos += 1
+                if not token.stopped:
+                    pos += 1
             if chars:
-                token.startchar = start_char + match.start()
-                token.endchar = start_char + match.end()
+                token.startchar = start_char + start
+                token.endchar = start_char + start + len(surface)
             yield token
