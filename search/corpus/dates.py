@@ -40,7 +40,7 @@ for _number, _names in enumerate(
 
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ZONE_RE = r"(?P<zone>WITA|WIB|WIT|UTC|GMT|Z)?\s*(?P<offset>[+-]\d{1,2}(?::?\d{2})?)?"
-_TIME_RE = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?"
+_TIME_RE = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?(?:\s*(?P<ampm>[AaPp])\.?[Mm]\.?(?!\w))?"
 
 _ISO = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
@@ -80,11 +80,22 @@ def _zone(match: re.Match[str]) -> timezone | None:
     return _ZONES.get(zone.upper()) if zone else None
 
 
+def _hour(match: re.Match[str]) -> int:
+    """The hour on a 24-hour clock ("09:12 pm" is 21)."""
+    hour = int(match.group("hour"))
+    ampm = (match.group("ampm") or "").lower()
+    if ampm == "p" and hour < 12:
+        return hour + 12
+    if ampm == "a" and hour == 12:
+        return 0
+    return hour
+
+
 def _build(match: re.Match[str], month: int) -> datetime | None:
     try:
         year, day = int(match.group("year")), int(match.group("day"))
         hour = match.group("hour")
-        hms = (int(hour), int(match.group("minute")), int(match.group("second") or 0)) if hour else (0, 0, 0)
+        hms = (_hour(match), int(match.group("minute")), int(match.group("second") or 0)) if hour else (0, 0, 0)
         return datetime(year, month, day, *hms, tzinfo=_zone(match) if hour or match.group("offset") else None)
     except ValueError:
         return None
@@ -119,7 +130,7 @@ def parse_time(text: str | None) -> tuple[time, timezone | None] | None:
     if not match:
         return None
     try:
-        clock = time(int(match.group("hour")), int(match.group("minute")), int(match.group("second") or 0))
+        clock = time(_hour(match), int(match.group("minute")), int(match.group("second") or 0))
     except ValueError:
         return None
     return clock, _zone(match)

@@ -364,7 +364,13 @@ def _author(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, 
 
 
 def _keywords(meta: dict[str, str], linked: dict[str, Any] | None) -> list[str]:
-    raw = _first_text(meta.get("news_keywords"), meta.get("keywords"), meta.get("article:tag"))
+    raw = meta.get("news_keywords") or ""
+    if not raw.strip():
+        raw = _first_text(meta.get("keywords"), meta.get("article:tag"))
+        words = [w for w in re.split(r"\s*,\s*", raw) if w]
+        # kapanlagi fills "keywords" with the description cut into single words: no keywords at all.
+        if len(words) >= 8 and all(" " not in w for w in words):
+            raw = ""
     if not raw and linked is not None:
         value = linked.get("keywords")
         raw = ", ".join(value) if isinstance(value, list) else (value if isinstance(value, str) else "")

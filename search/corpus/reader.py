@@ -95,5 +95,5 @@ def parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[Article], list
 
     article = parse_news_text(text, rel, rel)
     if article is None:
-        return [], [ReadError(rel, None, "no article text found (no title and body)")]
+        return [], [ReadError(rel, None, "no article text found (a title needs a body under it)")]
     return [article], []

@@ -31,9 +31,13 @@ def _is_date_block(block: str) -> bool:
 
 
 def parse_news_text(text: str, article_id: str, path: str) -> Article | None:
-    """Read one article in the seed's format from decoded text; ``None`` when it has no body."""
+    """Read one article in the seed's format from decoded text; ``None`` when it has no body
+    (a file holding a title alone is not an article)."""
     text = fix_mojibake(text.replace("\r\n", "\n").replace("\r", "\n"))
     blocks = [b.strip() for b in _BLOCK_SPLIT.split(text) if b.strip()]
+    if len(blocks) == 1:
+        # No blank lines at all: one paragraph a line.
+        blocks = [line.strip() for line in blocks[0].splitlines() if line.strip()]
     if not blocks:
         return None
 
@@ -85,7 +89,7 @@ def parse_news_text(text: str, article_id: str, path: str) -> Article | None:
     caption_parts = [b for b in head if _CAPTION.search(b)]
     lead_parts = [b for b in head if not _CAPTION.search(b)]
     body = clean_text("\n\n".join(body_blocks))
-    if not body and not title:
+    if not body:
         return None
     return Article(
         id=article_id,

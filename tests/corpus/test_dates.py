@@ -34,6 +34,8 @@ WIT = timezone(timedelta(hours=9))
         ("2015-11-05 T10:08:58Z".replace(" T", "T"), datetime(2015, 11, 5, 10, 8, 58, tzinfo=timezone.utc)),
         ("05-11-2015 10:00", datetime(2015, 11, 5, 10, 0)),
         ("Friday, February 17, 2017", datetime(2017, 2, 17)),
+        ("November 4, 2015 | 09:12 pm", datetime(2015, 11, 4, 21, 12)),
+        ("4 Nov 2015 12:05 AM", datetime(2015, 11, 4, 0, 5)),
     ],
 )
 def test_readable_dates(text: str, expected: datetime) -> None:

@@ -59,6 +59,8 @@ def test_kapanlagi_page_whose_charset_lies(sample_corpus: Path) -> None:
     assert article.published == datetime(2015, 11, 5, 11, 52)
     for text in (article.title, article.body, article.lead):
         assert "Ã" not in text and "â€" not in text
+    # Its "keywords" meta is the description cut into words: not keywords.
+    assert article.keywords == []
     # Related-article links listed inside the body are not article text.
     assert "Beri Pujian Buat Blink, Fedi Nuril Kangen Tampil Bareng Garasi" not in article.body
 

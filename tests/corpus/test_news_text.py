@@ -108,3 +108,24 @@ def test_news_text_in_another_publishers_style(tmp_path: Path) -> None:
     assert (article.location, article.source) == ("Jakarta", "KOMPAS.com")
     assert article.body == "Paragraf pertama berita.\n\nParagraf kedua."
     assert article.keywords == ["politik", "ekonomi"]
+
+
+def test_text_without_blank_lines_has_one_paragraph_a_line(tmp_path: Path) -> None:
+    (tmp_path / "rapat.txt").write_text(
+        "Rapat Paripurna DPR Sahkan RUU\nJakarta (ANTARA) - DPR mengesahkan RUU itu.\nSemua fraksi setuju.\n",
+        encoding="utf-8",
+    )
+    (article,) = read_articles(tmp_path)
+    assert article.title == "Rapat Paripurna DPR Sahkan RUU"
+    assert (article.location, article.source) == ("Jakarta", "ANTARA")
+    assert article.body == "DPR mengesahkan RUU itu.\n\nSemua fraksi setuju."
+    assert article.published is None
+
+
+def test_whitespace_only_or_title_only_text_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("   \n\n  ", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Hanya Judul\n", encoding="utf-8")
+    errors: list = []
+    assert list(read_articles(tmp_path, errors=errors)) == []
+    assert [e.path for e in errors] == ["a.txt", "b.txt"]
+    assert "body" in errors[1].reason
