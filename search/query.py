@@ -111,6 +111,8 @@ _SURFACE_TARGETS: dict[str | None, tuple[str, ...]] = {
 EXACT_FIELDS = ("body_exact", "title_exact")
 STEMMED_FIELDS = ("title", "lead", "body", "caption", "keywords_text")
 
+MAX_FUZZY_EDITS = 2
+MATCH_ALL = ("*", "*:*")  # queries that list every article (with filters, a way to browse)
 SORTS = ("relevance", "newest", "oldest")
 DAY_MICROSECONDS = 86_400_000_000
 FACETS = ("source", "year", "month")
@@ -227,6 +229,10 @@ class _CariFieldsPlugin(wplugins.Plugin):
             (wplugins.PhrasePlugin.PhraseNode, wplugins.WildcardPlugin.WildcardNode,
              wplugins.PrefixPlugin.PrefixNode, wplugins.FuzzyTermPlugin.FuzzyTermNode),
         )
+        if isinstance(node, wplugins.FuzzyTermPlugin.FuzzyTermNode):
+            # Beyond 2 edits everything matches; a shared first letter keeps the expansion cheap
+            node.maxdist = min(node.maxdist, MAX_FUZZY_EDITS)
+            node.prefixlength = max(node.prefixlength, 1)
         targets = (self.surface_targets if surface_only else self.word_targets)[fieldname]
         copies = []
         for target in targets:
@@ -433,6 +439,8 @@ class Index:
     def parse(self, text: str, *, operator: str | None = None) -> wq.Query:
         """The Whoosh query for ``text``; raises ``QuerySyntaxError`` with a one-line reason."""
         text = check_syntax(text)
+        if text.strip() in MATCH_ALL:
+            return wq.Every()
         try:
             q = self.parser(operator).parse(text, normalize=False)
         except QuerySyntaxError:

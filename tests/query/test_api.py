@@ -1,0 +1,120 @@
+"""The Python API around searching: results, articles, similar articles, facets, passages, refresh."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import search
+from search import ArticleNotFound, IndexNotFound
+from search.highlight import MAX_PASSAGE_CHARS
+
+
+def test_missing_index_says_to_run_cari_index(tmp_path):
+    with pytest.raises(IndexNotFound) as caught:
+        search.open_index(tmp_path / "nowhere")
+    assert "cari index" in str(caught.value)
+
+
+def test_results_and_hits_carry_what_the_issue_lists(index, seed_id):
+    results = index.search("turki libya", limit=3)
+    assert results.total >= len(results.hits) > 0
+    assert results.elapsed > 0 and results.partial is False
+    assert results.hits[0].id == seed_id
+    hit = results.hits[0]
+    assert hit.title.startswith("Turki Siap Berkolaborasi")
+    assert hit.source == "Jurnas.com" and hit.published.year == 2024
+    assert hit.score > 0
+    data = results.to_dict()
+    assert set(data) == {"query", "total", "hits", "suggestion", "facets"}
+    assert {"id", "title", "published", "source", "url", "score", "highlights"} <= set(data["hits"][0])
+    assert {"text", "spans"} <= set(data["hits"][0]["highlights"][0])
+    json.dumps(data)  # JSON-ready as it is
+
+
+def test_passages_are_slices_of_the_stored_text_with_word_spans(index):
+    results = index.search("presiden jokowi", limit=10)
+    assert results.hits
+    for hit in results.hits:
+        article = index.get(hit.id)
+        assert 1 <= len(hit.highlights) <= 3
+        for passage in hit.highlights:
+            field_text = getattr(article, passage.field)
+            assert field_text[passage.start:passage.start + len(passage.text)] == passage.text
+            assert len(passage.text) <= MAX_PASSAGE_CHARS + 40
+            for start, end in passage.spans:
+                assert 0 <= start < end <= len(passage.text)
+                assert passage.text[start:end].lower() in {"presiden", "jokowi"}
+
+
+def test_passage_count_and_no_highlight(index):
+    assert all(len(h.highlights) <= 1 for h in index.search("jakarta", passages=1).hits)
+    assert all(not h.highlights for h in index.search("jakarta", highlight=False).hits)
+
+
+def test_title_only_match_gets_the_opening_as_passage(index, seed_id):
+    hit = next(h for h in index.search("title:berkolaborasi").hits if h.id == seed_id)
+    assert len(hit.highlights) == 1 and hit.highlights[0].spans == []
+    assert hit.highlights[0].text
+
+
+def test_negated_words_are_not_marked(index):
+    for hit in index.search("jakarta -polisi", limit=5).hits:
+        marked = {p.text[a:b].lower() for p in hit.highlights for a, b in p.spans}
+        assert marked <= {"jakarta"}
+
+
+def test_get_returns_the_article(index, seed_id):
+    article = index.get(seed_id)
+    assert isinstance(article, search.Article)
+    assert article.title.startswith("Turki Siap") and "Libya" in article.body
+    assert article.published.utcoffset().total_seconds() == 7 * 3600  # WIB as the source gave it
+    with pytest.raises(ArticleNotFound):
+        index.get("no-such-article")
+
+
+def test_similar_articles(index, seed_id):
+    results = index.similar(seed_id, limit=5)
+    assert 0 < len(results.hits) <= 5
+    assert seed_id not in [hit.id for hit in results.hits]
+    scores = [hit.score for hit in results.hits]
+    assert scores == sorted(scores, reverse=True)
+    with pytest.raises(ArticleNotFound):
+        index.similar("no-such-article")
+
+
+def test_facets_count_all_matches(index):
+    total = index.search("jakarta").total
+    facets = index.facets("jakarta", ["source", "year", "month"])
+    assert sum(facets["source"].values()) == total
+    assert 0 < sum(facets["year"].values()) == sum(facets["month"].values()) <= total
+    assert all(len(year) == 4 for year in facets["year"])
+    assert list(facets["month"]) == sorted(facets["month"])
+    counts = list(facets["source"].values())
+    assert counts == sorted(counts, reverse=True)
+    assert index.search("jakarta", facets=["year"]).facets == {"year": facets["year"]}
+
+
+def test_an_open_index_sees_new_commits(sample_corpus, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = (sample_corpus / "click-id" / "kompas.jsonl").read_text(encoding="utf-8").splitlines()
+    (corpus / "a.jsonl").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    search.index_corpus([corpus], index_dir, jobs=1)
+    with search.open_index(index_dir) as opened:
+        before = opened.search("kompas OR jakarta OR polisi OR presiden", highlight=False).total
+        assert opened.doc_count == 3
+        shutil.copy(sample_corpus / "jurnas-2020-06-turki-libya.txt", corpus / "seed.txt")
+        search.index_corpus([corpus], index_dir, jobs=1)
+        assert opened.search("aktas").total == 1
+        assert opened.doc_count == 4
+        assert opened.search("kompas OR jakarta OR polisi OR presiden", highlight=False).total >= before
+
+
+def test_index_path_given_as_str(sample_index: Path):
+    with search.open_index(str(sample_index)) as opened:
+        assert opened.search("jakarta", limit=1).total > 0

@@ -1,0 +1,63 @@
+"""Passages and renderers of ``search.highlight`` on real article text (the shipped sample)."""
+
+from __future__ import annotations
+
+import json
+
+from search.highlight import (
+    MAX_PASSAGE_CHARS,
+    Highlighter,
+    MatchTerms,
+    render_html,
+    render_terminal,
+    sentences,
+)
+
+
+def kompas_body(sample_corpus) -> str:
+    """A CLICK-ID body: paragraphs joined with ".," by the scraper, starting with " - "."""
+    line = (sample_corpus / "click-id" / "kompas.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    return json.loads(line)["body"]
+
+
+def test_sentences_split_scraped_paragraphs(sample_corpus):
+    body = kompas_body(sample_corpus)
+    parts = [body[s:e] for s, e in sentences(body)]
+    assert len(parts) > 3
+    assert parts[0].startswith("Satresnarkoba")  # the leading " - " is left out
+    assert all(not p.startswith(",") for p in parts)  # ".," joins split cleanly
+    for s, e in sentences(body):
+        assert body[s:e].strip() == body[s:e]
+
+
+def test_long_sentences_are_cut_around_the_matches(index):
+    text = ("Kata " * 80) + "Presiden Jokowi meresmikan jembatan baru " + ("lagi " * 80) + "."
+    highlighter = Highlighter(index.schema)
+    terms = MatchTerms(frozenset(), frozenset({"jokowi"}))
+    passage, = highlighter.passages({"body": text}, terms, limit=3)
+    assert len(passage.text) <= MAX_PASSAGE_CHARS
+    assert text[passage.start:passage.start + len(passage.text)] == passage.text
+    (a, b), = passage.spans
+    assert passage.text[a:b] == "Jokowi"
+
+
+def test_best_sentences_first_then_in_text_order(index, sample_corpus):
+    body = kompas_body(sample_corpus)
+    highlighter = Highlighter(index.schema)
+    stem = highlighter.stem("Tanjungpinang")
+    terms = MatchTerms(frozenset({stem}), frozenset())
+    passages = highlighter.passages({"body": body}, terms, limit=2)
+    assert len(passages) == 2
+    assert passages[0].start < passages[1].start
+    assert all(p.spans for p in passages)
+
+
+def test_renderers():
+    text = 'Kata "AS" & <Turki> bekerja sama'
+    start = text.index("bekerja")
+    spans = [(start, start + len("bekerja"))]
+    assert render_html(text, spans) == "Kata &quot;AS&quot; &amp; &lt;Turki&gt; <mark>bekerja</mark> sama"
+    assert render_terminal(text, spans, color=False) == text
+    coloured = render_terminal(text, spans, color=True)
+    assert "\x1b[" in coloured and "bekerja" in coloured
+    assert coloured.replace("\x1b[0m", "").replace("\x1b[1;33m", "") == text
