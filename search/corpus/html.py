@@ -27,6 +27,7 @@ from search.corpus.repair import clean_line, clean_text
 
 _FEED_START = re.compile(r"^\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.IGNORECASE | re.DOTALL)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_PAGE_START = re.compile(r"<(?:html|body)\b", re.IGNORECASE)
 _PAGE_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
 
 # Never article text.
@@ -63,7 +64,9 @@ def parse_html(text: str, path: str) -> Article | str:
     if _FEED_START.match(text[:4096]):
         items = len(re.findall(r"<(?:item|entry)\b", text, re.IGNORECASE))
         return f"RSS/Atom feed ({items} items), not an article page; skipped"
-    if not _PAGE_END.search(text[-65536:]):
+    if _PAGE_START.search(text[:65536]) and not _PAGE_END.search(text[-65536:]):
+        # A page that opens <html>/<body> and never closes them was cut short (a fragment of
+        # markup without them is read as it is).
         return "truncated HTML: the page ends before </body></html>; skipped"
     try:
         doc = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
@@ -71,6 +74,8 @@ def parse_html(text: str, path: str) -> Article | str:
         return f"HTML cannot be parsed ({exc})"
     meta = _meta(doc)
     linked = _json_ld_article(doc)
+    site = _first_text(meta.get("og:site_name"), _ld_text(linked.get("publisher") if linked else None, "name"))
+    title = _title(doc, meta, linked, site)
 
     for element in doc.xpath("//comment() | //processing-instruction()"):
         _drop(element)
@@ -114,7 +119,6 @@ def parse_html(text: str, path: str) -> Article | str:
             f"{links * 100 // max(prose, 1)}% of it links); skipped"
         )
 
-    site = _first_text(meta.get("og:site_name"), _ld_text(linked.get("publisher") if linked else None, "name"))
     source = site or (urlsplit(url).hostname or "").removeprefix("www.")
 
     location = ""
@@ -131,7 +135,6 @@ def parse_html(text: str, path: str) -> Article | str:
             paragraphs = [rest, *paragraphs[index + 1 :]] if rest else paragraphs[index + 1 :]
             break
     body_text = "\n\n".join(paragraphs)
-    title = _title(doc, meta, linked, site)
     page_text = clean_text(_text_with_breaks(doc.find("body") if doc.find("body") is not None else doc))
 
     return Article(
@@ -251,6 +254,9 @@ def _title(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, A
         heading = clean_line(h1.text_content())
         if len(heading) >= 10 and (heading in clean_line(declared) or heading in clean_line(page_title)):
             return heading
+    if not declared and not page_title.strip():
+        first_h1 = doc.find(".//h1")
+        return clean_line(first_h1.text_content()) if first_h1 is not None else ""
     title = clean_line(declared or page_title)
     site_words = {w for w in re.split(r"[^a-z0-9]+", site.lower()) if len(w) > 3} | {"com", "online", "news"}
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p and p.strip()]

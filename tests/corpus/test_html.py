@@ -131,3 +131,16 @@ def test_minimal_page_falls_back_to_the_visible_page() -> None:
         "Warga mengungsi ke masjid dan sekolah terdekat sambil menunggu air surut di permukiman mereka.",
         "Petugas pemadam kebakaran membantu evakuasi warga lanjut usia dan anak-anak dengan perahu karet.",
     ]
+
+
+def test_a_fragment_of_markup_is_read() -> None:
+    fragment = (
+        "<h1>Gempa Guncang Lombok</h1>"
+        "<p>Gempa bermagnitudo 5,2 mengguncang Lombok Utara pada Selasa pagi, menurut BMKG setempat.</p>"
+        "<p>Warga sempat berhamburan keluar rumah, tetapi tidak ada laporan kerusakan bangunan sejauh ini.</p>"
+        "<p>Petugas BPBD masih memantau kondisi di sejumlah desa yang dekat dengan pusat gempa.</p>"
+    )
+    articles, errors = parse_bytes(fragment.encode("utf-8"), "gempa.html", ".html")
+    assert errors == []
+    assert articles[0].title == "Gempa Guncang Lombok"
+    assert articles[0].body.startswith("Gempa bermagnitudo 5,2")
