@@ -1,0 +1,151 @@
+"""Incremental indexing: what a second run does when the corpus did, or did not, change."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from search.indexer import index_corpus
+from tests.indexer.conftest import index_files, indexed, search_ids
+
+
+def _edit_record(path: Path, line_no: int, **changes: str) -> str:
+    """Change fields of the JSONL record on ``line_no`` (0-based); return its id."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[line_no])
+    record.update(changes)
+    lines[line_no] = json.dumps(record, ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return record["id"]
+
+
+def test_first_run_indexes_every_article_once(small_corpus: Path, tmp_path: Path) -> None:
+    report = index_corpus(small_corpus, tmp_path / "index", jobs=1)
+    content = indexed(tmp_path / "index")
+    assert report.added == len(content) == report.articles > 100
+    assert report.committed and report.rebuilt
+    assert (report.updated, report.removed, report.unchanged) == (0, 0, 0)
+
+
+def test_unchanged_corpus_writes_nothing(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    first = index_corpus(small_corpus, index_dir, jobs=1)
+    before = index_files(index_dir)
+    again = index_corpus(small_corpus, index_dir, jobs=1)
+    assert index_files(index_dir) == before
+    assert not again.committed
+    assert (again.added, again.updated, again.removed) == (0, 0, 0)
+    assert again.unchanged == first.added
+    assert again.files_read == 0 and again.articles_read == 0
+
+
+def test_touched_file_is_hashed_not_reindexed(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    content = indexed(index_dir)
+    kompas = small_corpus / "click-id" / "kompas.jsonl"
+    os.utime(kompas, ns=(kompas.stat().st_atime_ns, kompas.stat().st_mtime_ns + 10**9))
+    report = index_corpus(small_corpus, index_dir, jobs=1)
+    assert not report.committed and report.files_read == 0
+    assert indexed(index_dir) == content
+    # ... and the new mtime is remembered: the third run does not even hash the file
+    assert index_corpus(small_corpus, index_dir, jobs=1).files_unchanged == report.files_unchanged
+
+
+def test_changed_article_is_replaced(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    before = indexed(index_dir)
+    changed_id = _edit_record(small_corpus / "click-id" / "tempo.jsonl", 3,
+                              body="Zyxqvort mengumumkan kebijakan baru di Jakarta.")
+    report = index_corpus(small_corpus, index_dir, jobs=1)
+    after = indexed(index_dir)
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    assert report.unchanged == len(before) - 1
+    assert set(after) == set(before) and after[changed_id] != before[changed_id]
+    assert {k: v for k, v in after.items() if k != changed_id} == {
+        k: v for k, v in before.items() if k != changed_id
+    }
+    assert search_ids(index_dir, "body_exact", "zyxqvort") == {changed_id}
+
+
+def test_removed_file_articles_are_deleted_and_new_file_added(small_corpus: Path, tmp_path: Path,
+                                                              sample_corpus: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    before = indexed(index_dir)
+    gone = small_corpus / "click-id" / "detik.jsonl"
+    gone_ids = {json.loads(line)["id"] for line in gone.read_text(encoding="utf-8").splitlines()}
+    gone.unlink()
+    shutil.copy2(sample_corpus / "click-id" / "merdeka.jsonl", small_corpus / "click-id")
+    report = index_corpus(small_corpus, index_dir, jobs=1)
+    after = indexed(index_dir)
+    assert report.removed == len(gone_ids) == 30
+    assert report.added == 30 and report.updated == 0
+    assert not gone_ids & set(after)
+    assert set(after) == (set(before) - gone_ids) | {i for i in after if i.startswith("clickid-merdeka")}
+    assert report.articles == len(after)
+
+
+def test_moved_corpus_keeps_ids_and_writes_nothing(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    before = indexed(index_dir)
+    files_before = index_files(index_dir)
+    moved = tmp_path / "elsewhere" / "news"
+    moved.parent.mkdir()
+    shutil.move(str(small_corpus), str(moved))
+    report = index_corpus(moved, index_dir, jobs=1)
+    assert indexed(index_dir) == before
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert not report.committed and report.files_read == 0
+    # only the corpus state was rewritten (new paths), no index file
+    changed = {p for p, m in index_files(index_dir).items() if files_before.get(p) != m}
+    assert all(Path(p).name.startswith("cari-state-") for p in changed)
+
+
+def test_copied_corpus_without_mtimes_keeps_ids(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    before = indexed(index_dir)
+    copy = tmp_path / "copy"
+    shutil.copytree(small_corpus, copy, copy_function=shutil.copyfile)  # new mtimes
+    shutil.rmtree(small_corpus)
+    report = index_corpus(copy, index_dir, jobs=1)
+    assert indexed(index_dir) == before
+    assert (report.added, report.updated, report.removed) == (0, 0, 0)
+
+
+def test_duplicate_id_in_two_files_is_reported_once_indexed(small_corpus: Path, tmp_path: Path) -> None:
+    tempo = small_corpus / "click-id" / "tempo.jsonl"
+    shutil.copy2(tempo, small_corpus / "click-id" / "tempo-again.jsonl")
+    report = index_corpus(small_corpus, tmp_path / "index", jobs=1)
+    content = indexed(tmp_path / "index")
+    duplicates = [e for e in report.errors if "duplicate article id" in e.reason]
+    assert len(duplicates) == 30
+    assert len(content) == report.added == report.articles
+    assert sum(1 for i in content if i.startswith("clickid-tempo")) == 30
+
+
+def test_unreadable_record_is_skipped_and_reported(small_corpus: Path, tmp_path: Path) -> None:
+    bad = small_corpus / "click-id" / "broken.jsonl"
+    bad.write_text('{"id": "ok-1", "title": "Judul", "body": "Isi berita yang cukup panjang."}\n'
+                   '{"id": "bad", "title": \n', encoding="utf-8")
+    report = index_corpus(small_corpus, tmp_path / "index", jobs=1)
+    assert "ok-1" in indexed(tmp_path / "index")
+    assert any(e.path.endswith("broken.jsonl") and e.line == 2 for e in report.errors)
+    # known errors are reported again by a run that does not re-read the file
+    again = index_corpus(small_corpus, tmp_path / "index", jobs=1)
+    assert again.files_read == 0 and [str(e) for e in again.errors] == [str(e) for e in report.errors]
+
+
+def test_parallel_build_equals_serial_build(sample_corpus: Path, tmp_path: Path) -> None:
+    serial = index_corpus(sample_corpus, tmp_path / "serial", jobs=1)
+    parallel = index_corpus(sample_corpus, tmp_path / "parallel", jobs=2)
+    assert parallel.jobs == 2 and serial.jobs == 1
+    assert indexed(tmp_path / "parallel") == indexed(tmp_path / "serial")
+    assert parallel.added == serial.added == parallel.articles
+    assert search_ids(tmp_path / "parallel", "body", "pemerintah") == search_ids(
+        tmp_path / "serial", "body", "pemerintah")
