@@ -39,7 +39,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from search.analysis.stemmer import LOAN_SUFFIXES, VOWELS, IndonesianStemmer
+from search.analysis.stemmer import LOAN_SUFFIXES, MIN_ROOT, VOWELS, IndonesianStemmer
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 OUTPUT = DATA_DIR / "roots-id.tsv"
@@ -136,7 +136,7 @@ def _read_never_stem() -> set[str]:
 def build(
     hunspell_dir: Path,
     corpus: Path,
-    short: int = 5,
+    short: int = 6,
     min_family: int = 10,
     keep_ratio: float = 5.0,
     keep_min: int = 200,
@@ -185,8 +185,12 @@ def build(
 
     # 1. rare short junk roots, and hunspell's "lajar" (it reads belajar/pelajar as be-/pe- + lajar;
     #    the ECS rules read bel-/pel- + ajar, which the gold data and KBBI agree with).
-    lexicon = {e for e in entries if not (len(e) <= short and family[e] < min_family)} - ECS_NOT_ROOTS
+    lexicon = {
+        e for e in entries if len(e) >= MIN_ROOT and not (len(e) <= short and family[e] < min_family)
+    } - ECS_NOT_ROOTS
     lexicon |= never_stem | EXTRA_ROOTS
+    for word in never_stem | EXTRA_ROOTS:  # not entries: give them their own use as evidence
+        family[word] = max(family[word], freq[word])
     log(f"{len(entries) - len(lexicon & entries)} rare short roots dropped")
 
     # 2. derived entries. (a) By Hunspell's own affix rules: dropped unless lexicalised, or derived
@@ -213,7 +217,7 @@ def build(
             if entry in ECS_IRREGULAR or family[root] >= pattern_ratio * max(freq[entry], 1):
                 dropped.add(entry)
             continue
-        if (family[entry] < min_family or freq[entry] == 0) and len(entry) > short:
+        if family[entry] < min_family or freq[entry] == 0:
             # (c) A bound stem never used alone in news, or with (almost) no evidence at all, that the
             #    stemmer reads as a derived form of a root news uses at least as much
             #    (ketahu = ke- + tahu, keduduk = ke- + duduk): it only stops stripping early.
@@ -283,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hunspell-dir", type=Path, help="folder with id_ID.aff/.dic (default: apt-get download)")
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus-data"))
-    parser.add_argument("--short", type=int, default=5, help="max length of a root checked for rarity")
+    parser.add_argument("--short", type=int, default=6, help="max length of a root checked for rarity")
     parser.add_argument("--min-family", type=int, default=10, help="min corpus family frequency of a short root")
     parser.add_argument("--keep-ratio", type=float, default=5.0, help="a derived word this many times more used than its family is kept")
     parser.add_argument("--keep-min", type=int, default=200, help="...and used at least this often")
