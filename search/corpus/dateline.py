@@ -1,6 +1,6 @@
 """Datelines that open a news body: ``Jakarta, Jurnas.com -``, ``TEMPO.CO, Jakarta -``,
 ``JAKARTA, KOMPAS.com -``, ``KOMPAS.com -``, ``Jakarta (ANTARA News) -``, ``Jakarta, CNN Indonesia --``,
-``JAKARTA –``. They give the article's ``location`` and ``source``; the body starts after them."""
+``JAKARTA –``, ``Jakarta - `` (detik). They give the article's ``location`` and ``source``; the body starts after them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ _DATELINE_CORE = rf"""^\s*(?:
       | (?P<loc3>{_PLACE}(?:,\s*{_PLACE})?)\s*\((?P<src3>[^()\n]{{2,30}})\)
       | (?P<src4>{_SOURCE})
       | (?P<loc5>[A-Z][A-Z'’\-]+(?:\s[A-Z][A-Z'’\-]+){{0,2}})
+      | (?P<loc7>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)(?=\s+[-–—]\s+["“A-Z])
     ){_DASH}"""
 _DATELINE = re.compile(_DATELINE_CORE + r"(?=\S)", re.VERBOSE)
 # A dateline that is a paragraph of its own ("Jakarta -" above the text on detik pages).
@@ -51,9 +52,9 @@ def split_dateline(paragraph: str) -> Dateline | None:
         match = _DATELINE_ALONE.match(paragraph) or _PLACE_ALONE.match(paragraph)
         if not match:
             return None
-    groups = dict.fromkeys(("loc1", "loc2", "loc3", "loc5", "loc6", "src1", "src2", "src3", "src4"), None)
+    groups = dict.fromkeys(("loc1", "loc2", "loc3", "loc5", "loc6", "loc7", "src1", "src2", "src3", "src4"), None)
     groups.update(match.groupdict())
-    location = next((groups[k] for k in ("loc1", "loc2", "loc3", "loc5", "loc6") if groups[k]), "") or ""
+    location = next((groups[k] for k in ("loc1", "loc2", "loc3", "loc5", "loc6", "loc7") if groups[k]), "") or ""
     source = next((groups[k] for k in ("src1", "src2", "src3", "src4") if groups[k]), "") or ""
     if location and not source and len(location) < 3:
         return None

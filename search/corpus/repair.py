@@ -340,6 +340,8 @@ _CLICK_GLUE_JOIN = re.compile(r",(?=[\"“‘]\w|[A-Z])")
 _CLICK_HOLES = re.compile(r",(?:\s*,)+")
 # A comma with a space before and a word glued after ("memilih ,yang") is a hole, not punctuation.
 _CLICK_HOLE_BEFORE_WORD = re.compile(r" ,(?=[^\s\d,])")
+# A comma glued to a lowercase word ("membuat,khawatir", "Istri,tersebut") is where a linked name was.
+_CLICK_GLUED_HOLE = re.compile(r",(?=[a-z])")
 
 
 def looks_comma_joined(body: str) -> bool:
@@ -364,6 +366,7 @@ def repair_comma_joined(body: str) -> str:
     body = _CLICK_GLUE_JOIN.sub("\n\n", body)
     body = _CLICK_HOLES.sub(" ", body)
     body = _CLICK_HOLE_BEFORE_WORD.sub(" ", body)
+    body = _CLICK_GLUED_HOLE.sub(" ", body)
     # A hole before punctuation leaves "pengacara ,." and "Presenter , sudah".
     while " ," in body or "  " in body:
         body = body.replace("  ", " ").replace(" ,", ",")

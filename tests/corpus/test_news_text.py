@@ -77,6 +77,8 @@ def test_seed_year_less_date_in_body_is_not_used(tmp_path: Path) -> None:
         ("Mataram, NTB (ANTARA News) - Sebanyak", "Mataram, NTB", "ANTARA News", "Sebanyak"),
         ("JUARA.NET, KUALA LUMPUR - Pebulu", "Kuala Lumpur", "JUARA.NET", "Pebulu"),
         ("JAKARTA – Polisi", "Jakarta", "", "Polisi"),
+        ("Jakarta - Menpora Zainudin Amali", "Jakarta", "", "Menpora Zainudin Amali"),
+        ("Kuala Lumpur - Pebulu tangkis", "Kuala Lumpur", "", "Pebulu tangkis"),
     ],
 )
 def test_datelines_of_other_publishers(opening: str, location: str, source: str, rest: str) -> None:
@@ -87,7 +89,12 @@ def test_datelines_of_other_publishers(opening: str, location: str, source: str,
 
 @pytest.mark.parametrize(
     "paragraph",
-    ["Presiden Joko Widodo - kata dia", "Ketua MPR Zulkifli Hasan menyesalkan kisruh", "Pemain - pemain muda"],
+    [
+        "Presiden Joko Widodo - kata dia",
+        "Presiden Joko Widodo - Kata dia",
+        "Ketua MPR Zulkifli Hasan menyesalkan kisruh",
+        "Pemain - pemain muda",
+    ],
 )
 def test_ordinary_openings_are_not_datelines(paragraph: str) -> None:
     assert split_dateline(paragraph) is None

@@ -194,6 +194,7 @@ def test_read_also_lines_are_dropped(text: str, expected: str) -> None:
         ("tidak ada ketentuan,\" ujar Firman. ,\"Tapi karena itu.", "tidak ada ketentuan,\" ujar Firman.\n\n\"Tapi karena itu."),
         ("Chelsea juara.,Baca juga,,‚ÄúDari sisi saya.", "Chelsea juara.\n\n“Dari sisi saya."),
         ("Budi, S.H., M.H. hadir.,Rp 1,5 juta dibayar.", "Budi, S.H., M.H. hadir.\n\nRp 1,5 juta dibayar."),
+        ("- Meski membuat,khawatir, kini hubungan,dengan ayahnya baik.", "Meski membuat khawatir, kini hubungan dengan ayahnya baik."),
     ],
 )
 def test_click_id_scraper_holes_and_paragraph_joins(raw: str, expected: str) -> None:
