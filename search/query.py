@@ -35,7 +35,7 @@ from whoosh.qparser import syntax
 from whoosh.qparser.default import QueryParser
 from whoosh.qparser.syntax import AndGroup, OrGroup
 
-from search.errors import ArticleNotFound, IndexNotFound, QuerySyntaxError
+from search.errors import ArticleNotFound, QuerySyntaxError
 from search.highlight import Highlight, Highlighter
 from search.matching import DocColumns, Evaluator, PostingCache, top_documents
 
@@ -114,6 +114,7 @@ STEMMED_FIELDS = ("title", "lead", "body", "caption", "keywords_text")
 MAX_FUZZY_EDITS = 2
 MATCH_ALL = ("*", "*:*")  # queries that list every article (with filters, a way to browse)
 SORTS = ("relevance", "newest", "oldest")
+SIMILAR_TERMS = 15  # distinctive words of an article that make its "similar" query
 DAY_MICROSECONDS = 86_400_000_000
 FACETS = ("source", "year", "month")
 
@@ -359,42 +360,28 @@ def parse_date_bound(value: str | date | datetime | None, *, end: bool) -> datet
 # --- the index ------------------------------------------------------------------------------------
 
 
-def _open_whoosh(path: Path) -> Any:
-    """Open the Whoosh index at ``path`` via the indexer's opener when it exists, else directly."""
-    try:
-        from search.store import open_whoosh_index  # type: ignore[import-not-found]
-    except ImportError:
-        try:
-            from search.indexer import open_whoosh_index  # type: ignore[import-not-found,no-redef]
-        except ImportError:
-            open_whoosh_index = None
-    if open_whoosh_index is not None:
-        return open_whoosh_index(path)
-    from whoosh import index as windex
-
-    if not path.is_dir() or not windex.exists_in(str(path)):
-        raise IndexNotFound(f"no index at {path}: run `cari index` first")
-    return windex.open_dir(str(path))
-
-
 class Index:
     """A cari index opened for searching. Keeps one searcher and refreshes it when a writer commits.
 
-    Thread-safe for searching: the searcher swap is guarded by a lock, readers are snapshots.
+    One Index may be shared by threads: each search holds a lock (the work is CPU-bound Python and
+    numpy, so threads would not run it in parallel anyway). Raises ``IndexNotFound`` when there is
+    no index at ``path`` and ``IndexIncompatible`` when it was built by another schema/analyzer.
     """
 
     def __init__(self, path: str | Path, *, operator: str = DEFAULT_OPERATOR,
                  weights: dict[str, float] | None = None,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
+        from search.store import open_whoosh_index
+
         self.path = Path(path)
-        self._ix = _open_whoosh(self.path)
+        self._ix = open_whoosh_index(self.path)
         self.schema = self._ix.schema
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
         self.time_limit = time_limit
         self._weighting = scoring.BM25F()
         self._searcher = self._ix.searcher(weighting=self._weighting)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._parsers: dict[str, QueryParser] = {}
         self._id_values: dict[tuple[int, str], dict[str, list[str]]] = {}
         self._highlighter = Highlighter(self.schema)
@@ -524,6 +511,14 @@ class Index:
         ``since``/``until`` (``YYYY[-MM[-DD]]``, inclusive) bound the publication date; ``facets``
         asks counts over all matches by ``source``, ``year`` and/or ``month``.
         """
+        with self._lock:
+            return self._search(query, limit=limit, page=page, sources=sources, since=since,
+                                until=until, sort=sort, highlight=highlight, passages=passages,
+                                facets=facets, operator=operator)
+
+    def _search(self, query: str, *, limit: int, page: int, sources: Sequence[str] | None,
+                since: Any, until: Any, sort: str, highlight: bool, passages: int,
+                facets: Sequence[str], operator: str | None) -> Results:
         started = time.perf_counter()
         if limit < 1 or page < 1:
             raise QuerySyntaxError("--limit and --page must be at least 1")
@@ -537,9 +532,8 @@ class Index:
         filt = self._filter_query(sources, since, until)
         if filt is not None:
             q = wq.And([q, wq.ConstantScoreQuery(filt, 0.0)])
-        with self._lock:
-            searcher = self._searcher
-            columns = self._doc_columns(searcher)
+        searcher = self._searcher
+        columns = self._doc_columns(searcher)
         deadline = started + self.time_limit if self.time_limit else None
         evaluator = Evaluator(searcher, self._postings, columns, deadline)
         mask, scores = evaluator.evaluate(q)
@@ -667,24 +661,29 @@ class Index:
         )
 
     def similar(self, article_id: str, *, limit: int = 10) -> Results:
-        """Articles most like ``article_id`` (its key terms, Bo1-weighted), best first."""
-        started = time.perf_counter()
-        docnum = self._docnum(article_id)
-        searcher = self._searcher
-        stored = searcher.stored_fields(docnum)
-        text = " ".join(stored.get(f) or "" for f in ("title", "title", "lead", "body"))
-        results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=15)
-        hits = []
-        for hit_docnum, score in results.items():
-            fields = searcher.stored_fields(hit_docnum)
-            hits.append(Hit(
-                id=fields.get("id", ""), title=fields.get("title") or "",
-                published=_published(fields), source=fields.get("source") or "",
-                url=fields.get("url") or "", score=float(score or 0.0),
-                highlights=self._highlighter.opening(fields),
-            ))
-        return Results(query=f"similar:{article_id}", total=len(hits), hits=hits,
-                       elapsed=time.perf_counter() - started, limit=limit)
+        """Articles most like ``article_id``: an OR of its most distinctive body words (Whoosh's
+        Bo1 key terms of its title, twice, and text), ranked like a search, best first."""
+        from whoosh.classify import Bo1Model
+
+        with self._lock:
+            started = time.perf_counter()
+            docnum = self._docnum(article_id)
+            searcher = self._searcher
+            stored = searcher.stored_fields(docnum)
+            text = " ".join(stored.get(f) or "" for f in ("title", "title", "lead", "body"))
+            key_terms = searcher.key_terms_from_text("body", text, numterms=SIMILAR_TERMS,
+                                                     model=Bo1Model)
+            columns = self._doc_columns(searcher)
+            q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
+            mask, scores = Evaluator(searcher, self._postings, columns).evaluate(q)
+            mask &= columns.live
+            mask[docnum] = False
+            total, top = top_documents(mask, scores, limit)
+            hits = self._hits(searcher, q, top, highlight=False, passages=0)
+            for hit, (hit_docnum, _) in zip(hits, top):
+                hit.highlights = self._highlighter.opening(searcher.stored_fields(hit_docnum))
+            return Results(query=f"similar:{article_id}", total=total, hits=hits,
+                           elapsed=time.perf_counter() - started, limit=limit)
 
 
 _WORDS = re.compile(r"\w+")
