@@ -2,7 +2,7 @@
 
 Not used at run time: run it by hand when the source dictionary or the curation rules change::
 
-    .venv/bin/pip install spylls          # build-time only (MIT): a pure-Python Hunspell
+    .venv/bin/pip install -e '.[lexicon]'   # build-time only: spylls (MIT), a pure-Python Hunspell
     .venv/bin/python -m search.analysis.build_lexicon --corpus ../shared/corpus-data
 
 Source: Debian's ``hunspell-id`` package (the LibreOffice Indonesian dictionary, id_ID.dic/.aff;

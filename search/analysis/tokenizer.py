@@ -10,7 +10,8 @@ What counts as one token:
   searched exactly and never leave junk fragments;
 * dotted abbreviations (``S.H.``, ``A.S.``) -> ``sh``, ``as``;
 * words and numbers, with internal hyphens (``rekan-rekan``, ``Al-Mishri``, ``covid-19``),
-  apostrophes (``Jum'at`` -> ``jumat``) and digit groups (``1.000``, ``3,5``, ``Rp1,5``, ``10.30``).
+  apostrophes (``Jum'at`` -> ``jumat``) and digit groups (``1.000``, ``3,5``, ``10.30``); ``Rp``
+  comes off the amount it is written against (``Rp1,5`` -> ``rp``, ``1,5``).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from whoosh.analysis import Token, Tokenizer
 
 _URL = r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]*[^\s<>\"'()\[\]{}.,;:!?]"
 _EMAIL = r"[^\W_][\w.+-]*@[^\W_][\w-]*(?:\.[\w-]+)+"
-# A run of word characters; digit groups join across . and , (1.000, 3,5, Rp1,5); hyphens and
-# apostrophes join word parts (rekan-rekan, Jum'at); the currency sign Rp comes off its amount. Underscores are word characters to the regex
-# but normalization drops them.
+# A run of word characters; digit groups join across . and , (1.000, 3,5); hyphens and apostrophes
+# join word parts (rekan-rekan, Jum'at); the currency sign Rp comes off its amount (Rp1,5 -> rp, 1,5).
+# Underscores are word characters to the regex, but normalization drops them.
 _WORD = r"[Rr][Pp](?=\d)|\w+(?:(?<=\d)[.,]\d+)*(?:[-\u2010'\u2019`]\w+(?:(?<=\d)[.,]\d+)*)*"
 WORD_PATTERN = re.compile(_WORD)
 # URLs and e-mail addresses are rare: this slower pattern runs only on texts that may hold one.
