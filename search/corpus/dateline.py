@@ -37,7 +37,7 @@ class Dateline(NamedTuple):
 
 
 def _tidy_place(place: str) -> str:
-    place = " ".join(place.split())
+    place = " ".join(place.split()).strip(" -–—.,")
     # "JAKARTA" and "KUALA LUMPUR" are shouted only for the dateline; store them as names.
     return place.title() if place.isupper() else place
 

@@ -3,6 +3,11 @@
 Field names are matched with common aliases (``content``/``text`` for the body, ``published_at``/
 ``date`` for the date, ``link`` for the url, ``tags`` for the keywords...). A record's own ``id`` is
 kept; without one the id is ``<path>#<line>`` (JSONL) or ``<path>#<index>`` (JSON array).
+
+``published``: a record that gives a date without a time (click-id's ``date``, IndoSum) gets that date
+at midnight, naive, because no zone was given; a separate time field (``time_raw`` such as
+``21:12 WIB``) is put on it, with its zone when it names one. Numeric timestamps are UTC instants.
+A record without a title (IndoSum) gets one from its URL slug.
 """
 
 from __future__ import annotations

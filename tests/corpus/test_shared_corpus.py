@@ -35,7 +35,12 @@ def test_every_jsonl_record_is_read(jsonl_articles, corpus_data: Path) -> None:
     articles, errors = jsonl_articles
     assert errors == []
     assert len(articles) == JSONL_RECORDS
-    ids = [json.loads(line)["id"] for f in sorted(corpus_data.glob("*/*.jsonl")) for line in f.open(encoding="utf-8")]
+    ids = [
+        json.loads(line)["id"]
+        for f in sorted(corpus_data.glob("*/*.jsonl"))
+        for line in f.read_text(encoding="utf-8").split("\n")
+        if line.strip()
+    ]
     assert [a.id for a in articles] == ids
     assert all(a.body for a in articles)
     assert sum(a.published is not None for a in articles) == JSONL_RECORDS
@@ -71,7 +76,7 @@ def test_damaged_records_match_the_mac_roman_ground_truth_and_clean_ones_are_unc
 
     damaged = clean = 0
     for path in sorted((corpus_data / "click-id").glob("*.jsonl")):
-        for line in path.open(encoding="utf-8"):
+        for line in filter(None, path.read_text(encoding="utf-8").split("\n")):
             record = json.loads(line)
             for field in ("title", "body"):
                 text = record[field]
