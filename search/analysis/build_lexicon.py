@@ -111,7 +111,7 @@ def _pattern_root(entry: str, stemmer: IndonesianStemmer) -> str | None:
             if entry[: -len(suffix)] in roots:
                 return entry[: -len(suffix)]
     # Particles, possessives and derivational suffixes missing from the root's flags (besaran).
-    for suffix, shortest in (("lah", 3), ("kah", 3), ("tah", 3), ("pun", 3), ("nya", 4), ("kan", 4), ("an", 4), ("i", 4)):
+    for suffix, shortest in (("lah", 3), ("kah", 3), ("tah", 3), ("pun", 3), ("nya", 4), ("kan", 3), ("an", 3), ("i", 4)):
         if entry.endswith(suffix) and len(entry) - len(suffix) >= shortest and entry[: -len(suffix)] in roots:
             return entry[: -len(suffix)]
     return None
@@ -234,7 +234,7 @@ def build(
     # 4. words the dictionary lacks (loans, names, new coinages) become roots when the stemmer would
     #    leave them unchanged anyway: their inflected and derived forms can then reach them
     #    (bernafas -> nafas, diprediksi -> prediksi), and also when the stemmer's reading is
-    #    unreliable (see below). Shorter words first, so a derived form of an added word is not
+    #    unlikely (see below). Shorter words first, so a derived form of an added word is not
     #    added itself.
     stemmer = IndonesianStemmer({r: family[r] for r in lexicon}, never_stem)
     added_unknown = []
@@ -244,9 +244,9 @@ def build(
         if capitalized.get(word, 0.0) > 0.5:
             continue  # mostly a name: a root it would only capture other words (pendidikan -> didi)
         stem = stemmer.stem(word)
-        # Unchanged anyway; or read as a root of three letters (laman -> lam); or used far more than
-        # the whole family of the root it would be read as (kuliner is not ku- + liner).
-        if stem == word or len(stem) <= 3 or freq[word] > keep_ratio * max(family[stem], 1):
+        # Unchanged anyway; or used far more than the whole family of the root it would be read as
+        # (kuliner is not ku- + liner), or just more for a 3-letter root (laman is not lam + -an).
+        if stem == word or freq[word] > (1 if len(stem) <= 3 else keep_ratio) * max(family[stem], 1):
             stemmer.roots[word] = freq[word]
             added_unknown.append(word)
             family[word] = freq[word]

@@ -46,6 +46,7 @@ DISALLOWED_CONFIXES = frozenset(
 # krisis, turis, logis stay: their short remainders are different words).
 LOAN_SUFFIXES = (("isasi", 4), ("isme", 4), ("is", 5))
 MIN_ROOT = 3
+COMMON_FAMILY = 1000  # corpus uses that make a root common
 MAX_PREFIXES = 3
 
 
@@ -235,10 +236,13 @@ class IndonesianStemmer:
             if found is not None:
                 return found[0]
         attempts: list[tuple[str, str | None]] = []
+        direct: str | None = None
         for rest, suffix in _suffix_options(base):
-            if rest in roots:
-                return rest
+            if rest in roots and (direct is None or (len(direct) <= MIN_ROOT < len(rest))):
+                direct = rest  # -kan before -an, unless -kan leaves a 3-letter root (ajakan: ajak)
             attempts.append((rest, suffix))
+        if direct is not None:
+            return direct
         # Suffixes given back one by one (ECS), last inflection stage first.
         for stage in reversed(stages):
             attempts.append((stage, None))
@@ -291,7 +295,9 @@ class IndonesianStemmer:
                         continue
                     if depth == 0 and suffix and (kind, suffix) in DISALLOWED_CONFIXES:
                         continue
-                    if rest in roots:
+                    if rest in roots and (depth == 0 or len(rest) > MIN_ROOT or roots[rest] >= COMMON_FAMILY):
+                        # After two prefixes a rare 3-letter "root" is more often a fragment
+                        # (disekap is not di- se- kap), a common one is not (keberadaan: ada).
                         candidates.append(rest)
                     else:
                         if check_suffixes:

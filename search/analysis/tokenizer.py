@@ -63,6 +63,16 @@ def normalize(surface: str) -> str:
     return result
 
 
+_WILDCARDS = re.compile(r"([*?])")
+
+
+def normalize_keeping_wildcards(text: str) -> str:
+    """``normalize`` for a query term that may hold ``*`` and ``?`` (``Pemerint*`` -> ``pemerint*``)."""
+    if "*" not in text and "?" not in text:
+        return normalize(text)
+    return "".join(part if part in ("*", "?") else normalize(part) for part in _WILDCARDS.split(text))
+
+
 class IndonesianTokenizer(Tokenizer):
     """Whoosh tokenizer: news-text tokens (see module doc), normalized, with offsets and positions.
 
@@ -98,7 +108,8 @@ class IndonesianTokenizer(Tokenizer):
         token.boost = 1.0
         token.stopped = False
         if not tokenize:
-            token.original = token.text = normalize(value)
+            # Whoosh passes wildcard and range terms untokenized: keep their * and ? intact.
+            token.original = token.text = normalize_keeping_wildcards(value)
             if positions:
                 token.pos = start_pos
             if chars:

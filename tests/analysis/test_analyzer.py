@@ -102,3 +102,11 @@ def test_real_articles_analyse_cleanly(analysis_fixtures) -> None:
             assert 0 <= token.start < token.end <= len(text)
             assert text[token.start : token.end] == token.text
             assert token.stem and token.normalized
+
+
+def test_untokenized_query_terms_keep_their_wildcards() -> None:
+    """Whoosh hands wildcard terms to the analyzer untokenized: * and ? must survive."""
+    analyzer = indonesian_analyzer()
+    assert [t.text for t in analyzer("Pemerint*", tokenize=False, mode="query")] == ["pemerint*"]
+    assert [t.text for t in analyzer("Akta?", tokenize=False, mode="query")] == ["akta?"]
+    assert [t.text for t in analyzer("Pemerintahan", tokenize=False, mode="query")] == ["perintah"]
