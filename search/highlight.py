@@ -68,10 +68,12 @@ class MatchTerms:
 
     stems: frozenset[str]
     surfaces: frozenset[str]
+    # Phrases, marked only where their words follow each other: (is_stemmed, words) each.
+    phrases: tuple[tuple[bool, tuple[str, ...]], ...] = ()
     memo: dict[str, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __bool__(self) -> bool:
-        return bool(self.stems or self.surfaces)
+        return bool(self.stems or self.surfaces or self.phrases)
 
 
 class Highlighter:
@@ -96,6 +98,7 @@ class Highlighter:
 
         stems: set[str] = set()
         surfaces: set[str] = set()
+        phrases: dict[tuple[bool, tuple[str, ...]], None] = {}
         for leaf in _positive_leaves(q):
             fieldname = getattr(leaf, "fieldname", None)
             if fieldname in STEMMED_FIELDS:
@@ -106,7 +109,10 @@ class Highlighter:
                 continue
             words = getattr(leaf, "words", None)  # Phrase
             if words is not None:
-                into.update(words)
+                if len(words) == 1 or getattr(leaf, "slop", 1) > 1:
+                    into.update(words)  # proximity: mark the words wherever they are
+                elif words:
+                    phrases[(into is stems, tuple(words))] = None
                 continue
             text = getattr(leaf, "text", None)
             if text is None:
@@ -120,7 +126,7 @@ class Highlighter:
                 into.update(b.decode("utf-8") if isinstance(b, bytes) else b for b in btexts)
             except Exception:  # an exotic query type: highlight nothing for it rather than fail
                 continue
-        return MatchTerms(frozenset(stems), frozenset(surfaces))
+        return MatchTerms(frozenset(stems), frozenset(surfaces), tuple(phrases))
 
     # -- finding matches
 
@@ -174,9 +180,26 @@ class Highlighter:
                 hit = memo[word] = self._word_matches(word, terms)
             if hit:
                 matched.append(word)
-        if not matched:
-            return []
-        return [m.span() for m in _words_pattern(frozenset(matched)).finditer(text, start, end)]
+        spans = []
+        if matched:
+            spans = [m.span() for m in _words_pattern(frozenset(matched)).finditer(text, start, end)]
+        if terms.phrases:
+            spans = sorted(set(spans) | set(self._phrase_spans(text, terms, start, end)))
+        return spans
+
+    def _phrase_spans(self, text: str, terms: MatchTerms, start: int, end: int) -> list[tuple[int, int]]:
+        """Spans of the words of each phrase where they follow each other in ``text``."""
+        tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
+        forms = [self._analyse_word(word) for _, _, word in tokens]
+        out = []
+        for stemmed, words in terms.phrases:
+            form = 1 if stemmed else 0  # compare stems, or surface forms
+            size = len(words)
+            for i in range(len(tokens) - size + 1):
+                if forms[i][form] == words[0] and all(
+                        forms[i + j][form] == words[j] for j in range(1, size)):
+                    out.extend(tokens[i + j][:2] for j in range(size))
+        return out
 
     # -- passages
 

@@ -118,3 +118,12 @@ def test_an_open_index_sees_new_commits(sample_corpus, tmp_path):
 def test_index_path_given_as_str(sample_index: Path):
     with search.open_index(str(sample_index)) as opened:
         assert opened.search("jakarta", limit=1).total > 0
+
+
+def test_phrase_words_are_marked_only_inside_the_phrase(index):
+    results = index.search('"pemerintah daerah"', limit=10)
+    assert results.hits
+    for hit in results.hits:
+        for passage in hit.highlights:
+            marked = [passage.text[a:b].lower() for a, b in passage.spans]
+            assert marked == ["pemerintah", "daerah"] * (len(marked) // 2)
