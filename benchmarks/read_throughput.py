@@ -27,9 +27,11 @@ def main() -> None:
     errors: list[ReadError] = []
     by_format: Counter[str] = Counter()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for article in read_articles(corpus, errors=errors):
         by_format[Path(article.path).suffix or "?"] += 1
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     total = sum(by_format.values())
     print(f"corpus: {corpus}")
     print(f"articles read: {total} ({', '.join(f'{n} {s}' for s, n in sorted(by_format.items()))})")
@@ -38,8 +40,9 @@ def main() -> None:
     reasons = Counter(re.sub(r"\(.*?\)|\d+", "…", e.reason) for e in errors)
     for reason, count in reasons.most_common():
         print(f"  {count:5d}  {reason}")
-    print(f"seconds: {seconds:.2f}")
-    print(f"articles/s: {total / seconds:.0f}")
+    # On a shared machine wall time includes waiting for a core; CPU time is what reading costs.
+    print(f"seconds: {seconds:.2f} wall, {cpu_seconds:.2f} CPU (load average {os.getloadavg()[0]:.1f})")
+    print(f"articles/s: {total / seconds:.0f} wall, {total / cpu_seconds:.0f} per CPU second")
 
 
 if __name__ == "__main__":

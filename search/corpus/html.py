@@ -457,7 +457,7 @@ def _article_containers(doc: lxml.html.HtmlElement) -> list[Any]:
     parent = best.getparent()
     if parent is None:
         return [best]
-    return [best] + [] if False else [
+    return [
         sibling
         for sibling in parent
         if sibling is best or (isinstance(sibling.tag, str) and scores.get(sibling, 0) >= 40)

@@ -330,6 +330,7 @@ def drop_read_also(text: str) -> str:
 # The patterns start with a literal or a class, never with \s* or a lookbehind: that keeps them fast.
 _CLICK_LEADING = re.compile(r"^[\s,]*(?:[-–—]\s*)?(?:[,\s]*)")
 _CLICK_EMPTY_PARENS = re.compile(r"\(\s*,?\s*\)")
+_CLICK_COMMA_PARENS = re.compile(r"\(\s*,\s*\)")
 _CLICK_EMPTY_QUOTES = re.compile(r"[\"“](?<![\w][\"“])\s*,\s*[\"”](?![\w])")
 # A comma right after a sentence end and glued to the next word (".,Kepala"), or a run of commas
 # there (".,,Baca"), is where two paragraphs met; "S.H., M.H." keeps its space and so survives.
@@ -390,8 +391,8 @@ def clean_body(text: str | None) -> str:
     text = fix_mojibake(text)
     if looks_comma_joined(text):
         text = repair_comma_joined(_SPACE_LIKE.sub(" ", text) if not text.isascii() else text)
-    elif "(" in text:
-        text = _CLICK_EMPTY_PARENS.sub("", text)  # "(,)" is a hole whatever the layout
+    elif "(," in text or "( ," in text:
+        text = _CLICK_COMMA_PARENS.sub("", text)  # "(,)" is a hole whatever the layout
     return normalize_whitespace(drop_read_also(text))
 
 
