@@ -643,7 +643,7 @@ def index_corpus(
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _run(roots, index_root, report, jobs or _default_jobs(), rebuild, tell)
+            _run(roots, index_root, report, jobs, rebuild, tell)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -652,7 +652,7 @@ def index_corpus(
     return report
 
 
-def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int, rebuild: bool,
+def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | None, rebuild: bool,
          tell: Callable[..., None]) -> None:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
@@ -775,16 +775,17 @@ def _commit(ix: Any, generation_dir: Path, new_segments: list[Any], to_delete: s
     _state_path(generation_dir, writer.generation - 1).unlink(missing_ok=True)
 
 
-def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[str, str], jobs: int,
+def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[str, str],
+                jobs: int | None,
                 report: IndexReport, tell: Callable[..., None],
                 ) -> tuple[list[tuple[int, _FileResult]], list[tuple[int, Any]]]:
     """Read the files, in worker processes when it pays; return results and new segments."""
     # Largest files first, so the workers finish together.
     to_read = sorted(to_read, key=lambda t: t.size, reverse=True)
     bytes_total = sum(t.size for t in to_read)
-    workers = min(jobs, len(to_read))
-    if bytes_total < SMALL_WORK_BYTES:  # starting workers (~1 s) would cost more than it saves
-        workers = 1
+    workers = min(jobs or _default_jobs(), len(to_read))
+    if jobs is None and bytes_total < SMALL_WORK_BYTES:
+        workers = 1  # starting workers (~1 s each) would cost more than they save
     report.jobs = max(workers, 1)
     if not to_read:
         return [], []

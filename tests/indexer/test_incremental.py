@@ -141,9 +141,9 @@ def test_unreadable_record_is_skipped_and_reported(small_corpus: Path, tmp_path:
     assert again.files_read == 0 and [str(e) for e in again.errors] == [str(e) for e in report.errors]
 
 
-def test_parallel_build_equals_serial_build(sample_corpus: Path, tmp_path: Path) -> None:
-    serial = index_corpus(sample_corpus, tmp_path / "serial", jobs=1)
-    parallel = index_corpus(sample_corpus, tmp_path / "parallel", jobs=2)
+def test_parallel_build_equals_serial_build(small_corpus: Path, tmp_path: Path) -> None:
+    serial = index_corpus(small_corpus, tmp_path / "serial", jobs=1)
+    parallel = index_corpus(small_corpus, tmp_path / "parallel", jobs=2)
     assert parallel.jobs == 2 and serial.jobs == 1
     assert indexed(tmp_path / "parallel") == indexed(tmp_path / "serial")
     assert parallel.added == serial.added == parallel.articles
