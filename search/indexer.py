@@ -263,7 +263,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _scan(roots: Sequence[Path], known: dict[str, _FileState], errors: list[ReadError],
-          ) -> tuple[list[_FileState], list[_FileTask], bool]:
+          index_root: Path) -> tuple[list[_FileState], list[_FileTask], bool]:
     """Split the corpus files into those indexed as they are and those to read.
 
     Returns (unchanged files' states, files to read, whether any unchanged file's stat changed).
@@ -277,10 +277,14 @@ def _scan(roots: Sequence[Path], known: dict[str, _FileState], errors: list[Read
     to_read: list[_FileTask] = []
     restated = False
     seen: set[str] = set()
+    # An index kept inside the corpus folder must not be read as corpus (its .json files).
+    index_prefix = os.path.join(os.path.realpath(index_root), "")
     for root in roots:
         for found in iter_corpus_files(root, errors):
             path = os.path.abspath(found)
             if path in seen:  # overlapping corpus paths: read each file once
+                continue
+            if os.path.realpath(path).startswith(index_prefix):
                 continue
             seen.add(path)
             rel = _relative(Path(path), root)
@@ -680,7 +684,7 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
 
     tell("scan")
     scan_errors: list[ReadError] = []
-    unchanged, to_read, restated = _scan(roots, known, scan_errors)
+    unchanged, to_read, restated = _scan(roots, known, scan_errors, index_root)
     report.errors.extend(scan_errors)
     report.files_unchanged = len(unchanged)
     report.files_read = len(to_read)

@@ -180,13 +180,17 @@ def index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
         toc_generation = reader.generation()
         docnums = list(reader.all_doc_ids())
         if docnums:
+            from whoosh.util.times import long_to_datetime
+
             source_column = reader.column_reader("source")
-            published_column = reader.column_reader("published")
             sources.update(source_column[d] or "(none)" for d in docnums)
-            dates = [published_column[d] for d in docnums]
-            dates = [d for d in dates if d is not None and d.year > 1]
+            # Raw values: an article without a date holds the column default (2**64-1), which
+            # Whoosh's own translation to a datetime overflows on.
+            published_column = reader.column_reader("published", translate=False)
+            missing = ix.schema["published"].default
+            dates = [v for v in (published_column[d] for d in docnums) if v != missing]
             if dates:
-                first, last = min(dates), max(dates)
+                first, last = long_to_datetime(min(dates)), long_to_datetime(max(dates))
         articles = reader.doc_count()
         deleted = reader.doc_count_all() - articles
         segments = len(ix._segments())

@@ -73,3 +73,20 @@ def test_errors_are_one_line_with_exit_codes(tmp_path: Path) -> None:
     no_index = runner.invoke(cli, ["stats", "--index", str(tmp_path / "i")])
     assert no_index.exit_code == IndexNotFound.exit_code
     assert no_index.output.startswith("Error: no cari index at")
+
+
+def test_stats_with_undated_and_sourceless_articles(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "two.jsonl").write_text(
+        '{"id": "a", "title": "Tanpa tanggal", "body": "Isi berita tanpa tanggal dan sumber."}\n'
+        '{"id": "b", "title": "Bertanggal", "body": "Isi berita bertanggal.", "date": "2019-09-01",'
+        ' "source": "contoh.id"}\n', encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["index", str(corpus), "--index", str(tmp_path / "ix")]).exit_code == 0
+    result = runner.invoke(cli, ["stats", "--index", str(tmp_path / "ix"), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["articles"] == 2
+    assert figures["first_published"] == figures["last_published"] == "2019-09-01T00:00:00"
+    assert figures["sources"] == {"contoh.id": 1, "(none)": 1}

@@ -149,3 +149,12 @@ def test_parallel_build_equals_serial_build(small_corpus: Path, tmp_path: Path) 
     assert parallel.added == serial.added == parallel.articles
     assert search_ids(tmp_path / "parallel", "body", "pemerintah") == search_ids(
         tmp_path / "serial", "body", "pemerintah")
+
+
+def test_index_inside_the_corpus_is_not_read_as_corpus(small_corpus: Path) -> None:
+    index_dir = small_corpus / "index"  # holds cari.json and cari-state-*.json
+    first = index_corpus(small_corpus, index_dir, jobs=1)
+    again = index_corpus(small_corpus, index_dir, jobs=1)
+    assert first.errors == again.errors == []
+    assert again.files_read == 0 and not again.committed
+    assert again.files_unchanged == first.files_read == 5
