@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import math
 import time
-from bisect import bisect_right
 from collections import OrderedDict
-from itertools import islice
+from itertools import chain, islice
+from pickle import loads
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["DocColumns", "Evaluator", "PostingCache", "top_documents"]
+__all__ = ["DocColumns", "Evaluator", "PostingCache", "Postings", "top_documents"]
 
 K1 = 1.2
 B = 0.75
@@ -35,34 +35,67 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 # A phrase over very common words checks positions in thousands of articles: past the time limit
 # the check stops (the results say so) instead of taking seconds.
 PHRASE_CHUNK = 2048
-PHRASE_SECONDS_PER_POSTING = 4e-6
+PHRASE_SECONDS_PER_POSTING = 1e-6
 _MISSING_DATE = np.uint64(2**64 - 1)  # Whoosh's column default for an article without a date
 
 
-class PostingCache:
-    """Decoded posting lists ``(segment, field, term) -> (doc ids, term frequencies)``, LRU, bounded
-    in bytes. Segments never change once written, so entries stay valid across commits."""
+class Postings:
+    """One term's postings in one segment: doc ids, term frequencies and, when asked for (phrases),
+    all its positions decoded: ``counts[i]`` positions for ``ids[i]`` starting at ``starts[i]`` in
+    ``positions``."""
 
-    def __init__(self, max_bytes: int = 96 * 1024 * 1024) -> None:
+    __slots__ = ("ids", "tfs", "counts", "starts", "positions", "nbytes")
+
+    def __init__(self, ids: np.ndarray, tfs: np.ndarray, counts: np.ndarray | None = None,
+                 positions: np.ndarray | None = None) -> None:
+        self.ids = ids
+        self.tfs = tfs
+        self.counts = counts
+        self.positions = positions
+        self.starts = None if counts is None else np.cumsum(counts) - counts
+        self.nbytes = ids.nbytes + tfs.nbytes
+        if counts is not None and positions is not None:
+            self.nbytes += counts.nbytes * 2 + positions.nbytes
+
+    def position_keys(self, wanted: np.ndarray) -> np.ndarray:
+        """Sorted ``(i << 32) | position`` of the term in ``wanted[i]`` (sorted local ids, all
+        among ``ids``): every occurrence in the wanted documents as one comparable number."""
+        assert self.counts is not None and self.positions is not None and self.starts is not None
+        rows = np.searchsorted(self.ids, wanted)
+        counts = self.counts[rows]
+        before = np.cumsum(counts) - counts
+        gather = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(self.starts[rows] - before, counts)
+        owners = np.repeat(np.arange(len(wanted), dtype=np.int64), counts)
+        return (owners << 32) | self.positions[gather]
+
+
+_EMPTY = Postings(np.empty(0, np.int32), np.empty(0, np.float32),
+                  np.empty(0, np.int64), np.empty(0, np.int64))
+
+
+class PostingCache:
+    """Decoded postings ``(segment, field, term, with positions) -> Postings``, LRU, bounded in
+    bytes. Segments never change once written, so entries stay valid across commits."""
+
+    def __init__(self, max_bytes: int = 128 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._data: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._data: OrderedDict[tuple, Postings] = OrderedDict()
         self._bytes = 0
 
-    def get(self, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+    def get(self, key: tuple) -> Postings | None:
         value = self._data.get(key)
         if value is not None:
             self._data.move_to_end(key)
         return value
 
-    def put(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
-        size = value[0].nbytes + value[1].nbytes
-        if size > self.max_bytes // 4:
+    def put(self, key: tuple, value: Postings) -> None:
+        if value.nbytes > self.max_bytes // 4 or key in self._data:
             return
         self._data[key] = value
-        self._bytes += size
+        self._bytes += value.nbytes
         while self._bytes > self.max_bytes and self._data:
-            _, (ids, tfs) = self._data.popitem(last=False)
-            self._bytes -= ids.nbytes + tfs.nbytes
+            _, old = self._data.popitem(last=False)
+            self._bytes -= old.nbytes
 
 
 def _segment_key(reader: Any) -> Any:
@@ -75,80 +108,88 @@ def _segment_key(reader: Any) -> Any:
     return id(reader)
 
 
-def read_postings(reader: Any, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """All (doc id, term frequency) of a term in one segment reader, as arrays."""
+def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = False) -> Postings:
+    """All postings of a term in one segment reader, as arrays (with its positions if ``values``)."""
     if (fieldname, btext) not in reader:
-        return np.empty(0, np.int32), np.empty(0, np.float32)
+        return _EMPTY
     matcher = reader.postings(fieldname, btext)
+    id_parts, tf_parts, value_parts = [], [], []
     if hasattr(matcher, "_goto") and hasattr(matcher, "_read_ids"):  # Whoosh 2.7 "W3" codec
-        id_parts, tf_parts = [], []
         while not matcher._atend:
             matcher._read_ids()
             matcher._read_weights()
             id_parts.append(np.asarray(matcher._ids, dtype=np.int32))
             tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+            if values:
+                matcher._read_values()
+                value_parts.extend(matcher._values)
             if matcher._lastblock:
                 break
             matcher._goto(matcher._nextoffset)
         if not id_parts:
-            return np.empty(0, np.int32), np.empty(0, np.float32)
-        return np.concatenate(id_parts), np.concatenate(tf_parts)
-    ids, tfs = [], []  # any other codec: the generic, slower way
-    while matcher.is_active():
-        ids.append(matcher.id())
-        tfs.append(matcher.weight())
-        matcher.next()
-    return np.asarray(ids, dtype=np.int32), np.asarray(tfs, dtype=np.float32)
+            return _EMPTY
+        ids, tfs = np.concatenate(id_parts), np.concatenate(tf_parts)
+    else:  # any other codec: the generic, slower way
+        ids_list, tfs_list = [], []
+        while matcher.is_active():
+            ids_list.append(matcher.id())
+            tfs_list.append(matcher.weight())
+            if values:
+                value_parts.append(matcher.value())
+            matcher.next()
+        ids, tfs = np.asarray(ids_list, dtype=np.int32), np.asarray(tfs_list, dtype=np.float32)
+    if not values:
+        return Postings(ids, tfs)
+    counts, positions = flat_positions(value_parts, matcher.format)
+    return Postings(ids, tfs, counts, positions)
 
 
-def read_positions(reader: Any, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, list[int]]:
-    """Positions of a term in the documents ``wanted`` (sorted local ids) of one segment."""
-    out: dict[int, list[int]] = {}
-    if not len(wanted) or (fieldname, btext) not in reader:
-        return out
-    matcher = reader.postings(fieldname, btext)
-    decode = matcher.format.decode_positions
-    wanted_set = set(wanted.tolist())
-    last_wanted = int(wanted[-1])
-    if hasattr(matcher, "_goto") and hasattr(matcher, "_read_values"):
-        while not matcher._atend:
-            matcher._read_ids()
-            ids = matcher._ids
-            if ids and ids[0] > last_wanted:
-                break
-            hits = [i for i, d in enumerate(ids) if d in wanted_set]
-            if hits:
-                matcher._read_values()
-                values = matcher._values
-                for i in hits:
-                    out[ids[i]] = decode(values[i])
-            if matcher._lastblock:
-                break
-            matcher._goto(matcher._nextoffset)
-        return out
-    while matcher.is_active():
-        docnum = matcher.id()
-        if docnum in wanted_set:
-            out[docnum] = decode(matcher.value())
-        matcher.next()
-    return out
+def flat_positions(values: list[bytes], format_: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, positions)`` from Whoosh posting values, many at once: how many positions each
+    value holds, and all positions one value after the other.
+
+    A ``Positions`` value is a 4-byte count and a protocol-2 pickle of the position deltas; the
+    pickles are spliced into one tuple and unpickled by a single C call (each alone costs a few
+    microseconds of Python), and numpy sums the deltas. Anything else decodes one by one."""
+    if not values:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    from whoosh.formats import Positions
+
+    lists = None
+    if type(format_) is Positions and values[0][4:6] == b"\x80\x02" and values[0][-1:] == b".":
+        try:
+            lists = loads(b"\x80\x02(" + b"".join([v[6:-1] for v in values]) + b"t.")
+        except Exception:
+            lists = None
+        if not isinstance(lists, tuple) or len(lists) != len(values):
+            lists = None
+        deltas = True
+    if lists is None:
+        lists = [format_.decode_positions(v) for v in values]
+        deltas = False
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    if deltas:  # running sums restarting at each value
+        running = np.cumsum(flat)
+        before = np.concatenate(([0], running))[np.cumsum(counts) - counts]
+        flat = running - np.repeat(before, counts)
+    return counts, flat
 
 
-def _phrase_count(positions: list[list[int]], slop: int) -> int:
-    """Occurrences of the words in order, each within ``slop`` positions after the previous one."""
-    count = 0
-    first, rest = positions[0], positions[1:]
-    for start in first:
-        current = start
-        for plist in rest:
-            i = bisect_right(plist, current)
-            if i < len(plist) and plist[i] - current <= slop:
-                current = plist[i]
-            else:
-                break
-        else:
-            count += 1
-    return count
+def phrase_counts(keys: list[np.ndarray], slop: int, documents: int) -> np.ndarray:
+    """Occurrences per document of the words in order, each at most ``slop`` positions after the
+    previous one (the nearest such occurrence is followed). ``keys`` holds, for each word, its
+    sorted ``(document << 32) | position`` numbers (see ``Postings.position_keys``)."""
+    current = keys[0]
+    for following in keys[1:]:
+        if not len(current):
+            break
+        nearest = np.searchsorted(following, current, side="right")
+        inside = nearest < len(following)
+        current, nearest = current[inside], nearest[inside]
+        step = following[nearest] - current
+        current = following[nearest[step <= slop]]  # less than 2**32 apart: the same document
+    return np.bincount(current >> 32, minlength=documents).astype(np.float32)
 
 
 class DocColumns:
@@ -179,8 +220,7 @@ class DocColumns:
                 for btext in reader.lexicon(source_field):
                     value = btext.decode("utf-8")
                     code = codes.setdefault(value, len(codes))
-                    ids, _ = read_postings(reader, source_field, btext)
-                    self.source_codes[ids + offset] = code
+                    self.source_codes[read_postings(reader, source_field, btext).ids + offset] = code
             self.sources = list(codes)
         self.has_date = self.dates != _MISSING_DATE
         self.lengths: dict[tuple[Any, str], np.ndarray] = {}  # (segment, field) -> field lengths
@@ -244,13 +284,14 @@ class Evaluator:
             self._lengths[(key, fieldname)] = cached
         return cached
 
-    def postings(self, reader: Any, key: Any, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-        cache_key = (key, fieldname, btext)
-        value = self.cache.get(cache_key)
-        if value is None:
-            value = read_postings(reader, fieldname, btext)
-            self.cache.put(cache_key, value)
-        return value
+    def postings(self, reader: Any, key: Any, fieldname: str, btext: bytes, *,
+                 values: bool = False) -> Postings:
+        cache_key = (key, fieldname, btext, values)
+        found = self.cache.get(cache_key)
+        if found is None:
+            found = read_postings(reader, fieldname, btext, values=values)
+            self.cache.put(cache_key, found)
+        return found
 
     def _idf(self, fieldname: str, btext: bytes) -> float:
         idfs = self.columns.idfs
@@ -320,13 +361,13 @@ class Evaluator:
         btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
         if not fieldobj.scorable:
             for reader, offset, key in self.leaves:
-                ids, _ = self.postings(reader, key, fieldname, btext)
-                mask[ids + offset] = True
+                mask[self.postings(reader, key, fieldname, btext).ids + offset] = True
             return mask, scores
         idf = self._idf(fieldname, btext)
         avg = self._avg_length(fieldname)
         for reader, offset, key in self.leaves:
-            ids, tfs = self.postings(reader, key, fieldname, btext)
+            postings = self.postings(reader, key, fieldname, btext)
+            ids, tfs = postings.ids, postings.tfs
             if not len(ids):
                 continue
             lengths = self._field_lengths(reader, key, fieldname)[ids]
@@ -379,7 +420,8 @@ class Evaluator:
         idf = sum(self._idf(fieldname, b) for b in set(btexts))
         avg = self._avg_length(fieldname)
         for reader, offset, key in self.leaves:
-            lists = [self.postings(reader, key, fieldname, b)[0] for b in btexts]
+            postings = {b: self.postings(reader, key, fieldname, b, values=True) for b in btexts}
+            lists = [postings[b].ids for b in btexts]
             if any(not len(ids) for ids in lists):
                 continue
             # intersect from the rarest word, within the caller's candidates if any
@@ -395,15 +437,8 @@ class Evaluator:
                 continue
             if self.deadline is not None and len(candidates) > PHRASE_CHUNK:
                 candidates = self._checkable(candidates, len(btexts))
-            positions = {}
-            for b in dict.fromkeys(btexts):
-                positions[b] = read_positions(reader, fieldname, b, candidates)
-            counts = np.zeros(len(candidates), dtype=np.float32)
-            slop = max(int(q.slop), 1)
-            for i, docnum in enumerate(candidates.tolist()):
-                plists = [positions[b].get(docnum) for b in btexts]
-                if all(plists):
-                    counts[i] = _phrase_count(plists, slop)
+            keys = {b: postings[b].position_keys(candidates) for b in postings}
+            counts = phrase_counts([keys[b] for b in btexts], max(int(q.slop), 1), len(candidates))
             found = counts > 0
             ids = candidates[found]
             if not len(ids):
