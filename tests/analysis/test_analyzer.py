@@ -110,3 +110,17 @@ def test_untokenized_query_terms_keep_their_wildcards() -> None:
     assert [t.text for t in analyzer("Pemerint*", tokenize=False, mode="query")] == ["pemerint*"]
     assert [t.text for t in analyzer("Akta?", tokenize=False, mode="query")] == ["akta?"]
     assert [t.text for t in analyzer("Pemerintahan", tokenize=False, mode="query")] == ["perintah"]
+
+
+def test_memo_caches_are_bounded(monkeypatch) -> None:
+    """The normalization and stem caches empty themselves instead of growing past their limit."""
+    from search.analysis import filters, tokenizer
+
+    monkeypatch.setattr(tokenizer, "_CACHE_LIMIT", 50)
+    monkeypatch.setattr(filters, "_STEM_CACHE_LIMIT", 50)
+    text = " ".join(f"kata{i} pemerintah{i}an" for i in range(400))
+    tokens = analyze(text)
+    assert len(tokens) == 800
+    assert len(tokenizer._normalized_cache) <= 50
+    assert len(filters._stem_cache) <= 50
+    assert tokens[1].stem == "pemerintah0an"  # unknown words pass through unchanged
