@@ -27,6 +27,7 @@ from search.corpus.repair import clean_line, clean_text
 
 _FEED_START = re.compile(r"^\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.IGNORECASE | re.DOTALL)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _PAGE_START = re.compile(r"<(?:html|body)\b", re.IGNORECASE)
 _PAGE_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
 
@@ -68,6 +69,8 @@ def parse_html(text: str, path: str) -> Article | str:
         # A page that opens <html>/<body> and never closes them was cut short (a fragment of
         # markup without them is read as it is).
         return "truncated HTML: the page ends before </body></html>; skipped"
+    # lxml refuses text nodes holding control characters; they are never article text.
+    text = _CONTROL_CHARS.sub("", text)
     try:
         doc = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (etree.ParserError, ValueError) as exc:
@@ -119,7 +122,7 @@ def parse_html(text: str, path: str) -> Article | str:
             f"{links * 100 // max(prose, 1)}% of it links); skipped"
         )
 
-    source = site or (urlsplit(url).hostname or "").removeprefix("www.")
+    source = site or _host(url)
 
     location = ""
     paragraphs = body_text.split("\n\n")
@@ -168,13 +171,25 @@ def _drop_credit_lines(paragraphs: list[str]) -> list[str]:
     return paragraphs
 
 
+def _host(url: str) -> str:
+    """The URL's host without "www.", or "" for a malformed URL."""
+    try:
+        return (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""
+
+
 def _is_index_url(url: str, meta: dict[str, str]) -> bool:
     """A site's front page or index ("/", "/indeks", indeks.kompas.com) that declares no date."""
     if not url or meta.get("article:published_time") or meta.get("datepublished") or meta.get("pubdate"):
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # a malformed URL ("http://[::1") says nothing about the page
+        return False
     segments = [s for s in parts.path.lower().split("/") if s]
-    if (parts.hostname or "").startswith(("indeks.", "index.")):
+    if host.startswith(("indeks.", "index.")):
         return True
     return len(segments) <= 1 and (not segments or segments[0] in _INDEX_PATHS)
 

@@ -66,6 +66,8 @@ def parse_news_text(text: str, article_id: str, path: str) -> Article | None:
             blocks = blocks[:index]
             break
 
+    if not blocks:
+        return None  # nothing before the keyword block
     title = clean_line(blocks[0])
     rest = blocks[1:]
 
