@@ -10,7 +10,8 @@ What counts as one token:
   searched exactly and never leave junk fragments;
 * dotted abbreviations (``S.H.``, ``A.S.``) -> ``sh``, ``as``;
 * words and numbers, with internal hyphens (``rekan-rekan``, ``Al-Mishri``, ``covid-19``),
-  apostrophes (``Jum'at`` -> ``jumat``) and digit groups (``1.000``, ``3,5``, ``10.30``); ``Rp``
+  apostrophes (``Jum'at`` -> ``jumat``) and digit groups (``3,5``, ``10.30``; thousands lose their
+  dots, ``1.000`` -> ``1000``); ``Rp``
   comes off the amount it is written against (``Rp1,5`` -> ``rp``, ``1,5``).
 """
 
@@ -38,6 +39,8 @@ ABBREVIATION_PATTERN = re.compile(r"(?:[^\W\d_]\.){2,}")
 
 _APOSTROPHES = str.maketrans("", "", "'`\u2019")
 _KEEP = re.compile(r"[^a-z0-9.,\-]")
+# Indonesian writes thousands with dots and decimals with a comma: 1.250.000 and 3,5.
+_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
 _CACHE_LIMIT = 200_000
 _normalized_cache: dict[str, str] = {}
 
@@ -57,6 +60,8 @@ def normalize(surface: str) -> str:
         if text.endswith(".") and "." in text[:-1]:
             text = text.replace(".", "")  # dotted abbreviation
         result = _KEEP.sub("", text).strip("-.,")
+        if _THOUSANDS.fullmatch(result):
+            result = result.replace(".", "")  # 1.000.000 -> 1000000, as a reader may type it
     if len(_normalized_cache) >= _CACHE_LIMIT:
         _normalized_cache.clear()  # bounded memory: start over rather than grow
     _normalized_cache[surface] = result
