@@ -56,7 +56,10 @@ def read_file(path: Path, root: Path) -> tuple[list[Article], list[ReadError]]:
         return [], [ReadError(rel, None, f"cannot be read: {exc.strerror or exc}")]
     if len(data) > MAX_FILE_BYTES:
         return [], [ReadError(rel, None, "file too large (it grew while being read)")]
-    return parse_bytes(data, rel, os.path.splitext(path.name)[1].lower())
+    try:
+        return parse_bytes(data, rel, os.path.splitext(path.name)[1].lower())
+    except Exception as exc:  # noqa: BLE001  a reader bug must cost one file, not the whole run
+        return [], [ReadError(rel, None, f"could not be parsed (reader error {type(exc).__name__}: {exc})")]
 
 
 def parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[Article], list[ReadError]]:

@@ -28,7 +28,7 @@ PIECES = st.sampled_from(
 SUFFIXES = st.sampled_from([".txt", ".html", ".htm", ".json", ".jsonl"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(PIECES | st.binary(max_size=20), max_size=40), SUFFIXES)
 def test_parse_bytes_never_raises(chunks: list[bytes], suffix: str) -> None:
     articles, errors = parse_bytes(b"".join(chunks), "f" + suffix, suffix)
@@ -48,7 +48,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.dictionaries(_KEYS, _VALUES, max_size=8) | _VALUES, max_size=5))
 def test_json_records_of_any_shape_never_raise(records: list) -> None:
     for item in [*read_jsonl("\n".join(json.dumps(r) for r in records), "f.jsonl"), *read_json(json.dumps(records), "f.json")]:
