@@ -158,6 +158,7 @@ _BAD_CHARS = re.compile("[¬√≈ÃÅÂ‚\uf8ff\u0080-\u009f]|â€")
 _STRONG_CHARS = frozenset("¬√≈ÃÅÂ‚â\uf8ff" + "".join(map(chr, range(0x80, 0xA0))))
 
 _FTFY_CONFIG = None
+_LONE_A_CIRCUMFLEX = re.compile(r"(?:(?<=\s)|^)Â(?=\s|$)")
 _SPLIT_QUOTE = re.compile("â€ (?=[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122])")
 
 
@@ -237,6 +238,9 @@ def fix_mojibake(text: str) -> str:
     On weak signs only (no Ã, Â, â€, ¬, √, ‚), just the exact Mac-Roman round trip is tried, and its
     result must hold plausible characters.
     """
+    if "Â" in text and _LONE_A_CIRCUMFLEX.search(text):
+        # What is left of an NBSP ("Â\xa0") once a tokenizer dropped the NBSP: never a word.
+        text = _LONE_A_CIRCUMFLEX.sub("", text)
     damage = _damage(text)
     if not damage:
         return text
@@ -349,7 +353,10 @@ def looks_comma_joined(body: str) -> bool:
     """True for a click-id style body: paragraphs joined by commas, (almost) no newlines, holes."""
     if body.count("\n\n") >= 3:
         return False
-    return ".," in body or ",," in body or ", ," in body or ". ," in body or body.lstrip().startswith(("-", ","))
+    if ".," in body or ",," in body or ", ," in body or ". ," in body or body.lstrip().startswith(("-", ",")):
+        return True
+    # One paragraph with holes only where links were ("memiliki , berminyak", "memilih\xa0,yang").
+    return "\n\n" not in body and (" ," in body or "\xa0," in body)
 
 
 def _paragraph_break_after(match: re.Match[str]) -> str:

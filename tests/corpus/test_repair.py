@@ -87,6 +87,7 @@ def test_seed_lone_mojibake_is_repaired() -> None:
         ("konsep â€œBelajar Memasakâ€\x9d", "konsep “Belajar Memasak”"),
         ("Bhumi â€ ” putra", "Bhumi — putra"),
         ("Peopleâ€ ™ s Republic", "People’ s Republic"),
+        ("berat badan menurun. Â", "berat badan menurun. "),
     ],
 )
 def test_mojibake_is_repaired(damaged: str, repaired: str) -> None:
