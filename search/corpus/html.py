@@ -366,7 +366,16 @@ def _plausible_author(value: str) -> bool:
     )
 
 
+_BYLINE_TAIL = re.compile(r"\s*(?:[-|]\s*(?:detik\w*|\S+\.(?:com|co\.id|id))|\b(?:Jurnalis|Wartawan|Reporter))\s*$", re.IGNORECASE)
+
+
 def _author(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, page_text: str) -> str:
+    """The byline without the site or role after it ("Fino Yurio Kristo - detikinet", "Dewi Kania
+    Jurnalis")."""
+    return _BYLINE_TAIL.sub("", _raw_author(doc, meta, linked, page_text))
+
+
+def _raw_author(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, page_text: str) -> str:
     """The byline: JSON-LD author, a "Penulis:" / "Reporter:" line, the author meta, an author box."""
     candidate = _ld_text(linked, "author")
     if _plausible_author(candidate):

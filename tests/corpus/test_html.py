@@ -76,6 +76,7 @@ def test_tempo_page_date_line_and_caption_above_the_dateline(sample_corpus: Path
 
 def test_detik_page_dateline_alone_on_its_line(sample_corpus: Path) -> None:
     article = _page(sample_corpus, "detik-singlepage.html")
+    assert article.author == "Fino Yurio Kristo"  # without "- detikinet"
     assert article.location == "Jakarta"
     assert article.body.startswith("Galaxy S6 Edge, dengan material premium")
     assert "redaksi[at]" not in article.body
