@@ -41,7 +41,7 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 # A sentence ends after . ! ? (and closing quotes/brackets) before a capital, digit or opening
 # quote; click-id bodies join paragraphs with ".," so commas count as the gap. Newlines always end.
 _BOUNDARY = re.compile(
-    r"(?P<end>[.!?…][\"”’')\]]*)(?:[ \t\xa0]*,+\s*|\s+)(?=[\"“‘(\[]?[A-Z0-9])|[ \t]*\n\s*"
+    r"(?P<end>[.!?…][\"”’')\]]*)(?:[ \t\xa0]*,+\s*|\s+)(?=[\"“‘(\[]?[A-Z0-9])|\n\s*"
 )
 _LEADING_JUNK = re.compile(r"^[\s,\-–—.:;]+")
 
@@ -64,13 +64,14 @@ class Highlight:
 class MatchTerms:
     """What a query looks for, as the analyzers produce it: stems and surface forms.
 
-    ``memo`` remembers, for this query, whether each word of the text seen so far matched."""
+    ``state["variants"]`` collects, as texts are read, the words as written (``Bekerja``,
+    ``bekerja``...) known to match, so that most words are recognised by one set intersection."""
 
     stems: frozenset[str]
     surfaces: frozenset[str]
     # Phrases, marked only where their words follow each other: (is_stemmed, words) each.
     phrases: tuple[tuple[bool, tuple[str, ...]], ...] = ()
-    memo: dict[str, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    state: dict[str, set[str]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.surfaces or self.phrases)
@@ -81,13 +82,20 @@ class Highlighter:
 
     def __init__(self, schema: Any = None) -> None:
         self._schema = schema
-        self._cache: dict[str, tuple[str | None, str | None]] = {}
+        self._forms: dict[str, tuple[str | None, str | None]] = {}  # word -> (surface, stem)
+        self._by_surface: dict[str, set[str]] = {}  # surface form -> words as written
+        self._by_stem: dict[str, set[str]] = {}  # stem -> words as written
 
     def bind(self, schema: Any) -> None:
         """Use the analyzers of ``schema`` (the index's own) from now on."""
         if schema is not self._schema:
             self._schema = schema
-            self._cache.clear()
+            self._forget()
+
+    def _forget(self) -> None:
+        self._forms.clear()
+        self._by_surface.clear()
+        self._by_stem.clear()
 
     # -- what to look for
 
@@ -128,11 +136,22 @@ class Highlighter:
                 continue
         return MatchTerms(frozenset(stems), frozenset(surfaces), tuple(phrases))
 
+    def _variants(self, terms: MatchTerms) -> set[str]:
+        """The words as written seen so far that match ``terms`` (kept up to date by ``spans``)."""
+        variants = terms.state.get("variants")
+        if variants is None:
+            variants = terms.state["variants"] = set()
+            for form in terms.surfaces:
+                variants.update(self._by_surface.get(form, ()))
+            for form in terms.stems:
+                variants.update(self._by_stem.get(form, ()))
+        return variants
+
     # -- finding matches
 
     def _analyse_word(self, word: str) -> tuple[str | None, str | None]:
         """(surface form, stem) of one word, by the index's analyzers; None for a dropped word."""
-        cached = self._cache.get(word)
+        cached = self._forms.get(word)
         if cached is not None:
             return cached
         surface = stem = None
@@ -146,9 +165,14 @@ class Highlighter:
                 stem = tokens[0] if len(tokens) == 1 else (" ".join(tokens) or None)
         else:
             surface = stem = word.lower()
-        if len(self._cache) >= WORD_CACHE_SIZE:
-            self._cache.clear()
-        self._cache[word] = (surface, stem)
+        if len(self._forms) >= WORD_CACHE_SIZE:
+            self._forget()
+        self._forms[word] = (surface, stem)
+        # a word the analyzer splits (``rekan-rekan``) is found by each of its parts
+        for form in (surface or "").split():
+            self._by_surface.setdefault(form, set()).add(word)
+        for form in (stem or "").split():
+            self._by_stem.setdefault(form, set()).add(word)
         return surface, stem
 
     def stem(self, word: str) -> str | None:
@@ -157,42 +181,38 @@ class Highlighter:
 
     def _word_matches(self, word: str, terms: MatchTerms) -> bool:
         surface, stem = self._analyse_word(word)
-        if surface is not None and surface in terms.surfaces:
-            return True
-        if stem is not None and stem in terms.stems:
-            return True
-        if " " in (surface or "") or " " in (stem or ""):
-            # a word the analyzer split (``rekan-rekan``): match on any of its parts
-            parts = set((surface or "").split()) | set((stem or "").split())
-            return bool(parts & terms.surfaces or parts & terms.stems)
-        return False
+        return bool(set((surface or "").split()) & terms.surfaces
+                    or set((stem or "").split()) & terms.stems)
 
     def spans(self, text: str, terms: MatchTerms, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
         """Spans of the matched words of ``text[start:end]`` (offsets into ``text``)."""
         if not text or not terms:
             return []
         end = len(text) if end is None else end
-        memo = terms.memo
-        matched = []
-        for word in set(_WORD.findall(text, start, end)):  # distinct words: few Python steps
-            hit = memo.get(word)
-            if hit is None:
-                hit = memo[word] = self._word_matches(word, terms)
-            if hit:
-                matched.append(word)
+        words = set(_WORD.findall(text, start, end))
+        variants = self._variants(terms)
+        forms = self._forms
+        for word in [w for w in words if w not in forms]:  # first sight of a word: analyse it
+            if self._word_matches(word, terms):
+                variants.add(word)
+        matched = words & variants
         spans = []
         if matched:
             spans = [m.span() for m in _words_pattern(frozenset(matched)).finditer(text, start, end)]
         if terms.phrases:
-            spans = sorted(set(spans) | set(self._phrase_spans(text, terms, start, end)))
+            present = [(stemmed, phrase) for stemmed, phrase in terms.phrases
+                       if words & (self._by_stem if stemmed else self._by_surface).get(phrase[0], set())]
+            if present:
+                spans = sorted(set(spans) | set(self._phrase_spans(text, present, start, end)))
         return spans
 
-    def _phrase_spans(self, text: str, terms: MatchTerms, start: int, end: int) -> list[tuple[int, int]]:
+    def _phrase_spans(self, text: str, phrases: list[tuple[bool, tuple[str, ...]]], start: int,
+                      end: int) -> list[tuple[int, int]]:
         """Spans of the words of each phrase where they follow each other in ``text``."""
         tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
         forms = [self._analyse_word(word) for _, _, word in tokens]
         out = []
-        for stemmed, words in terms.phrases:
+        for stemmed, words in phrases:
             form = 1 if stemmed else 0  # compare stems, or surface forms
             size = len(words)
             for i in range(len(tokens) - size + 1):

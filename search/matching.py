@@ -464,7 +464,10 @@ class Evaluator:
 
     def _expand(self, q: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """Prefix/wildcard/fuzzy: the best-scoring variant counts; None when too many variants."""
-        btexts = list(islice(q._btexts(self.searcher.reader()), MAX_EXPANSION + 1))
+        try:
+            btexts = list(islice(q._btexts(self.searcher.reader()), MAX_EXPANSION + 1))
+        except IndexError:  # Whoosh's automaton on a fuzzy word shorter than its prefix
+            return self.empty()
         if len(btexts) > MAX_EXPANSION:
             return None
         mask, scores = self.empty()

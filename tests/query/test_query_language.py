@@ -290,3 +290,9 @@ def test_colon_text_that_is_not_a_field_is_searched(index):
     # "Catatan: ..." with a space, and times like 10:30, are text, not fields
     index.search("Catatan: gempa")
     index.search("pukul 10:30")
+
+
+@pytest.mark.parametrize("query", ["\x08~", "~", "*", "-", '""', "title:", "date:>", "NOT NOT", "kerja~9"])
+def test_odd_queries_do_not_fail(index, query):
+    results = index.search(query)
+    assert results.total >= len(results.hits)
