@@ -79,3 +79,31 @@ class IndonesianStemFilter(Filter):
             if token.chars:
                 token.startchar, token.endchar = spans[index]
             yield token
+
+
+class IndonesianStopFilter(Filter):
+    """Drops Tala's stopwords and closes up positions (the tokenizer now does this itself, faster).
+
+    Kept because analyzer ``id-1`` pickled it into indexes: such an index must still unpickle so
+    that cari can report it as built by another analyzer version instead of crashing."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stoplist = lexicon.stopwords()
+        pos = None
+        for token in tokens:
+            if token.text in stoplist:
+                if not token.removestops:
+                    token.stopped = True
+                    yield token
+                continue
+            if token.positions:
+                pos = token.pos if pos is None else pos + 1
+                token.pos = pos
+            token.stopped = False
+            yield token

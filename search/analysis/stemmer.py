@@ -1,26 +1,31 @@
 """cari's Indonesian stemmer: confix stripping checked against a root lexicon.
 
 The method follows the published Nazief-Adriani algorithm and its Enhanced Confix Stripping (ECS)
-refinement (Arifin, Mahendra & Ciptaningtyas 2009): strip particles (-lah -kah -tah -pun), possessive
-pronouns (-ku -mu -nya) and one derivational suffix (-i -kan -an, and the loan suffixes -isme -isasi
--is), then up to three derivational prefixes with the recoding rules of Indonesian morphophonemics
-(``menyapu`` -> ``sapu``, ``memakan`` -> ``makan``, ``pengukur`` -> ``ukur``), checking every
-intermediate form against the root lexicon; when nothing is found the suffixes are given back one by
-one and prefix removal is tried again. Disallowed confixes (``me-…-an``, ``di-…-an``, ``ke-…-i`` …)
-are skipped. Words that match no root are returned unchanged, so names and unknown loans survive.
+refinement (Arifin, Mahendra & Ciptaningtyas 2009): strip particles (-lah -kah -pun), possessive
+pronouns (-ku -mu -nya) and one derivational suffix (-i -kan -an), then up to three derivational
+prefixes with the recoding rules of Indonesian morphophonemics (``menyapu`` -> ``sapu``,
+``memakan`` -> ``makan``, ``pengukur`` -> ``ukur``), checking every intermediate form against the
+root lexicon; when nothing is found the suffixes are given back one by one and prefix removal is
+tried again. Disallowed confixes (``me-…-an``, ``di-…-an``, ``ke-…-i`` …) are skipped, and ECS's
+precedence rule strips the prefix first for be-…-lah, be-…-an, me-…-i, di-…-i, pe-…-i, ter-…-i.
+Words that match no root are returned unchanged, so names and unknown loans survive.
 
 Differences from the textbook algorithm, all aimed at news text:
 
-* Where several roots fit (a recoding rule gives ``andung`` and ``kandung``), the root whose word
-  family is used more in real news wins (frequencies recorded in the lexicon); an earlier step still
-  wins over a later one unless the later root is far more common (``penyelidikan``: ``selidik``, not
-  ``lidi``).
+* Where several roots fit, the reading with the fewest prefixes wins (``penyelidikan``: ``selidik``
+  with one prefix, not ``lidi`` with two), then ECS's order; among the readings of one step (a
+  recoding rule gives ``andung`` and ``kandung``) the root whose word family real news uses more
+  wins (frequencies recorded in the lexicon). Three-letter roots, the least reliable, yield to a
+  longer root found later (``pemeran``: ``peran``, not ``per``).
+* Nasal pe- takes neither -i nor -kan (``petani`` -> ``tani``, ``penegakan`` -> ``tegak``).
 * Reduplication (``rekan-rekan``, ``menyebut-nyebut``, ``berbalas-balasan``) and hyphenated clitics
   (``kuasa-mu``, ``malaikat-malaikat-nya``) are folded onto the single word.
-* The infix -in- (``kinerja`` -> ``kerja``) and the reduplicated prefix Ce-
-  (``lelembut`` -> ``lembut``) are removed as a last resort.
+* Last resorts: the loan suffixes -isasi -isme -is straight onto a root (``idealis`` -> ``ideal``),
+  the archaic particle -tah likewise (``apatah`` -> ``apa``), the infix -in- (``kinerja`` ->
+  ``kerja``) and the reduplicated first syllable Ce- (``lelembut`` -> ``lembut``).
 * A never-stem list (place names such as Bekasi, Mentawai, Kediri; acronyms such as pemilu, pemkot;
-  lexicalised frequent words such as mereka, menteri) is returned as it is.
+  frequent words whose derivation meets an unrelated word, such as mereka, menteri, setelah) is
+  returned as it is; these words are roots too, so their inflected forms reach them.
 """
 
 from __future__ import annotations

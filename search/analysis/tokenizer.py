@@ -87,6 +87,8 @@ class IndonesianTokenizer(Tokenizer):
     Doing this here rather than in a separate filter saves a generator layer per token (speed).
     """
 
+    stopwords = False  # class default: tokenizers pickled by analyzer id-1 have no such attribute
+
     def __init__(self, stopwords: bool = False) -> None:
         self.stopwords = stopwords
 

@@ -66,3 +66,15 @@ def test_phrase_with_a_stopword_matches_across_it(tmp_path: Path) -> None:
         parser = QueryParser("body", ix.schema)
         hits = searcher.search(parser.parse('"presiden dan wakil presiden"'))
         assert [hit["id"] for hit in hits] == ["a"]
+
+
+def test_pieces_of_the_first_analyzer_still_unpickle() -> None:
+    """An index written by analyzer id-1 (tokenizer | stop filter | stem filter) must still load, so
+    that cari can refuse it by version rather than crash while unpickling its schema."""
+    from search.analysis.filters import IndonesianStemFilter, IndonesianStopFilter
+    from search.analysis.tokenizer import IndonesianTokenizer
+
+    old_tokenizer = IndonesianTokenizer()
+    del old_tokenizer.__dict__["stopwords"]  # as pickled by id-1
+    old = pickle.loads(pickle.dumps(old_tokenizer | IndonesianStopFilter() | IndonesianStemFilter()))
+    assert [t.text for t in old("Presiden dan wakil presiden bekerja")] == ["presiden", "wakil", "presiden", "kerja"]
