@@ -149,6 +149,7 @@ def time_cari(index, queries: list[dict], *, highlight: bool = True) -> list[flo
         results = index.search(query["cari"], limit=10, highlight=highlight)
         times.append((time.perf_counter() - started) * 1000)
         query.setdefault("total", results.total)
+        query["partial"] = results.partial
     return times
 
 
@@ -254,10 +255,16 @@ def main() -> int:
     print("  slowest: " + "; ".join(f"{q['cari']!r} {t:.0f} ms ({q['total']:,} hits)" for t, q in slowest))
     no_highlight = time_cari(index, queries, highlight=False)
     print(describe("cari, top 10 without passages", no_highlight))
-    print(f"  queries with no hit: {sum(1 for q in queries if not q['total'])} of {len(queries)}")
+    print(f"  queries with no hit: {sum(1 for q in queries if not q['total'])} of {len(queries)}; "
+          f"cut by the time limit: {sum(1 for q in queries if q['partial'])}")
 
-    cold, python_start = cold_start(args.index)
-    print(f"cold start `cari search`: {cold:.2f} s wall (median of 5; `python -c pass` {python_start:.2f} s)")
+    try:
+        cold, python_start = cold_start(args.index)
+        print(f"cold start `cari search`: {cold:.2f} s wall (median of 5; "
+              f"`python -c pass` {python_start:.2f} s)")
+    except subprocess.CalledProcessError as error:  # e.g. the analyzer changed since the build
+        cold = float("nan")
+        print(f"cold start: `cari search` failed ({error})")
 
     if not args.no_tantivy:
         tantivy = tantivy_times(articles, queries)

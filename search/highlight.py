@@ -196,9 +196,7 @@ class Highlighter:
             if self._word_matches(word, terms):
                 variants.add(word)
         matched = words & variants
-        spans = []
-        if matched:
-            spans = [m.span() for m in _words_pattern(frozenset(matched)).finditer(text, start, end)]
+        spans = _find_words(text, matched, start, end) if matched else []
         if terms.phrases:
             present = [(stemmed, phrase) for stemmed, phrase in terms.phrases
                        if words & (self._by_stem if stemmed else self._by_surface).get(phrase[0], set())]
@@ -283,19 +281,40 @@ class Highlighter:
         return []
 
 
-_PATTERNS: dict[frozenset[str], re.Pattern[str]] = {}
+def _find_words(text: str, words: Iterable[str], start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of ``words`` in ``text[start:end]`` where each is a whole word in the sense of
+    ``_WORD`` (str.find is much faster than a regex alternation here)."""
+    out = []
+    for word in words:
+        size = len(word)
+        i = text.find(word, start, end)
+        while i >= 0:
+            j = i + size
+            if _alone(text, i, j):
+                out.append((i, j))
+            i = text.find(word, i + 1, end)
+    out.sort()
+    return out
 
 
-def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    """A regex finding ``words`` as whole words in the sense of ``_WORD`` (cached)."""
-    pattern = _PATTERNS.get(words)
-    if pattern is None:
-        alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        pattern = re.compile(rf"(?<!\w)(?<!\w[-'’])(?:{alternation})(?!\w)(?![-'’]\w)")
-        if len(_PATTERNS) > 4096:
-            _PATTERNS.clear()
-        _PATTERNS[words] = pattern
-    return pattern
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _alone(text: str, i: int, j: int) -> bool:
+    """Is ``text[i:j]`` a whole token, not part of a longer word or a hyphenated one?"""
+    if i > 0:
+        before = text[i - 1]
+        if _is_word_char(before) or (before in _JOINERS and i > 1 and _is_word_char(text[i - 2])):
+            return False
+    if j < len(text):
+        after = text[j]
+        if _is_word_char(after) or (after in _JOINERS and j + 1 < len(text) and _is_word_char(text[j + 1])):
+            return False
+    return True
+
+
+_JOINERS = "-'’"
 
 
 def _boundaries(text: str) -> list[int]:

@@ -114,6 +114,7 @@ STEMMED_FIELDS = ("title", "lead", "body", "caption", "keywords_text")
 MAX_FUZZY_EDITS = 2
 MATCH_ALL = ("*", "*:*")  # queries that list every article (with filters, a way to browse)
 SORTS = ("relevance", "newest", "oldest")
+PARSED_CACHE_SIZE = 512
 SIMILAR_TERMS = 15  # distinctive words of an article that make its "similar" query
 DAY_MICROSECONDS = 86_400_000_000
 FACETS = ("source", "year", "month")
@@ -383,6 +384,7 @@ class Index:
         self._searcher = self._ix.searcher(weighting=self._weighting)
         self._lock = threading.RLock()
         self._parsers: dict[str, QueryParser] = {}
+        self._parsed: dict[tuple[str, str, int], wq.Query] = {}
         self._id_values: dict[tuple[int, str], dict[str, list[str]]] = {}
         self._highlighter = Highlighter(self.schema)
         self._postings = PostingCache()
@@ -424,7 +426,19 @@ class Index:
         return parser
 
     def parse(self, text: str, *, operator: str | None = None) -> wq.Query:
-        """The Whoosh query for ``text``; raises ``QuerySyntaxError`` with a one-line reason."""
+        """The Whoosh query for ``text``; raises ``QuerySyntaxError`` with a one-line reason.
+
+        Parsed queries are kept (a few hundred) for repeated searches: pages, facets."""
+        key = (text, (operator or self.operator).upper(), id(self._searcher))
+        q = self._parsed.get(key)
+        if q is None:
+            q = self._parse(text, operator=operator)
+            if len(self._parsed) >= PARSED_CACHE_SIZE:
+                self._parsed.clear()
+            self._parsed[key] = q
+        return q
+
+    def _parse(self, text: str, *, operator: str | None) -> wq.Query:
         text = check_syntax(text)
         if text.strip() in MATCH_ALL:
             return wq.Every()
