@@ -120,24 +120,22 @@ def _mojibake_pattern() -> re.Pattern[str]:
     # are never continuation characters, so they cost nothing.
     lead_class = "".join(re.escape(c) for c in sorted(leads))
     cont_class = "".join(re.escape(c) for c in sorted(conts))
-    return re.compile(f"[{lead_class}][{cont_class}]"), frozenset(leads), frozenset(conts)
+    return re.compile(f"[{lead_class}][{cont_class}]")
 
 
-MOJIBAKE, _LEADS, _CONTS = _mojibake_pattern()
+MOJIBAKE = _mojibake_pattern()
 
 
 def _damage(text: str) -> int:
     """0: no mojibake; 1: weak signs (ftfy's judgement only); 2: strong signs of damage."""
-    if text.isascii():
-        return 0
-    chars = set(text)
-    if not (chars & _CONTS and chars & _LEADS) or MOJIBAKE.search(text) is None:
+    # Measured: the regex alone is 3x cheaper than building set(text) first to rule texts out.
+    if text.isascii() or MOJIBAKE.search(text) is None:
         return 0
     # A fingerprint next to a strong sign of damage: Indonesian text in UTF-8 gets its mojibake from
     # é, NBSP, curly quotes, dashes and emoji, which show Ã, Â, â€ (Windows-1252) or ¬, √, ‚, \uf8ff
     # (Mac-Roman). Without one, ftfy's own judgement decides: "72Ï¥àTV" (Korean 초 through Mac-Roman)
     # is damage, "–ß" is a dash and a German letter.
-    if chars & _STRONG_CHARS and _BAD_CHARS.search(text) is not None:
+    if _BAD_CHARS.search(text) is not None:
         return 2
     from ftfy.badness import is_bad
 
@@ -145,8 +143,8 @@ def _damage(text: str) -> int:
 
 
 def has_mojibake(text: str) -> bool:
-    """The cheap check: does ``text`` show mojibake? Set intersections run at C speed and rule out
-    nearly every clean text before a regex has to scan it."""
+    """The cheap check: does ``text`` show mojibake? One precompiled character-class regex scan
+    rules out nearly every clean text; only the rest gets a closer look."""
     return _damage(text) > 0
 
 
@@ -155,7 +153,6 @@ def has_mojibake(text: str) -> bool:
 # "‚" (U+201A, Mac-Roman's 0xE2) leads every Mac-Roman-damaged quote, dash and symbol (‚Äú, ‚ù§);
 # Indonesian text does not use it.
 _BAD_CHARS = re.compile("[¬√≈ÃÅÂ‚\uf8ff\u0080-\u009f]|â€")
-_STRONG_CHARS = frozenset("¬√≈ÃÅÂ‚â\uf8ff" + "".join(map(chr, range(0x80, 0xA0))))
 
 _FTFY_CONFIG = None
 _LONE_A_CIRCUMFLEX = re.compile(r"(?:(?<=\s)|^)Â(?=\s|$)")
@@ -369,7 +366,8 @@ def repair_comma_joined(body: str) -> str:
     if "(" in body:
         body = _CLICK_EMPTY_PARENS.sub("", body)
     body = _CLICK_LEADING.sub("", body, count=1)
-    body = _CLICK_EMPTY_QUOTES.sub("", body)
+    if '",' in body or "“," in body or '" ,' in body or "“ ," in body:
+        body = _CLICK_EMPTY_QUOTES.sub("", body)
     body = _CLICK_PARAGRAPH_JOIN.sub(_paragraph_break_after, body)
     body = _CLICK_GLUE_JOIN.sub("\n\n", body)
     body = _CLICK_HOLES.sub(" ", body)
