@@ -143,7 +143,7 @@ def parse_html(text: str, path: str) -> Article | str:
     return Article(
         id=path,
         title=title,
-        lead=clean_text(_first_text(meta.get("og:description"), meta.get("description"), _ld_text(linked, "description"))),
+        lead=_lead(meta, linked),
         body=body_text,
         published=_published(doc, meta, linked, url, title),
         source=clean_line(source),
@@ -154,6 +154,13 @@ def parse_html(text: str, path: str) -> Article | str:
         url=url,
         path=path,
     )
+
+
+def _lead(meta: dict[str, str], linked: dict[str, Any] | None) -> str:
+    """The page's description, without the dateline some sites open it with."""
+    lead = clean_text(_first_text(meta.get("og:description"), meta.get("description"), _ld_text(linked, "description")))
+    dateline = split_dateline(lead)
+    return dateline.rest.strip() if dateline is not None and dateline.rest.strip() else lead
 
 
 _INDEX_PATHS = frozenset({"", "indeks", "index", "engine", "terkini", "rss", "feed", "home", "berita", "news"})
