@@ -21,7 +21,7 @@ from whoosh.analysis import Analyzer
 from search.analysis.filters import IndonesianStemFilter, cached_stem
 from search.analysis.tokenizer import IndonesianTokenizer, normalize
 
-ANALYZER_VERSION = "id-8"
+ANALYZER_VERSION = "id-9"
 
 __all__ = [
     "ANALYZER_VERSION",

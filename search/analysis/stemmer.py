@@ -236,8 +236,11 @@ class IndonesianStemmer:
                 return without_possessive
             stages.append(without_possessive)
         base = stages[-1]
-        if _prefix_first(word):
-            found = self._strip_prefixes(word, None, check_suffixes=True)
+        # ECS precedence: on the whole word (bermasalah: masalah), or on the word less its clitics
+        # for the -i confixes (memakainya is memakai + -nya: pakai, not maka).
+        precedence = word if _prefix_first(word) else base if base[-1] == "i" and _prefix_first(base) else None
+        if precedence is not None:
+            found = self._strip_prefixes(precedence, None, check_suffixes=True)
             if found is not None:
                 return found[0]
         attempts: list[tuple[str, str | None]] = []
