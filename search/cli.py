@@ -108,6 +108,10 @@ class _IndexProgressView:
 
     def __call__(self, event: Any) -> None:
         self.last = event
+        if event.phase == "write":
+            self.close()
+            click.echo(f"writing the index ({event.articles_read:,} articles read)...", err=True)
+            return
         if event.phase != "read" or event.bytes_total == 0:
             return
         if self.tty:

@@ -104,7 +104,7 @@ class IndexReport:
 class IndexProgress:
     """Progress of a run, passed to the ``progress`` callback (the library itself never prints)."""
 
-    phase: str  # "scan", "read", "commit", "done"
+    phase: str  # "scan", "read" (files), "write" (segments), "commit", "done"
     files_done: int = 0
     files_total: int = 0
     bytes_done: int = 0
@@ -181,18 +181,23 @@ class _FileState:
     digest: str
     articles: dict[str, str] = field(default_factory=dict)  # id -> content hash
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
+    # JSONL only: a digest of each line and the id of the article read from it (None: blank or bad),
+    # so that a file with a few changed lines is re-parsed only there.
+    lines: tuple[list[str], list[str | None]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.path, "root": self.root, "rel": self.rel, "size": self.size,
             "mtime_ns": self.mtime_ns, "digest": self.digest, "articles": self.articles,
-            "errors": self.errors,
+            "errors": self.errors, "lines": self.lines,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> _FileState:
         state = cls(**data)
         state.errors = [tuple(e) for e in state.errors]  # type: ignore[misc]
+        if state.lines is not None:
+            state.lines = (list(state.lines[0]), list(state.lines[1]))
         return state
 
 
@@ -206,6 +211,8 @@ class _FileTask:
     size: int
     mtime_ns: int
     digest: str
+    previous: _FileState | None = None  # the same file as last indexed (line-level re-reading)
+    work: int = 0  # bytes that need parsing (all of them, or a JSONL file's changed lines)
 
 
 def _state_path(generation_dir: Path, whoosh_generation: int) -> Path:
@@ -307,11 +314,31 @@ def _scan(roots: Sequence[Path], known: dict[str, _FileState], errors: list[Read
             if same:
                 match = old if old in same else same[0]
                 unchanged.append(_FileState(path, str(root), rel, st.st_size, st.st_mtime_ns, digest,
-                                            match.articles, match.errors))
+                                            match.articles, match.errors, match.lines))
                 restated = True
                 continue
-            to_read.append(_FileTask(path, str(root), rel, st.st_size, st.st_mtime_ns, digest))
+            previous = old if old is not None and old.rel == rel and old.lines is not None else None
+            work = st.st_size if previous is None else _changed_bytes(path, previous)
+            to_read.append(_FileTask(path, str(root), rel, st.st_size, st.st_mtime_ns, digest,
+                                     previous, work))
     return unchanged, to_read, restated
+
+
+def _line_digest(line: bytes) -> str:
+    return hashlib.blake2b(line, digest_size=12).hexdigest()
+
+
+def _changed_bytes(path: str, previous: _FileState) -> int:
+    """Bytes of the lines of a JSONL file that differ from the indexed ones (estimate of work)."""
+    assert previous.lines is not None
+    old_digests = previous.lines[0]
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return 0
+    return sum(len(line) for n, line in enumerate(data.split(b"\n"))
+               if n >= len(old_digests) or old_digests[n] != _line_digest(line))
 
 
 # --- writing segments (in worker processes, or in this one) --------------------------------------
@@ -399,6 +426,7 @@ class _FileResult:
     task: _FileTask
     articles: list[tuple[str, str, int]]  # (id, content hash, docnum in the builder's segment or -1)
     errors: list[ReadError]
+    lines: tuple[list[str], list[str | None]] | None = None
 
 
 class _SegmentBuilder:
@@ -417,12 +445,18 @@ class _SegmentBuilder:
     def process(self, task: _FileTask, on_articles: Callable[[int], None] | None = None) -> _FileResult:
         from search.corpus import read_file
 
+        lines: tuple[list[str], list[str | None]] | None = None
+        entries: list[tuple[str, str, int]] = []
         try:
-            articles, errors = read_file(Path(task.path), Path(task.root))
+            jsonl = _read_jsonl_lines(task)
+            if jsonl is None:
+                articles, errors = read_file(Path(task.path), Path(task.root))
+            else:
+                articles, errors, reused, lines = jsonl
+                entries.extend((aid, digest, -1) for aid, digest in reused)
         except Exception as error:  # a reader bug must not stop the run: skip the file, say why
             return _FileResult(task, [], [ReadError(task.rel, None, f"could not be read: {error!r}")])
         writer = self.writer
-        entries: list[tuple[str, str, int]] = []
         for n, article in enumerate(articles, 1):
             digest = content_hash(article)
             if self.indexed_hashes.get(article.id) == digest:
@@ -443,7 +477,7 @@ class _SegmentBuilder:
                 on_articles(200)
         if on_articles is not None and len(articles) % 200:
             on_articles(len(articles) % 200)
-        return _FileResult(task, entries, errors)
+        return _FileResult(task, entries, errors, lines)
 
     def finish(self) -> Any:
         """Close the segment; return it (None when no article was written)."""
@@ -451,6 +485,67 @@ class _SegmentBuilder:
             return self.writer._finalize_segment()
         self.writer._close_segment()
         return None
+
+
+def _read_jsonl_lines(task: _FileTask) -> tuple[list[Article], list[ReadError], list[tuple[str, str]],
+                                                 tuple[list[str], list[str | None]]] | None:
+    """Read a UTF-8 JSONL file, parsing only the lines that changed since it was last indexed.
+
+    Returns (articles parsed, errors, (id, hash) of the articles reused as they were, line state),
+    or None when the file must be read whole by ``read_file`` (not JSONL, not UTF-8, too big...).
+    The corpus reader treats each JSONL line on its own (its id falls back to ``path#line``), so an
+    unchanged line at the same number gives the same article.
+    """
+    try:
+        from search.corpus.reader import MAX_FILE_BYTES, parse_bytes
+        from search.corpus.walk import JSONL_SUFFIXES
+    except ImportError:
+        return None
+    suffix = os.path.splitext(task.path)[1].lower()
+    if suffix not in JSONL_SUFFIXES or not 0 < task.size <= MAX_FILE_BYTES:
+        return None
+    try:
+        with open(task.path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+        data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # read_file reports or decodes it
+    raw_lines = data.split(b"\n")
+    digests = [_line_digest(line) for line in raw_lines]
+    ids: list[str | None] = [None] * len(raw_lines)
+    reused: list[tuple[str, str]] = []
+    keep = [True] * len(raw_lines)
+    previous = task.previous
+    if previous is not None and previous.lines is not None:
+        old_digests, old_ids = previous.lines
+        old_errors = {e[1] for e in previous.errors}
+        if None in old_errors:
+            return None
+        for n in range(min(len(raw_lines), len(old_digests))):
+            old_id = old_ids[n]
+            if old_digests[n] != digests[n] or (n + 1) in old_errors:
+                continue
+            if old_id is None or old_id in previous.articles:
+                keep[n] = False
+                ids[n] = old_id
+                if old_id is not None:
+                    reused.append((old_id, previous.articles[old_id]))
+    to_parse = [n for n, line in enumerate(raw_lines)
+                if keep[n] and line.decode("utf-8").strip()]
+    articles: list[Article] = []
+    errors: list[ReadError] = []
+    if to_parse:
+        text = b"\n".join(line if keep[n] else b"" for n, line in enumerate(raw_lines))
+        articles, errors = parse_bytes(text, task.rel, suffix)
+        bad_lines = {e.line for e in errors}
+        if None in bad_lines:
+            return None
+        article_lines = [n for n in to_parse if n + 1 not in bad_lines]
+        if len(article_lines) != len(articles):  # not one record a line as assumed: read it whole
+            return None
+        for n, article in zip(article_lines, articles):
+            ids[n] = article.id
+    return articles, errors, reused, (digests, ids)
 
 
 def _die_with_parent() -> None:
@@ -724,7 +819,8 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
                 report.added += 1
         report.errors.extend(errors)
         new_states.append(_FileState(task.path, task.root, task.rel, task.size, task.mtime_ns,
-                                     task.digest, articles, [(e.path, e.line, e.reason) for e in errors]))
+                                     task.digest, articles, [(e.path, e.line, e.reason) for e in errors],
+                                     result.lines))
     removed = [aid for aid in indexed if aid not in owner]
     report.removed = len(removed)
     to_delete.update(removed)
@@ -785,10 +881,10 @@ def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[st
                 ) -> tuple[list[tuple[int, _FileResult]], list[tuple[int, Any]]]:
     """Read the files, in worker processes when it pays; return results and new segments."""
     # Largest files first, so the workers finish together.
-    to_read = sorted(to_read, key=lambda t: t.size, reverse=True)
+    to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
     bytes_total = sum(t.size for t in to_read)
     workers = min(jobs or _default_jobs(), len(to_read))
-    if jobs is None and bytes_total < SMALL_WORK_BYTES:
+    if jobs is None and sum(t.work for t in to_read) < SMALL_WORK_BYTES:
         workers = 1  # starting workers (~1 s each) would cost more than they save
     report.jobs = max(workers, 1)
     if not to_read:
@@ -813,11 +909,16 @@ def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[st
             counts["files_done"] += 1
             counts["bytes_done"] += task.size
             tell_read()
+        tell("write", files_total=len(to_read), bytes_total=bytes_total, **counts)
         segment = builder.finish()
         if segment is not None:
             segments.append((0, segment))
     else:
-        _read_in_workers(to_read, generation_dir, indexed, workers, results, segments, counts, tell_read)
+        def tell_write() -> None:
+            tell("write", files_total=len(to_read), bytes_total=bytes_total, **counts)
+
+        _read_in_workers(to_read, generation_dir, indexed, workers, results, segments, counts,
+                         tell_read, tell_write)
     report.articles_read = counts["articles_read"]
     return results, segments
 
@@ -825,7 +926,7 @@ def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[st
 def _read_in_workers(to_read: list[_FileTask], generation_dir: Path, indexed: dict[str, str],
                      workers: int, results: list[tuple[int, _FileResult]],
                      segments: list[tuple[int, Any]], counts: dict[str, int],
-                     tell_read: Callable[[], None]) -> None:
+                     tell_read: Callable[[], None], tell_write: Callable[[], None]) -> None:
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
     context = multiprocessing.get_context("spawn")
@@ -868,6 +969,9 @@ def _read_in_workers(to_read: list[_FileTask], generation_dir: Path, indexed: di
                     results.append((n, payload))
                     counts["files_done"] += 1
                     counts["bytes_done"] += payload.task.size
+                    if counts["files_done"] == len(to_read):
+                        tell_read()
+                        tell_write()  # the workers now sort and write their postings
                 elif kind == "segment":
                     finished[n] = True
                     if payload is not None:

@@ -158,3 +158,46 @@ def test_index_inside_the_corpus_is_not_read_as_corpus(small_corpus: Path) -> No
     assert first.errors == again.errors == []
     assert again.files_read == 0 and not again.committed
     assert again.files_unchanged == first.files_read == 5
+
+
+def _expected(corpus: Path) -> dict[str, str]:
+    from search.corpus import read_articles
+    from search.indexer import content_hash
+
+    return {a.id: content_hash(a) for a in read_articles(corpus)}
+
+
+def test_only_changed_jsonl_lines_are_parsed_again(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    kompas = small_corpus / "click-id" / "kompas.jsonl"
+    _edit_record(kompas, 7, body="Isi yang diubah: qorvandel tiba di Medan.")
+    with kompas.open("a", encoding="utf-8") as f:  # the folder grows: two new records at the end
+        for n in (1, 2):
+            f.write(json.dumps({"id": f"baru-{n}", "title": "Berita baru", "body": "Isi berita baru."}) + "\n")
+    report = index_corpus(small_corpus, index_dir, jobs=1)
+    assert (report.added, report.updated, report.removed) == (2, 1, 0)
+    assert report.files_read == 1 and report.articles_read == 3  # not the 27 unchanged lines
+    assert indexed(index_dir) == _expected(small_corpus)
+    assert len(search_ids(index_dir, "body_exact", "qorvandel")) == 1
+
+
+def test_lines_shifted_by_an_insertion_keep_their_ids(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    tempo = small_corpus / "click-id" / "tempo.jsonl"
+    new = json.dumps({"id": "sisipan", "title": "Sisipan", "body": "Berita yang disisipkan di awal."})
+    tempo.write_text(new + "\n" + tempo.read_text(encoding="utf-8"), encoding="utf-8")
+    report = index_corpus(small_corpus, index_dir, jobs=1)
+    assert (report.added, report.updated, report.removed) == (1, 0, 0)
+    assert indexed(index_dir) == _expected(small_corpus)
+    # records without their own id are numbered by line: a shift gives them new ids
+    (small_corpus / "noid.jsonl").write_text(
+        '{"title": "Satu", "body": "Isi berita satu."}\n{"title": "Dua", "body": "Isi berita dua."}\n',
+        encoding="utf-8")
+    index_corpus(small_corpus, index_dir, jobs=1)
+    (small_corpus / "noid.jsonl").write_text(
+        '{"title": "Nol", "body": "Isi berita nol."}\n' + (small_corpus / "noid.jsonl").read_text(), encoding="utf-8")
+    report = index_corpus(small_corpus, index_dir, jobs=1)
+    assert indexed(index_dir) == _expected(small_corpus)
+    assert report.articles == len(_expected(small_corpus))
