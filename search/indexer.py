@@ -771,6 +771,7 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
     is_new = generation_dir != live
     whoosh_generation = ix.latest_generation()
     known = _load_state(generation_dir, whoosh_generation)
+    state_missing = known is None
     if known is None:
         known = {}
         indexed = {} if ix.is_empty() else _indexed_hashes_from_index(ix)
@@ -832,7 +833,9 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
 
     changed = bool(new_segments or to_delete)
     if not changed and not is_new:
-        if restated:  # same content, new stat (touched or moved files): refresh the state only
+        # Same articles; but files were touched, moved, re-read, or the state was lost: record the
+        # files as they are now (describes the same commit, so no Whoosh write is needed).
+        if state_missing or restated or to_read or len(new_states) != len(known):
             _write_state(generation_dir, whoosh_generation, new_states, [str(r) for r in roots])
         report.articles = ix.doc_count()
         return

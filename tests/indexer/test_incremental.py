@@ -201,3 +201,16 @@ def test_lines_shifted_by_an_insertion_keep_their_ids(small_corpus: Path, tmp_pa
     report = index_corpus(small_corpus, index_dir, jobs=1)
     assert indexed(index_dir) == _expected(small_corpus)
     assert report.articles == len(_expected(small_corpus))
+
+
+def test_lost_corpus_state_is_rebuilt_from_the_index(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    content = indexed(index_dir)
+    for state in index_dir.rglob("cari-state-*.json"):
+        state.unlink()
+    report = index_corpus(small_corpus, index_dir, jobs=1)  # re-reads, compares stored hashes
+    assert report.files_read == 5 and not report.committed
+    assert report.unchanged == len(content) and (report.added, report.updated, report.removed) == (0, 0, 0)
+    assert indexed(index_dir) == content
+    assert index_corpus(small_corpus, index_dir, jobs=1).files_read == 0  # the state was written again
