@@ -245,8 +245,10 @@ class Evaluator:
     """Evaluates a Whoosh query on one searcher into ``(mask, scores)`` arrays over all documents."""
 
     def __init__(self, searcher: Any, cache: PostingCache, columns: DocColumns,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, *, k1: float = K1, b: float = B) -> None:
         self.searcher = searcher
+        self.k1 = k1
+        self.b = b
         self.cache = cache
         self.columns = columns
         self.deadline = deadline
@@ -302,8 +304,9 @@ class Evaluator:
         return idf
 
     def _bm25(self, tf: np.ndarray, lengths: np.ndarray, avg: float, idf: float, boost: float) -> np.ndarray:
-        norm = K1 * ((1.0 - B) + B * lengths / avg)
-        return (boost * idf) * tf * (K1 + 1.0) / (tf + norm)
+        k1, b = self.k1, self.b
+        norm = k1 * ((1.0 - b) + b * lengths / avg)
+        return (boost * idf) * tf * (k1 + 1.0) / (tf + norm)
 
     def _avg_length(self, fieldname: str) -> float:
         return self.searcher.avg_field_length(fieldname, 1.0) or 1.0

@@ -37,7 +37,7 @@ from whoosh.qparser.syntax import AndGroup, OrGroup
 
 from search.errors import ArticleNotFound, QuerySyntaxError
 from search.highlight import Highlight, Highlighter
-from search.matching import DocColumns, Evaluator, PostingCache, top_documents
+from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
 
 __all__ = [
     "DEFAULT_OPERATOR",
@@ -174,9 +174,12 @@ class Results:
         }
 
 
-def open_index(path: str | Path) -> Index:
-    """Open the cari index at ``path`` for searching (raises ``IndexNotFound``)."""
-    return Index(path)
+def open_index(path: str | Path, **options: Any) -> Index:
+    """Open the cari index at ``path`` for searching (raises ``IndexNotFound``).
+
+    ``options`` go to :class:`Index`: ``operator`` ("AND"/"OR" between plain words), ``weights``
+    (field boosts, default ``FIELD_WEIGHTS``), ``k1``/``b`` (BM25), ``time_limit`` (seconds)."""
+    return Index(path, **options)
 
 
 # --- query parsing --------------------------------------------------------------------------------
@@ -370,7 +373,7 @@ class Index:
     """
 
     def __init__(self, path: str | Path, *, operator: str = DEFAULT_OPERATOR,
-                 weights: dict[str, float] | None = None,
+                 weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
         from search.store import open_whoosh_index
 
@@ -380,6 +383,8 @@ class Index:
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
         self.time_limit = time_limit
+        self.k1 = k1  # BM25 term-frequency saturation and length normalization
+        self.b = b
         self._weighting = scoring.BM25F()
         self._searcher = self._ix.searcher(weighting=self._weighting)
         self._lock = threading.RLock()
@@ -549,7 +554,7 @@ class Index:
         searcher = self._searcher
         columns = self._doc_columns(searcher)
         deadline = started + self.time_limit if self.time_limit else None
-        evaluator = Evaluator(searcher, self._postings, columns, deadline)
+        evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b)
         mask, scores = evaluator.evaluate(q)
         mask &= columns.live
         wanted = limit * page
@@ -689,7 +694,7 @@ class Index:
                                                      model=Bo1Model)
             columns = self._doc_columns(searcher)
             q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
-            mask, scores = Evaluator(searcher, self._postings, columns).evaluate(q)
+            mask, scores = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b).evaluate(q)
             mask &= columns.live
             mask[docnum] = False
             total, top = top_documents(mask, scores, limit)

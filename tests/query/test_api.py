@@ -127,3 +127,13 @@ def test_phrase_words_are_marked_only_inside_the_phrase(index):
         for passage in hit.highlights:
             marked = [passage.text[a:b].lower() for a, b in passage.spans]
             assert marked == ["pemerintah", "daerah"] * (len(marked) // 2)
+
+
+def test_ranking_options_of_open_index(sample_index: Path, index):
+    with search.open_index(sample_index, operator="OR", k1=1.5, b=0.5) as opened:
+        assert opened.search("jakarta presiden").total == index.search("jakarta OR presiden").total
+    title_only = dict.fromkeys(("lead", "keywords_text", "caption", "body", "body_exact"), 0.0)
+    with search.open_index(sample_index, weights={"title": 1.0, "title_exact": 1.0, **title_only}) as opened:
+        hits = opened.search("teroris", limit=50, highlight=False).hits
+        assert {hit.score > 0 for hit in hits} == {True, False}  # body-only matches score nothing
+        assert all("teroris" in hit.title.lower() for hit in hits if hit.score > 0)
