@@ -38,6 +38,7 @@ from whoosh.qparser.syntax import AndGroup, OrGroup
 from search.errors import ArticleNotFound, QuerySyntaxError
 from search.highlight import Highlight, Highlighter
 from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
+from search.store import open_whoosh_index
 
 __all__ = [
     "DEFAULT_OPERATOR",
@@ -375,8 +376,6 @@ class Index:
     def __init__(self, path: str | Path, *, operator: str = DEFAULT_OPERATOR,
                  weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
-        from search.store import open_whoosh_index
-
         self.path = Path(path)
         self._ix = open_whoosh_index(self.path)
         self.schema = self._ix.schema
@@ -408,12 +407,31 @@ class Index:
         self.close()
 
     def refresh(self) -> None:
-        """Pick up commits made since the index was opened (cheap when there are none)."""
+        """Pick up commits made since the index was opened (cheap when there are none), and a
+        rebuild, which the indexer writes to a new generation directory."""
+        from search.store import live_generation_dir
+
         with self._lock:
-            if not self._searcher.up_to_date():
+            live = live_generation_dir(self.path)
+            if live is not None and Path(live).resolve() != Path(self._ix.storage.folder).resolve():
                 old = self._searcher
-                self._searcher = old.refresh()
-                self._id_values.clear()
+                self._ix = open_whoosh_index(self.path)
+                self.schema = self._ix.schema
+                self._searcher = self._ix.searcher(weighting=self._weighting)
+                self._parsers.clear()
+                self._highlighter = Highlighter(self.schema)
+                self._postings = PostingCache()
+                self._forget_searcher()
+                old.close()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+                self._forget_searcher()
+
+    def _forget_searcher(self) -> None:
+        """Drop what was computed for the previous searcher."""
+        self._id_values.clear()
+        self._parsed.clear()
+        self._columns = None
 
     @property
     def doc_count(self) -> int:

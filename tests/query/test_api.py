@@ -113,6 +113,10 @@ def test_an_open_index_sees_new_commits(sample_corpus, tmp_path):
         assert opened.search("aktas").total == 1
         assert opened.doc_count == 4
         assert opened.search("kompas OR jakarta OR polisi OR presiden", highlight=False).total >= before
+        (corpus / "seed.txt").unlink()
+        search.index_corpus([corpus], index_dir, jobs=1, rebuild=True)  # a new generation directory
+        assert opened.search("aktas").total == 0
+        assert opened.doc_count == 3
 
 
 def test_index_path_given_as_str(sample_index: Path):
