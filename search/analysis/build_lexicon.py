@@ -5,26 +5,30 @@ Not used at run time: run it by hand when the source dictionary or the curation 
     .venv/bin/pip install -e '.[lexicon]'   # build-time only: spylls (MIT), a pure-Python Hunspell
     .venv/bin/python -m search.analysis.build_lexicon --corpus ../shared/corpus-data
 
-Source: Debian's ``hunspell-id`` package (the LibreOffice Indonesian dictionary, id_ID.dic/.aff;
-LGPL-3 per debian/copyright, MPL-2.0 upstream). Without ``--hunspell-dir`` the script fetches it itself
-with ``apt-get download hunspell-id`` and unpacks it with ``dpkg -x`` into a temporary folder.
+Source: Debian's ``hunspell-id`` package (LibreOffice's Indonesian dictionary, id_ID.dic/.aff;
+LGPL-3 per debian/copyright). Without ``--hunspell-dir`` the script fetches it itself with
+``apt-get download hunspell-id`` (run ``apt-get update`` once first) and unpacks it with ``dpkg -x``
+into a temporary folder. The corpus (``--corpus``) supplies frequency evidence: how often each word
+is used, and how often it is capitalised in running text.
 
-Curation, in order (every rule is evidence-based, none is a hand-made list of roots):
+Curation, in the order of ``build`` (details and figures in ``data/README.md``):
 
-1. Keep lower-case entries made of letters and hyphens (drops proper names and garbled lines).
-2. Drop *derived* entries: an entry that the dictionary's own affix rules produce from another entry
-   (``berlaku`` = ber- + ``laku``, ``pemerintah`` = pe- + ``perintah``), so confix stripping goes on to
-   the root. Exception: a derived entry used far more in news than its whole root family
-   (``mereka`` vs ``reka``) is a word of its own and stays.
-3. Drop rare short junk roots (``andung``, ``perin``, ``tui``, ``bija``): roots of at most
-   ``--short`` letters whose family (the root and every corpus word Hunspell derives from it) occurs
-   fewer than ``--min-family`` times in the corpus. They would stop confix stripping too early
-   (``mengandung`` -> ``andung``, ``ditemui`` -> ``tui``).
+1. lower-case entries of letters and hyphens; rare short junk roots dropped (``andung``, ``perin``,
+   ``tui``: roots of at most ``--short`` letters whose family is used fewer than ``--min-family``
+   times), which stopped confix stripping early (``mengandung`` -> ``andung``);
+2. derived entries dropped: by Hunspell's own affix rules (``berlaku`` = ber- + ``laku``) unless
+   lexicalised (``mereka``), by morphology Hunspell does not model (``kinerja``, ``idealisme``,
+   ``besaran``), and bound stems with no evidence of their own (``ketahu``);
+3. corpus words the dictionary lacks added as roots when the stemmer's reading of them is unlikely
+   or absent (``prediksi``, ``kuliner``, ``laman``);
+4. names never to stem, from capitalisation (``persebaya``, ``maluku``) -> ``data/names-id.txt``;
+5. the hand-curated ``data/never-stem.txt`` and two KBBI roots missing from hunspell-id.
 
 Each kept root is written with its family frequency in the corpus (the number of corpus tokens that
 Hunspell analyses as this root or a form of it); the stemmer uses it to choose between several
 candidate roots (``mengandung``: ``kandung`` over ``andung``). Word counts are facts about the corpus,
-not its text.
+not its text. The Hunspell analyses of the corpus words are cached in the temporary folder (keyed
+by the dictionary's contents), so a rebuild after a rule change takes about a minute.
 """
 
 from __future__ import annotations
