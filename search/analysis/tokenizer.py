@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from unidecode import unidecode
 from whoosh.analysis import Token, Tokenizer
 
+from search.analysis import lexicon
+
 _URL = r"(?:https?://|www\.)[^\s<>\"'()\[\]{}]*[^\s<>\"'()\[\]{}.,;:!?]"
 _EMAIL = r"[^\W_][\w.+-]*@[^\W_][\w-]*(?:\.[\w-]+)+"
 # A run of word characters; digit groups join across . and , (1.000, 3,5); hyphens and apostrophes
@@ -124,12 +126,7 @@ class IndonesianTokenizer(Tokenizer):
                 token.endchar = start_char + len(value)
             yield token
             return
-        if self.stopwords:
-            from search.analysis.lexicon import stopwords
-
-            stoplist = stopwords()
-        else:
-            stoplist = frozenset()
+        stoplist = lexicon.stopwords() if self.stopwords else frozenset()
         pattern = TOKEN_PATTERN if ("@" in value or "://" in value or "www." in value) else WORD_PATTERN
         cache_get = _normalized_cache.get
         pos = start_pos
