@@ -198,12 +198,13 @@ class Cari(System):
 
     @property
     def index_key(self) -> str:
-        return "cari"
+        return f"cari-{cari_versions()}"
 
     def build(self, articles, corpus_dir, index_dir):
         import search
 
-        search.index_corpus([str(corpus_dir)], str(index_dir))
+        report = search.index_corpus([str(corpus_dir)], str(index_dir))
+        check_report(report, len(articles))
 
     def open(self, index_dir):
         import search
@@ -213,6 +214,21 @@ class Cari(System):
     def search(self, query, k):
         results = self.index.search(query, limit=k, highlight=False, **self.options)
         return [hit.id for hit in results.hits]
+
+
+def check_report(report, expected: int) -> None:
+    """Stop when cari's indexer did not index every article of the evaluation corpus."""
+    indexed = report.added + report.updated + report.unchanged
+    if indexed != expected or report.errors:
+        raise SystemExit(f"cari indexed {indexed} of {expected} articles; errors: {report.errors[:5]}")
+
+
+def cari_versions() -> str:
+    """cari's schema and analyzer versions: a cached cari index is reused while they stay the same
+    (pass ``--rebuild`` after changing the analyzer without bumping its version)."""
+    from search.schema import ANALYZER_VERSION, SCHEMA_VERSION
+
+    return f"s{SCHEMA_VERSION}-a{ANALYZER_VERSION}"
 
 
 class CariNoStem(Cari):
@@ -225,7 +241,7 @@ class CariNoStem(Cari):
 
     @property
     def index_key(self) -> str:
-        return "cari-nostem"
+        return f"cari-nostem-{cari_versions()}"
 
     def build(self, articles, corpus_dir, index_dir):
         import subprocess
@@ -253,7 +269,7 @@ def make_systems(names: Iterable[str]) -> list[System]:
     return [factories[n]() for n in names]
 
 
-ALL_SYSTEMS = ("cari", "cari-nostem", "whoosh-and", "whoosh-or", "bm25s", "tantivy")
+ALL_SYSTEMS = ("cari", "whoosh-and", "whoosh-or", "bm25s", "tantivy", "cari-nostem")
 PEERS = ("whoosh-and", "whoosh-or", "bm25s", "tantivy")
 
 
@@ -273,7 +289,7 @@ def prepare_collection(corpus_data: Path, out: Path, seed: int, per_set: int, lo
     """Build (or load from ``out``) the topics and the title-less evaluation corpus."""
     key = f"s{seed}-n{per_set}-f{rt.TOPIC_FORMAT}-{rt.corpus_fingerprint(corpus_data)}"
     topics_path = out / f"topics-{key}.jsonl"
-    corpus_dir = out / f"eval-corpus-{rt.corpus_fingerprint(corpus_data)}"
+    corpus_dir = out / f"eval-corpus-f{rt.CORPUS_FORMAT}-{rt.corpus_fingerprint(corpus_data)}"
     records = None
     if not topics_path.exists() or not (corpus_dir / "done").exists():
         started = time.perf_counter()
@@ -299,17 +315,23 @@ _REBUILT: set[Path] = set()
 
 def open_system(system: System, collection: Collection, out: Path, rebuild: bool, log) -> None:
     """Open ``system``'s cached index, building it first when missing (or once, when ``rebuild``)."""
-    index_dir = out / "indexes" / f"{system.index_key}-{collection.corpus_dir.name}"
+    key = system.index_key
+    index_dir = out / "indexes" / f"{key}-{collection.corpus_dir.name}"
     done = index_dir / ".relevance-complete"
-    if not done.exists() or (rebuild and index_dir not in _REBUILT):
-        shutil.rmtree(index_dir, ignore_errors=True)
-        index_dir.mkdir(parents=True)
-        started = time.perf_counter()
-        system.build(collection.articles, collection.corpus_dir, index_dir)
-        seconds = time.perf_counter() - started
-        done.write_text(json.dumps({"seconds": seconds}))
-        log(f"{system.index_key}: indexed {len(collection.articles)} articles in {seconds:.0f} s")
-        _REBUILT.add(index_dir)
+    if done.exists() and not (rebuild and index_dir not in _REBUILT):
+        try:
+            system.open(index_dir)
+            return
+        except Exception as error:  # e.g. IndexIncompatible after an analyzer change: rebuild
+            log(f"{key}: cached index unusable ({type(error).__name__}), rebuilding")
+    shutil.rmtree(index_dir, ignore_errors=True)
+    index_dir.mkdir(parents=True)
+    started = time.perf_counter()
+    system.build(collection.articles, collection.corpus_dir, index_dir)
+    seconds = time.perf_counter() - started
+    done.write_text(json.dumps({"seconds": seconds}))
+    log(f"{key}: indexed {len(collection.articles)} articles in {seconds:.0f} s")
+    _REBUILT.add(index_dir)
     system.open(index_dir)
 
 

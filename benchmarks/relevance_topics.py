@@ -32,6 +32,7 @@ import json
 import math
 import random
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -39,7 +40,8 @@ from pathlib import Path
 
 from unidecode import unidecode
 
-TOPIC_FORMAT = 3  # bump when topic generation changes, so cached topics are rebuilt
+TOPIC_FORMAT = 4  # bump when topic generation changes, so cached topics are rebuilt
+CORPUS_FORMAT = 3  # bump when the evaluation corpus changes, so cached indexes are rebuilt
 WORD = re.compile(r"[a-z]+")
 # Query length a person types: mostly 2-4 words.
 LENGTH_WEIGHTS = {2: 0.3, 3: 0.35, 4: 0.25, 5: 0.1}
@@ -132,11 +134,14 @@ def write_eval_corpus(records: Iterable[Record], out_dir: Path) -> Path:
     by_dataset: dict[str, list[Record]] = {}
     for record in records:
         by_dataset.setdefault(record.dataset, []).append(record)
+    # Files of 1,000 records: far below readers' size limits, and enough files to share out.
     for dataset, group in by_dataset.items():
-        with (out_dir / f"{dataset}.jsonl").open("w", encoding="utf-8") as handle:
-            for r in group:
-                row = {"id": r.id, "date": r.date, "source": r.source, "body": r.body}
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for start in range(0, len(group), 1000):
+            path = out_dir / f"{dataset}-{start // 1000 + 1:03d}.jsonl"
+            with path.open("w", encoding="utf-8") as handle:
+                for r in group[start : start + 1000]:
+                    row = {"id": r.id, "date": r.date, "source": r.source, "body": r.body}
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return out_dir
 
 
@@ -148,13 +153,14 @@ class Vocabulary:
         self.df: Counter[str] = Counter()
         self.cf: Counter[str] = Counter()
         lower: Counter[str] = Counter()
-        self.doc_words: dict[str, set[str]] = {}
+        self.body_words: dict[str, set[str]] = {}  # body only: what the evaluation corpus indexes
+        self.title_words: dict[str, set[str]] = {}
         fingerprints: dict[tuple[str, ...], list[str]] = {}
         for r in records:
             body_words = words(r.body)
-            all_words = set(body_words) | set(words(r.title))
-            self.doc_words[r.id] = all_words
-            self.df.update(all_words)
+            self.body_words[r.id] = set(map(sys.intern, body_words))
+            self.title_words[r.id] = set(words(r.title))
+            self.df.update(self.doc_words(r.id))
             self.cf.update(body_words)
             # Case share tells common words from names: a word written in lower case mid-text.
             lower.update(w for w in WORD.findall(unidecode(r.body)) if w.islower())
@@ -162,6 +168,10 @@ class Vocabulary:
         self.lower_share = {w: lower[w] / c for w, c in self.cf.items()}
         self.duplicates = {i: sorted(ids) for ids in fingerprints.values() if len(ids) > 1 for i in ids}
         self.stopwords = frozenset(stopwords)
+
+    def doc_words(self, doc_id: str) -> set[str]:
+        """Words of the article's title and body: what the article says."""
+        return self.body_words[doc_id] | self.title_words[doc_id]
 
     def idf(self, word: str) -> float:
         """Robertson-Sparck Jones IDF, floored at a small positive value."""
@@ -254,17 +264,19 @@ class Inflector:
             root: members & derived_forms(root) for root, members in families.items()
         }
 
-    def variants(self, word: str, target_words: set[str]) -> list[str]:
-        """Attested inflections of ``word``'s root, other than ``word``, absent from the target.
+    def variants(self, word: str, target_words: set[str], indexed_words: set[str]) -> list[str]:
+        """Attested inflections of ``word``'s root, other than ``word``, absent from the target
+        article (``target_words``: its title and body).
 
         Empty unless ``word`` is itself a rule-derived form of its root and some form of the root
-        does occur in the target article (so a stemmer can connect query and article).
+        occurs in the indexed text of the target (``indexed_words``: its body), so that a stemmer
+        can connect query and article.
         """
         root = self.root.get(word)
         if root is None:
             return []
         members = self.family.get(root, set())
-        if word not in members or not (members & target_words):
+        if word not in members or not (members & indexed_words):
             return []
         return sorted(v for v in members if v != word and v not in target_words)
 
@@ -304,11 +316,13 @@ def sample_query(rng: random.Random, text: str, vocabulary: Vocabulary) -> list[
 
 
 def sample_inflected_query(
-    rng: random.Random, text: str, target_words: set[str], vocabulary: Vocabulary, inflector: Inflector
+    rng: random.Random, text: str, target_id: str, vocabulary: Vocabulary, inflector: Inflector
 ) -> tuple[list[str], list[list[str]]] | None:
-    """Like ``sample_query``, with at least half of the words swapped for an unseen inflection."""
+    """Like ``sample_query``, with at least half of the words swapped for an inflection absent
+    from the target article ``target_id``."""
     candidates = [w for w in _ordered_unique(words(text)) if vocabulary.is_query_word(w)]
-    options = {w: inflector.variants(w, target_words) for w in candidates}
+    target_words, indexed_words = vocabulary.doc_words(target_id), vocabulary.body_words[target_id]
+    options = {w: inflector.variants(w, target_words, indexed_words) for w in candidates}
     inflectable = [w for w in candidates if options[w]]
     if not inflectable or len(candidates) < 2:
         return None
@@ -405,7 +419,7 @@ def build_topics(
         if record.id in used:
             continue
         text = record.summary or record.title
-        sampled = sample_inflected_query(rng, text, vocabulary.doc_words[record.id], vocabulary, inflector)
+        sampled = sample_inflected_query(rng, text, record.id, vocabulary, inflector)
         if sampled is not None:
             add("inflected", record, sampled[0], text, sampled[1])
             count += 1

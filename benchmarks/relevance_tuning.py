@@ -1,0 +1,174 @@
+"""Tuning cari's ranking on the train split of the relevance topics (``relevance.py --tune``).
+
+What is tuned, all on the same cari index (the evaluation corpus has no titles, so only the weights
+that can matter here are varied; title, lead, caption and keyword weights keep their defaults):
+
+- BM25 ``k1`` and ``b`` (``search.matching.K1``/``B``, one pair for every field);
+- the weight of the unstemmed companion ``body_exact`` relative to the stemmed ``body``;
+- the default operator between plain words:
+  ``AND`` (all words), ``OR`` (any word), ``AND>OR`` (articles with every word first, then the
+  others that match any word: AND-then-OR fallback, filling the page), ``MIN50``/``MIN67``/``MIN75``
+  (OR with at least that share of the words, rounded up), and ``COORD1``/``COORD2`` (OR, the score
+  multiplied by (matched words / words) ** 1 or 2).
+
+Each word is evaluated once per (K1, B, weights) with cari's own parser and scorer
+(``search.query.build_parser`` and ``search.matching.Evaluator``, what ``Index.search`` runs); the
+operators then combine the per-word results. A check first makes sure that ``AND`` and ``OR``
+computed this way rank exactly as ``Index.search(operator=...)`` does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import relevance
+import relevance_topics as rt
+
+K1_GRID = (0.9, 1.2, 1.6, 2.0)
+B_GRID = (0.5, 0.75, 0.9)
+EXACT_GRID = (0.0, 0.25, 0.5, 1.0)  # body_exact weight, body = 1.0
+OPERATORS = ("AND", "OR", "AND>OR", "MIN50", "MIN67", "MIN75", "COORD1", "COORD2")
+
+
+@dataclass(frozen=True)
+class Config:
+    """One point of the grid."""
+
+    k1: float
+    b: float
+    exact: float
+    operator: str
+
+    def label(self) -> str:
+        return f"K1={self.k1} B={self.b} body_exact={self.exact} {self.operator}"
+
+
+class WordRanker:
+    """Ranks with cari's parser and scorer, combining per-word matches by a chosen operator."""
+
+    def __init__(self, index_dir) -> None:
+        import search
+        from search import query
+
+        self.matching = matching
+        self.query = query
+        self.index = search.open_index(index_dir)
+        self.searcher = self.index._searcher
+        self.columns = self.index._doc_columns(self.searcher)
+        self._parsers: dict[tuple, Any] = {}
+        self.k1, self.b = matching.K1, matching.B
+
+    def set_bm25(self, k1: float, b: float) -> None:
+        """BM25 constants for the next ``word_arrays`` calls."""
+        self.k1, self.b = k1, b
+
+    def word_arrays(self, text: str, weights: dict[str, float]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(mask, scores)`` of each word of ``text`` over all articles (stopwords give nothing)."""
+        key = tuple(sorted(weights.items()))
+        parser = self._parsers.get(key)
+        if parser is None:
+            parser = self._parsers[key] = self.query.build_parser(self.index.schema, "OR", weights)
+        evaluator = self.matching.Evaluator(self.searcher, self.index._postings, self.columns,
+                                            k1=self.k1, b=self.b)
+        arrays = []
+        for word in text.split():
+            q = parser.parse(word, normalize=False).normalize()
+            mask, scores = evaluator.evaluate(q)
+            if mask.any():
+                arrays.append((mask & self.columns.live, scores))
+        return arrays
+
+    def top(self, arrays, operator: str, k: int = relevance.DEPTH) -> list[int]:
+        """Docnums of the top ``k`` under ``operator``."""
+        if not arrays:
+            return []
+        n = len(arrays)
+        count = np.sum([m for m, _ in arrays], axis=0)
+        score = np.sum([np.where(m, s, 0) for m, s in arrays], axis=0).astype(np.float64)
+        if operator == "AND":
+            mask = count == n
+        elif operator == "OR":
+            mask = count >= 1
+        elif operator == "AND>OR":
+            mask = count >= 1
+            # every-word matches first: lift them above any partial match
+            score = score + np.where(count == n, score.max() + 1.0, 0.0)
+        elif operator.startswith("MIN"):
+            mask = count >= max(1, math.ceil(int(operator[3:]) / 100 * n))
+        elif operator.startswith("COORD"):
+            mask = count >= 1
+            score = score * (count / n) ** int(operator[5:])
+        else:
+            raise ValueError(operator)
+        _, top = self.matching.top_documents(mask, score.astype(np.float32), k)
+        return [docnum for docnum, _ in top]
+
+    def ids(self, docnums: list[int]) -> list[str]:
+        return [self.searcher.stored_fields(d)["id"] for d in docnums]
+
+
+def check_reproduction(ranker: WordRanker, topics: list[rt.Topic], log) -> None:
+    """AND and OR computed per word must rank as ``Index.search`` does (same scorer, same weights)."""
+    mismatches = 0
+    for topic in topics[:60]:
+        arrays = ranker.word_arrays(topic.query, ranker.query.FIELD_WEIGHTS)
+        for operator in ("AND", "OR"):
+            mine = ranker.ids(ranker.top(arrays, operator))
+            theirs = [h.id for h in ranker.index.search(topic.query, limit=relevance.DEPTH,
+                                                         highlight=False, operator=operator).hits]
+            if mine != theirs:
+                mismatches += 1
+    log(f"reproduction check: {mismatches} of 120 rankings differ from Index.search")
+
+
+def tune(collection: relevance.Collection, args, log) -> int:
+    """Evaluate the grid on the train split; print the best settings and the operator comparison."""
+    from search import query
+
+    cari = relevance.Cari()
+    relevance.open_system(cari, collection, args.out, args.rebuild, log)
+    ranker = WordRanker(cari.index.path)
+    train = [t for t in collection.topics if t.split == "train"]
+    check_reproduction(ranker, train, log)
+
+    rows: list[tuple[Config, dict[str, dict[str, float]]]] = []
+    started = time.perf_counter()
+    for k1, b, exact in itertools.product(K1_GRID, B_GRID, EXACT_GRID):
+        ranker.set_bm25(k1, b)
+        weights = dict(query.FIELD_WEIGHTS, body=1.0, body_exact=exact)
+        per_topic = {t.qid: ranker.word_arrays(t.query, weights) for t in train}
+        for operator in OPERATORS:
+            ranking = {qid: ranker.ids(ranker.top(arrays, operator)) for qid, arrays in per_topic.items()}
+            rows.append((Config(k1, b, exact, operator), relevance.evaluate_by_set(train, ranking)))
+        log(f"K1={k1} B={b} body_exact={exact}: done ({time.perf_counter() - started:.0f} s)")
+
+    def macro(by_set: dict[str, dict[str, float]]) -> float:
+        return sum(by_set[s]["MRR@10"] for s in relevance.SETS) / len(relevance.SETS)
+
+    rows.sort(key=lambda row: -macro(row[1]))
+    print(f"Tuning on the train split ({len(train)} topics); objective: mean MRR@10 of the three sets\n")
+    print("| settings | " + " | ".join(relevance.SETS) + " | mean |")
+    print("|---|" + "---:|" * (len(relevance.SETS) + 1))
+    for config, by_set in rows[:15]:
+        print(f"| {config.label()} | " + " | ".join(f"{by_set[s]['MRR@10']:.3f}" for s in relevance.SETS)
+              + f" | {macro(by_set):.3f} |")
+    best = rows[0][0]
+    print(f"\nbest: {best.label()}")
+    print("\nOperators at the best K1, B and body_exact weight:\n")
+    print("| operator | " + " | ".join(relevance.SETS) + " | mean |")
+    print("|---|" + "---:|" * (len(relevance.SETS) + 1))
+    for config, by_set in rows:
+        if (config.k1, config.b, config.exact) == (best.k1, best.b, best.exact):
+            print(f"| {config.operator} | " + " | ".join(f"{by_set[s]['MRR@10']:.3f}" for s in relevance.SETS)
+                  + f" | {macro(by_set):.3f} |")
+    print("\nbody_exact weight at the best K1, B and operator:\n")
+    for config, by_set in sorted(rows, key=lambda r: r[0].exact):
+        if (config.k1, config.b, config.operator) == (best.k1, best.b, best.operator):
+            print(f"- body_exact={config.exact}: mean MRR@10 {macro(by_set):.3f}")
+    return 0

