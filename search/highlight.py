@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from bisect import bisect_right
@@ -43,6 +44,12 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _BOUNDARY = re.compile(
     r"(?P<end>[.!?…][\"”’')\]]*)(?:[ \t\xa0]*,+\s*|\s+)(?=[\"“‘(\[]?[A-Z0-9])|\n\s*"
 )
+# Accented Latin letters to their base letter, one character for one (offsets are kept).
+_FOLD = {
+    code: base
+    for code in range(0xC0, 0x250)
+    if (base := unicodedata.normalize("NFD", chr(code))[0]).isascii() and base.isalpha()
+}
 _LEADING_JUNK = re.compile(r"^[\s,\-–—.:;]+")
 
 
@@ -71,7 +78,7 @@ class MatchTerms:
     surfaces: frozenset[str]
     # Phrases, marked only where their words follow each other: (is_stemmed, words) each.
     phrases: tuple[tuple[bool, tuple[str, ...]], ...] = ()
-    state: dict[str, set[str]] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    state: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.surfaces or self.phrases)
@@ -147,6 +154,18 @@ class Highlighter:
                 variants.update(self._by_stem.get(form, ()))
         return variants
 
+    def _fragments(self, terms: MatchTerms) -> tuple[str, ...]:
+        """Pieces every word matching ``terms`` contains: each sought form without its first
+        letter, as Indonesian prefixes may swallow it (``pukul`` in ``memukul``), whole when short."""
+        fragments = terms.state.get("fragments")
+        if fragments is None:
+            forms = set(terms.stems) | set(terms.surfaces)
+            for _, words in terms.phrases:
+                forms.update(words)
+            pieces = {part for form in forms for part in form.split()}
+            fragments = terms.state["fragments"] = {p[1:] if len(p) > 3 else p for p in pieces if p}
+        return tuple(fragments)
+
     # -- finding matches
 
     def _analyse_word(self, word: str) -> tuple[str | None, str | None]:
@@ -192,8 +211,12 @@ class Highlighter:
         words = set(_WORD.findall(text, start, end))
         variants = self._variants(terms)
         forms = self._forms
-        for word in [w for w in words if w not in forms]:  # first sight of a word: analyse it
-            if self._word_matches(word, terms):
+        fragments = self._fragments(terms)
+        for word in [w for w in words if w not in forms]:
+            # First sight of a word: analysing it costs tens of microseconds, so only words that
+            # contain a piece of what the query seeks are analysed (see _fragments).
+            folded = word.lower().translate(_FOLD)
+            if any(fragment in folded for fragment in fragments) and self._word_matches(word, terms):
                 variants.add(word)
         matched = words & variants
         spans = _find_words(text, matched, start, end) if matched else []
