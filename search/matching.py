@@ -19,6 +19,8 @@ import math
 import time
 from collections import OrderedDict
 from itertools import chain, islice
+import pickle
+import zlib
 from pickle import loads
 from typing import Any
 
@@ -115,11 +117,16 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
     matcher = reader.postings(fieldname, btext)
     id_parts, tf_parts, value_parts = [], [], []
     if hasattr(matcher, "_goto") and hasattr(matcher, "_read_ids"):  # Whoosh 2.7 "W3" codec
+        fast = not values and not matcher._byteids
         while not matcher._atend:
-            matcher._read_ids()
-            matcher._read_weights()
-            id_parts.append(np.asarray(matcher._ids, dtype=np.int32))
-            tf_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+            block = _ids_and_weights(matcher) if fast else None
+            if block is None:
+                matcher._read_ids()
+                matcher._read_weights()
+                block = (np.asarray(matcher._ids, dtype=np.int32),
+                         np.asarray(matcher._weights, dtype=np.float32))
+            id_parts.append(block[0])
+            tf_parts.append(block[1])
             if values:
                 matcher._read_values()
                 value_parts.extend(matcher._values)
@@ -142,6 +149,83 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
         return Postings(ids, tfs)
     counts, positions = flat_positions(value_parts, matcher.format)
     return Postings(ids, tfs, counts, positions)
+
+
+_K, _M, _J, _G, _MARK, _TUPLE, _NONE = 0x4B, 0x4D, 0x4A, 0x47, 0x28, 0x74, 0x4E
+_TUPLES = {0x85: 1, 0x86: 2, 0x87: 3}
+
+
+def _ids_and_weights(matcher: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Doc ids and weights of the current block of a Whoosh 2.7 posting matcher, without
+    unpickling the block's values (positions): that part is most of the cost of reading a block,
+    as each value is a separate object to rebuild.
+
+    The block is the protocol-2 pickle of ``(id deltas, weights, values)``; the ids tuple (K/M/J
+    integer opcodes) and weights (None, one float or a tuple of floats) are sliced out and
+    unpickled alone. Returns None on anything unexpected (the caller reads the block the usual way).
+    """
+    try:
+        data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+        count = matcher._blocklength
+        if matcher._compression:
+            # ids and weights come first: inflate only as much as they can take at most
+            data = zlib.decompressobj().decompress(data, 14 * count + 64)
+        if data[:2] != b"\x80\x02" or count < 1:
+            return None
+        i = 2
+        if count > 3:
+            if data[i] != _MARK:
+                return None
+            i += 1
+        for _ in range(count):
+            op = data[i]
+            i += 2 if op == _K else 3 if op == _M else 5 if op == _J else 0
+            if op not in (_K, _M, _J):
+                return None
+        i = _after_tuple_end(data, i, count)
+        if i < 0:
+            return None
+        op = data[i]
+        if op == _NONE:
+            i += 1
+        elif op == _G and (count == 1 or data[i + 9] not in (_G, *_TUPLES)):
+            i += 9  # one float for the whole block
+        else:
+            if count > 3:
+                if op != _MARK:
+                    return None
+                i += 1
+            if data[i:i + 9 * count:9] != b"G" * count:
+                return None
+            i = _after_tuple_end(data, i + 9 * count, count)
+            if i < 0:
+                return None
+        deltas, weights = loads(b"\x80\x02" + data[2:i] + b"\x86.")
+        ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
+        if len(ids) != count:
+            return None
+        if weights is None:
+            tfs = np.ones(count, dtype=np.float32)
+        elif isinstance(weights, float):
+            tfs = np.full(count, weights, dtype=np.float32)
+        else:
+            tfs = np.asarray(weights, dtype=np.float32)
+        return ids, tfs
+    except (IndexError, ValueError, TypeError, zlib.error, pickle.UnpicklingError):
+        return None
+
+
+def _after_tuple_end(data: bytes, i: int, count: int) -> int:
+    """Offset after a tuple's closing opcode and its memo put, or -1."""
+    op = data[i]
+    if (count > 3 and op != _TUPLE) or (count <= 3 and _TUPLES.get(op) != count):
+        return -1
+    i += 1
+    if data[i] == 0x71:  # BINPUT
+        i += 2
+    elif data[i] == 0x72:  # LONG_BINPUT
+        i += 5
+    return i
 
 
 def flat_positions(values: list[bytes], format_: Any) -> tuple[np.ndarray, np.ndarray]:

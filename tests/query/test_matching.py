@@ -1,0 +1,48 @@
+"""The numpy matching layer agrees with Whoosh's own reading of the index."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.matching import phrase_counts, read_postings
+
+
+def whoosh_postings(reader, fieldname, btext):
+    matcher = reader.postings(fieldname, btext)
+    ids, weights, positions = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        positions.append(matcher.value_as("positions"))
+        matcher.next()
+    return ids, weights, positions
+
+
+def test_postings_match_whoosh(index):
+    reader = index._searcher.reader()
+    for fieldname in ("body", "body_exact", "title", "title_exact"):
+        terms = [t for i, t in enumerate(reader.lexicon(fieldname)) if i % 7 == 0]
+        terms += [b"yang", b"di", b"dan", b"kerja", b"jakarta"]  # long lists: several blocks
+        for btext in terms:
+            if (fieldname, btext) not in reader:
+                continue
+            ids, weights, positions = whoosh_postings(reader, fieldname, btext)
+            ours = read_postings(reader, fieldname, btext)
+            assert ours.ids.tolist() == ids
+            assert np.allclose(ours.tfs, weights)
+            with_positions = read_postings(reader, fieldname, btext, values=True)
+            keys = with_positions.position_keys(with_positions.ids)
+            decoded = [[] for _ in ids]
+            for key in keys.tolist():
+                decoded[key >> 32].append(key & 0xFFFFFFFF)
+            assert decoded == [list(p) for p in positions]
+
+
+def test_phrase_counts_follow_the_nearest_occurrence():
+    def keys(doc_positions):
+        return np.array(sorted((d << 32) | p for d, ps in doc_positions.items() for p in ps), np.int64)
+
+    first = keys({0: [1, 10], 1: [5], 2: [3]})
+    second = keys({0: [2, 14], 1: [9], 2: [1]})
+    assert phrase_counts([first, second], 1, 3).tolist() == [1, 0, 0]
+    assert phrase_counts([first, second], 4, 3).tolist() == [2, 1, 0]
