@@ -172,16 +172,9 @@ def _ids_and_weights(matcher: Any) -> tuple[np.ndarray, np.ndarray] | None:
             data = zlib.decompressobj().decompress(data, 14 * count + 64)
         if data[:2] != b"\x80\x02" or count < 1:
             return None
-        i = 2
-        if count > 3:
-            if data[i] != _MARK:
-                return None
-            i += 1
-        for _ in range(count):
-            op = data[i]
-            i += 2 if op == _K else 3 if op == _M else 5 if op == _J else 0
-            if op not in (_K, _M, _J):
-                return None
+        i = _ids_end(data, count)
+        if i < 0:
+            return None
         i = _after_tuple_end(data, i, count)
         if i < 0:
             return None
@@ -213,6 +206,34 @@ def _ids_and_weights(matcher: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return ids, tfs
     except (IndexError, ValueError, TypeError, zlib.error, pickle.UnpicklingError):
         return None
+
+
+def _ids_end(data: bytes, count: int) -> int:
+    """Offset of the opcode closing the block's tuple of id deltas, or -1.
+
+    Each id is a K, M or J opcode (2, 3 or 5 bytes). Rather than stepping through them in Python,
+    try each TUPLE opcode byte in the range the tuple can end in: the right one unpickles to
+    ``count`` integers (a byte inside an argument does not)."""
+    if count <= 3:  # a few opcodes: step through them
+        i = 2
+        for _ in range(count):
+            op = data[i]
+            if op not in (_K, _M, _J):
+                return -1
+            i += 2 if op == _K else 3 if op == _M else 5
+        return i
+    if data[2] != _MARK:
+        return -1
+    end = data.find(b"t", 3 + 2 * count, 3 + 5 * count + 1)
+    while end >= 0:
+        try:
+            ids = loads(b"\x80\x02" + data[2:end + 1] + b".")
+        except Exception:
+            ids = None
+        if type(ids) is tuple and len(ids) == count:
+            return end
+        end = data.find(b"t", end + 1, 3 + 5 * count + 1)
+    return -1
 
 
 def _after_tuple_end(data: bytes, i: int, count: int) -> int:
