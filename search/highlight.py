@@ -6,9 +6,11 @@ Passages are whole sentences when they are short, else a window of about 200 cha
 matches; spans are ``(start, end)`` character offsets into the passage text, which is always an
 exact slice of the stored field (``text == field_text[start:start+len(text)]``).
 
-This is a small custom highlighter rather than Whoosh's: it tokenizes with one regular expression
-and analyses each distinct word once (cached), several times faster than re-running the analyzer
-chain over every hit, and it knows about sentences.
+This is a small custom highlighter rather than Whoosh's (about 0.6 ms a hit, re-running the
+analyzer chain over the whole text): it splits the text into words with one regular expression,
+analyses only the words that contain a piece of a sought form, each once per process (cached,
+and indexed by surface form and stem), recognises known words by set intersection, and knows
+about sentences.
 
 Renderers for the terminal (ANSI bold/colour), HTML (escaped, ``<mark>``) are at the bottom.
 """
@@ -18,9 +20,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from bisect import bisect_right
 from itertools import islice
 from typing import Any
 
