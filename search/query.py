@@ -781,7 +781,14 @@ def _count_facets(columns: DocColumns, mask: Any, fields: Sequence[str]) -> dict
         if name == "source":
             codes = columns.source_codes[mask]
             counts = np.bincount(codes[codes >= 0], minlength=len(columns.sources))
-            pairs = [(columns.sources[i], int(c)) for i, c in enumerate(counts) if c]
+            # spellings of one source ("Kompas.com", "KOMPAS.com") count together, under the
+            # most frequent one
+            merged: dict[str, Counter[str]] = {}
+            for i, count in enumerate(counts.tolist()):
+                if count:
+                    name = columns.sources[i]
+                    merged.setdefault(_fold(name), Counter())[name] += count
+            pairs = [(names.most_common(1)[0][0], sum(names.values())) for names in merged.values()]
             out["source"] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
         elif name in ("year", "month"):
             dated = mask & columns.has_date

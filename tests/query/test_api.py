@@ -141,3 +141,10 @@ def test_ranking_options_of_open_index(sample_index: Path, index):
         hits = opened.search("teroris", limit=50, highlight=False).hits
         assert {hit.score > 0 for hit in hits} == {True, False}  # body-only matches score nothing
         assert all("teroris" in hit.title.lower() for hit in hits if hit.score > 0)
+
+
+def test_source_facet_merges_spellings(index):
+    sources = index.facets("*", ["source"])["source"]
+    folded = [name.lower() for name in sources]
+    assert len(folded) == len(set(folded))
+    assert sum(sources.values()) == index.doc_count
