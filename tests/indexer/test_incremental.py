@@ -7,6 +7,9 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
+from search import indexer
 from search.indexer import index_corpus
 from tests.indexer.conftest import index_files, indexed, search_ids
 
@@ -141,7 +144,9 @@ def test_unreadable_record_is_skipped_and_reported(small_corpus: Path, tmp_path:
     assert again.files_read == 0 and [str(e) for e in again.errors] == [str(e) for e in report.errors]
 
 
-def test_parallel_build_equals_serial_build(small_corpus: Path, tmp_path: Path) -> None:
+def test_parallel_build_equals_serial_build(small_corpus: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexer, "SMALL_WORK_BYTES", 0)  # workers even for this small corpus
     serial = index_corpus(small_corpus, tmp_path / "serial", jobs=1)
     parallel = index_corpus(small_corpus, tmp_path / "parallel", jobs=2)
     assert parallel.jobs == 2 and serial.jobs == 1
