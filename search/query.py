@@ -377,7 +377,7 @@ class Index:
                  weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
         self.path = Path(path)
-        self._ix = open_whoosh_index(self.path)
+        self._ix = open_whoosh_index(self.path, mmap=False)  # see open_whoosh_index
         self.schema = self._ix.schema
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
@@ -415,7 +415,7 @@ class Index:
             live = live_generation_dir(self.path)
             if live is not None and Path(live).resolve() != Path(self._ix.storage.folder).resolve():
                 old = self._searcher
-                self._ix = open_whoosh_index(self.path)
+                self._ix = open_whoosh_index(self.path, mmap=False)
                 self.schema = self._ix.schema
                 self._searcher = self._ix.searcher(weighting=self._weighting)
                 self._parsers.clear()

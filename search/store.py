@@ -89,12 +89,15 @@ def _not_found(index_dir: str | os.PathLike[str]) -> IndexNotFound:
     )
 
 
-def open_whoosh_index(index_dir: str | os.PathLike[str], *, attempts: int = 20) -> Any:
+def open_whoosh_index(index_dir: str | os.PathLike[str], *, attempts: int = 20,
+                      mmap: bool = True) -> Any:
     """Open the live Whoosh index of ``index_dir`` for searching.
 
     Raises IndexNotFound when there is no index and IndexIncompatible when it was built by another
     schema or analyzer version. An open that races a writer's commit (a TOC or a whole generation
-    replaced between listing and opening) is retried.
+    replaced between listing and opening) is retried. ``mmap=False`` reads segment files with
+    plain reads: Whoosh copies every memory-mapped sub-file of a compound segment into memory
+    when opening it (about 0.3 s and the postings' size in RAM for the whole corpus).
     """
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import EmptyIndexError, FileIndex
@@ -116,7 +119,8 @@ def open_whoosh_index(index_dir: str | os.PathLike[str], *, attempts: int = 20) 
         else:
             check_compatible(meta, index_dir)
             try:
-                return FileIndex(FileStorage(str(generation_dir)), indexname=INDEX_NAME)
+                return FileIndex(FileStorage(str(generation_dir), supports_mmap=mmap),
+                                 indexname=INDEX_NAME)
             except (FileNotFoundError, EmptyIndexError) as error:  # TOC replaced under us
                 last_error = error
             except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError) as error:
