@@ -299,35 +299,17 @@ def phrase_counts(keys: list[np.ndarray], slop: int, documents: int) -> np.ndarr
 
 class DocColumns:
     """Per-document values of the whole index as arrays (dates, source codes), built once per
-    searcher generation: date filters, date sorting and facets without touching stored fields."""
+    searcher generation, each on first use: date filters, date sorting and facets without touching
+    stored fields."""
 
     def __init__(self, searcher: Any, date_field: str = "published", source_field: str = "source") -> None:
+        self._searcher = searcher
         self.doc_count_all = searcher.doc_count_all()
         self.date_field = date_field
-        self.dates = np.full(self.doc_count_all, _MISSING_DATE, dtype=np.uint64)
-        self.sources: list[str] = []
-        self.source_codes = np.full(self.doc_count_all, -1, dtype=np.int32)
-        schema = searcher.schema
-        for reader, offset in searcher.reader().leaf_readers():
-            n = reader.doc_count_all()
-            if date_field in schema and reader.has_column(date_field):
-                column = reader.column_reader(date_field, translate=False)
-                raw = None
-                if hasattr(column, "_dbfile") and getattr(column, "_typecode", None) == "Q":
-                    raw = column._dbfile.get(column._basepos, n * 8)
-                if raw is not None and len(raw) == n * 8:
-                    self.dates[offset:offset + n] = np.frombuffer(raw, dtype=">u8")
-                else:
-                    self.dates[offset:offset + n] = np.fromiter((column[d] for d in range(n)), np.uint64, n)
-        if source_field in schema:
-            codes: dict[str, int] = {}
-            for reader, offset in searcher.reader().leaf_readers():
-                for btext in reader.lexicon(source_field):
-                    value = btext.decode("utf-8")
-                    code = codes.setdefault(value, len(codes))
-                    self.source_codes[read_postings(reader, source_field, btext).ids + offset] = code
-            self.sources = list(codes)
-        self.has_date = self.dates != _MISSING_DATE
+        self.source_field = source_field
+        self._dates: np.ndarray | None = None
+        self._has_date: np.ndarray | None = None
+        self._sources: tuple[list[str], np.ndarray] | None = None
         self.lengths: dict[tuple[Any, str], np.ndarray] = {}  # (segment, field) -> field lengths
         self.idfs: dict[tuple[str, bytes], float] = {}  # idf of each term looked up so far
         self.live = np.ones(self.doc_count_all, dtype=bool)
@@ -335,6 +317,56 @@ class DocColumns:
             if reader.has_deletions():
                 dead = np.fromiter(reader.deleted_docs(), dtype=np.int64)
                 self.live[dead + offset] = False
+
+    @property
+    def dates(self) -> np.ndarray:
+        """Whoosh's date longs of every document (``_MISSING_DATE`` when it has none)."""
+        if self._dates is None:
+            dates = np.full(self.doc_count_all, _MISSING_DATE, dtype=np.uint64)
+            if self.date_field in self._searcher.schema:
+                for reader, offset in self._searcher.reader().leaf_readers():
+                    n = reader.doc_count_all()
+                    if not reader.has_column(self.date_field):
+                        continue
+                    column = reader.column_reader(self.date_field, translate=False)
+                    raw = None
+                    if hasattr(column, "_dbfile") and getattr(column, "_typecode", None) == "Q":
+                        raw = column._dbfile.get(column._basepos, n * 8)
+                    if raw is not None and len(raw) == n * 8:
+                        dates[offset:offset + n] = np.frombuffer(raw, dtype=">u8")
+                    else:
+                        dates[offset:offset + n] = np.fromiter((column[d] for d in range(n)), np.uint64, n)
+            self._dates = dates
+        return self._dates
+
+    @property
+    def has_date(self) -> np.ndarray:
+        """Mask of the documents with a publication date."""
+        if self._has_date is None:
+            self._has_date = self.dates != _MISSING_DATE
+        return self._has_date
+
+    def _source_columns(self) -> tuple[list[str], np.ndarray]:
+        if self._sources is None:
+            codes: dict[str, int] = {}
+            column = np.full(self.doc_count_all, -1, dtype=np.int32)
+            if self.source_field in self._searcher.schema:
+                for reader, offset in self._searcher.reader().leaf_readers():
+                    for btext in reader.lexicon(self.source_field):
+                        code = codes.setdefault(btext.decode("utf-8"), len(codes))
+                        column[read_postings(reader, self.source_field, btext).ids + offset] = code
+            self._sources = (list(codes), column)
+        return self._sources
+
+    @property
+    def sources(self) -> list[str]:
+        """The distinct sources; ``source_codes`` index into it."""
+        return self._source_columns()[0]
+
+    @property
+    def source_codes(self) -> np.ndarray:
+        """Index into ``sources`` of every document's source (-1 when it has none)."""
+        return self._source_columns()[1]
 
     @staticmethod
     def date_value(value: Any) -> int:

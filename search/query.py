@@ -576,7 +576,8 @@ class Index:
         mask, scores = evaluator.evaluate(q)
         mask &= columns.live
         wanted = limit * page
-        total, top = top_documents(mask, scores, wanted, order=sort, dates=columns.dates)
+        total, top = top_documents(mask, scores, wanted, order=sort,
+                                   dates=columns.dates if sort != "relevance" else None)
         hits = self._hits(searcher, q, top[(page - 1) * limit:], highlight=highlight, passages=passages)
         suggestion = self.suggest(query, q)
         facet_counts = _count_facets(columns, mask, facets) if facets else {}
