@@ -66,7 +66,7 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 # Whoosh keeps this many MB of postings per writing process before spilling sorted runs to disk.
 WRITER_LIMIT_MB = 128
 # Below this many bytes to parse, starting worker processes costs more than it saves.
-SMALL_WORK_BYTES = 512 * 1024
+SMALL_WORK_BYTES = 2 * 1024 * 1024
 STATE_FORMAT = "cari-state"
 
 
@@ -703,6 +703,11 @@ def _indexed_hashes_from_index(ix: Any) -> dict[str, str]:
     return hashes
 
 
+def _live_count(ix: Any) -> int:
+    # From the TOC's segment records: Index.doc_count() would open (and map) every segment.
+    return sum(segment.doc_count() for segment in ix._segments())
+
+
 def _default_jobs() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -764,6 +769,8 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
     from whoosh.index import FileIndex
 
     live = live_generation_dir(index_root)
+    if live is not None and not live.is_dir():  # CURRENT names a generation that is gone
+        live = None
     _remove_other_generations(index_root, live)  # what an interrupted rebuild left
     if live is not None and not rebuild:
         # Refuses an index of another schema or analyzer version (IndexIncompatible).
@@ -844,7 +851,7 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
         # files as they are now (describes the same commit, so no Whoosh write is needed).
         if state_missing or restated or to_read or len(new_states) != len(known):
             _write_state(generation_dir, whoosh_generation, new_states, [str(r) for r in roots])
-        report.articles = ix.doc_count()
+        report.articles = _live_count(ix)
         return
 
     tell("commit", files_done=len(to_read), files_total=len(to_read))
@@ -852,7 +859,7 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
     if is_new:
         _make_live(index_root, generation_dir)
     report.committed = True
-    report.articles = ix.doc_count()
+    report.articles = _live_count(ix)
 
 
 def _commit(ix: Any, generation_dir: Path, new_segments: list[Any], to_delete: set[str],

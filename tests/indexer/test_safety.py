@@ -199,3 +199,13 @@ def test_rebuild_keeps_old_index_live_until_done(small_corpus: Path, tmp_path: P
 def test_missing_index_is_index_not_found(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFound, match="cari index"):
         open_whoosh_index(tmp_path / "nothing-here")
+
+
+def test_current_pointing_at_a_missing_generation_is_rebuilt(small_corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    shutil.rmtree(live_generation_dir(index_dir))  # type: ignore[arg-type]
+    with pytest.raises(IndexNotFound):
+        open_whoosh_index(index_dir, attempts=2)
+    report = index_corpus(small_corpus, index_dir, jobs=1)
+    assert report.rebuilt and report.articles == len(indexed(index_dir)) > 100
