@@ -65,7 +65,8 @@ FIELD_WEIGHTS: dict[str, float] = {
 # Default operator between plain words; the relevance issue may change it.
 DEFAULT_OPERATOR = "AND"
 
-# Names users type -> index fields. ``None``-valued groups are resolved in ``_FIELD_TARGETS``.
+# Names users type (English and Indonesian) -> the field they mean; the text fields are then spread
+# over their stemmed and exact index fields by ``_WORD_TARGETS`` / ``_SURFACE_TARGETS``.
 FIELD_ALIASES: dict[str, str] = {
     "title": "title",
     "judul": "title",
@@ -120,7 +121,8 @@ SIMILAR_TERMS = 15  # distinctive words of an article that make its "similar" qu
 DAY_MICROSECONDS = 86_400_000_000
 FACETS = ("source", "year", "month")
 
-# Slow-tail guard: a query whose matching runs longer than this returns the best hits found so far.
+# Slow-tail guard (seconds): phrase checks still running past this stop, and the results say so
+# (``Results.partial``) rather than taking seconds on phrases of the most common words.
 DEFAULT_TIME_LIMIT = 1.0
 
 
