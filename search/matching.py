@@ -19,6 +19,7 @@ import math
 import time
 from collections import OrderedDict
 from itertools import chain, islice
+import io
 import pickle
 import zlib
 from pickle import loads
@@ -115,26 +116,16 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
     if (fieldname, btext) not in reader:
         return _EMPTY
     matcher = reader.postings(fieldname, btext)
-    id_parts, tf_parts, value_parts = [], [], []
-    if hasattr(matcher, "_goto") and hasattr(matcher, "_read_ids"):  # Whoosh 2.7 "W3" codec
-        fast = not values and not matcher._byteids
-        while not matcher._atend:
-            block = _ids_and_weights(matcher) if fast else None
+    blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
+    value_parts: list[bytes] = []
+    if blocks is not None:  # Whoosh 2.7 "W3" codec: the whole posting list in one read
+        id_parts, tf_parts = [], []
+        for count, compressed, data in blocks:
+            block = None if values else _ids_and_weights(data, count, compressed)
             if block is None:
-                matcher._read_ids()
-                matcher._read_weights()
-                block = (np.asarray(matcher._ids, dtype=np.int32),
-                         np.asarray(matcher._weights, dtype=np.float32))
+                block = _whole_block(data, count, compressed, value_parts if values else None)
             id_parts.append(block[0])
             tf_parts.append(block[1])
-            if values:
-                matcher._read_values()
-                value_parts.extend(matcher._values)
-            if matcher._lastblock:
-                break
-            matcher._goto(matcher._nextoffset)
-        if not id_parts:
-            return _EMPTY
         ids, tfs = np.concatenate(id_parts), np.concatenate(tf_parts)
     else:  # any other codec: the generic, slower way
         ids_list, tfs_list = [], []
@@ -151,12 +142,67 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
     return Postings(ids, tfs, counts, positions)
 
 
+def _w3_blocks(matcher: Any) -> list[tuple[int, int, memoryview]] | None:
+    """``(postings, compression, data)`` of each block of a Whoosh 2.7 posting list, from one read
+    of the whole list (Whoosh reads each block's header with many small reads), or None."""
+    try:
+        if matcher._byteids:
+            return None
+        size = matcher._length
+        if isinstance(size, tuple):  # how Whoosh 2.7 keeps it in its term info
+            size = size[0]
+        buf = matcher._postfile.get(matcher._startoffset, size)
+        if len(buf) != size or buf[:4] != _W3_MAGIC:
+            return None
+        view = memoryview(buf)
+        stream = io.BytesIO(buf)
+        blocks = []
+        position = 4
+        while True:
+            length = int.from_bytes(buf[position:position + 4], "big", signed=True)
+            last = length < 0
+            following = position + 4 + abs(length)
+            stream.seek(position + 4)
+            count, _maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(stream)
+            blocks.append((count, compression, view[stream.tell():following]))
+            if last:
+                return blocks if following == size else None
+            position = following
+            if position >= len(buf):
+                return None
+    except Exception:  # anything unexpected: let Whoosh read it
+        return None
+
+
+def _whole_block(data: memoryview, count: int, compressed: int,
+                 values: list[bytes] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and weights of a block by unpickling all of it; its values go to ``values``."""
+    raw = zlib.decompress(data) if compressed else bytes(data)
+    deltas, weights, block_values = loads(raw)
+    ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
+    if weights is None:
+        tfs = np.ones(count, dtype=np.float32)
+    elif isinstance(weights, float):
+        tfs = np.full(count, weights, dtype=np.float32)
+    else:
+        tfs = np.asarray(weights, dtype=np.float32)
+    if values is not None:
+        if isinstance(block_values, bytes):  # fixed-size values, packed together
+            size = len(block_values) // count
+            block_values = [block_values[i:i + size] for i in range(0, len(block_values), size)]
+        elif block_values is None:
+            block_values = [b""] * count
+        values.extend(block_values)
+    return ids, tfs
+
+
+_W3_MAGIC = b"W3Bl"  # Whoosh 2.7's tag at the start of a posting list (WHOOSH3_HEADER_MAGIC)
 _K, _M, _J, _G, _MARK, _TUPLE, _NONE = 0x4B, 0x4D, 0x4A, 0x47, 0x28, 0x74, 0x4E
 _TUPLES = {0x85: 1, 0x86: 2, 0x87: 3}
 
 
-def _ids_and_weights(matcher: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """Doc ids and weights of the current block of a Whoosh 2.7 posting matcher, without
+def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Doc ids and weights of one block of a Whoosh 2.7 posting list, without
     unpickling the block's values (positions): that part is most of the cost of reading a block,
     as each value is a separate object to rebuild.
 
@@ -165,11 +211,11 @@ def _ids_and_weights(matcher: Any) -> tuple[np.ndarray, np.ndarray] | None:
     unpickled alone. Returns None on anything unexpected (the caller reads the block the usual way).
     """
     try:
-        data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        count = matcher._blocklength
-        if matcher._compression:
+        if compressed:
             # ids and weights come first: inflate only as much as they can take at most
-            data = zlib.decompressobj().decompress(data, 14 * count + 64)
+            data = zlib.decompressobj().decompress(block, 14 * count + 64)
+        else:
+            data = bytes(block)
         if data[:2] != b"\x80\x02" or count < 1:
             return None
         i = _ids_end(data, count)
