@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 __all__ = ["DocColumns", "Evaluator", "PostingCache", "Postings", "top_documents"]
@@ -113,9 +114,10 @@ def _segment_key(reader: Any) -> Any:
 
 def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = False) -> Postings:
     """All postings of a term in one segment reader, as arrays (with its positions if ``values``)."""
-    if (fieldname, btext) not in reader:
+    try:
+        matcher = reader.postings(fieldname, btext)
+    except TermNotFound:
         return _EMPTY
-    matcher = reader.postings(fieldname, btext)
     blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
     value_parts: list[bytes] = []
     if blocks is not None:  # Whoosh 2.7 "W3" codec: the whole posting list in one read
@@ -482,7 +484,10 @@ class Evaluator:
         idfs = self.columns.idfs
         idf = idfs.get((fieldname, btext))
         if idf is None:
-            df = self.searcher.doc_frequency(fieldname, btext)
+            # the document frequency is the length of the posting lists, read anyway for scoring
+            # (and cached), which spares a term-dictionary lookup per segment
+            df = sum(len(self.postings(reader, key, fieldname, btext).ids)
+                     for reader, _, key in self.leaves)
             idf = idfs[(fieldname, btext)] = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
         return idf
 
