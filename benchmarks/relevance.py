@@ -17,7 +17,11 @@ built once and cached under ``benchmarks/out/`` (delete it, or pass ``--rebuild`
 
 Systems:
 ``cari``           ``search.index_corpus`` + ``search.open_index(...).search(q, limit=10)``, defaults.
-``cari-nostem``    the same index code with the surface (non-stemming) analyzer in every text field.
+``cari-and>or``    the same with ``operator="AND>OR"`` (AND-then-OR fallback), the operator chosen by
+                   the tuning (``--tune``) on the train split.
+``cari-nostem``    cari's indexer and search with stemming off: the stemmed text fields analysed by
+                   cari's analyzer minus its stem filter (``benchmarks/relevance_nostem.py``).
+``cari-nostem-and>or`` the same with ``operator="AND>OR"``.
 ``whoosh-and``     Whoosh with its stock ``StandardAnalyzer`` and BM25F, stock ``QueryParser`` (AND).
 ``whoosh-or``      the same index queried with ``OrGroup`` (better for known items: the fair peer).
 ``bm25s``          bm25s (BM25, Lucene variant, k1=1.5, b=0.75) with PyStemmer's Indonesian stemmer.
@@ -257,7 +261,9 @@ def make_systems(names: Iterable[str]) -> list[System]:
     """The systems named, in the order given."""
     factories: dict[str, Callable[[], System]] = {
         "cari": Cari,
+        "cari-and>or": lambda: Cari("cari-and>or", {"operator": "AND>OR"}),
         "cari-nostem": CariNoStem,
+        "cari-nostem-and>or": lambda: CariNoStem("cari-nostem-and>or", {"operator": "AND>OR"}),
         "whoosh-and": lambda: WhooshStock("and"),
         "whoosh-or": lambda: WhooshStock("or"),
         "bm25s": Bm25sStemmed,
@@ -269,7 +275,8 @@ def make_systems(names: Iterable[str]) -> list[System]:
     return [factories[n]() for n in names]
 
 
-ALL_SYSTEMS = ("cari", "whoosh-and", "whoosh-or", "bm25s", "tantivy", "cari-nostem")
+ALL_SYSTEMS = ("cari", "cari-and>or", "whoosh-and", "whoosh-or", "bm25s", "tantivy", "cari-nostem",
+               "cari-nostem-and>or")
 PEERS = ("whoosh-and", "whoosh-or", "bm25s", "tantivy")
 
 
@@ -381,21 +388,26 @@ def format_table(results: dict[str, dict[str, dict[str, float]]], counts: dict[s
     return "\n".join(lines)
 
 
+def _relative(value: float, baseline: float) -> str:
+    return f"{value / baseline - 1:+.1%}" if baseline > 0 else f"{value:.3f} vs 0"
+
+
 def comparisons(results) -> list[str]:
     """The two target ratios: cari vs the best peer, cari vs cari-nostem on inflected topics."""
     lines = []
-    if "cari" not in results:
-        return lines
     peers = [p for p in results if p in PEERS]
-    for set_name in (*SETS, "all"):
-        if peers:
-            best = max(peers, key=lambda p: results[p][set_name]["MRR@10"])
-            ratio = results["cari"][set_name]["MRR@10"] / max(1e-9, results[best][set_name]["MRR@10"]) - 1
-            lines.append(f"{set_name}: cari MRR@10 {ratio:+.1%} vs best peer ({best})")
-    if "cari-nostem" in results:
+    for cari in ("cari", "cari-and>or"):
+        if cari not in results or not peers:
+            continue
         for set_name in (*SETS, "all"):
-            ratio = results["cari"][set_name]["MRR@10"] / max(1e-9, results["cari-nostem"][set_name]["MRR@10"]) - 1
-            lines.append(f"{set_name}: cari MRR@10 {ratio:+.1%} vs cari-nostem")
+            best = max(peers, key=lambda p: results[p][set_name]["MRR@10"])
+            ratio = _relative(results[cari][set_name]["MRR@10"], results[best][set_name]["MRR@10"])
+            lines.append(f"{set_name}: {cari} MRR@10 {ratio} vs the best peer ({best})")
+    for cari, nostem in (("cari", "cari-nostem"), ("cari-and>or", "cari-nostem-and>or")):
+        if cari in results and nostem in results:
+            for set_name in (*SETS, "all"):
+                ratio = _relative(results[cari][set_name]["MRR@10"], results[nostem][set_name]["MRR@10"])
+                lines.append(f"{set_name}: {cari} MRR@10 {ratio} vs {nostem}")
     return lines
 
 
@@ -410,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--systems", default=",".join(ALL_SYSTEMS))
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes")
     parser.add_argument("--tune", action="store_true", help="run cari's tuning grid on the train split")
+    parser.add_argument("--grid", type=json.loads, default=None,
+                        help='with --tune: a smaller grid, e.g. \'{"k1": [1.2], "operators": ["AND", "OR"]}\'')
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 

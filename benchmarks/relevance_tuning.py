@@ -20,6 +20,7 @@ computed this way rank exactly as ``Index.search(operator=...)`` does.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class WordRanker:
 
     def __init__(self, index_dir) -> None:
         import search
-        from search import query
+        from search import matching, query
 
         self.matching = matching
         self.query = query
@@ -63,6 +64,7 @@ class WordRanker:
         self.columns = self.index._doc_columns(self.searcher)
         self._parsers: dict[tuple, Any] = {}
         self.k1, self.b = matching.K1, matching.B
+        self._ids: dict[int, str] = {}
 
     def set_bm25(self, k1: float, b: float) -> None:
         """BM25 constants for the next ``word_arrays`` calls."""
@@ -110,7 +112,12 @@ class WordRanker:
         return [docnum for docnum, _ in top]
 
     def ids(self, docnums: list[int]) -> list[str]:
-        return [self.searcher.stored_fields(d)["id"] for d in docnums]
+        """Article ids of ``docnums`` (cached: stored fields hold whole bodies, slow to load)."""
+        cache = self._ids
+        for d in docnums:
+            if d not in cache:
+                cache[d] = self.searcher.stored_fields(d)["id"]
+        return [cache[d] for d in docnums]
 
 
 def check_reproduction(ranker: WordRanker, topics: list[rt.Topic], log) -> None:
@@ -139,11 +146,16 @@ def tune(collection: relevance.Collection, args, log) -> int:
 
     rows: list[tuple[Config, dict[str, dict[str, float]]]] = []
     started = time.perf_counter()
-    for k1, b, exact in itertools.product(K1_GRID, B_GRID, EXACT_GRID):
+    grid = getattr(args, "grid", None) or {}
+    k1_grid = grid.get("k1", K1_GRID)
+    b_grid = grid.get("b", B_GRID)
+    exact_grid = grid.get("exact", EXACT_GRID)
+    operators = grid.get("operators", OPERATORS)
+    for k1, b, exact in itertools.product(k1_grid, b_grid, exact_grid):
         ranker.set_bm25(k1, b)
         weights = dict(query.FIELD_WEIGHTS, body=1.0, body_exact=exact)
         per_topic = {t.qid: ranker.word_arrays(t.query, weights) for t in train}
-        for operator in OPERATORS:
+        for operator in operators:
             ranking = {qid: ranker.ids(ranker.top(arrays, operator)) for qid, arrays in per_topic.items()}
             rows.append((Config(k1, b, exact, operator), relevance.evaluate_by_set(train, ranking)))
         log(f"K1={k1} B={b} body_exact={exact}: done ({time.perf_counter() - started:.0f} s)")
@@ -152,6 +164,9 @@ def tune(collection: relevance.Collection, args, log) -> int:
         return sum(by_set[s]["MRR@10"] for s in relevance.SETS) / len(relevance.SETS)
 
     rows.sort(key=lambda row: -macro(row[1]))
+    (args.out / "tuning.json").write_text(json.dumps(
+        [{"k1": c.k1, "b": c.b, "body_exact": c.exact, "operator": c.operator, "mean_mrr10": macro(r),
+          "by_set": r} for c, r in rows], indent=1))
     print(f"Tuning on the train split ({len(train)} topics); objective: mean MRR@10 of the three sets\n")
     print("| settings | " + " | ".join(relevance.SETS) + " | mean |")
     print("|---|" + "---:|" * (len(relevance.SETS) + 1))
