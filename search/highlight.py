@@ -156,7 +156,7 @@ class Highlighter:
                 variants.update(self._by_stem.get(form, ()))
         return variants
 
-    def _fragments(self, terms: MatchTerms) -> tuple[str, ...]:
+    def _fragments(self, terms: MatchTerms) -> re.Pattern[str]:
         """Pieces every word matching ``terms`` contains: each sought form without its first
         letter, as Indonesian prefixes may swallow it (``pukul`` in ``memukul``), whole when short."""
         fragments = terms.state.get("fragments")
@@ -165,8 +165,12 @@ class Highlighter:
             for _, words in terms.phrases:
                 forms.update(words)
             pieces = {part for form in forms for part in form.split()}
-            fragments = terms.state["fragments"] = {p[1:] if len(p) > 3 else p for p in pieces if p}
-        return tuple(fragments)
+            fragments = {p[1:] if len(p) > 3 else p for p in pieces if p}
+            # a regex alternation searches a short word faster than a loop of `in` tests; with
+            # nothing sought it matches nothing
+            alternation = "|".join(sorted(map(re.escape, fragments), key=len, reverse=True))
+            fragments = terms.state["fragments"] = re.compile(alternation or r"(?!)")
+        return fragments
 
     # -- finding matches
 
@@ -212,14 +216,22 @@ class Highlighter:
         end = len(text) if end is None else end
         words = set(_WORD.findall(text, start, end))
         variants = self._variants(terms)
-        forms = self._forms
-        fragments = self._fragments(terms)
-        for word in [w for w in words if w not in forms]:
-            # First sight of a word: analysing it costs tens of microseconds, so only words that
-            # contain a piece of what the query seeks are analysed (see _fragments).
-            folded = word.lower().translate(_FOLD)
-            if any(fragment in folded for fragment in fragments) and self._word_matches(word, terms):
-                variants.add(word)
+        decided = terms.state.setdefault("decided", set())  # words this query has looked at
+        undecided = words - decided
+        if undecided:
+            forms = self._forms
+            fragments = self._fragments(terms)
+            for word in undecided:
+                if word in variants or word in forms:
+                    continue  # a known word matches exactly when it is among the variants
+                # First sight of a word: analysing it costs tens of microseconds, so only words
+                # that contain a piece of what the query seeks are analysed (see _fragments).
+                folded = word.lower()
+                if not folded.isascii():
+                    folded = folded.translate(_FOLD)
+                if fragments.search(folded) and self._word_matches(word, terms):
+                    variants.add(word)
+            decided |= undecided
         matched = words & variants
         spans = _find_words(text, matched, start, end) if matched else []
         if terms.phrases:
