@@ -83,3 +83,24 @@ def test_mrr_at_10_stays_above_the_floor(collection, operator: str) -> None:
     figures = run(index_dir, topics, operator)
     for set_name, floor in FLOORS[operator].items():
         assert figures[set_name]["MRR@10"] >= floor, (operator, set_name, figures[set_name])
+
+
+def test_and_then_or_puts_every_word_matches_first_and_keeps_filters(collection) -> None:
+    import search
+
+    _, index_dir = collection
+    index = search.open_index(index_dir)
+    strict = [h.id for h in index.search("jakarta polisi", limit=500, highlight=False, operator="AND").hits]
+    relaxed = index.search("jakarta polisi", limit=len(strict) + 20, highlight=False, operator="AND>OR")
+    assert strict and relaxed.total > len(strict)
+    # the articles with both words come first, in the same order, then the ones with either word
+    assert [h.id for h in relaxed.hits[: len(strict)]] == strict
+    assert len(relaxed.hits) == len(strict) + 20
+    # a date clause stays a condition (only the words are relaxed), and so does NOT
+    dated = {h.id for h in index.search("date:2019", limit=1000, highlight=False).hits}
+    relaxed_dated = index.search("jakarta polisi date:2019", limit=1000, highlight=False, operator="AND>OR")
+    assert relaxed_dated.hits and {h.id for h in relaxed_dated.hits} <= dated
+    negated = "jakarta NOT polisi"
+    assert [h.id for h in index.search(negated, limit=500, highlight=False, operator="AND>OR").hits] == [
+        h.id for h in index.search(negated, limit=500, highlight=False, operator="AND").hits
+    ]
