@@ -368,6 +368,34 @@ def evaluate(topics: list[rt.Topic], ranking: dict[str, list[str]]) -> dict[str,
     return {name: float(scores[m]) for name, m in measures.items()}
 
 
+def reciprocal_ranks(topics: list[rt.Topic], ranking: dict[str, list[str]]) -> dict[str, float]:
+    """RR@10 of each topic (ir-measures), for paired significance tests."""
+    import ir_measures
+    from ir_measures import RR
+
+    qrels = [ir_measures.Qrel(t.qid, doc, 1) for t in topics for doc in t.relevant]
+    run = [ir_measures.ScoredDoc(t.qid, doc, float(len(ids) - i))
+           for t in topics for ids in [ranking.get(t.qid) or []] for i, doc in enumerate(ids)]
+    run += [ir_measures.ScoredDoc(t.qid, "__no-hit__", -1.0) for t in topics]
+    values = {t.qid: 0.0 for t in topics}
+    values.update({m.query_id: float(m.value) for m in ir_measures.iter_calc([RR @ DEPTH], qrels, run)})
+    return values
+
+
+def paired_p_value(a: dict[str, float], b: dict[str, float], seed: int = 13) -> float:
+    """Two-sided paired permutation test (scipy) of the mean difference of per-topic scores."""
+    import numpy as np
+    from scipy.stats import permutation_test
+
+    qids = sorted(a)
+    x = np.array([a[q] for q in qids])
+    y = np.array([b[q] for q in qids])
+    result = permutation_test((x, y), lambda u, v, axis: np.mean(u - v, axis=axis), vectorized=True,
+                              permutation_type="samples", n_resamples=9999,
+                              random_state=np.random.default_rng(seed))
+    return float(result.pvalue)
+
+
 def evaluate_by_set(topics, ranking) -> dict[str, dict[str, float]]:
     """``evaluate`` for each topic set and for all topics together."""
     out = {s: evaluate([t for t in topics if t.set == s], ranking) for s in SETS}
@@ -411,6 +439,24 @@ def comparisons(results) -> list[str]:
     return lines
 
 
+def significance(topics, rankings, results) -> list[str]:
+    """p-values (paired permutation test on RR@10, all topics) of cari against the best peer and
+    against cari-nostem, for each operator."""
+    lines = []
+    peers = [p for p in results if p in PEERS]
+    pairs = []
+    for cari, nostem in (("cari", "cari-nostem"), ("cari-and>or", "cari-nostem-and>or")):
+        if cari in rankings and peers:
+            pairs.append((cari, max(peers, key=lambda p: results[p]["all"]["MRR@10"]), None))
+        if cari in rankings and nostem in rankings:
+            pairs.append((cari, nostem, "inflected"))
+    for a, b, set_name in pairs:
+        chosen = [t for t in topics if set_name is None or t.set == set_name]
+        p = paired_p_value(reciprocal_ranks(chosen, rankings[a]), reciprocal_ranks(chosen, rankings[b]))
+        lines.append(f"{a} vs {b} ({set_name or 'all'} topics): paired permutation test p = {p:.4f}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the collection and indexes (cached), run every system, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -448,12 +494,14 @@ def main(argv: list[str] | None = None) -> int:
     counts["all"] = len(topics)
     results: dict[str, dict[str, dict[str, float]]] = {}
     timings: dict[str, float] = {}
+    rankings: dict[str, dict[str, list[str]]] = {}
     for system in make_systems(args.systems.split(",")):
         open_system(system, collection, args.out, args.rebuild, log)
         t0 = time.perf_counter()
         ranking = run_system(system, topics)
         timings[system.name] = (time.perf_counter() - t0) / max(1, len(topics))
         results[system.name] = evaluate_by_set(topics, ranking)
+        rankings[system.name] = ranking
         log(f"{system.name}: {len(topics)} queries, {timings[system.name] * 1000:.1f} ms/query, "
             f"MRR@10 {results[system.name]['all']['MRR@10']:.3f}")
 
@@ -462,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(results, counts))
     print()
     for line in comparisons(results):
+        print(line)
+    print()
+    for line in significance(topics, rankings, results):
         print(line)
     print(f"\nwall time {time.perf_counter() - started:.0f} s; ms/query: "
           + ", ".join(f"{n} {t * 1000:.1f}" for n, t in timings.items()))
