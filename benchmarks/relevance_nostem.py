@@ -49,4 +49,7 @@ def build(corpus_dir: str, index_dir: str) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3:  # e.g. run by `make bench` with the other scripts: nothing to build
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        sys.exit(0)
     build(sys.argv[1], sys.argv[2])
