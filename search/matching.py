@@ -7,6 +7,10 @@ array per query, and combined with boolean masks, which takes a few milliseconds
 are still Whoosh's (from the parser), so the query language stays Whoosh's; only matching and
 scoring are replaced. Query types this module does not know fall back to Whoosh's matcher.
 
+Posting lists are read from Whoosh 2.7's files directly: one read per list, block headers parsed
+in memory, and, for scoring, only the ids and weights of each block inflated and unpickled (the
+positions, which cost most, only for phrases). Anything unexpected falls back to Whoosh's reader.
+
 Scores are BM25 per field (``idf * tf*(k1+1) / (tf + k1*(1-b+b*len/avglen))``) times the query
 boost, which carries the field weight (``search.query.FIELD_WEIGHTS``), summed over fields and words:
 Whoosh's "BM25F". Phrases score their number of occurrences as the term frequency, with the sum
