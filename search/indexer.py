@@ -6,10 +6,12 @@ How a run goes (see ``search.store`` for the on-disk layout):
    ``lock_timeout`` seconds, else ``IndexLocked``.
 2. Compare the corpus files with the state recorded at the last commit: a file whose size and mtime
    did not change is not read at all; a file whose bytes hash the same (touched, or the corpus moved
-   elsewhere: the same path relative to its corpus root) is not read either.
-3. Read the other files, in ``jobs`` worker processes. Each worker reads, repairs, hashes and analyses
-   its files and writes the new or changed articles into its own Whoosh segment; articles whose
-   content hash equals the indexed one are left alone.
+   elsewhere: the same path relative to its corpus root) is not read either; in a changed JSONL file
+   only the lines that changed are parsed again.
+3. Read the other files, in ``jobs`` worker processes when there is enough work (spawned, so that
+   they hold no copy of the lock; they die with this process). Each worker reads, repairs, hashes and
+   analyses its files and writes the new or changed articles into its own Whoosh segment; articles
+   whose content hash equals the indexed one are left alone.
 4. In this process: delete the replaced and vanished articles, add the workers' segments, write the
    new corpus state, then commit by renaming the Whoosh TOC (atomic). Until that rename readers see
    the previous commit, and a run killed at any point leaves it intact for the next run to redo.
