@@ -214,24 +214,76 @@ class Highlighter:
         if not text or not terms:
             return []
         end = len(text) if end is None else end
+        folded = _fold_text(text)
+        if folded is None:  # folding changed the length (offsets would shift): word by word
+            return self._spans_by_words(text, terms, start, end)
+        # Only the words holding a piece of a sought form can match (see _fragments): the pieces
+        # are found in the folded text by one regex search, and only the words around them are
+        # looked at (tokenizing every word of a 5 KB body was most of the cost of a hit).
+        fragments = self._fragments(terms)
+        candidates: dict[int, tuple[int, str]] = {}
+        for hit in fragments.finditer(folded, start, end):
+            _add_tokens(text, hit.start(), hit.end(), start, end, candidates)
+        if not candidates:
+            return []
+        variants = self._variants(terms)
+        forms = self._forms
+        spans = []
+        for s, (e, word) in candidates.items():
+            if word in variants:  # a known word matches exactly when it is among the variants
+                spans.append((s, e))
+            elif word not in forms and fragments.search(folded, s, e) and self._word_matches(word, terms):
+                variants.add(word)
+                spans.append((s, e))
+        if terms.phrases:
+            phrase_spans = self._phrase_spans_at(text, candidates, terms.phrases, end)
+            if phrase_spans:
+                spans = list(set(spans) | set(phrase_spans))
+        spans.sort()
+        return spans
+
+    def _phrase_spans_at(self, text: str, candidates: Mapping[int, tuple[int, str]],
+                         phrases: tuple[tuple[bool, tuple[str, ...]], ...], end: int) -> list[tuple[int, int]]:
+        """Spans of the words of each phrase where they follow each other in ``text``, starting at
+        one of the ``candidates`` (the words holding a sought piece, the phrase's first word among
+        them)."""
+        out = []
+        longest = max(len(words) for _, words in phrases)
+        for s, (e, word) in candidates.items():
+            surface, stem = self._analyse_word(word)
+            following: list[tuple[int, int, tuple[str | None, str | None]]] | None = None
+            for stemmed, words in phrases:
+                if (stem if stemmed else surface) != words[0]:
+                    continue
+                size = len(words)
+                if following is None:  # the words after this one, as many as the longest phrase
+                    following = []
+                    for match in islice(_WORD.finditer(text, e, end), longest - 1):
+                        following.append((match.start(), match.end(), self._analyse_word(match.group())))
+                form = 1 if stemmed else 0
+                if len(following) >= size - 1 and all(
+                        following[j - 1][2][form] == words[j] for j in range(1, size)):
+                    out.append((s, e))
+                    out.extend(following[j - 1][:2] for j in range(1, size))
+        return out
+
+    def _spans_by_words(self, text: str, terms: MatchTerms, start: int, end: int) -> list[tuple[int, int]]:
+        """``spans`` by looking at every word of the text (for texts whose folding is not one
+        character for one)."""
         words = set(_WORD.findall(text, start, end))
         variants = self._variants(terms)
-        decided = terms.state.setdefault("decided", set())  # words this query has looked at
-        undecided = words - decided
-        if undecided:
-            forms = self._forms
-            fragments = self._fragments(terms)
-            for word in undecided:
-                if word in variants or word in forms:
-                    continue  # a known word matches exactly when it is among the variants
-                # First sight of a word: analysing it costs tens of microseconds, so only words
-                # that contain a piece of what the query seeks are analysed (see _fragments).
-                folded = word.lower()
-                if not folded.isascii():
-                    folded = folded.translate(_FOLD)
-                if fragments.search(folded) and self._word_matches(word, terms):
-                    variants.add(word)
-            decided |= undecided
+        forms = self._forms
+        fragments = self._fragments(terms)
+        for word in words:
+            if word in variants or word in forms:
+                continue  # a known word matches exactly when it is among the variants
+            # First sight of a word: analysing it costs tens of microseconds, so only words
+            # that contain a piece of what the query seeks are analysed (see _fragments).
+            folded = word.lower()
+            if not folded.isascii():
+                folded = folded.translate(_FOLD)
+            if fragments.search(folded) and self._word_matches(word, terms):
+                variants.add(word)
         matched = words & variants
         spans = _find_words(text, matched, start, end) if matched else []
         if terms.phrases:
@@ -316,6 +368,44 @@ class Highlighter:
                 if pe > ps:
                     return [Highlight(text[ps:pe], [], fieldname, ps)]
         return []
+
+
+def _fold_text(text: str) -> str | None:
+    """``text`` lower-cased with accents folded, offsets unchanged (None when lower-casing
+    changes its length, as ``İ`` does)."""
+    folded = text.lower()
+    if len(folded) != len(text):
+        return None
+    if not folded.isascii() and _ACCENTED.search(folded):
+        folded = folded.translate(_FOLD)
+    return folded
+
+
+_ACCENTED = re.compile("[\u00c0-\u024f]")
+
+
+def _add_tokens(text: str, hit_start: int, hit_end: int, start: int, end: int,
+                into: dict[int, tuple[int, str]]) -> None:
+    """Add to ``into`` (start -> (end, word)) the words of ``text[start:end]`` (in the sense of
+    ``_WORD``) that overlap ``text[hit_start:hit_end]``."""
+    i = hit_start
+    # back to the start of the word holding hit_start: over word characters, and over a joiner
+    # (``-`` ``'``) only between two word characters, as _WORD reads them
+    while i > start:
+        before = text[i - 1]
+        if _is_word_char(before):
+            i -= 1
+        elif (before in _JOINERS and i - 2 >= start and i < end and _is_word_char(text[i - 2])
+              and _is_word_char(text[i])):
+            i -= 1
+        else:
+            break
+    for match in _WORD.finditer(text, i, end):
+        s = match.start()
+        if s >= hit_end:
+            break
+        if s not in into:
+            into[s] = (match.end(), match.group())
 
 
 def _find_words(text: str, words: Iterable[str], start: int, end: int) -> list[tuple[int, int]]:
