@@ -441,6 +441,7 @@ class Index:
         self._highlighter = Highlighter(self.schema)
         self._postings = PostingCache()
         self._columns: tuple[Any, DocColumns] | None = None
+        self._live_checked: Path | None = None  # live generation directory known to be the open one
 
     # -- lifecycle
 
@@ -461,7 +462,8 @@ class Index:
 
         with self._lock:
             live = live_generation_dir(self.path)
-            if live is not None and Path(live).resolve() != Path(self._ix.storage.folder).resolve():
+            if live is not None and not self._is_open_generation(live):
+                self._live_checked = None
                 old = self._searcher
                 self._ix = open_whoosh_index(self.path, mmap=False)
                 self.schema = self._ix.schema
@@ -474,6 +476,15 @@ class Index:
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
                 self._forget_searcher()
+
+    def _is_open_generation(self, live: Path) -> bool:
+        """Is ``live`` the generation directory open now? (Resolving the paths costs about 0.1 ms
+        a search: done once per directory.)"""
+        if live != self._live_checked:
+            if Path(live).resolve() != Path(self._ix.storage.folder).resolve():
+                return False
+            self._live_checked = live
+        return True
 
     def _forget_searcher(self) -> None:
         """Drop what was computed for the previous searcher."""
