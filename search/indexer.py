@@ -27,6 +27,7 @@ import json
 import marshal
 import multiprocessing
 import os
+import pickle
 import queue
 import shutil
 import signal
@@ -360,6 +361,19 @@ def _writer_classes() -> tuple[type, type]:
 
         chunk = 20_000
 
+        def add_many(self, fieldname: str, docnum: int, items: list[tuple[bytes, int, float, bytes]]) -> None:
+            """Add one field's postings of one document (``add`` per posting, without its checks)."""
+            self.fieldnames.add(fieldname)
+            current = self.current
+            # Whoosh's own estimate of a posting's memory, summed for the spill limit.
+            size = 0
+            for tbytes, _freq, weight, vbytes in items:
+                current.append((fieldname, tbytes, docnum, weight, vbytes))
+                size += 129 + len(fieldname) + 2 * len(tbytes) + len(vbytes or b"")
+            self.currentsize += size
+            if self.currentsize > self.limit:
+                self.save()
+
         def _write_run(self, f: Any, items: Any) -> None:
             if not isinstance(items, list):
                 items = list(items)
@@ -399,7 +413,45 @@ def _writer_classes() -> tuple[type, type]:
 
     class FastSegmentWriter(SegmentWriter):
         """A SegmentWriter with the marshal posting pool, cached field lengths, no zlib and no
-        compound file."""
+        compound file, and text fields analysed once per text (see ``_analysed_postings``)."""
+
+        def add_document(self, **fields: Any) -> None:
+            """Whoosh's ``add_document`` for cari's schema, with the postings of the text fields
+            made by ``_analysed_postings`` (one tokenizer pass gives both a text's stemmed field
+            and its ``_exact`` companion) and added to the pool in bulk."""
+            self._check_state()
+            perdocwriter = self.perdocwriter
+            schema = self.schema
+            docnum = self.docnum
+            pool = self.pool
+            fieldnames = sorted(name for name in fields if not name.startswith("_"))
+            self._check_fields(schema, fieldnames)
+            analysed = _analysed_postings(fields, schema)
+            perdocwriter.start_doc(docnum)
+            try:
+                for fieldname in fieldnames:
+                    value = fields[fieldname]
+                    if value is None:
+                        continue
+                    field = schema[fieldname]
+                    length = 0
+                    if field.indexed:
+                        items = analysed.get(fieldname)
+                        if items is None:
+                            items = list(field.index(value))
+                        if field.scorable:
+                            length = sum(item[1] for item in items)
+                        pool.add_many(fieldname, docnum, items)
+                    perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                    column = field.column_type
+                    if column:
+                        perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+            except Exception:
+                perdocwriter.cancel_doc()
+                raise
+            perdocwriter.finish_doc()
+            self._added = True
+            self.docnum += 1
 
         def __init__(self, ix: Any, **kwargs: Any) -> None:
             if "codec" not in kwargs:
@@ -431,6 +483,113 @@ def _writer_classes() -> tuple[type, type]:
 
 
 _FAST_WRITER: tuple[type, type] | None = None
+
+# Text fields analysed together: the stemmed field and its unstemmed companion share one
+# tokenizer pass (the surface analyzer is the same tokenizer without the stoplist or stemming).
+_PAIRED_FIELDS = (("title", "title_exact"), ("body", "body_exact"))
+_STEMMED_FIELDS = ("lead", "caption", "keywords_text")
+
+
+def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tuple[bytes, int, float, bytes]]]:
+    """Postings ``(term bytes, frequency, weight, encoded value)`` of the text fields of one
+    document, as Whoosh's ``field.index`` would make them with the schema's analyzers, but with one
+    tokenizer pass per text and no per-token generator layers.
+
+    The result must equal Whoosh's (tests/indexer/test_postings.py checks it on real articles):
+    the stemmed stream skips stopwords and numbers positions without them, and splits a stemmed
+    hyphenated compound into parts (positions shifted after it); the surface stream keeps every
+    token, numbered from 0.
+    """
+    from whoosh.system import pack_uint
+
+    from search.analysis.filters import IndonesianStemFilter, _stem_cache, cached_stem
+
+    tokenizer = _tokenizer_with_stopwords()
+    dumps = pickle.dumps
+    stem_get = _stem_cache.get
+    out: dict[str, list[tuple[bytes, int, float, bytes]]] = {}
+    for stemmed_name, surface_name in _PAIRED_FIELDS + tuple((name, None) for name in _STEMMED_FIELDS):
+        value = fields.get(stemmed_name)
+        if not value:
+            continue
+        with_chars = schema[stemmed_name].format.__class__.__name__ == "Characters"
+        stems: dict[str, list] = {}
+        surfaces: dict[str, list[int]] = {}
+        surface_pos = 0
+        stem_pos = 0
+        for token in tokenizer(value, chars=True, removestops=False):
+            text = token.text
+            if surface_name is not None:
+                found = surfaces.get(text)
+                if found is None:
+                    surfaces[text] = [surface_pos]
+                else:
+                    found.append(surface_pos)
+                surface_pos += 1
+            if token.stopped:
+                continue
+            stem = stem_get(text)
+            if stem is None:
+                stem = cached_stem(text)
+            if "-" in stem:
+                parts = [p for p in stem.split("-") if p]
+                if len(parts) >= 2:
+                    token.positions = True
+                    token.pos = stem_pos
+                    for part in IndonesianStemFilter._split(token, parts):
+                        entry = (part.pos, part.startchar, part.endchar) if with_chars else part.pos
+                        stems.setdefault(part.text, []).append(entry)
+                    stem_pos += len(parts)
+                    continue
+                stem = stem.strip("-") or stem
+            entry = (stem_pos, token.startchar, token.endchar) if with_chars else stem_pos
+            found = stems.get(stem)
+            if found is None:
+                stems[stem] = [entry]
+            else:
+                found.append(entry)
+            stem_pos += 1
+        out[stemmed_name] = _encode(stems, with_chars, pack_uint, dumps)
+        if surface_name is not None and surface_name in schema:
+            out[surface_name] = _encode(surfaces, False, pack_uint, dumps)
+    return out
+
+
+def _encode(postings: dict[str, list], with_chars: bool, pack_uint: Callable[[int], bytes],
+            dumps: Callable[..., bytes]) -> list[tuple[bytes, int, float, bytes]]:
+    """Whoosh's Positions / Characters encoding: count, then a protocol-2 pickle of deltas."""
+    items = []
+    for term, entries in postings.items():
+        freq = len(entries)
+        if with_chars:
+            deltas = []
+            posbase = charbase = 0
+            for pos, start, end in entries:
+                deltas.append((pos - posbase, start - charbase, end - start))
+                posbase = pos
+                charbase = end
+        elif freq == 1:
+            deltas = entries
+        else:
+            deltas = [entries[0]]
+            previous = entries[0]
+            for pos in entries[1:]:
+                deltas.append(pos - previous)
+                previous = pos
+        items.append((term.encode("utf-8"), freq, float(freq), pack_uint(freq) + dumps(deltas, 2)))
+    return items
+
+
+_TOKENIZER: Any = None
+
+
+def _tokenizer_with_stopwords() -> Any:
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        from search.analysis.tokenizer import IndonesianTokenizer
+
+        _TOKENIZER = IndonesianTokenizer(stopwords=True)
+    return _TOKENIZER
 
 
 @dataclass(slots=True)
