@@ -44,6 +44,9 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 # the check stops (the results say so) instead of taking seconds.
 PHRASE_CHUNK = 2048
 PHRASE_SECONDS_PER_POSTING = 1e-6
+# A phrase decodes the positions of its candidate documents only, unless they are more than a
+# quarter of a word's documents: then all of them, decoded once and cached.
+PARTIAL_POSITIONS_SHARE = 4
 _MISSING_DATE = np.uint64(2**64 - 1)  # Whoosh's column default for an article without a date
 
 
@@ -146,6 +149,51 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
         return Postings(ids, tfs)
     counts, positions = flat_positions(value_parts, matcher.format)
     return Postings(ids, tfs, counts, positions)
+
+
+class RawPositions:
+    """One term's postings in one segment with its positions still encoded (one Whoosh value per
+    document): a phrase decodes the positions of its candidate documents only."""
+
+    __slots__ = ("ids", "tfs", "values", "format", "nbytes")
+
+    def __init__(self, ids: np.ndarray, tfs: np.ndarray, values: list[bytes], format_: Any) -> None:
+        self.ids = ids
+        self.tfs = tfs
+        self.values = values
+        self.format = format_
+        self.nbytes = ids.nbytes + tfs.nbytes + sum(map(len, values)) + 40 * len(values)
+
+    def decoded(self) -> Postings:
+        """All the positions, decoded."""
+        counts, positions = flat_positions(self.values, self.format)
+        return Postings(self.ids, self.tfs, counts, positions)
+
+    def positions_of(self, wanted: np.ndarray) -> Postings:
+        """The positions in the documents ``wanted`` (sorted local ids, all among ``ids``)."""
+        rows = np.searchsorted(self.ids, wanted)
+        values = self.values
+        counts, positions = flat_positions([values[row] for row in rows.tolist()], self.format)
+        return Postings(wanted, self.tfs[rows], counts, positions)
+
+
+def read_raw_positions(reader: Any, fieldname: str, btext: bytes) -> RawPositions | None:
+    """The postings of a term with its encoded positions (Whoosh 2.7 posting lists), or None for
+    any other kind of list (read them with ``read_postings(values=True)``)."""
+    try:
+        matcher = reader.postings(fieldname, btext)
+    except TermNotFound:
+        return None
+    blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
+    if not blocks:
+        return None
+    values: list[bytes] = []
+    id_parts, tf_parts = [], []
+    for count, compressed, data in blocks:
+        block_ids, block_tfs = _whole_block(data, count, compressed, values)
+        id_parts.append(block_ids)
+        tf_parts.append(block_tfs)
+    return RawPositions(np.concatenate(id_parts), np.concatenate(tf_parts), values, matcher.format)
 
 
 def _w3_blocks(matcher: Any) -> list[tuple[int, int, memoryview]] | None:
@@ -484,6 +532,29 @@ class Evaluator:
             self.cache.put(cache_key, found)
         return found
 
+    def _positions(self, reader: Any, key: Any, fieldname: str, btext: bytes,
+                   wanted: np.ndarray) -> Postings:
+        """Postings with positions of a term covering the documents ``wanted``: decoded for them
+        only when they are few (the encoded positions are cached), else all of them (cached)."""
+        full_key = (key, fieldname, btext, True)
+        found = self.cache.get(full_key)
+        if found is not None:
+            return found
+        raw_key = (key, fieldname, btext, "raw")
+        raw = self.cache.get(raw_key)
+        if raw is None:
+            raw = read_raw_positions(reader, fieldname, btext)
+            if raw is None:  # not a Whoosh 2.7 posting list: the generic reading, all of it
+                found = read_postings(reader, fieldname, btext, values=True)
+                self.cache.put(full_key, found)
+                return found
+            self.cache.put(raw_key, raw)
+        if len(wanted) * PARTIAL_POSITIONS_SHARE > len(raw.ids):
+            found = raw.decoded()
+            self.cache.put(full_key, found)
+            return found
+        return raw.positions_of(wanted)
+
     def _idf(self, fieldname: str, btext: bytes) -> float:
         idfs = self.columns.idfs
         idf = idfs.get((fieldname, btext))
@@ -615,7 +686,8 @@ class Evaluator:
         idf = sum(self._idf(fieldname, b) for b in set(btexts))
         avg = self._avg_length(fieldname)
         for reader, offset, key in self.leaves:
-            postings = {b: self.postings(reader, key, fieldname, b, values=True) for b in btexts}
+            # ids first (cached, shared with plain word queries); positions only for candidates
+            postings = {b: self.postings(reader, key, fieldname, b) for b in btexts}
             lists = [postings[b].ids for b in btexts]
             if any(not len(ids) for ids in lists):
                 continue
@@ -632,7 +704,8 @@ class Evaluator:
                 continue
             if self.deadline is not None and len(candidates) > PHRASE_CHUNK:
                 candidates = self._checkable(candidates, len(btexts))
-            keys = {b: postings[b].position_keys(candidates) for b in postings}
+            keys = {b: self._positions(reader, key, fieldname, b, candidates).position_keys(candidates)
+                    for b in postings}
             counts = phrase_counts([keys[b] for b in btexts], max(int(q.slop), 1), len(candidates))
             found = counts > 0
             ids = candidates[found]
