@@ -27,3 +27,43 @@ def test_one_pass_postings_equal_whoosh_field_analysis(sample_corpus: Path) -> N
             articles += 1
     assert articles > 100
     assert checked == {"title", "title_exact", "lead", "body", "body_exact", "caption", "keywords_text"}
+
+
+def _segment_files(index_dir: Path) -> dict[str, bytes]:
+    # Segment names are random: key the files by what follows the name.
+    return {path.name.split(".", 1)[1]: path.read_bytes()
+            for path in index_dir.glob("MAIN_*.*")}
+
+
+def test_fast_writer_writes_the_same_segment_files_as_whoosh(sample_corpus: Path, tmp_path: Path) -> None:
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+    from whoosh.writing import SegmentWriter
+
+    from search.indexer import _writer_classes
+
+    fast_writer_class, _pool = _writer_classes()
+    documents = []
+    for path in sorted(sample_corpus.rglob("*")):
+        if path.is_file():
+            found, _errors = read_file(path, sample_corpus)
+            documents.extend(document_fields(a, content_hash(a)) for a in found)
+    assert len(documents) > 100
+    built = {}
+    for name, make_writer in (
+        ("whoosh", lambda ix: SegmentWriter(ix, codec=W3Codec(compression=0), compound=False)),
+        ("fast", lambda ix: fast_writer_class(ix)),
+    ):
+        directory = tmp_path / name
+        directory.mkdir()
+        ix = FileIndex.create(FileStorage(str(directory)), build_schema(), indexname="MAIN")
+        writer = make_writer(ix)
+        for fields in documents:
+            writer.add_document(**fields)
+        writer.commit()
+        built[name] = _segment_files(directory)
+    assert "pst" in built["whoosh"] and "trm" in built["whoosh"]
+    assert built["fast"].keys() == built["whoosh"].keys()
+    for extension, data in built["whoosh"].items():
+        assert built["fast"][extension] == data, extension
