@@ -25,6 +25,7 @@ from collections import OrderedDict
 from itertools import chain, islice
 import io
 import pickle
+import struct
 import zlib
 from pickle import loads
 from typing import Any
@@ -253,6 +254,7 @@ def _whole_block(data: memoryview, count: int, compressed: int,
 _W3_MAGIC = b"W3Bl"  # Whoosh 2.7's tag at the start of a posting list (WHOOSH3_HEADER_MAGIC)
 _K, _M, _J, _G, _MARK, _TUPLE, _NONE = 0x4B, 0x4D, 0x4A, 0x47, 0x28, 0x74, 0x4E
 _TUPLES = {0x85: 1, 0x86: 2, 0x87: 3}
+_DOUBLE = struct.Struct(">d")
 
 
 def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -272,17 +274,18 @@ def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np
             data = bytes(block)
         if data[:2] != b"\x80\x02" or count < 1:
             return None
-        i = _ids_end(data, count)
-        if i < 0:
+        end, deltas = _ids_end(data, count)
+        if end < 0:
             return None
-        i = _after_tuple_end(data, i, count)
+        i = _after_tuple_end(data, end, count)
         if i < 0:
             return None
         op = data[i]
         if op == _NONE:
-            i += 1
+            tfs = np.ones(count, dtype=np.float32)
         elif op == _G and (count == 1 or data[i + 9] not in (_G, *_TUPLES)):
-            i += 9  # one float for the whole block
+            # one float for the whole block (BINFLOAT: 8 bytes, big-endian)
+            tfs = np.full(count, _DOUBLE.unpack_from(data, i + 1)[0], dtype=np.float32)
         else:
             if count > 3:
                 if op != _MARK:
@@ -290,26 +293,23 @@ def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np
                 i += 1
             if data[i:i + 9 * count:9] != b"G" * count:
                 return None
-            i = _after_tuple_end(data, i + 9 * count, count)
-            if i < 0:
+            if _after_tuple_end(data, i + 9 * count, count) < 0:
                 return None
-        deltas, weights = loads(b"\x80\x02" + data[2:i] + b"\x86.")
+            # the doubles of the BINFLOAT opcodes, read in place 9 bytes apart
+            tfs = np.ndarray((count,), dtype=">f8", buffer=data, offset=i + 1, strides=(9,)).astype(np.float32)
+        if deltas is None:  # a few ids, not unpickled yet
+            deltas = loads(b"\x80\x02" + data[2:end + 1] + b".")
         ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
         if len(ids) != count:
             return None
-        if weights is None:
-            tfs = np.ones(count, dtype=np.float32)
-        elif isinstance(weights, float):
-            tfs = np.full(count, weights, dtype=np.float32)
-        else:
-            tfs = np.asarray(weights, dtype=np.float32)
         return ids, tfs
-    except (IndexError, ValueError, TypeError, zlib.error, pickle.UnpicklingError):
+    except (IndexError, ValueError, TypeError, struct.error, zlib.error, pickle.UnpicklingError):
         return None
 
 
-def _ids_end(data: bytes, count: int) -> int:
-    """Offset of the opcode closing the block's tuple of id deltas, or -1.
+def _ids_end(data: bytes, count: int) -> tuple[int, tuple[int, ...] | None]:
+    """Offset of the opcode closing the block's tuple of id deltas (-1 if not found), and the
+    deltas when they were unpickled to find it.
 
     Each id is a K, M or J opcode (2, 3 or 5 bytes). Rather than stepping through them in Python,
     try each TUPLE opcode byte in the range the tuple can end in: the right one unpickles to
@@ -319,11 +319,11 @@ def _ids_end(data: bytes, count: int) -> int:
         for _ in range(count):
             op = data[i]
             if op not in (_K, _M, _J):
-                return -1
+                return -1, None
             i += 2 if op == _K else 3 if op == _M else 5
-        return i
+        return i, None
     if data[2] != _MARK:
-        return -1
+        return -1, None
     end = data.find(b"t", 3 + 2 * count, 3 + 5 * count + 1)
     while end >= 0:
         try:
@@ -331,9 +331,9 @@ def _ids_end(data: bytes, count: int) -> int:
         except Exception:
             ids = None
         if type(ids) is tuple and len(ids) == count:
-            return end
+            return end, ids
         end = data.find(b"t", end + 1, 3 + 5 * count + 1)
-    return -1
+    return -1, None
 
 
 def _after_tuple_end(data: bytes, i: int, count: int) -> int:
