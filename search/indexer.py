@@ -604,8 +604,22 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
     blocklimit = codec._blocklimit
     compression = codec._compression
     postfile = fieldwriter._postfile
-    write = postfile.write
-    tell = postfile.tell
+    # Straight to the buffered file, the offset counted here (StructFile.write/tell per call cost).
+    raw_write = postfile.file.write
+    offset = [postfile.tell()]
+
+    def write(data: bytes) -> None:
+        raw_write(data)
+        offset[0] += len(data)
+
+    length_bytes: dict[int | None, int] = {}
+
+    def to_byte(length: int | None) -> int:
+        code = length_bytes.get(length)
+        if code is None:
+            code = length_bytes[length] = length_to_byte(length)
+        return code
+
     tindex_add = fieldwriter._tindex.add
     fieldmap = fieldwriter._fieldmap
     dumps = pickle.dumps
@@ -613,11 +627,16 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
     def finish_term(key: bytes, docnums: list[int], weights: list[float], values: list[bytes],
                     field_lengths: list[int] | None, fixedsize: int | None) -> None:
         terminfo = W3TermInfo()
-        startoffset = tell()
+        startoffset = offset[0]
         total = len(docnums)
         for start in range(0, total, blocklimit):
-            ids = docnums[start:start + blocklimit]
-            block_weights = array("f", weights[start:start + blocklimit])
+            if total <= blocklimit:
+                ids, block_weight_list, block_value_list = docnums, weights, values
+            else:
+                ids = docnums[start:start + blocklimit]
+                block_weight_list = weights[start:start + blocklimit]
+                block_value_list = values[start:start + blocklimit]
+            block_weights = array("f", block_weight_list)
             minlength = None
             maxlength = 0
             if field_lengths is not None:
@@ -625,7 +644,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
                 if block_lengths:
                     minlength = min(block_lengths)
                     maxlength = max(block_lengths)
-            maxweight = max(weights[start:start + blocklimit])
+            maxweight = max(block_weight_list)
             if not maxweight > 0:
                 maxweight = 0
             # The term's statistics (W3TermInfo.add_block).
@@ -641,10 +660,12 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
                 terminfo._minid = ids[0]
             terminfo._maxid = ids[-1]
             # The block (W3PostingsWriter._write_block with its _mini_* encodings).
-            if start == 0:
-                write(WHOOSH3_HEADER_MAGIC)
-            deltas = [ids[0]]
-            deltas.extend(b - a for a, b in zip(ids, ids[1:]))
+            header = WHOOSH3_HEADER_MAGIC if start == 0 else b""
+            if len(ids) == 1:
+                deltas = ids
+            else:
+                deltas = [ids[0]]
+                deltas.extend(b - a for a, b in zip(ids, ids[1:]))
             first = block_weights[0]
             if first == 1.0 and block_weights.count(1.0) == len(block_weights):
                 mini_weights: Any = None
@@ -652,7 +673,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
                 mini_weights = first
             else:
                 mini_weights = tuple(block_weights)
-            block_values = [v for v in values[start:start + blocklimit] if v]
+            block_values = [v for v in block_value_list if v]
             if fixedsize is None or fixedsize < 0:
                 mini_values: Any = tuple(block_values)
             elif fixedsize == 0:
@@ -662,15 +683,13 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
             databytes = dumps((tuple(deltas), mini_weights, mini_values), 2)
             if compression:
                 databytes = zlib.compress(databytes, compression)
-            infobytes = dumps((len(ids), ids[-1], maxweight, compression, length_to_byte(minlength),
-                               length_to_byte(maxlength)), 2)
+            infobytes = dumps((len(ids), ids[-1], maxweight, compression, to_byte(minlength),
+                               to_byte(maxlength)), 2)
             blocklength = len(infobytes) + len(databytes)
             if start + blocklimit >= total:
                 blocklength = -blocklength  # the last block
-            write(pack_int(blocklength))
-            write(infobytes)
-            write(databytes)
-        terminfo.set_extent(startoffset, tell() - startoffset)
+            write(header + pack_int(blocklength) + infobytes + databytes)
+        terminfo.set_extent(startoffset, offset[0] - startoffset)
         tindex_add(key, terminfo.to_bytes())
 
     lastfield = None
