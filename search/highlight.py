@@ -326,7 +326,7 @@ class Highlighter:
             if not all_spans:
                 continue
             by_sentence: dict[int, list[tuple[int, int]]] = {}
-            bounds = _boundaries(text)
+            bounds = _boundaries(text, all_spans[-1][0])
             for span in all_spans:
                 by_sentence.setdefault(bisect_right(bounds, span[0]), []).append(span)
             for index, inside in by_sentence.items():
@@ -444,12 +444,16 @@ def _alone(text: str, i: int, j: int) -> bool:
 _JOINERS = "-'’"
 
 
-def _boundaries(text: str) -> list[int]:
-    """Offsets where sentences of ``text`` end and start, in pairs: [end0, start1, end1, ...]."""
+def _boundaries(text: str, until: int | None = None) -> list[int]:
+    """Offsets where sentences of ``text`` end and start, in pairs: [end0, start1, end1, ...];
+    with ``until``, only up to the first boundary after that offset (enough to place the words
+    before it in their sentences, without scanning the rest of a long body)."""
     out = []
     for match in _BOUNDARY.finditer(text):
         out.append(match.end("end") if match.group("end") else match.start())
         out.append(match.end())
+        if until is not None and match.start() > until:
+            break
     return out
 
 
