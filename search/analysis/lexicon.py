@@ -5,14 +5,21 @@ All files live in ``search/analysis/data/`` (see its README.md for sources and l
 
 from __future__ import annotations
 
+import marshal
+import zlib
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from search.analysis.stemmer import IndonesianStemmer
 
 ROOTS_FILE = "roots-id.tsv"
 NEVER_STEM_FILES = ("never-stem.txt", "names-id.txt")
 STOPWORDS_FILE = "stopwords-id.txt"
+# The root lexicon parsed, as marshal data with the CRC-32 of the roots-id.tsv it was made from
+# (loads in about 5 ms instead of 25 ms of parsing: start-up time of ``cari search``). Written by
+# build_lexicon.py (or ``write_roots_cache()``); ignored when stale or missing.
+ROOTS_CACHE_FILE = "roots-id.marshal"
 
 
 def _data_lines(name: str) -> list[str]:
@@ -44,9 +51,34 @@ def never_stem() -> frozenset[str]:
     return frozenset(words)
 
 
+def _roots_from_cache() -> dict[str, int] | None:
+    """The root lexicon from ``ROOTS_CACHE_FILE`` when it was made from the current roots file."""
+    data_dir = Path(__file__).parent / "data"
+    try:
+        source = (data_dir / ROOTS_FILE).read_bytes()
+        crc, table = marshal.loads((data_dir / ROOTS_CACHE_FILE).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return table if crc == zlib.crc32(source) and isinstance(table, dict) else None
+
+
+def write_roots_cache() -> Path:
+    """Write ``ROOTS_CACHE_FILE`` from the current roots file (run after changing it)."""
+    data_dir = Path(__file__).parent / "data"
+    source = (data_dir / ROOTS_FILE).read_bytes()
+    path = data_dir / ROOTS_CACHE_FILE
+    path.write_bytes(marshal.dumps((zlib.crc32(source), _parse_roots()), 4))
+    return path
+
+
 @cache
 def roots() -> dict[str, int]:
     """Root lexicon: root -> family frequency in the news corpus (evidence for choosing roots)."""
+    cached = _roots_from_cache()
+    return cached if cached is not None else _parse_roots()
+
+
+def _parse_roots() -> dict[str, int]:
     table: dict[str, int] = {}
     for line in _data_lines(ROOTS_FILE):
         root, _, count = line.partition("\t")
