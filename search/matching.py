@@ -123,10 +123,13 @@ def _segment_key(reader: Any) -> Any:
 def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = False) -> Postings:
     """All postings of a term in one segment reader, as arrays (with its positions if ``values``)."""
     try:
-        matcher = reader.postings(fieldname, btext)
+        blocks = _term_blocks(reader, fieldname, btext)
+        matcher = None
+        if blocks is None:
+            matcher = reader.postings(fieldname, btext)
+            blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
     except TermNotFound:
         return _EMPTY
-    blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
     value_parts: list[bytes] = []
     if blocks is not None:  # Whoosh 2.7 "W3" codec: the whole posting list in one read
         id_parts, tf_parts = [], []
@@ -138,6 +141,7 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
             tf_parts.append(block[1])
         ids, tfs = np.concatenate(id_parts), np.concatenate(tf_parts)
     else:  # any other codec: the generic, slower way
+        assert matcher is not None
         ids_list, tfs_list = [], []
         while matcher.is_active():
             ids_list.append(matcher.id())
@@ -148,7 +152,7 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
         ids, tfs = np.asarray(ids_list, dtype=np.int32), np.asarray(tfs_list, dtype=np.float32)
     if not values:
         return Postings(ids, tfs)
-    counts, positions = flat_positions(value_parts, matcher.format)
+    counts, positions = flat_positions(value_parts, reader.schema[fieldname].format)
     return Postings(ids, tfs, counts, positions)
 
 
@@ -182,10 +186,12 @@ def read_raw_positions(reader: Any, fieldname: str, btext: bytes) -> RawPosition
     """The postings of a term with its encoded positions (Whoosh 2.7 posting lists), or None for
     any other kind of list (read them with ``read_postings(values=True)``)."""
     try:
-        matcher = reader.postings(fieldname, btext)
+        blocks = _term_blocks(reader, fieldname, btext)
+        if blocks is None:
+            matcher = reader.postings(fieldname, btext)
+            blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
     except TermNotFound:
         return None
-    blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
     if not blocks:
         return None
     values: list[bytes] = []
@@ -194,19 +200,41 @@ def read_raw_positions(reader: Any, fieldname: str, btext: bytes) -> RawPosition
         block_ids, block_tfs = _whole_block(data, count, compressed, values)
         id_parts.append(block_ids)
         tf_parts.append(block_tfs)
-    return RawPositions(np.concatenate(id_parts), np.concatenate(tf_parts), values, matcher.format)
+    return RawPositions(np.concatenate(id_parts), np.concatenate(tf_parts), values,
+                        reader.schema[fieldname].format)
+
+
+def _term_blocks(reader: Any, fieldname: str, btext: bytes) -> list[tuple[int, int, memoryview]] | None:
+    """The blocks of a term's posting list (see ``_w3_blocks``) found straight from a Whoosh 2.7
+    segment's term dictionary: Whoosh's matcher, not needed here, would first read the header of
+    the first block with several small reads (a tenth of a first-touch query). None where that
+    does not apply: another codec, deleted documents, a posting inlined in the dictionary. Raises
+    ``TermNotFound`` as Whoosh's ``postings`` does."""
+    terms = getattr(reader, "_terms", None)
+    if (type(terms).__name__ != "W3TermsReader" or getattr(reader, "is_closed", True)
+            or reader.has_deletions() or fieldname not in reader.schema):
+        return None
+    terminfo = terms.term_info(fieldname, btext)
+    if terminfo.is_inlined():
+        return None
+    offset, size = terminfo.extent()
+    return _blocks_at(terms._postfile, offset, size)
 
 
 def _w3_blocks(matcher: Any) -> list[tuple[int, int, memoryview]] | None:
     """``(postings, compression, data)`` of each block of a Whoosh 2.7 posting list, from one read
     of the whole list (Whoosh reads each block's header with many small reads), or None."""
+    if getattr(matcher, "_byteids", None):
+        return None
+    return _blocks_at(matcher._postfile, matcher._startoffset, matcher._length)
+
+
+def _blocks_at(postfile: Any, offset: int, size: Any) -> list[tuple[int, int, memoryview]] | None:
+    """The blocks of the posting list of ``size`` bytes at ``offset`` in ``postfile``, or None."""
     try:
-        if matcher._byteids:
-            return None
-        size = matcher._length
         if isinstance(size, tuple):  # how Whoosh 2.7 keeps it in its term info
             size = size[0]
-        buf = matcher._postfile.get(matcher._startoffset, size)
+        buf = postfile.get(offset, size)
         if len(buf) != size or buf[:4] != _W3_MAGIC:
             return None
         view = memoryview(buf)
