@@ -559,10 +559,14 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
     return out
 
 
+_SINGLE_POSITION_VALUES: dict[int, bytes] = {}
+
+
 def _encode(postings: dict[str, list], with_chars: bool, pack_uint: Callable[[int], bytes],
             dumps: Callable[..., bytes]) -> list[tuple[bytes, int, float, bytes]]:
     """Whoosh's Positions / Characters encoding: count, then a protocol-2 pickle of deltas."""
     items = []
+    one = pack_uint(1)
     for term, entries in postings.items():
         freq = len(entries)
         if with_chars:
@@ -573,7 +577,14 @@ def _encode(postings: dict[str, list], with_chars: bool, pack_uint: Callable[[in
                 posbase = pos
                 charbase = end
         elif freq == 1:
-            deltas = entries
+            # Most terms occur once in a text: their value depends only on the position. (A new
+            # bytes object each time: a shared one would be pickled as a memo reference in the
+            # posting block, readable but no longer Whoosh's bytes.)
+            pickled = _SINGLE_POSITION_VALUES.get(entries[0])
+            if pickled is None:
+                pickled = _SINGLE_POSITION_VALUES[entries[0]] = dumps(entries, 2)
+            items.append((term.encode("utf-8"), 1, 1.0, one + pickled))
+            continue
         else:
             deltas = [entries[0]]
             previous = entries[0]
