@@ -61,3 +61,17 @@ def test_renderers():
     coloured = render_terminal(text, spans, color=True)
     assert "\x1b[" in coloured and "bekerja" in coloured
     assert coloured.replace("\x1b[0m", "").replace("\x1b[1;33m", "") == text
+
+
+def test_texts_whose_lower_case_is_longer_are_highlighted_word_by_word(index):
+    """"İ" lower-cases to two characters: such texts take the word-by-word path, which marks the
+    same words as the fast path does on the same text without it."""
+    highlighter = Highlighter(index.schema)
+    terms = highlighter.query_terms(index.parse("bekerja Aktas"), index._searcher.reader())
+    plain = "Fatih Aktaş bekerja di Izmir, lalu Aktas kembali bekerja."
+    dotted = plain.replace("Izmir", "İzmir")
+    assert len(dotted.lower()) != len(dotted)
+    expected = highlighter.spans(plain, terms)
+    assert [plain[a:b] for a, b in expected] == ["Aktaş", "bekerja", "Aktas", "bekerja"]
+    assert highlighter.spans(dotted, terms) == expected
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.matching import phrase_counts, read_postings
+from search.matching import phrase_counts, read_postings, read_raw_positions
 
 
 def whoosh_postings(reader, fieldname, btext):
@@ -36,6 +36,21 @@ def test_postings_match_whoosh(index):
             for key in keys.tolist():
                 decoded[key >> 32].append(key & 0xFFFFFFFF)
             assert decoded == [list(p) for p in positions]
+
+
+def test_positions_of_some_documents_match_whoosh(index):
+    """A phrase decodes the positions of its candidate documents only: the same as Whoosh's."""
+    reader = index._searcher.reader()
+    for btext in (b"yang", b"dan", b"kerja", b"jakarta"):
+        ids, _, positions = whoosh_postings(reader, "body_exact", btext)
+        raw = read_raw_positions(reader, "body_exact", btext)
+        assert raw is not None and raw.ids.tolist() == ids
+        rows = list(range(0, len(ids), 3))
+        some = raw.positions_of(raw.ids[rows])
+        decoded = [[] for _ in rows]
+        for key in some.position_keys(some.ids).tolist():
+            decoded[key >> 32].append(key & 0xFFFFFFFF)
+        assert decoded == [list(positions[row]) for row in rows]
 
 
 def test_phrase_counts_follow_the_nearest_occurrence():
