@@ -199,20 +199,31 @@ def tantivy_times(articles: list[dict], queries: list[dict]) -> list[float] | No
     return times
 
 
-def cold_start(index_dir: Path, runs: int = 5) -> tuple[float, float]:
-    """Median wall seconds of ``cari search`` from a fresh process, and of ``python -c pass``."""
+def cold_start(index_dir: Path, runs: int = 5) -> tuple[float, float, float | None]:
+    """Median wall seconds of ``cari search`` from a fresh process with the modules' byte code
+    cached (as installed: pip compiles it, and Python writes it on first use), the same when the
+    environment forbids writing byte code (``PYTHONDONTWRITEBYTECODE``, as in some sandboxes: every
+    start compiles cari's modules from source; None when it is not set), and ``python -c pass``."""
     cari = Path(sys.executable).parent / "cari"
     command = [str(cari)] if cari.exists() else [sys.executable, "-m", "search"]
-    walls, bases = [], []
+    search_command = [*command, "search", "kerja sama", "--index", str(index_dir), "--limit", "10"]
+    cached_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    uncached = "PYTHONDONTWRITEBYTECODE" in os.environ
+    subprocess.run(search_command, stdout=subprocess.DEVNULL, check=True, env=cached_env)  # writes it
+    walls, no_bytecode, bases = [], [], []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([*command, "search", "kerja sama", "--index", str(index_dir), "--limit", "10"],
-                       stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(search_command, stdout=subprocess.DEVNULL, check=True, env=cached_env)
         walls.append(time.perf_counter() - started)
+        if uncached:
+            started = time.perf_counter()
+            subprocess.run(search_command, stdout=subprocess.DEVNULL, check=True)
+            no_bytecode.append(time.perf_counter() - started)
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         bases.append(time.perf_counter() - started)
-    return statistics.median(walls), statistics.median(bases)
+    return (statistics.median(walls), statistics.median(bases),
+            statistics.median(no_bytecode) if no_bytecode else None)
 
 
 def describe(label: str, times: list[float]) -> str:
@@ -263,9 +274,12 @@ def main() -> int:
           f"cut by the time limit: {sum(1 for q in queries if q['partial'])}")
 
     try:
-        cold, python_start = cold_start(args.index)
+        cold, python_start, no_bytecode = cold_start(args.index)
         print(f"cold start `cari search`: {cold:.2f} s wall (median of 5; "
               f"`python -c pass` {python_start:.2f} s)")
+        if no_bytecode is not None:
+            print(f"  without byte code (PYTHONDONTWRITEBYTECODE is set here: cari's modules compiled "
+                  f"at every start): {no_bytecode:.2f} s")
     except subprocess.CalledProcessError as error:  # e.g. the analyzer changed since the build
         cold = float("nan")
         print(f"cold start: `cari search` failed ({error})")
