@@ -31,6 +31,7 @@ import pickle
 import queue
 import shutil
 import signal
+import struct
 import sys
 import time
 import traceback
@@ -378,18 +379,20 @@ def _writer_classes() -> tuple[type, type]:
             if not isinstance(items, list):
                 items = list(items)
             for start in range(0, len(items), self.chunk):
-                marshal.dump(items[start:start + self.chunk], f)
+                # Length-prefixed, so that reading takes one read and one marshal.loads a chunk:
+                # marshal.load on Whoosh's unbuffered run file reads each field with a call of
+                # its own (5 s of a 3,463-article build).
+                data = marshal.dumps(items[start:start + self.chunk])
+                f.write(_CHUNK_LENGTH.pack(len(data)))
+                f.write(data)
             f.close()
 
         def _read_run(self, path: str) -> Any:
             f = self._open_run(path)
             try:
-                while True:
-                    try:
-                        chunk = marshal.load(f)
-                    except EOFError:
-                        return
-                    yield from chunk
+                while header := _read_exactly(f, _CHUNK_LENGTH.size):
+                    (length,) = _CHUNK_LENGTH.unpack(header)
+                    yield from marshal.loads(_read_exactly(f, length))
             finally:
                 f.close()
                 self._remove_run(path)
@@ -487,6 +490,18 @@ def _writer_classes() -> tuple[type, type]:
 
 
 _FAST_WRITER: tuple[type, type] | None = None
+_CHUNK_LENGTH = struct.Struct("<Q")
+
+
+def _read_exactly(f: Any, size: int) -> bytes:
+    """``size`` bytes from ``f`` (a raw file may return fewer per read), or b"" at the end."""
+    data = f.read(size)
+    while data and len(data) < size:
+        more = f.read(size - len(data))
+        if not more:
+            raise EOFError(f"truncated posting run: {len(data)} of {size} bytes")
+        data += more
+    return data
 
 # Text fields analysed together: the stemmed field and its unstemmed companion share one
 # tokenizer pass (the surface analyzer is the same tokenizer without the stoplist or stemming).
