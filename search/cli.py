@@ -312,15 +312,19 @@ def _echo_results_html(results: Any, start: int) -> None:
               help="Count all matches by source, year or month (repeatable).")
 @click.option("--passages", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Highlighted passages per hit.")
+@click.option("--all", "every_word", is_flag=True,
+              help="Only articles with every word (strict AND, as typing AND between words).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--html", "as_html", is_flag=True, help="Print an HTML fragment (escaped, <mark>).")
 def search_command(query: str, index_dir: str, limit: int, page: int, sources: tuple[str, ...],
                    since: str | None, until: str | None, sort: str, facets: tuple[str, ...],
-                   passages: int, as_json: bool, as_html: bool) -> None:
+                   passages: int, every_word: bool, as_json: bool, as_html: bool) -> None:
     """Search the index for QUERY.
 
     \b
-    Words must all match; OR / ATAU, NOT / BUKAN / -word and ( ) combine them.
+    Articles with all the words come first, then those with some of them
+    (--all, or AND / DAN between words, keeps only the first kind);
+    OR / ATAU, NOT / BUKAN / -word and ( ) combine words.
     "exact phrase", "phrase"~3, prefix kerja*, fuzzy teroris~,
     fields title: body: lead: caption: keywords: source: location: author:,
     dates date:2020  date:2020-06  date:[2020-01-01 TO 2020-06-30]  date:>2021-01-01.
@@ -332,7 +336,8 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
     with open_index(index_dir) as index:
         results = index.search(query, limit=limit, page=page, sources=list(sources) or None,
                                since=since, until=until, sort=sort, highlight=passages > 0,
-                               passages=passages, facets=facets)
+                               passages=passages, facets=facets,
+                               operator="AND" if every_word else None)
     start = (page - 1) * limit + 1
     if as_json:
         _echo_json(results.to_dict())
@@ -342,7 +347,9 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         return
     if results.total:
         pages = (results.total + limit - 1) // limit
-        click.echo(f"{_articles(results.total)} for {query!r} (page {page} of {pages}, "
+        every = ("" if results.matched_all is None or results.matched_all == results.total
+                 else f"{results.matched_all} with every word; ")
+        click.echo(f"{_articles(results.total)} for {query!r} ({every}page {page} of {pages}, "
                    f"{results.elapsed * 1000:.0f} ms)")
     else:
         click.echo(f"No articles match {query!r}.")

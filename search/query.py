@@ -3,7 +3,8 @@
 ``open_index(path)`` gives an :class:`Index`; ``Index.search("kerja sama")`` gives :class:`Results`.
 The query language is the one people know from web search engines and Lucene:
 
-- plain words must all match (``operator="AND"``, the default; ``"OR"`` is accepted too);
+- plain words: the articles with all of them first, then those with some (``operator="AND>OR"``,
+  the default chosen by the relevance harness); ``"AND"`` (strict) and ``"OR"`` are accepted too;
   ``OR``/``ATAU``, ``AND``/``DAN``, ``NOT``/``BUKAN``, ``-word``, parentheses;
 - ``"exact phrase"``, ``"phrase"~3`` (proximity), ``kerja*`` (prefix), ``teroris~`` (fuzzy);
 - fields ``title:`` ``body:`` ``lead:`` ``caption:`` ``keywords:`` ``source:`` ``location:``
@@ -112,15 +113,16 @@ FIELD_WEIGHTS: dict[str, float] = {
     "body_exact": 0.5,
 }
 
-# Default operator between plain words; the relevance issue may change it.
-DEFAULT_OPERATOR = "AND"
 # "AND>OR" (AND-then-OR fallback): the articles with every plain word first, then those with only
-# some of them; fields, phrases, NOT and dates stay required. The relevance harness chose it
-# (benchmarks/relevance.py --tune, benchmarks/RELEVANCE.md): mean MRR@10 on the train split AND
-# 0.568, OR 0.617, OR with at least half the words 0.618, AND>OR 0.640; on the test split AND 0.570,
-# AND>OR 0.627. It is the recommended DEFAULT_OPERATOR (left at AND pending the search issue's
-# "all words must match" rule).
+# some of them; fields, phrases, NOT and dates stay required.
 AND_THEN_OR = "AND>OR"
+# Default operator between plain words, chosen by the relevance harness (benchmarks/relevance.py
+# --tune, benchmarks/RELEVANCE.md): mean MRR@10 on the train split AND 0.568, OR 0.617, OR with at
+# least half the words 0.618, AND>OR 0.640; on the test split AND 0.570, AND>OR 0.627. AND>OR keeps
+# what AND promises (every article with all the words ranks above the rest, in AND's order) and adds
+# the near misses after them. Strict AND stays one keyword away: typing AND between words,
+# ``operator="AND"``, or ``cari search --all``.
+DEFAULT_OPERATOR = AND_THEN_OR
 
 # Names users type (English and Indonesian) -> the field they mean; the text fields are then spread
 # over their stemmed and exact index fields by ``_WORD_TARGETS`` / ``_SURFACE_TARGETS``.
@@ -222,6 +224,8 @@ class Results:
     page: int = 1
     limit: int = 10
     partial: bool = False  # the time limit cut matching short: hits are the best found in time
+    # With the AND>OR operator: how many of ``total`` have every word (they rank first); else None.
+    matched_all: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of results (``cari search --json``); scripts rely on these keys."""
@@ -231,6 +235,7 @@ class Results:
             "hits": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
             "facets": self.facets,
+            "matched_all": self.matched_all,
         }
 
 
@@ -389,6 +394,15 @@ def _query_errors(q: wq.Query) -> Iterable[str]:
 
 
 # --- dates ----------------------------------------------------------------------------------------
+
+# An AND or DAN the user typed, outside quotes: such a query asks for every word (no AND>OR fallback).
+_EXPLICIT_AND = re.compile(r'"[^"]*"|(?<=\s)(AND|DAN)(?=\s)')
+
+
+def _types_and(text: str) -> bool:
+    """Whether ``text`` holds an explicit AND/DAN operator (outside phrases)."""
+    return any(match.group(1) for match in _EXPLICIT_AND.finditer(text))
+
 
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -639,7 +653,8 @@ class Index:
         self.refresh()
         q = self.parse(query, operator=operator)
         relaxed = None
-        if (operator or self.operator).upper() == AND_THEN_OR and sort == "relevance":
+        if ((operator or self.operator).upper() == AND_THEN_OR and sort == "relevance"
+                and not _types_and(query)):
             relaxed = self._relaxed(q)
         filt = self._filter_query(sources, since, until)
         if filt is not None:
@@ -651,8 +666,10 @@ class Index:
         deadline = started + self.time_limit if self.time_limit else None
         evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b)
         mask, scores = evaluator.evaluate(q)
+        matched_all = None
         if relaxed is not None:  # AND>OR: all-word matches first, then the partial matches
             every_word = mask
+            matched_all = int((every_word & columns.live).sum())
             mask, scores = evaluator.evaluate(relaxed)
             if every_word.any() and (mask & ~every_word).any():
                 scores[every_word] += float(scores.max()) + 1.0
@@ -666,7 +683,7 @@ class Index:
         facet_counts = _count_facets(columns, mask, facets) if facets else {}
         return Results(query=query, total=total, hits=hits, suggestion=suggestion,
                        facets=facet_counts, elapsed=time.perf_counter() - started,
-                       page=page, limit=limit, partial=evaluator.partial)
+                       page=page, limit=limit, partial=evaluator.partial, matched_all=matched_all)
 
     def _relaxed(self, q: wq.Query) -> wq.Query | None:
         """For AND>OR: ``q`` (parsed with AND) with its plain words joined by OR, every other clause

@@ -52,6 +52,17 @@ def test_search_json_keys(run, seed_id):
     assert passage["text"][start:end] == "Aktaş"
 
 
+def test_all_option_keeps_only_articles_with_every_word(run, seed_id):
+    ranked = search_json(run, "militer libya teroris", "--limit", "100", "--passages", "0")
+    strict = search_json(run, "militer libya teroris", "--all", "--limit", "100", "--passages", "0")
+    assert strict["total"] == ranked["matched_all"] < ranked["total"]
+    assert strict["matched_all"] is None
+    assert [hit["id"] for hit in ranked["hits"][:strict["total"]]] == [hit["id"] for hit in strict["hits"]]
+    assert seed_id in {hit["id"] for hit in strict["hits"]}
+    result = run("search", "militer libya teroris", "--passages", "0")
+    assert f"({ranked['matched_all']} with every word; page 1" in result.stdout
+
+
 def test_search_html_is_escaped_with_marks(run):
     result = run("search", "teroris", "--html")
     assert result.exit_code == 0, result.output

@@ -79,11 +79,21 @@ def test_date_year(index, seed_id):
 # --- operators -----------------------------------------------------------------------------------
 
 
-def test_words_must_all_match_by_default(index):
-    both = every_id(index, "jakarta polisi")
+def test_strict_and_needs_every_word(index):
+    both = every_id(index, "jakarta polisi", operator="AND")
     assert both
     assert both == every_id(index, "jakarta AND polisi") == every_id(index, "jakarta DAN polisi")
     assert both == every_id(index, "jakarta") & every_id(index, "polisi")
+
+
+def test_default_ranks_every_word_matches_first_then_near_misses(index):
+    strict = [hit.id for hit in index.search("jakarta polisi", operator="AND", limit=1000,
+                                             highlight=False).hits]
+    results = index.search("jakarta polisi", limit=1000, highlight=False)
+    ranked = [hit.id for hit in results.hits]
+    assert strict and len(ranked) > len(strict)
+    assert ranked[:len(strict)] == strict  # AND's hits, in AND's order, come first
+    assert set(ranked) == every_id(index, "jakarta OR polisi")
 
 
 def test_or_and_atau(index):
@@ -110,7 +120,7 @@ def test_parentheses(index):
 
 def test_lowercase_operators_are_words(index):
     # "dan" is an ordinary (stop)word, not AND: the query still needs "gempa"
-    assert every_id(index, "jakarta dan polisi") <= every_id(index, "jakarta")
+    assert every_id(index, "jakarta dan polisi", operator="AND") <= every_id(index, "jakarta")
 
 
 # --- phrases, prefixes, fuzzy --------------------------------------------------------------------
