@@ -509,6 +509,28 @@ _PAIRED_FIELDS = (("title", "title_exact"), ("body", "body_exact"))
 _STEMMED_FIELDS = ("lead", "caption", "keywords_text")
 
 
+_ANALYZER_CHECKS: dict[int, tuple[Any, bool]] = {}
+
+
+def _uses_cari_analyzers(schema: Any) -> bool:
+    """Whether the schema's text fields use cari's own analyzers, which the one-pass analysis
+    reproduces. Any other schema (benchmarks/relevance_nostem.py puts an unstemmed analyzer in the
+    stemmed fields) is analysed field by field by Whoosh, so its postings stay right."""
+    checked = _ANALYZER_CHECKS.get(id(schema))
+    if checked is not None and checked[0] is schema:
+        return checked[1]
+    from search.analysis import indonesian_analyzer, surface_analyzer
+
+    stemmed, surface = indonesian_analyzer(), surface_analyzer()
+    names = [name for pair in _PAIRED_FIELDS for name in pair] + list(_STEMMED_FIELDS)
+    same = all(
+        name not in schema or schema[name].analyzer == (surface if name.endswith("_exact") else stemmed)
+        for name in names
+    )
+    _ANALYZER_CHECKS[id(schema)] = (schema, same)
+    return same
+
+
 def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tuple[bytes, int, float, bytes]]]:
     """Postings ``(term bytes, frequency, weight, encoded value)`` of the text fields of one
     document, as Whoosh's ``field.index`` would make them with the schema's analyzers, but with one
@@ -519,6 +541,8 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
     hyphenated compound into parts (positions shifted after it); the surface stream keeps every
     token, numbered from 0.
     """
+    if not _uses_cari_analyzers(schema):
+        return {}
     from whoosh.system import pack_uint
 
     from search.analysis.filters import IndonesianStemFilter, _stem_cache, cached_stem

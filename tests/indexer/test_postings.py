@@ -7,6 +7,7 @@ from pathlib import Path
 from search.corpus import read_file
 from search.indexer import _analysed_postings, content_hash, document_fields
 from search.schema import build_schema
+from whoosh.fields import TEXT
 
 
 def test_one_pass_postings_equal_whoosh_field_analysis(sample_corpus: Path) -> None:
@@ -27,6 +28,23 @@ def test_one_pass_postings_equal_whoosh_field_analysis(sample_corpus: Path) -> N
             articles += 1
     assert articles > 100
     assert checked == {"title", "title_exact", "lead", "body", "body_exact", "caption", "keywords_text"}
+
+
+def test_a_schema_with_other_analyzers_is_analysed_by_whoosh(sample_corpus: Path) -> None:
+    from search.analysis import surface_analyzer
+    from search.indexer import _uses_cari_analyzers
+
+    assert _uses_cari_analyzers(build_schema())
+    # An unstemmed body (as the relevance harness's cari-without-stemming builds it).
+    schema = build_schema()
+    schema.remove("body")
+    schema.add("body", TEXT(analyzer=surface_analyzer(), stored=True, chars=True))
+    assert not _uses_cari_analyzers(schema)
+    found, _errors = read_file(sample_corpus / "jurnas-2020-06-turki-libya.txt", sample_corpus)
+    fields = document_fields(found[0], content_hash(found[0]))
+    assert _analysed_postings(fields, schema) == {}
+    terms = {item[0] for item in schema["body"].index(fields["body"])}
+    assert b"rekan-rekan" in terms and b"rekan" not in terms  # unstemmed, as the schema says
 
 
 def _segment_files(index_dir: Path) -> dict[str, bytes]:
