@@ -23,6 +23,7 @@ under those paths are removed.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import marshal
 import multiprocessing
@@ -35,7 +36,7 @@ import struct
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -354,48 +355,149 @@ def _writer_classes() -> tuple[type, type]:
     global _FAST_WRITER
     if _FAST_WRITER is not None:
         return _FAST_WRITER
-    from whoosh.writing import PostingPool, SegmentWriter
+    from whoosh.util import random_name
+    from whoosh.writing import SegmentWriter
 
-    class MarshalPostingPool(PostingPool):
-        """Spills sorted runs with marshal, in chunks: Whoosh pickles each posting one by one,
-        which cost about 3 ms per article here (a full build spills ~7 runs per process)."""
+    class TermPool:
+        """The new segment's postings, held per term: ``{field: {term bytes: [docnum, weight,
+        value, docnum, weight, value, ...]}}``, spilled to sorted runs on disk past ``limitmb``.
 
-        chunk = 20_000
+        Whoosh's ``PostingPool`` keeps one tuple per posting, sorts them all and heap-merges the
+        spilled runs a posting at a time: sorting, merging and regrouping them into terms took
+        about a third of a full build. Here documents arrive in docnum order (``add_document``, and
+        ``add_reader`` one segment after another), so each term's list is already in docnum
+        order; only the terms are sorted, and runs are merged a term at a time.
+        """
 
-        def add_many(self, fieldname: str, docnum: int, items: list[tuple[bytes, int, float, bytes]]) -> None:
-            """Add one field's postings of one document (``add`` per posting, without its checks)."""
-            self.fieldnames.add(fieldname)
-            current = self.current
-            # Whoosh's own estimate of a posting's memory, summed for the spill limit.
+        # Memory estimates (bytes, CPython 3.11) for the spill limit: three list slots per posting
+        # plus its value's bytes object; per term, its key, its list and its dict entry.
+        POSTING_BYTES = 64
+        TERM_BYTES = 200
+        CHUNK_POSTINGS = 50_000
+
+        def __init__(self, tempstore: Any, limitmb: float = WRITER_LIMIT_MB) -> None:
+            self.tempstore = tempstore
+            self.limit = limitmb * 1024 * 1024
+            self.currentsize = 0
+            self.fields: dict[str, dict[bytes, list]] = {}
+            self.runs: list[str] = []
+
+        def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+            """Add one ``(fieldname, term bytes, docnum, weight, value)`` posting (Whoosh's API,
+            used when merging segments)."""
+            fieldname, tbytes, docnum, weight, vbytes = item
+            if docnum == -1:
+                return  # a spelling word: Whoosh's writer skips them too
+            self.add_many(fieldname, docnum, ((tbytes, 0, weight, vbytes),))
+
+        def add_many(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes | None]]) -> None:
+            """Add one field's postings of one document."""
+            terms = self.fields.get(fieldname)
+            if terms is None:
+                terms = self.fields[fieldname] = {}
             size = 0
+            count = 0
             for tbytes, _freq, weight, vbytes in items:
-                current.append((fieldname, tbytes, docnum, weight, vbytes))
-                size += 129 + len(fieldname) + 2 * len(tbytes) + len(vbytes or b"")
-            self.currentsize += size
+                postings = terms.get(tbytes)
+                if postings is None:
+                    terms[tbytes] = [docnum, weight, vbytes]
+                    size += self.TERM_BYTES + len(tbytes)
+                else:
+                    postings += (docnum, weight, vbytes)
+                if vbytes:
+                    size += len(vbytes)
+                count += 1
+            self.currentsize += size + count * self.POSTING_BYTES
             if self.currentsize > self.limit:
                 self.save()
 
-        def _write_run(self, f: Any, items: Any) -> None:
-            if not isinstance(items, list):
-                items = list(items)
-            for start in range(0, len(items), self.chunk):
-                # Length-prefixed, so that reading takes one read and one marshal.loads a chunk:
-                # marshal.load on Whoosh's unbuffered run file reads each field with a call of
-                # its own (5 s of a 3,463-article build).
-                data = marshal.dumps(items[start:start + self.chunk])
-                f.write(_CHUNK_LENGTH.pack(len(data)))
-                f.write(data)
-            f.close()
+        def _sorted_terms(self) -> list[tuple[str, bytes, list]]:
+            return [(fieldname, tbytes, terms[tbytes])
+                    for fieldname, terms in sorted(self.fields.items())
+                    for tbytes in sorted(terms)]
 
-        def _read_run(self, path: str) -> Any:
-            f = self._open_run(path)
+        def save(self) -> None:
+            """Spill the postings held in memory to a sorted run on disk."""
+            if not self.fields:
+                return
+            path = f"{random_name()}.run"
+            f = self.tempstore.create_file(path).raw_file()
+            self.runs.append(path)
+            try:
+                chunk: list[tuple[str, bytes, list]] = []
+                held = 0
+                for entry in self._sorted_terms():
+                    chunk.append(entry)
+                    held += len(entry[2])
+                    if held >= 3 * self.CHUNK_POSTINGS:
+                        self._write_chunk(f, chunk)
+                        chunk, held = [], 0
+                if chunk:
+                    self._write_chunk(f, chunk)
+            finally:
+                f.close()
+            self.fields = {}
+            self.currentsize = 0
+
+        @staticmethod
+        def _write_chunk(f: Any, chunk: list) -> None:
+            # Length-prefixed, so that reading takes one read and one marshal.loads a chunk
+            # (marshal.load on the unbuffered run file reads each object with a call of its own).
+            data = marshal.dumps(chunk)
+            f.write(_CHUNK_LENGTH.pack(len(data)))
+            f.write(data)
+
+        def _read_run(self, path: str) -> Iterator[tuple[str, bytes, list]]:
+            f = self.tempstore.open_file(path).raw_file()
             try:
                 while header := _read_exactly(f, _CHUNK_LENGTH.size):
                     (length,) = _CHUNK_LENGTH.unpack(header)
                     yield from marshal.loads(_read_exactly(f, length))
             finally:
                 f.close()
-                self._remove_run(path)
+                self.tempstore.delete_file(path)
+
+        def iter_terms(self) -> Iterator[tuple[str, bytes, list]]:
+            """``(fieldname, term bytes, [docnum, weight, value, ...])`` in field and term order,
+            each term once with all its postings in docnum order; empties the pool."""
+            if not self.runs:
+                entries = self._sorted_terms()
+                self.fields = {}
+                self.currentsize = 0
+                yield from entries
+                return
+            self.save()
+            runs, self.runs = self.runs, []
+            # Runs were written in docnum order and heapq.merge keeps the order of its inputs
+            # for equal keys, so joining a term's pieces keeps its postings in docnum order.
+            merged = heapq.merge(*(self._read_run(path) for path in runs), key=_term_key)
+            last_key: tuple[str, bytes] | None = None
+            postings: list = []
+            for fieldname, tbytes, piece in merged:
+                if (fieldname, tbytes) == last_key:
+                    postings += piece
+                    continue
+                if last_key is not None:
+                    yield last_key[0], last_key[1], postings
+                last_key, postings = (fieldname, tbytes), piece
+            if last_key is not None:
+                yield last_key[0], last_key[1], postings
+
+        def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+            """Whoosh's API: ``(fieldname, term bytes, docnum, weight, value)`` in order."""
+            for fieldname, tbytes, postings in self.iter_terms():
+                for i in range(0, len(postings), 3):
+                    yield fieldname, tbytes, postings[i], postings[i + 1], postings[i + 2]
+
+        def cleanup(self) -> None:
+            """Remove any spilled runs (Whoosh calls this when a writer closes or cancels)."""
+            for path in self.runs:
+                try:
+                    self.tempstore.delete_file(path)
+                except OSError:
+                    pass
+            self.runs = []
+            self.fields = {}
 
     class CachedLengths:
         """Field lengths of the new segment's documents, read once per field (Whoosh looks each
@@ -473,24 +575,32 @@ def _writer_classes() -> tuple[type, type]:
             # 0.6 s at every open; separate files are read in place.
             kwargs.setdefault("compound", False)
             super().__init__(ix, **kwargs)
-            self.pool = MarshalPostingPool(self._tempstorage, self.newsegment,
-                                           limitmb=kwargs.get("limitmb", WRITER_LIMIT_MB))
+            self.pool = TermPool(self._tempstorage, limitmb=kwargs.get("limitmb", WRITER_LIMIT_MB))
 
         def _flush_segment(self) -> None:
             self.perdocwriter.close()
             pdr = self.per_document_reader() if self.codec.length_stats else None
             lengths = CachedLengths(pdr) if pdr is not None else None
-            _write_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_postings())
+            _write_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
             self.fieldwriter.close()
             if pdr is not None:
                 pdr.close()
 
-    _FAST_WRITER = (FastSegmentWriter, MarshalPostingPool)
+    _FAST_WRITER = (FastSegmentWriter, TermPool)
     return _FAST_WRITER
 
 
 _FAST_WRITER: tuple[type, type] | None = None
+# Whoosh pickles posting blocks with protocol 2, in which each value (bytes) becomes a call of
+# _codecs.encode(latin-1 text): 9 times slower to write than protocol 3's raw bytes, and 40% larger
+# for a block of position values. Whoosh reads any protocol (pickle.loads), and so does
+# search.matching; everything else in the segment is Whoosh's bytes.
+BLOCK_PICKLE_PROTOCOL = 3
 _CHUNK_LENGTH = struct.Struct("<Q")
+
+
+def _term_key(entry: tuple) -> tuple[str, bytes]:
+    return entry[0], entry[1]
 
 
 def _read_exactly(f: Any, size: int) -> bytes:
@@ -634,10 +744,11 @@ def _encode(postings: dict[str, list], with_chars: bool, pack_uint: Callable[[in
     return items
 
 
-def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable[tuple]) -> None:
-    """Write sorted ``(fieldname, term bytes, docnum, weight, value)`` postings to a new segment
-    as Whoosh's ``W3FieldWriter.add_postings`` does, byte for byte, but a term at a time instead of
-    a posting at a time (Whoosh's per-posting method calls and checks were a third of a build).
+def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[tuple[str, bytes, list]]) -> None:
+    """Write ``(fieldname, term bytes, [docnum, weight, value, ...])`` terms, sorted, to a new
+    segment as Whoosh's ``W3FieldWriter.add_postings`` does, byte for byte, but a term at a time
+    instead of a posting at a time (Whoosh's per-posting method calls and checks were a third of a
+    build). One difference: the block's data tuple is pickled with ``BLOCK_PICKLE_PROTOCOL``.
 
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
@@ -730,7 +841,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
                 mini_values = None
             else:
                 mini_values = b"".join(block_values)
-            databytes = dumps((tuple(deltas), mini_weights, mini_values), 2)
+            databytes = dumps((tuple(deltas), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
             if compression:
                 databytes = zlib.compress(databytes, compression)
             infobytes = dumps((len(ids), ids[-1], maxweight, compression, to_byte(minlength),
@@ -743,33 +854,18 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, items: Iterable
         tindex_add(key, terminfo.to_bytes())
 
     lastfield = None
-    lastterm = None
     prefix = b""
     field_lengths: list[int] | None = None
     fixedsize: int | None = None
-    docnums: list[int] = []
-    weights: list[float] = []
-    values: list[bytes] = []
-    for fieldname, btext, docnum, weight, value in items:
-        if docnum == -1:
-            continue  # a spelling word (Whoosh skips them here too)
-        if fieldname != lastfield or btext != lastterm:
-            if lastterm is not None:
-                finish_term(prefix + lastterm, docnums, weights, values, field_lengths, fixedsize)
-                docnums, weights, values = [], [], []
-            if fieldname != lastfield:
-                if lastfield is not None and fieldname < lastfield:
-                    raise ValueError(f"postings out of order: field {lastfield!r} before {fieldname!r}")
-                prefix = pack_ushort(fieldmap.setdefault(fieldname, len(fieldmap)))
-                fixedsize = schema[fieldname].format.fixed_value_size()
-                field_lengths = lengths.field_lengths(fieldname) if lengths is not None else None
-                lastfield = fieldname
-            lastterm = btext
-        docnums.append(docnum)
-        weights.append(weight)
-        values.append(value)
-    if lastterm is not None:
-        finish_term(prefix + lastterm, docnums, weights, values, field_lengths, fixedsize)
+    for fieldname, btext, postings in terms:
+        if fieldname != lastfield:
+            if lastfield is not None and fieldname < lastfield:
+                raise ValueError(f"postings out of order: field {lastfield!r} before {fieldname!r}")
+            prefix = pack_ushort(fieldmap.setdefault(fieldname, len(fieldmap)))
+            fixedsize = schema[fieldname].format.fixed_value_size()
+            field_lengths = lengths.field_lengths(fieldname) if lengths is not None else None
+            lastfield = fieldname
+        finish_term(prefix + btext, postings[0::3], postings[1::3], postings[2::3], field_lengths, fixedsize)
 
 
 _TOKENIZER: Any = None

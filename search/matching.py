@@ -290,6 +290,9 @@ _TUPLES = {0x85: 1, 0x86: 2, 0x87: 3}
 _DOUBLE = struct.Struct(">d")
 _CODECS_ENCODE = b"c_codecs\nencode\n"  # GLOBAL _codecs.encode (the first occurrence: before any value)
 _STR_ENCODE = b"cbuiltins\nstr.encode\n"
+# Protocol 2 (Whoosh's writer) or 3 (cari's since 2026-11, see search.indexer.BLOCK_PICKLE_PROTOCOL):
+# the opcodes of the ids and weights are the same in both.
+_BLOCK_HEADERS = (b"\x80\x02", b"\x80\x03")
 
 
 def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -297,7 +300,7 @@ def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np
     unpickling the block's values (positions): that part is most of the cost of reading a block,
     as each value is a separate object to rebuild.
 
-    The block is the protocol-2 pickle of ``(id deltas, weights, values)``; the ids tuple (K/M/J
+    The block is the protocol-2 (or 3) pickle of ``(id deltas, weights, values)``; the ids tuple (K/M/J
     integer opcodes) and weights (None, one float or a tuple of floats) are sliced out and
     unpickled alone. Returns None on anything unexpected (the caller reads the block the usual way).
     """
@@ -307,7 +310,8 @@ def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np
             data = zlib.decompressobj().decompress(block, 14 * count + 64)
         else:
             data = bytes(block)
-        if data[:2] != b"\x80\x02" or count < 1:
+        header = data[:2]
+        if header not in _BLOCK_HEADERS or count < 1:
             return None
         end, deltas = _ids_end(data, count)
         if end < 0:
@@ -333,7 +337,7 @@ def _ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np
             # the doubles of the BINFLOAT opcodes, read in place 9 bytes apart
             tfs = np.ndarray((count,), dtype=">f8", buffer=data, offset=i + 1, strides=(9,)).astype(np.float32)
         if deltas is None:  # a few ids, not unpickled yet
-            deltas = loads(b"\x80\x02" + data[2:end + 1] + b".")
+            deltas = loads(header + data[2:end + 1] + b".")
         ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
         if len(ids) != count:
             return None

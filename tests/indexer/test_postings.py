@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from search.corpus import read_file
 from search.indexer import _analysed_postings, content_hash, document_fields
@@ -53,13 +56,32 @@ def _segment_files(index_dir: Path) -> dict[str, bytes]:
             for path in index_dir.glob("MAIN_*.*")}
 
 
-def test_fast_writer_writes_the_same_segment_files_as_whoosh(sample_corpus: Path, tmp_path: Path) -> None:
+def _postings(reader: Any, fieldname: str, text: bytes) -> list[tuple[int, float, bytes]]:
+    matcher = reader.postings(fieldname, text)
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return found
+
+
+def _term_statistics(info: Any) -> tuple:
+    return (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+            info.max_weight(), info.min_id(), info.max_id())
+
+
+@pytest.mark.parametrize("limitmb", [128, 0.25], ids=["in-memory", "spilled-runs"])
+def test_fast_writer_writes_the_segment_whoosh_writes(sample_corpus: Path, tmp_path: Path,
+                                                      limitmb: float) -> None:
+    """The same segment as Whoosh's writer, whether the postings stay in memory or spill to runs
+    merged at the end: every file byte for byte except the posting blocks, which are pickled with
+    another protocol, so those are compared as Whoosh reads them, term by term."""
     from whoosh.codec.whoosh3 import W3Codec
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
     from whoosh.writing import SegmentWriter
 
-    from search.indexer import _writer_classes
+    from search.indexer import BLOCK_PICKLE_PROTOCOL, _writer_classes
 
     fast_writer_class, _pool = _writer_classes()
     documents = []
@@ -69,9 +91,10 @@ def test_fast_writer_writes_the_same_segment_files_as_whoosh(sample_corpus: Path
             documents.extend(document_fields(a, content_hash(a)) for a in found)
     assert len(documents) > 100
     built = {}
+    indexes = {}
     for name, make_writer in (
         ("whoosh", lambda ix: SegmentWriter(ix, codec=W3Codec(compression=0), compound=False)),
-        ("fast", lambda ix: fast_writer_class(ix)),
+        ("fast", lambda ix: fast_writer_class(ix, limitmb=limitmb)),
     ):
         directory = tmp_path / name
         directory.mkdir()
@@ -79,9 +102,76 @@ def test_fast_writer_writes_the_same_segment_files_as_whoosh(sample_corpus: Path
         writer = make_writer(ix)
         for fields in documents:
             writer.add_document(**fields)
+        if name == "fast":
+            spilled = len(writer.pool.runs)
         writer.commit()
         built[name] = _segment_files(directory)
-    assert "pst" in built["whoosh"] and "trm" in built["whoosh"]
+        indexes[name] = ix
+    assert (spilled > 3) == (limitmb < 1), spilled
+    assert {"pst", "trm"} <= built["whoosh"].keys()
     assert built["fast"].keys() == built["whoosh"].keys()
     for extension, data in built["whoosh"].items():
-        assert built["fast"][extension] == data, extension
+        if extension not in ("pst", "trm"):
+            assert built["fast"][extension] == data, extension
+    assert built["fast"]["pst"].count(b"\x80%c" % BLOCK_PICKLE_PROTOCOL) > 0
+
+    with indexes["whoosh"].reader() as whoosh_reader, indexes["fast"].reader() as fast_reader:
+        terms = list(whoosh_reader.all_terms())
+        assert list(fast_reader.all_terms()) == terms
+        assert len(terms) > 10_000
+        for fieldname, text in terms:
+            expected = _term_statistics(whoosh_reader.term_info(fieldname, text))
+            assert _term_statistics(fast_reader.term_info(fieldname, text)) == expected, (fieldname, text)
+            assert _postings(fast_reader, fieldname, text) == _postings(whoosh_reader, fieldname, text)
+
+
+def test_fast_writer_merges_segments_as_whoosh_does(sample_corpus: Path, tmp_path: Path) -> None:
+    """Merging segments (as a commit does with small ones) goes through the term pool's ``add``:
+    the merged postings equal those of Whoosh's writer merging the same segments."""
+    import shutil
+
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+    from whoosh.writing import SegmentWriter
+
+    from search.indexer import _writer_classes
+
+    fast_writer_class, _pool = _writer_classes()
+    documents = []
+    for path in sorted(sample_corpus.rglob("*.jsonl"))[:3]:
+        found, _errors = read_file(path, sample_corpus)
+        documents.extend(document_fields(a, content_hash(a)) for a in found)
+    source = tmp_path / "segments"
+    source.mkdir()
+    ix = FileIndex.create(FileStorage(str(source)), build_schema(), indexname="MAIN")
+    for part in range(3):
+        writer = fast_writer_class(ix)
+        for fields in documents[part::3]:
+            writer.add_document(**fields)
+        writer.commit()
+    with ix.searcher() as searcher:  # a deletion too, so that docnums are remapped
+        first = next(iter(searcher.document_numbers()))
+    writer = fast_writer_class(ix)
+    writer.delete_document(first)
+    writer.commit()
+    assert len(ix._segments()) == 3
+    readers = {}
+    for name, make_writer in (
+        ("whoosh", lambda ix: SegmentWriter(ix, codec=W3Codec(compression=0), compound=False)),
+        ("fast", lambda ix: fast_writer_class(ix, limitmb=0.1)),
+    ):
+        shutil.copytree(source, tmp_path / name)
+        merged = FileIndex(FileStorage(str(tmp_path / name)), indexname="MAIN")
+        make_writer(merged).commit(optimize=True)
+        assert len(merged._segments()) == 1
+        readers[name] = merged.reader()
+    try:
+        terms = list(readers["whoosh"].all_terms())
+        assert list(readers["fast"].all_terms()) == terms
+        assert readers["fast"].doc_count() == len(documents) - 1
+        for fieldname, text in terms:
+            assert _postings(readers["fast"], fieldname, text) == _postings(readers["whoosh"], fieldname, text)
+    finally:
+        for reader in readers.values():
+            reader.close()
