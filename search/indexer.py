@@ -746,9 +746,10 @@ def _encode(postings: dict[str, list], with_chars: bool, pack_uint: Callable[[in
 
 def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[tuple[str, bytes, list]]) -> None:
     """Write ``(fieldname, term bytes, [docnum, weight, value, ...])`` terms, sorted, to a new
-    segment as Whoosh's ``W3FieldWriter.add_postings`` does, byte for byte, but a term at a time
-    instead of a posting at a time (Whoosh's per-posting method calls and checks were a third of a
-    build). One difference: the block's data tuple is pickled with ``BLOCK_PICKLE_PROTOCOL``.
+    segment as Whoosh's ``W3FieldWriter.add_postings`` does, but a term at a time instead of a
+    posting at a time (Whoosh's per-posting method calls and checks were a third of a build), and
+    the term index in one write at the end. The posting blocks' data tuples are pickled with
+    ``BLOCK_PICKLE_PROTOCOL``; everything else is Whoosh's bytes.
 
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
@@ -758,7 +759,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     from array import array
 
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-    from whoosh.system import pack_int, pack_ushort
+    from whoosh.system import pack_int, pack_long, pack_ushort
     from whoosh.util.numeric import length_to_byte
 
     codec = fieldwriter._codec
@@ -767,12 +768,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     postfile = fieldwriter._postfile
     # Straight to the buffered file, the offset counted here (StructFile.write/tell per call cost).
     raw_write = postfile.file.write
-    offset = [postfile.tell()]
-
-    def write(data: bytes) -> None:
-        raw_write(data)
-        offset[0] += len(data)
-
+    offset = postfile.tell()
     length_bytes: dict[int | None, int] = {}
 
     def to_byte(length: int | None) -> int:
@@ -781,77 +777,12 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
             code = length_bytes[length] = length_to_byte(length)
         return code
 
-    tindex_add = fieldwriter._tindex.add
     fieldmap = fieldwriter._fieldmap
     dumps = pickle.dumps
-
-    def finish_term(key: bytes, docnums: list[int], weights: list[float], values: list[bytes],
-                    field_lengths: list[int] | None, fixedsize: int | None) -> None:
-        terminfo = W3TermInfo()
-        startoffset = offset[0]
-        total = len(docnums)
-        for start in range(0, total, blocklimit):
-            if total <= blocklimit:
-                ids, block_weight_list, block_value_list = docnums, weights, values
-            else:
-                ids = docnums[start:start + blocklimit]
-                block_weight_list = weights[start:start + blocklimit]
-                block_value_list = values[start:start + blocklimit]
-            block_weights = array("f", block_weight_list)
-            minlength = None
-            maxlength = 0
-            if field_lengths is not None:
-                block_lengths = [n for n in map(field_lengths.__getitem__, ids) if n]
-                if block_lengths:
-                    minlength = min(block_lengths)
-                    maxlength = max(block_lengths)
-            maxweight = max(block_weight_list)
-            if not maxweight > 0:
-                maxweight = 0
-            # The term's statistics (W3TermInfo.add_block).
-            terminfo._weight += sum(block_weights)
-            terminfo._df += len(ids)
-            if terminfo._minlength is None:
-                terminfo._minlength = minlength
-            elif minlength is not None:
-                terminfo._minlength = min(terminfo._minlength, minlength)
-            terminfo._maxlength = max(terminfo._maxlength, maxlength)
-            terminfo._maxweight = max(terminfo._maxweight, maxweight)
-            if terminfo._minid is None:
-                terminfo._minid = ids[0]
-            terminfo._maxid = ids[-1]
-            # The block (W3PostingsWriter._write_block with its _mini_* encodings).
-            header = WHOOSH3_HEADER_MAGIC if start == 0 else b""
-            if len(ids) == 1:
-                deltas = ids
-            else:
-                deltas = [ids[0]]
-                deltas.extend(b - a for a, b in zip(ids, ids[1:]))
-            first = block_weights[0]
-            if first == 1.0 and block_weights.count(1.0) == len(block_weights):
-                mini_weights: Any = None
-            elif block_weights.count(first) == len(block_weights):
-                mini_weights = first
-            else:
-                mini_weights = tuple(block_weights)
-            block_values = [v for v in block_value_list if v]
-            if fixedsize is None or fixedsize < 0:
-                mini_values: Any = tuple(block_values)
-            elif fixedsize == 0:
-                mini_values = None
-            else:
-                mini_values = b"".join(block_values)
-            databytes = dumps((tuple(deltas), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-            if compression:
-                databytes = zlib.compress(databytes, compression)
-            infobytes = dumps((len(ids), ids[-1], maxweight, compression, to_byte(minlength),
-                               to_byte(maxlength)), 2)
-            blocklength = len(infobytes) + len(databytes)
-            if start + blocklimit >= total:
-                blocklength = -blocklength  # the last block
-            write(header + pack_int(blocklength) + infobytes + databytes)
-        terminfo.set_extent(startoffset, offset[0] - startoffset)
-        tindex_add(key, terminfo.to_bytes())
+    pack_terminfo = W3TermInfo._struct.pack
+    term_keys: list[bytes] = []
+    term_infos: list[bytes] = []
+    lastkey = b""
 
     lastfield = None
     prefix = b""
@@ -865,7 +796,125 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
             fixedsize = schema[fieldname].format.fixed_value_size()
             field_lengths = lengths.field_lengths(fieldname) if lengths is not None else None
             lastfield = fieldname
-        finish_term(prefix + btext, postings[0::3], postings[1::3], postings[2::3], field_lengths, fixedsize)
+        key = prefix + btext
+        if key <= lastkey:
+            raise ValueError(f"terms out of order: {lastkey!r} before {key!r}")
+        lastkey = key
+        docnums = postings[0::3]
+        weights = postings[1::3]
+        values = postings[2::3]
+        startoffset = offset
+        total = len(docnums)
+        # The term's statistics, as W3TermInfo.add_block accumulates them block by block.
+        term_weight = 0.0
+        term_minlength: int | None = None
+        term_maxlength = 0
+        term_maxweight = 0.0
+        for start in range(0, total, blocklimit):
+            if total <= blocklimit:
+                ids, block_weight_list, block_value_list = docnums, weights, values
+            else:
+                ids = docnums[start:start + blocklimit]
+                block_weight_list = weights[start:start + blocklimit]
+                block_value_list = values[start:start + blocklimit]
+            count = len(ids)
+            block_weights = array("f", block_weight_list)
+            minlength = None
+            maxlength = 0
+            if field_lengths is not None:
+                if count == 1:
+                    n = field_lengths[ids[0]]
+                    if n:
+                        minlength = maxlength = n
+                else:
+                    block_lengths = [n for n in map(field_lengths.__getitem__, ids) if n]
+                    if block_lengths:
+                        minlength = min(block_lengths)
+                        maxlength = max(block_lengths)
+            maxweight = max(block_weight_list)
+            if not maxweight > 0:
+                maxweight = 0
+            term_weight += sum(block_weights)
+            if term_minlength is None:
+                term_minlength = minlength
+            elif minlength is not None:
+                term_minlength = min(term_minlength, minlength)
+            if maxlength > term_maxlength:
+                term_maxlength = maxlength
+            if maxweight > term_maxweight:
+                term_maxweight = maxweight
+            # The block (W3PostingsWriter._write_block with its _mini_* encodings).
+            if count == 1:
+                deltas = ids
+            else:
+                deltas = [ids[0]]
+                deltas.extend(map(int.__sub__, ids[1:], ids))
+            first = block_weights[0]
+            if first == 1.0 and block_weights.count(1.0) == count:
+                mini_weights: Any = None
+            elif block_weights.count(first) == count:
+                mini_weights = first
+            else:
+                mini_weights = tuple(block_weights)
+            if fixedsize is None or fixedsize < 0:
+                mini_values: Any = tuple([v for v in block_value_list if v])
+            elif fixedsize == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join([v for v in block_value_list if v])
+            databytes = dumps((tuple(deltas), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
+            if compression:
+                databytes = zlib.compress(databytes, compression)
+            infobytes = dumps((count, ids[-1], maxweight, compression, to_byte(minlength),
+                               to_byte(maxlength)), 2)
+            blocklength = len(infobytes) + len(databytes)
+            if start + blocklimit >= total:
+                blocklength = -blocklength  # the last block
+            block = pack_int(blocklength) + infobytes + databytes
+            if start == 0:
+                block = WHOOSH3_HEADER_MAGIC + block
+            raw_write(block)
+            offset += len(block)
+        # W3TermInfo.to_bytes of a term whose postings are not inlined.
+        term_keys.append(key)
+        term_infos.append(pack_terminfo(
+            0, term_weight, total, 0 if term_minlength is None else to_byte(term_minlength),
+            to_byte(term_maxlength), term_maxweight, docnums[0], docnums[-1],
+        ) + pack_long(startoffset) + pack_int(offset - startoffset))
+    _add_terms(fieldwriter._tindex, term_keys, term_infos)
+
+
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")
+
+
+def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
+    """``OrderedHashWriter.add`` for sorted keys, all in one write: the same bytes, hash buckets
+    and key index, without three method calls and two file writes per term."""
+    from hashlib import md5
+
+    if tindex.hashtype != 0:  # not MD5, which W3's term index uses: let Whoosh hash them
+        for key, value in zip(keys, values):
+            tindex.add(key, value)
+        return
+    dbfile = tindex.dbfile
+    position = dbfile.tell()
+    pack_lengths = _KEY_VALUE_LENGTHS.pack
+    buckets = tindex.buckets
+    positions = []
+    parts = []
+    for key, value in zip(keys, values):
+        positions.append(position)
+        parts.append(pack_lengths(len(key), len(value)))
+        parts.append(key)
+        parts.append(value)
+        position += 8 + len(key) + len(value)
+        # filetables.md5_hash: the low 32 bits of the key's MD5
+        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+        buckets[h & 255].append((h, positions[-1]))
+    dbfile.write(b"".join(parts))
+    tindex.index.extend(positions)
+    if keys:
+        tindex.lastkey = keys[-1]
 
 
 _TOKENIZER: Any = None
