@@ -501,23 +501,31 @@ def _writer_classes() -> tuple[type, type]:
 
     class CachedLengths:
         """Field lengths of the new segment's documents, read once per field (Whoosh looks each
-        one up in the length column again for every posting)."""
+        one up in the length column again for every posting, and for a field without lengths
+        checks the column file exists, a stat per posting)."""
 
         def __init__(self, reader: Any) -> None:
             self.reader = reader
-            self.count = reader.doc_count_all()
-            self.fields: dict[str, list[int]] = {}
+            self.fields: dict[str, list[int | None] | None] = {}
 
         def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-            return self.field_lengths(fieldname)[docnum]
+            lengths = self.field_lengths(fieldname)
+            return default if lengths is None else lengths[docnum] or default
 
-        def field_lengths(self, fieldname: str) -> list[int]:
-            """The lengths of ``fieldname`` in every document of the segment, by docnum."""
-            lengths = self.fields.get(fieldname)
-            if lengths is None:
-                lengths = self.fields[fieldname] = [
-                    self.reader.doc_field_length(d, fieldname, 0) for d in range(self.count)
-                ]
+        def field_lengths(self, fieldname: str) -> list[int | None] | None:
+            """The lengths of ``fieldname`` by docnum as the segment's reader gives them (None for
+            0), or None when the field records no lengths."""
+            if fieldname in self.fields:
+                return self.fields[fieldname]
+            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+            from whoosh.util.numeric import byte_to_length
+
+            column = self.reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            lengths = None
+            if column is not None:
+                decoded = [None] + [byte_to_length(code) for code in range(1, 256)]
+                lengths = [decoded[code] for code in column.load()]
+            self.fields[fieldname] = lengths
             return lengths
 
     class FastSegmentWriter(SegmentWriter):
@@ -653,11 +661,14 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
     """
     if not _uses_cari_analyzers(schema):
         return {}
+    from whoosh.analysis import Token
     from whoosh.system import pack_uint
 
+    from search.analysis import lexicon
     from search.analysis.filters import IndonesianStemFilter, _stem_cache, cached_stem
+    from search.analysis.tokenizer import token_spans
 
-    tokenizer = _tokenizer_with_stopwords()
+    stoplist = lexicon.stopwords()
     dumps = pickle.dumps
     stem_get = _stem_cache.get
     out: dict[str, list[tuple[bytes, int, float, bytes]]] = {}
@@ -666,20 +677,20 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
         if not value:
             continue
         with_chars = schema[stemmed_name].format.__class__.__name__ == "Characters"
-        stems: dict[str, list] = {}
-        surfaces: dict[str, list[int]] = {}
-        surface_pos = 0
-        stem_pos = 0
-        for token in tokenizer(value, chars=True, removestops=False):
-            text = token.text
-            if surface_name is not None:
+        texts, starts, ends = token_spans(value)
+        if surface_name is not None and surface_name in schema:
+            surfaces: dict[str, list[int]] = {}
+            for surface_pos, text in enumerate(texts):
                 found = surfaces.get(text)
                 if found is None:
                     surfaces[text] = [surface_pos]
                 else:
                     found.append(surface_pos)
-                surface_pos += 1
-            if token.stopped:
+            out[surface_name] = _encode(surfaces, False, pack_uint, dumps)
+        stems: dict[str, list] = {}
+        stem_pos = 0
+        for text, start, end in zip(texts, starts, ends):
+            if text in stoplist:
                 continue
             stem = stem_get(text)
             if stem is None:
@@ -687,15 +698,15 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
             if "-" in stem:
                 parts = [p for p in stem.split("-") if p]
                 if len(parts) >= 2:
-                    token.positions = True
-                    token.pos = stem_pos
+                    token = Token(positions=True, chars=True)
+                    token.text, token.pos, token.startchar, token.endchar = text, stem_pos, start, end
                     for part in IndonesianStemFilter._split(token, parts):
                         entry = (part.pos, part.startchar, part.endchar) if with_chars else part.pos
                         stems.setdefault(part.text, []).append(entry)
                     stem_pos += len(parts)
                     continue
                 stem = stem.strip("-") or stem
-            entry = (stem_pos, token.startchar, token.endchar) if with_chars else stem_pos
+            entry = (stem_pos, start, end) if with_chars else stem_pos
             found = stems.get(stem)
             if found is None:
                 stems[stem] = [entry]
@@ -703,8 +714,6 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
                 found.append(entry)
             stem_pos += 1
         out[stemmed_name] = _encode(stems, with_chars, pack_uint, dumps)
-        if surface_name is not None and surface_name in schema:
-            out[surface_name] = _encode(surfaces, False, pack_uint, dumps)
     return out
 
 
@@ -786,7 +795,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
 
     lastfield = None
     prefix = b""
-    field_lengths: list[int] | None = None
+    field_lengths: list[int | None] | None = None
     fixedsize: int | None = None
     for fieldname, btext, postings in terms:
         if fieldname != lastfield:
@@ -915,18 +924,6 @@ def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
     tindex.index.extend(positions)
     if keys:
         tindex.lastkey = keys[-1]
-
-
-_TOKENIZER: Any = None
-
-
-def _tokenizer_with_stopwords() -> Any:
-    global _TOKENIZER
-    if _TOKENIZER is None:
-        from search.analysis.tokenizer import IndonesianTokenizer
-
-        _TOKENIZER = IndonesianTokenizer(stopwords=True)
-    return _TOKENIZER
 
 
 @dataclass(slots=True)

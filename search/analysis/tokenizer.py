@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import compress
 
 from unidecode import unidecode
 from whoosh.analysis import Token, Tokenizer
@@ -127,25 +128,9 @@ class IndonesianTokenizer(Tokenizer):
             yield token
             return
         stoplist = lexicon.stopwords() if self.stopwords else frozenset()
-        pattern = TOKEN_PATTERN if ("@" in value or "://" in value or "www." in value) else WORD_PATTERN
-        cache_get = _normalized_cache.get
         pos = start_pos
-        skip_until = 0
-        for match in pattern.finditer(value):
-            surface = match.group()
-            start = match.start()
-            if start < skip_until:
-                continue  # inside a dotted abbreviation already emitted
-            if len(surface) == 1 and value[start + 1 : start + 2] == ".":
-                abbreviation = ABBREVIATION_PATTERN.match(value, start)
-                if abbreviation:
-                    surface = abbreviation.group()
-                    skip_until = abbreviation.end()
-            text = cache_get(surface)
-            if text is None:
-                text = normalize(surface)
-            if not text:
-                continue
+        texts, starts, ends = token_spans(value)
+        for text, start, end in zip(texts, starts, ends):
             if text in stoplist:
                 if removestops:
                     continue
@@ -154,12 +139,69 @@ class IndonesianTokenizer(Tokenizer):
                 token.stopped = False
             token.text = text
             if keeporiginal:
-                token.original = surface
+                token.original = value[start:end]
             if positions:
                 token.pos = pos
                 if not token.stopped:
                     pos += 1
             if chars:
                 token.startchar = start_char + start
-                token.endchar = start_char + start + len(surface)
+                token.endchar = start_char + end
             yield token
+
+
+_MATCH_GROUP = re.Match.group
+_MATCH_START = re.Match.start
+_MATCH_END = re.Match.end
+
+
+def token_spans(value: str) -> tuple[list[str], list[int], list[int]]:
+    """The tokens of ``value`` (normalized, stopwords included) and their start and end offsets,
+    as three lists: what the tokenizer yields, without a Token per word. The indexer reads these
+    directly; most of the work is done by C-level maps rather than a Python loop per token."""
+    pattern = TOKEN_PATTERN if ("@" in value or "://" in value or "www." in value) else WORD_PATTERN
+    matches = list(pattern.finditer(value))
+    surfaces = list(map(_MATCH_GROUP, matches))
+    if 1 in map(len, surfaces) and _may_hold_abbreviation(value, compress(matches, map((1).__eq__, map(len, surfaces)))):
+        return _token_spans_one_by_one(value, matches)
+    texts: list[str] = list(map(_normalized_cache.get, surfaces))
+    if None in texts:
+        for i, text in enumerate(texts):
+            if text is None:
+                texts[i] = normalize(surfaces[i])
+    starts = list(map(_MATCH_START, matches))
+    ends = list(map(_MATCH_END, matches))
+    if "" in texts:  # nothing left after normalization (a lone apostrophe or underscore)
+        kept = [i for i, text in enumerate(texts) if text]
+        return [texts[i] for i in kept], [starts[i] for i in kept], [ends[i] for i in kept]
+    return texts, starts, ends
+
+
+def _may_hold_abbreviation(value: str, one_letter_words: Iterable[re.Match[str]]) -> bool:
+    """Whether one of the one-letter words is followed by a dot (a dotted abbreviation may start)."""
+    return any(value[match.end() : match.end() + 1] == "." for match in one_letter_words)
+
+
+def _token_spans_one_by_one(value: str, matches: list[re.Match[str]]) -> tuple[list[str], list[int], list[int]]:
+    """``token_spans`` for a text that may hold dotted abbreviations (``S.H.``), which take the
+    place of the one-letter words they are made of."""
+    texts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    skip_until = 0
+    for match in matches:
+        surface = match.group()
+        start = match.start()
+        if start < skip_until:
+            continue  # inside a dotted abbreviation already taken
+        if len(surface) == 1 and value[start + 1 : start + 2] == ".":
+            abbreviation = ABBREVIATION_PATTERN.match(value, start)
+            if abbreviation:
+                surface = abbreviation.group()
+                skip_until = abbreviation.end()
+        text = normalize(surface)
+        if text:
+            texts.append(text)
+            starts.append(start)
+            ends.append(start + len(surface))
+    return texts, starts, ends
