@@ -22,6 +22,7 @@ under those paths are removed.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import heapq
 import json
@@ -37,6 +38,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1073,6 +1075,7 @@ def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: i
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
+    gc.disable()  # see _collector_paused: this process only builds a segment, then exits
     try:
         builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb)
         while (task := tasks.get()) is not None:
@@ -1415,21 +1418,10 @@ def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[st
     results: list[tuple[int, _FileResult]] = []
     segments: list[tuple[int, Any]] = []
     if workers <= 1:
-        builder = _SegmentBuilder(str(generation_dir), indexed, WRITER_LIMIT_MB)
-
-        def on_articles(n: int) -> None:
-            counts["articles_read"] += n
-            tell_read()
-
-        for task in to_read:
-            results.append((0, builder.process(task, on_articles)))
-            counts["files_done"] += 1
-            counts["bytes_done"] += task.size
-            tell_read()
-        tell("write", files_total=len(to_read), bytes_total=bytes_total, **counts)
-        segment = builder.finish()
-        if segment is not None:
-            segments.append((0, segment))
+        with _collector_paused():
+            _build_in_process(to_read, generation_dir, indexed, results, segments, counts,
+                              tell_read, lambda: tell("write", files_total=len(to_read),
+                                                      bytes_total=bytes_total, **counts))
     else:
         def tell_write() -> None:
             tell("write", files_total=len(to_read), bytes_total=bytes_total, **counts)
@@ -1438,6 +1430,45 @@ def _read_files(to_read: list[_FileTask], generation_dir: Path, indexed: dict[st
                          tell_read, tell_write)
     report.articles_read = counts["articles_read"]
     return results, segments
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a segment is built, then back as it was.
+
+    The pool holds hundreds of thousands of lists that the collector traverses again and again
+    (about 8% of a build, and a fifth of the final write); building a segment makes next to no
+    reference cycles (160 objects over a 15,000-article worker), so nothing piles up meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_in_process(to_read: list[_FileTask], generation_dir: Path, indexed: dict[str, str],
+                      results: list[tuple[int, _FileResult]], segments: list[tuple[int, Any]],
+                      counts: dict[str, int], tell_read: Callable[[], None],
+                      tell_write: Callable[[], None]) -> None:
+    """Read the files and write their segment in this process (small work)."""
+    builder = _SegmentBuilder(str(generation_dir), indexed, WRITER_LIMIT_MB)
+
+    def on_articles(n: int) -> None:
+        counts["articles_read"] += n
+        tell_read()
+
+    for task in to_read:
+        results.append((0, builder.process(task, on_articles)))
+        counts["files_done"] += 1
+        counts["bytes_done"] += task.size
+        tell_read()
+    tell_write()
+    segment = builder.finish()
+    if segment is not None:
+        segments.append((0, segment))
 
 
 def _read_in_workers(to_read: list[_FileTask], generation_dir: Path, indexed: dict[str, str],

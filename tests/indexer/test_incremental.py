@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -219,3 +220,17 @@ def test_lost_corpus_state_is_rebuilt_from_the_index(small_corpus: Path, tmp_pat
     assert report.unchanged == len(content) and (report.added, report.updated, report.removed) == (0, 0, 0)
     assert indexed(index_dir) == content
     assert index_corpus(small_corpus, index_dir, jobs=1).files_read == 0  # the state was written again
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector-on", "collector-off"])
+def test_run_leaves_the_garbage_collector_as_it_found_it(small_corpus: Path, tmp_path: Path,
+                                                         enabled: bool) -> None:
+    # The in-process build pauses the collector (speed); an embedding app must get it back.
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        report = index_corpus([small_corpus], tmp_path / "index", jobs=1)
+        assert report.added > 100
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
