@@ -371,10 +371,6 @@ def _writer_classes() -> tuple[type, type]:
         order; only the terms are sorted, and runs are merged a term at a time.
         """
 
-        # Memory estimates (bytes, CPython 3.11) for the spill limit: three list slots per posting
-        # plus its value's bytes object; per term, its key, its list and its dict entry.
-        POSTING_BYTES = 64
-        TERM_BYTES = 200
         CHUNK_POSTINGS = 50_000
 
         def __init__(self, tempstore: Any, limitmb: float = WRITER_LIMIT_MB) -> None:
@@ -403,13 +399,27 @@ def _writer_classes() -> tuple[type, type]:
                 postings = terms.get(tbytes)
                 if postings is None:
                     terms[tbytes] = [docnum, weight, vbytes]
-                    size += self.TERM_BYTES + len(tbytes)
+                    size += _POOL_TERM_BYTES + len(tbytes)
                 else:
                     postings += (docnum, weight, vbytes)
                 if vbytes:
                     size += len(vbytes)
                 count += 1
-            self.currentsize += size + count * self.POSTING_BYTES
+            self.currentsize += size + count * _POOL_POSTING_BYTES
+            if self.currentsize > self.limit:
+                self.save()
+
+        def field_terms(self, fieldname: str) -> dict[bytes, list]:
+            """The held terms of a field, for ``_encode_into`` to add postings to (then ``grew``)."""
+            terms = self.fields.get(fieldname)
+            if terms is None:
+                terms = self.fields[fieldname] = {}
+            return terms
+
+        def grew(self, size: int) -> None:
+            """Account for ``size`` bytes of postings added through ``field_terms``, spilling a
+            run when past the limit."""
+            self.currentsize += size
             if self.currentsize > self.limit:
                 self.save()
 
@@ -532,11 +542,11 @@ def _writer_classes() -> tuple[type, type]:
 
     class FastSegmentWriter(SegmentWriter):
         """A SegmentWriter with the marshal posting pool, cached field lengths, no zlib and no
-        compound file, and text fields analysed once per text (see ``_analysed_postings``)."""
+        compound file, and text fields analysed once per text (see ``_analysed_terms``)."""
 
         def add_document(self, **fields: Any) -> None:
             """Whoosh's ``add_document`` for cari's schema, with the postings of the text fields
-            made by ``_analysed_postings`` (one tokenizer pass gives both a text's stemmed field
+            made by ``_analysed_terms`` (one tokenizer pass gives both a text's stemmed field
             and its ``_exact`` companion) and added to the pool in bulk."""
             self._check_state()
             perdocwriter = self.perdocwriter
@@ -545,7 +555,7 @@ def _writer_classes() -> tuple[type, type]:
             pool = self.pool
             fieldnames = sorted(name for name in fields if not name.startswith("_"))
             self._check_fields(schema, fieldnames)
-            analysed = _analysed_postings(fields, schema)
+            analysed = _analysed_terms(fields, schema)
             perdocwriter.start_doc(docnum)
             try:
                 for fieldname in fieldnames:
@@ -555,12 +565,17 @@ def _writer_classes() -> tuple[type, type]:
                     field = schema[fieldname]
                     length = 0
                     if field.indexed:
-                        items = analysed.get(fieldname)
-                        if items is None:
+                        postings = analysed.get(fieldname)
+                        if postings is not None:
+                            length, size = _encode_into(pool.field_terms(fieldname), docnum, *postings)
+                            pool.grew(size)
+                        else:
                             items = list(field.index(value))
-                        if field.scorable:
-                            length = sum(item[1] for item in items)
-                        pool.add_many(fieldname, docnum, items)
+                            if field.scorable:
+                                length = sum(item[1] for item in items)
+                            pool.add_many(fieldname, docnum, items)
+                        if not field.scorable:
+                            length = 0
                     perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
                     column = field.column_type
                     if column:
@@ -601,6 +616,10 @@ def _writer_classes() -> tuple[type, type]:
 
 
 _FAST_WRITER: tuple[type, type] | None = None
+# Memory estimates (bytes, CPython 3.11) of the term pool, for its spill limit: three list slots
+# per posting plus its value's bytes object; per term, its key, its list and its dict entry.
+_POOL_POSTING_BYTES = 64
+_POOL_TERM_BYTES = 200
 # Whoosh pickles posting blocks with protocol 2, in which each value (bytes) becomes a call of
 # _codecs.encode(latin-1 text): 9 times slower to write than protocol 3's raw bytes, and 40% larger
 # for a block of position values. Whoosh reads any protocol (pickle.loads), and so does
@@ -651,12 +670,13 @@ def _uses_cari_analyzers(schema: Any) -> bool:
     return same
 
 
-def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tuple[bytes, int, float, bytes]]]:
-    """Postings ``(term bytes, frequency, weight, encoded value)`` of the text fields of one
-    document, as Whoosh's ``field.index`` would make them with the schema's analyzers, but with one
-    tokenizer pass per text and no per-token generator layers.
+def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict[str, list], bool]]:
+    """The text fields of one document analysed as Whoosh's ``field.index`` would with the
+    schema's analyzers, but with one tokenizer pass per text and no per-token generator layers:
+    ``{field: ({term: [position or (position, startchar, endchar), ...]}, with_chars)}``, for
+    ``_encode_into`` to encode.
 
-    The result must equal Whoosh's (tests/indexer/test_postings.py checks it on real articles):
+    The postings must equal Whoosh's (tests/indexer/test_postings.py checks it on real articles):
     the stemmed stream skips stopwords and numbers positions without them, and splits a stemmed
     hyphenated compound into parts (positions shifted after it); the surface stream keeps every
     token, numbered from 0.
@@ -664,16 +684,14 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
     if not _uses_cari_analyzers(schema):
         return {}
     from whoosh.analysis import Token
-    from whoosh.system import pack_uint
 
     from search.analysis import lexicon
     from search.analysis.filters import IndonesianStemFilter, _stem_cache, cached_stem
     from search.analysis.tokenizer import token_spans
 
     stoplist = lexicon.stopwords()
-    dumps = pickle.dumps
     stem_get = _stem_cache.get
-    out: dict[str, list[tuple[bytes, int, float, bytes]]] = {}
+    out: dict[str, tuple[dict[str, list], bool]] = {}
     for stemmed_name, surface_name in _PAIRED_FIELDS + tuple((name, None) for name in _STEMMED_FIELDS):
         value = fields.get(stemmed_name)
         if not value:
@@ -688,7 +706,7 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
                     surfaces[text] = [surface_pos]
                 else:
                     found.append(surface_pos)
-            out[surface_name] = _encode(surfaces, False, pack_uint, dumps)
+            out[surface_name] = (surfaces, False)
         stems: dict[str, list] = {}
         stem_pos = 0
         for text, start, end in zip(texts, starts, ends):
@@ -715,44 +733,69 @@ def _analysed_postings(fields: dict[str, Any], schema: Any) -> dict[str, list[tu
             else:
                 found.append(entry)
             stem_pos += 1
-        out[stemmed_name] = _encode(stems, with_chars, pack_uint, dumps)
+        out[stemmed_name] = (stems, with_chars)
     return out
 
 
+# Encoded values of the postings at a single position (most terms occur once in a text), shared.
 _SINGLE_POSITION_VALUES: dict[int, bytes] = {}
+# Weights are frequencies as floats: one float object per frequency rather than one per posting.
+_FREQUENCY_WEIGHTS = tuple(float(n) for n in range(1024))
 
 
-def _encode(postings: dict[str, list], with_chars: bool, pack_uint: Callable[[int], bytes],
-            dumps: Callable[..., bytes]) -> list[tuple[bytes, int, float, bytes]]:
-    """Whoosh's Positions / Characters encoding: count, then a protocol-2 pickle of deltas."""
-    items = []
+def _encode_into(terms: dict[bytes, list], docnum: int, postings: dict[str, list],
+                 with_chars: bool) -> tuple[int, int]:
+    """Encode one field's analysed ``postings`` (see ``_analysed_terms``) as Whoosh's Positions or
+    Characters format does (the count, then a protocol-2 pickle of the deltas), and add them for
+    ``docnum`` to a term pool's ``terms`` (term bytes -> [docnum, weight, value, ...]).
+
+    Returns the field's length (its number of tokens) and an estimate of the memory added.
+    """
+    from whoosh.system import pack_uint
+
+    dumps = pickle.dumps
+    single_values = _SINGLE_POSITION_VALUES
+    weights = _FREQUENCY_WEIGHTS
+    find = terms.get
     one = pack_uint(1)
+    length = 0
+    size = 0
     for term, entries in postings.items():
         freq = len(entries)
+        length += freq
         if with_chars:
-            deltas = []
-            posbase = charbase = 0
-            for pos, start, end in entries:
-                deltas.append((pos - posbase, start - charbase, end - start))
-                posbase = pos
-                charbase = end
+            if freq == 1:
+                pos, start, end = entries[0]
+                value = one + dumps([(pos, start, end - start)], 2)
+            else:
+                deltas = []
+                posbase = charbase = 0
+                for pos, start, end in entries:
+                    deltas.append((pos - posbase, start - charbase, end - start))
+                    posbase = pos
+                    charbase = end
+                value = pack_uint(freq) + dumps(deltas, 2)
         elif freq == 1:
-            # Most terms occur once in a text: their value depends only on the position. (A new
-            # bytes object each time: a shared one would be pickled as a memo reference in the
-            # posting block, readable but no longer Whoosh's bytes.)
-            pickled = _SINGLE_POSITION_VALUES.get(entries[0])
-            if pickled is None:
-                pickled = _SINGLE_POSITION_VALUES[entries[0]] = dumps(entries, 2)
-            items.append((term.encode("utf-8"), 1, 1.0, one + pickled))
-            continue
+            value = single_values.get(entries[0])
+            if value is None:
+                value = single_values[entries[0]] = one + dumps(entries, 2)
         else:
             deltas = [entries[0]]
             previous = entries[0]
             for pos in entries[1:]:
                 deltas.append(pos - previous)
                 previous = pos
-        items.append((term.encode("utf-8"), freq, float(freq), pack_uint(freq) + dumps(deltas, 2)))
-    return items
+            value = pack_uint(freq) + dumps(deltas, 2)
+        tbytes = term.encode("utf-8")
+        weight = weights[freq] if freq < 1024 else float(freq)
+        found = find(tbytes)
+        if found is None:
+            terms[tbytes] = [docnum, weight, value]
+            size += _POOL_TERM_BYTES + len(tbytes)
+        else:
+            found += (docnum, weight, value)
+        size += len(value)
+    return length, size + _POOL_POSTING_BYTES * len(postings)
 
 
 def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[tuple[str, bytes, list]]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from search.corpus import read_file
-from search.indexer import _analysed_postings, content_hash, document_fields
+from search.indexer import _analysed_terms, _encode_into, content_hash, document_fields
 from search.schema import build_schema
 from whoosh.fields import TEXT
 
@@ -23,10 +23,14 @@ def test_one_pass_postings_equal_whoosh_field_analysis(sample_corpus: Path) -> N
         found, _errors = read_file(path, sample_corpus)
         for article in found:
             fields = document_fields(article, content_hash(article))
-            postings = _analysed_postings(fields, schema)
-            for name, items in postings.items():
+            for name, (postings, with_chars) in _analysed_terms(fields, schema).items():
+                pooled: dict[bytes, list] = {}
+                length, _size = _encode_into(pooled, 7, postings, with_chars)
                 # Whoosh's path: the field's analyzer and format over the same value.
-                assert sorted(items) == sorted(schema[name].index(fields[name])), (article.id, name)
+                expected = list(schema[name].index(fields[name]))
+                assert pooled == {term: [7, weight, value] for term, _freq, weight, value in expected}, \
+                    (article.id, name)
+                assert length == sum(freq for _term, freq, _weight, _value in expected)
                 checked.add(name)
             articles += 1
     assert articles > 100
@@ -45,7 +49,7 @@ def test_a_schema_with_other_analyzers_is_analysed_by_whoosh(sample_corpus: Path
     assert not _uses_cari_analyzers(schema)
     found, _errors = read_file(sample_corpus / "jurnas-2020-06-turki-libya.txt", sample_corpus)
     fields = document_fields(found[0], content_hash(found[0]))
-    assert _analysed_postings(fields, schema) == {}
+    assert _analysed_terms(fields, schema) == {}
     terms = {item[0] for item in schema["body"].index(fields["body"])}
     assert b"rekan-rekan" in terms and b"rekan" not in terms  # unstemmed, as the schema says
 
