@@ -834,6 +834,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     fieldmap = fieldwriter._fieldmap
     dumps = pickle.dumps
     pack_terminfo = W3TermInfo._struct.pack
+    float32: dict[float, float] = {}  # weights as the float32 array of a block holds them
     term_keys: list[bytes] = []
     term_infos: list[bytes] = []
     lastkey = b""
@@ -854,6 +855,33 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
         if key <= lastkey:
             raise ValueError(f"terms out of order: {lastkey!r} before {key!r}")
         lastkey = key
+        if len(postings) == 3:
+            # One posting (most terms): the general path below with its arithmetic done.
+            docnum, weight, value = postings
+            weight32 = float32.get(weight)
+            if weight32 is None:
+                weight32 = float32[weight] = array("f", (weight,))[0]
+            length = field_lengths[docnum] if field_lengths is not None else None
+            lengthbyte = to_byte(length) if length else 0
+            maxweight = weight if weight > 0 else 0
+            if fixedsize is None or fixedsize < 0:
+                mini_values = (value,) if value else ()
+            elif fixedsize == 0:
+                mini_values = None
+            else:
+                mini_values = value or b""
+            databytes = dumps(((docnum,), None if weight32 == 1.0 else weight32, mini_values),
+                              BLOCK_PICKLE_PROTOCOL)
+            if compression:
+                databytes = zlib.compress(databytes, compression)
+            infobytes = dumps((1, docnum, maxweight, compression, lengthbyte, lengthbyte), 2)
+            block = WHOOSH3_HEADER_MAGIC + pack_int(-len(infobytes) - len(databytes)) + infobytes + databytes
+            raw_write(block)
+            term_keys.append(key)
+            term_infos.append(pack_terminfo(0, weight32, 1, lengthbyte, lengthbyte, maxweight,
+                                            docnum, docnum) + pack_long(offset) + pack_int(len(block)))
+            offset += len(block)
+            continue
         docnums = postings[0::3]
         weights = postings[1::3]
         values = postings[2::3]
