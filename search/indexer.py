@@ -389,12 +389,10 @@ def _writer_classes() -> tuple[type, type]:
             self.add_many(fieldname, docnum, ((tbytes, 0, weight, vbytes),))
 
         def add_many(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes | None]]) -> None:
-            """Add one field's postings of one document."""
-            terms = self.fields.get(fieldname)
-            if terms is None:
-                terms = self.fields[fieldname] = {}
+            """Add one field's postings ``(term bytes, frequency, weight, value)`` of one document
+            (``_encode_into`` does the same for cari's text fields, without the tuples)."""
+            terms = self.field_terms(fieldname)
             size = 0
-            count = 0
             for tbytes, _freq, weight, vbytes in items:
                 postings = terms.get(tbytes)
                 if postings is None:
@@ -402,12 +400,8 @@ def _writer_classes() -> tuple[type, type]:
                     size += _POOL_TERM_BYTES + len(tbytes)
                 else:
                     postings += (docnum, weight, vbytes)
-                if vbytes:
-                    size += len(vbytes)
-                count += 1
-            self.currentsize += size + count * _POOL_POSTING_BYTES
-            if self.currentsize > self.limit:
-                self.save()
+                size += _POOL_POSTING_BYTES + (len(vbytes) if vbytes else 0)
+            self.grew(size)
 
         def field_terms(self, fieldname: str) -> dict[bytes, list]:
             """The held terms of a field, for ``_encode_into`` to add postings to (then ``grew``)."""
@@ -417,8 +411,7 @@ def _writer_classes() -> tuple[type, type]:
             return terms
 
         def grew(self, size: int) -> None:
-            """Account for ``size`` bytes of postings added through ``field_terms``, spilling a
-            run when past the limit."""
+            """Account for ``size`` bytes of postings added, spilling a run when past the limit."""
             self.currentsize += size
             if self.currentsize > self.limit:
                 self.save()
@@ -495,12 +488,6 @@ def _writer_classes() -> tuple[type, type]:
             if last_key is not None:
                 yield last_key[0], last_key[1], postings
 
-        def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-            """Whoosh's API: ``(fieldname, term bytes, docnum, weight, value)`` in order."""
-            for fieldname, tbytes, postings in self.iter_terms():
-                for i in range(0, len(postings), 3):
-                    yield fieldname, tbytes, postings[i], postings[i + 1], postings[i + 2]
-
         def cleanup(self) -> None:
             """Remove any spilled runs (Whoosh calls this when a writer closes or cancels)."""
             for path in self.runs:
@@ -541,7 +528,7 @@ def _writer_classes() -> tuple[type, type]:
             return lengths
 
     class FastSegmentWriter(SegmentWriter):
-        """A SegmentWriter with the marshal posting pool, cached field lengths, no zlib and no
+        """A SegmentWriter with the term pool, cached field lengths, no zlib and no
         compound file, and text fields analysed once per text (see ``_analysed_terms``)."""
 
         def add_document(self, **fields: Any) -> None:
@@ -834,7 +821,6 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     fieldmap = fieldwriter._fieldmap
     dumps = pickle.dumps
     pack_terminfo = W3TermInfo._struct.pack
-    float32: dict[float, float] = {}  # weights as the float32 array of a block holds them
     term_keys: list[bytes] = []
     term_infos: list[bytes] = []
     lastkey = b""
@@ -855,33 +841,6 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
         if key <= lastkey:
             raise ValueError(f"terms out of order: {lastkey!r} before {key!r}")
         lastkey = key
-        if len(postings) == 3:
-            # One posting (most terms): the general path below with its arithmetic done.
-            docnum, weight, value = postings
-            weight32 = float32.get(weight)
-            if weight32 is None:
-                weight32 = float32[weight] = array("f", (weight,))[0]
-            length = field_lengths[docnum] if field_lengths is not None else None
-            lengthbyte = to_byte(length) if length else 0
-            maxweight = weight if weight > 0 else 0
-            if fixedsize is None or fixedsize < 0:
-                mini_values = (value,) if value else ()
-            elif fixedsize == 0:
-                mini_values = None
-            else:
-                mini_values = value or b""
-            databytes = dumps(((docnum,), None if weight32 == 1.0 else weight32, mini_values),
-                              BLOCK_PICKLE_PROTOCOL)
-            if compression:
-                databytes = zlib.compress(databytes, compression)
-            infobytes = dumps((1, docnum, maxweight, compression, lengthbyte, lengthbyte), 2)
-            block = WHOOSH3_HEADER_MAGIC + pack_int(-len(infobytes) - len(databytes)) + infobytes + databytes
-            raw_write(block)
-            term_keys.append(key)
-            term_infos.append(pack_terminfo(0, weight32, 1, lengthbyte, lengthbyte, maxweight,
-                                            docnum, docnum) + pack_long(offset) + pack_int(len(block)))
-            offset += len(block)
-            continue
         docnums = postings[0::3]
         weights = postings[1::3]
         values = postings[2::3]
@@ -904,15 +863,10 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
             minlength = None
             maxlength = 0
             if field_lengths is not None:
-                if count == 1:
-                    n = field_lengths[ids[0]]
-                    if n:
-                        minlength = maxlength = n
-                else:
-                    block_lengths = [n for n in map(field_lengths.__getitem__, ids) if n]
-                    if block_lengths:
-                        minlength = min(block_lengths)
-                        maxlength = max(block_lengths)
+                block_lengths = [n for n in map(field_lengths.__getitem__, ids) if n]
+                if block_lengths:
+                    minlength = min(block_lengths)
+                    maxlength = max(block_lengths)
             maxweight = max(block_weight_list)
             if not maxweight > 0:
                 maxweight = 0

@@ -162,7 +162,8 @@ def token_spans(value: str) -> tuple[list[str], list[int], list[int]]:
     pattern = TOKEN_PATTERN if ("@" in value or "://" in value or "www." in value) else WORD_PATTERN
     matches = list(pattern.finditer(value))
     surfaces = list(map(_MATCH_GROUP, matches))
-    if 1 in map(len, surfaces) and _may_hold_abbreviation(value, compress(matches, map((1).__eq__, map(len, surfaces)))):
+    lengths = list(map(len, surfaces))
+    if 1 in lengths and _may_hold_abbreviation(value, compress(matches, map((1).__eq__, lengths))):
         return _token_spans_one_by_one(value, matches)
     texts: list[str] = list(map(_normalized_cache.get, surfaces))
     if None in texts:

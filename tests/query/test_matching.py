@@ -61,3 +61,28 @@ def test_phrase_counts_follow_the_nearest_occurrence():
     second = keys({0: [2, 14], 1: [9], 2: [1]})
     assert phrase_counts([first, second], 1, 3).tolist() == [1, 0, 0]
     assert phrase_counts([first, second], 4, 3).tolist() == [2, 1, 0]
+
+
+def test_block_fast_path_reads_the_blocks_cari_writes(index):
+    """Blocks written by cari's indexer (pickle protocol 3) are read by the fast path that skips
+    the values; it gives what unpickling the whole block gives, and never falls back."""
+    from search.indexer import BLOCK_PICKLE_PROTOCOL
+    from search.matching import _ids_and_weights, _term_blocks, _whole_block
+
+    reader = index._searcher.reader()
+    checked = 0
+    for fieldname in ("body", "body_exact", "title", "keywords", "source"):
+        terms = [t for i, t in enumerate(reader.lexicon(fieldname)) if i % 11 == 0]
+        for btext in terms + [b"yang", b"dan"]:
+            if (fieldname, btext) not in reader:
+                continue
+            blocks = _term_blocks(reader, fieldname, btext)
+            assert blocks is not None
+            for count, compressed, data in blocks:
+                assert bytes(data[:2]) == b"\x80%c" % BLOCK_PICKLE_PROTOCOL
+                fast = _ids_and_weights(data, count, compressed)
+                assert fast is not None, (fieldname, btext)
+                ids, tfs = _whole_block(data, count, compressed, [])
+                assert fast[0].tolist() == ids.tolist() and fast[1].tolist() == tfs.tolist()
+                checked += 1
+    assert checked > 1000
