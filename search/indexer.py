@@ -1011,6 +1011,10 @@ class _SegmentBuilder:
                 on_articles(200)
         if on_articles is not None and len(articles) % 200:
             on_articles(len(articles) % 200)
+        if not gc.isenabled():
+            # Paused for speed (see _collector_paused): still free the reference cycles this file
+            # may have left (a reader's exception and its traceback), looking at young objects only.
+            gc.collect(0)
         return _FileResult(task, entries, errors, lines)
 
     def finish(self) -> Any:
