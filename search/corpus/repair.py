@@ -144,8 +144,9 @@ def _damage(text: str) -> int:
 
 def has_mojibake(text: str) -> bool:
     """The cheap check: does ``text`` show mojibake? One precompiled character-class regex scan
-    rules out nearly every clean text; only the rest gets a closer look."""
-    return _damage(text) > 0
+    rules out nearly every clean text; only the rest gets a closer look. A lone ``Â`` (what is left
+    of an NBSP, which ``fix_mojibake`` removes) counts too."""
+    return _damage(text) > 0 or ("Â" in text and _LONE_A_CIRCUMFLEX.search(text) is not None)
 
 
 # Characters that only appear in mojibake in Indonesian news (Mac-Roman ¬ √ ≈ ‚Ä, Latin-1 Ã Å Â â€).

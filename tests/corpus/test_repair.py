@@ -211,3 +211,10 @@ def test_click_id_title_holes() -> None:
     assert clean_title("Sukses di ,, Riri Muha Hadirkan Lagu") == "Sukses di Riri Muha Hadirkan Lagu"
     assert clean_title("Seksi Berbaju Ungu, , Ikuti Tamara") == "Seksi Berbaju Ungu Ikuti Tamara"
     assert clean_title("Judul, biasa saja") == "Judul, biasa saja"
+
+
+@pytest.mark.parametrize("text", ["Â", "harga Â naik", "Â\nBaris"])
+def test_lone_nbsp_remnant_is_mojibake_and_removed(text: str) -> None:
+    # Found by the property test above: fix_mojibake removed it while has_mojibake said clean.
+    assert has_mojibake(text)
+    assert "Â" not in fix_mojibake(text)
