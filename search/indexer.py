@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -476,7 +477,7 @@ def _writer_classes() -> tuple[type, type]:
             runs, self.runs = self.runs, []
             # Runs were written in docnum order and heapq.merge keeps the order of its inputs
             # for equal keys, so joining a term's pieces keeps its postings in docnum order.
-            merged = heapq.merge(*(self._read_run(path) for path in runs), key=_term_key)
+            merged = heapq.merge(*(self._read_run(path) for path in runs), key=itemgetter(0, 1))
             last_key: tuple[str, bytes] | None = None
             postings: list = []
             for fieldname, tbytes, piece in merged:
@@ -614,10 +615,6 @@ _POOL_TERM_BYTES = 200
 # search.matching; everything else in the segment is Whoosh's bytes.
 BLOCK_PICKLE_PROTOCOL = 3
 _CHUNK_LENGTH = struct.Struct("<Q")
-
-
-def _term_key(entry: tuple) -> tuple[str, bytes]:
-    return entry[0], entry[1]
 
 
 def _read_exactly(f: Any, size: int) -> bytes:
