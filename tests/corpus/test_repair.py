@@ -21,6 +21,7 @@ from search.corpus.repair import (
     has_mojibake,
     normalize_whitespace,
 )
+from tests.corpus.conftest import mac_roman_ground_truth
 
 MARKERS = ("‚Äú", "‚Äù", "¬†", "Ã", "Å¸", "â€")
 
@@ -113,10 +114,7 @@ def test_click_id_fixture_records_match_the_mac_roman_ground_truth(fixtures_dir:
     for record in _records(fixtures_dir / "corpus" / "jsonl" / "click-id.jsonl"):
         for field in ("title", "body"):
             text = record[field]
-            try:
-                truth = text.encode("mac_roman").decode("utf-8")
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                truth = None
+            truth = mac_roman_ground_truth(text)
             repaired = fix_mojibake(text)
             if truth is not None:
                 assert repaired == unicodedata.normalize("NFC", truth)
