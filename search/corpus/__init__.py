@@ -10,7 +10,9 @@ and ``read_file`` (one file, ids relative to the corpus root).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from datetime import tzinfo
 from pathlib import Path
 
 from search.corpus.article import Article, ReadError
@@ -30,17 +32,22 @@ __all__ = [
 
 
 def corpus_root(path: Path) -> Path:
-    """The directory ids are relative to: the path itself for a folder, its parent for a file."""
-    return path if path.is_dir() else path.parent
+    """The directory ids are relative to: the parent of the given folder or file, so that ids
+    start with the corpus folder's own name (``corpus/click-id/detik.jsonl#3``) and two corpus
+    folders never give the same id to different files (unless they share a name, which the
+    indexer tells apart)."""
+    return Path(os.path.abspath(path)).parent
 
 
 def read_articles(
-    path_or_paths: str | Path | Iterable[str | Path], errors: list[ReadError] | None = None
+    path_or_paths: str | Path | Iterable[str | Path], errors: list[ReadError] | None = None, *,
+    zone: tzinfo | None = None,
 ) -> Iterator[Article]:
     """Yield every article under one or more files or folders, in a stable order.
 
     Problems are appended to ``errors`` (when given) and skipped. Raises ``CorpusNotFound`` when a
-    given path does not exist (checked for all paths before anything is read).
+    given path does not exist (checked for all paths before anything is read). Dates without a
+    zone are taken in ``zone`` (default WIB).
     """
     if isinstance(path_or_paths, (str, Path)):
         roots = [Path(path_or_paths)]
@@ -48,14 +55,13 @@ def read_articles(
         roots = [Path(p) for p in path_or_paths]
     sink: list[ReadError] = errors if errors is not None else []
     from search.errors import CorpusNotFound
-    import os
 
     for root in roots:
-        if not os.path.lexists(root):
-            raise CorpusNotFound(f"corpus path not found: {root}")
+        if not str(root) or not os.path.lexists(root):
+            raise CorpusNotFound(f"corpus path not found: {str(root)!r}")
     for root in roots:
         base = corpus_root(root)
-        for file in iter_corpus_files(root, sink):
-            articles, file_errors = read_file(file, base)
+        for file in iter_corpus_files(root, sink, base):
+            articles, file_errors = read_file(file, base, zone)
             sink.extend(file_errors)
             yield from articles

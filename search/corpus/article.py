@@ -11,9 +11,10 @@ class Article:
     """One news article, whatever format it was read from.
 
     ``id`` is stable across moves of the corpus: the record's own id for JSON/JSONL when it has one,
-    otherwise the path relative to the corpus root (plus ``#line`` for JSONL records).
-    ``published`` is timezone-aware when the source gave a zone (WIB is UTC+07:00), else naive, or
-    ``None`` when no date could be read.
+    otherwise the path from the corpus folder (its own name first: ``corpus/html/a.html``; plus
+    ``#line`` for JSONL records). ``published`` is always timezone-aware: the zone the source gave,
+    else the corpus's zone (WIB, UTC+07:00, unless the reader is told otherwise); ``None`` when no
+    date could be read.
     """
 
     id: str

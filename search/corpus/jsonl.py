@@ -140,8 +140,9 @@ def record_to_article(record: Any, fallback_id: str, path: str) -> Article | str
     )
 
 
-def read_jsonl(text: str, path: str) -> Iterator[Article | ReadError]:
-    """Read one object a line; a line that is not JSON, or not an article, is a ReadError."""
+def read_jsonl(text: str, path: str) -> Iterator[tuple[int | None, Article] | ReadError]:
+    """Read one object a line: ``(line number, Article)`` for each record; a line that is not JSON
+    (or nested too deeply to parse), or not an article, is a ReadError of that line only."""
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -150,12 +151,16 @@ def read_jsonl(text: str, path: str) -> Iterator[Article | ReadError]:
         except ValueError as exc:
             yield ReadError(path, number, f"line is not valid JSON ({_short(exc)})")
             continue
+        except RecursionError:
+            yield ReadError(path, number, "line is not valid JSON (nested too deeply)")
+            continue
         result = record_to_article(record, f"{path}#{number}", path)
-        yield ReadError(path, number, result) if isinstance(result, str) else result
+        yield ReadError(path, number, result) if isinstance(result, str) else (number, result)
 
 
-def read_json(text: str, path: str) -> Iterator[Article | ReadError]:
-    """Read a JSON file: one object, or an array of objects; falls back to JSONL for many lines."""
+def read_json(text: str, path: str) -> Iterator[tuple[int | None, Article] | ReadError]:
+    """Read a JSON file: one object, or an array of objects; falls back to JSONL for many lines.
+    Yields ``(None, Article)`` for each record (or ``(line, Article)`` when read as JSONL)."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -164,6 +169,9 @@ def read_json(text: str, path: str) -> Iterator[Article | ReadError]:
             return
         yield ReadError(path, getattr(exc, "lineno", None), f"not valid JSON ({_short(exc)})")
         return
+    except RecursionError:
+        yield ReadError(path, None, "not valid JSON (nested too deeply)")
+        return
     if isinstance(data, dict):
         nested = next((data[k] for k in ("articles", "data", "items", "records") if isinstance(data.get(k), list)), None)
         if nested is not None and _first(data, BODY_KEYS) is None:
@@ -171,10 +179,10 @@ def read_json(text: str, path: str) -> Iterator[Article | ReadError]:
     if isinstance(data, list):
         for index, record in enumerate(data):
             result = record_to_article(record, f"{path}#{index}", path)
-            yield ReadError(path, None, f"item {index}: {result}") if isinstance(result, str) else result
+            yield ReadError(path, None, f"item {index}: {result}") if isinstance(result, str) else (None, result)
         return
     result = record_to_article(data, path, path)
-    yield ReadError(path, None, result) if isinstance(result, str) else result
+    yield ReadError(path, None, result) if isinstance(result, str) else (None, result)
 
 
 def _short(exc: Exception) -> str:

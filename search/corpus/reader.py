@@ -7,7 +7,10 @@ import re
 import stat
 from pathlib import Path
 
+from datetime import tzinfo
+
 from search.corpus.article import Article, ReadError
+from search.corpus.finalize import finalize_article
 from search.corpus.repair import NotText, decode_bytes
 from search.corpus.walk import HTML_SUFFIXES, JSON_SUFFIXES, JSONL_SUFFIXES, display_path
 
@@ -24,10 +27,11 @@ def _declared_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii", "replace") if match else None
 
 
-def read_file(path: Path, root: Path) -> tuple[list[Article], list[ReadError]]:
+def read_file(path: Path, root: Path, zone: tzinfo | None = None) -> tuple[list[Article], list[ReadError]]:
     """Read one file into articles; every problem becomes a ReadError, nothing is raised.
 
     Ids and ``Article.path`` are relative to ``root`` (posix), so moving the corpus keeps them.
+    Dates without a zone are taken in ``zone`` (default WIB, see ``search.corpus.finalize``).
     The format comes from the extension and a look at the content: HTML (also a ``.txt`` holding
     HTML), JSON / JSONL, otherwise the seed's news-text format.
     """
@@ -57,13 +61,31 @@ def read_file(path: Path, root: Path) -> tuple[list[Article], list[ReadError]]:
     if len(data) > MAX_FILE_BYTES:
         return [], [ReadError(rel, None, "file too large (it grew while being read)")]
     try:
-        return parse_bytes(data, rel, os.path.splitext(path.name)[1].lower())
+        return parse_bytes(data, rel, os.path.splitext(path.name)[1].lower(), zone)
     except Exception as exc:  # noqa: BLE001  a reader bug must cost one file, not the whole run
         return [], [ReadError(rel, None, f"could not be parsed (reader error {type(exc).__name__}: {exc})")]
 
 
-def parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[Article], list[ReadError]]:
-    """Decode and parse a file's content; ``rel`` is its corpus-relative path, used for ids."""
+def parse_bytes(data: bytes, rel: str, suffix: str,
+                zone: tzinfo | None = None) -> tuple[list[Article], list[ReadError]]:
+    """Decode and parse a file's content; ``rel`` is its corpus-relative path, used for ids.
+    Every article is finalized (``search.corpus.finalize``): a record that cannot be indexed
+    becomes a ReadError of its own line."""
+    articles, errors = _parse_bytes(data, rel, suffix)
+    kept: list[Article] = []
+    for article, line in articles:
+        result = finalize_article(article) if zone is None else finalize_article(article, zone)
+        if isinstance(result, str):
+            errors.append(ReadError(rel, line, result))
+        else:
+            kept.append(result)
+    if len(errors) > 1:
+        errors.sort(key=lambda e: (e.line is not None, e.line or 0))
+    return kept, errors
+
+
+def _parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[tuple[Article, int | None]], list[ReadError]]:
+    """The articles of a file's content, each with its line (JSONL) or None, and the errors."""
     looks_html = bool(_HTML_START.match(data[:2048]))
     try:
         text, _ = decode_bytes(data, _declared_charset(data) if looks_html or suffix in HTML_SUFFIXES else None)
@@ -72,7 +94,7 @@ def parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[Article], list
     if not text.strip():
         return [], [ReadError(rel, None, "file holds only whitespace")]
 
-    articles: list[Article] = []
+    articles: list[tuple[Article, int | None]] = []
     errors: list[ReadError] = []
     if not looks_html:
         # UTF-16 files only show their markup after decoding.
@@ -83,7 +105,10 @@ def parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[Article], list
 
         records = read_jsonl(text, rel) if suffix in JSONL_SUFFIXES else read_json(text, rel)
         for item in records:
-            (errors if isinstance(item, ReadError) else articles).append(item)  # type: ignore[arg-type]
+            if isinstance(item, ReadError):
+                errors.append(item)
+            else:
+                articles.append((item[1], item[0]))
         if not articles and not errors:
             errors.append(ReadError(rel, None, "no JSON records in the file"))
         return articles, errors
@@ -93,10 +118,10 @@ def parse_bytes(data: bytes, rel: str, suffix: str) -> tuple[list[Article], list
         result = parse_html(text, rel)
         if isinstance(result, str):
             return [], [ReadError(rel, None, result)]
-        return [result], []
+        return [(result, None)], []
     from search.corpus.text import parse_news_text
 
     article = parse_news_text(text, rel, rel)
     if article is None:
         return [], [ReadError(rel, None, "no article text found (a title needs a body under it)")]
-    return [article], []
+    return [(article, None)], []

@@ -45,29 +45,31 @@ def is_corpus_file(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in CORPUS_SUFFIXES
 
 
-def iter_corpus_files(root: Path, errors: list[ReadError]) -> Iterator[Path]:
+def iter_corpus_files(root: Path, errors: list[ReadError], base: Path | None = None) -> Iterator[Path]:
     """Yield the files to read under ``root`` (or ``root`` itself when it is a file), sorted by path.
 
     Directories are walked recursively in name order, following symlinks; a symlink loop, a broken
     link, a directory that cannot be listed or a special file is appended to ``errors`` and skipped.
     Files with other extensions (README.md, MANIFEST.tsv...) and hidden files are skipped silently.
-    Raises ``CorpusNotFound`` only when ``root`` does not exist at all.
+    Raises ``CorpusNotFound`` only when ``root`` does not exist at all. Errors name paths relative
+    to ``base`` (the directory ids are relative to; default ``root``).
     """
     root = Path(root)
+    base = root if base is None else Path(base)
     if not os.path.lexists(root):
         raise CorpusNotFound(f"corpus path not found: {root}")
     try:
         st = os.stat(root)
     except OSError as exc:
-        errors.append(ReadError(root.as_posix(), None, _why(exc)))
+        errors.append(ReadError(display_path(root, base), None, _why(exc)))
         return
     if not stat.S_ISDIR(st.st_mode):
         if stat.S_ISREG(st.st_mode):
             yield root
         else:
-            errors.append(ReadError(root.as_posix(), None, "not a regular file (device, pipe or socket)"))
+            errors.append(ReadError(display_path(root, base), None, "not a regular file (device, pipe or socket)"))
         return
-    yield from _walk(root, root, st, [(st.st_dev, st.st_ino)], set(), errors)
+    yield from _walk(root, base, st, [(st.st_dev, st.st_ino)], set(), errors)
 
 
 def _walk(

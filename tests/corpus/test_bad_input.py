@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,13 @@ def _good_corpus(root: Path) -> None:
 
 
 def _read(root: Path) -> tuple[list, list[ReadError]]:
+    """The articles and errors of ``read_articles(root)``; error paths (which start with the
+    corpus folder's name, as ids do) are given relative to ``root`` for short assertions."""
     errors: list[ReadError] = []
     articles = list(read_articles(root, errors=errors))
-    return articles, errors
+    prefix = f"{root.name}/"
+    assert all(e.path.startswith(prefix) for e in errors), errors
+    return articles, [replace(e, path=e.path[len(prefix):]) for e in errors]
 
 
 def _only_error(errors: list[ReadError], name: str) -> ReadError:
@@ -131,7 +136,7 @@ def test_a_directory_linked_twice_is_read_once(tmp_path: Path) -> None:
     _good_corpus(tmp_path / "corpus" / "a")
     (tmp_path / "corpus" / "b").symlink_to(tmp_path / "corpus" / "a", target_is_directory=True)
     articles, errors = _read(tmp_path / "corpus")
-    assert [a.path for a in articles] == ["a/good.jsonl"]
+    assert [a.path for a in articles] == ["corpus/a/good.jsonl"]
     assert "another path" in _only_error(errors, "b").reason
 
 
@@ -194,7 +199,7 @@ def test_file_without_read_permission(world_readable_tmp: Path) -> None:
     assert found["ids"] == ["ok-1"]
     assert len(found["errors"]) == 1
     path, line, reason = found["errors"][0]
-    assert (path, line) == ("secret.jsonl", None)
+    assert (path, line) == (f"{root.name}/secret.jsonl", None)
     assert "permission denied" in reason
 
 
@@ -214,7 +219,7 @@ def test_directory_without_list_permission(world_readable_tmp: Path) -> None:
     finally:
         locked.chmod(0o755)
     assert found["ids"] == ["ok-1"]
-    assert [e[0] for e in found["errors"]] == ["locked"]
+    assert [e[0] for e in found["errors"]] == [f"{root.name}/locked"]
     assert "permission denied" in found["errors"][0][2]
 
 
@@ -247,5 +252,5 @@ def test_everything_at_once_reads_the_good_files(tmp_path: Path, sample_corpus: 
     (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
     (tmp_path / "notes.md").write_text("# not a corpus file, skipped silently\n", encoding="utf-8")
     articles, errors = _read(tmp_path)
-    assert sorted(a.id for a in articles) == ["jurnas-2020-06-turki-libya.txt", "ok-1"]
+    assert sorted(a.id for a in articles) == ["ok-1", f"{tmp_path.name}/jurnas-2020-06-turki-libya.txt"]
     assert sorted(e.path for e in errors) == ["bad.jsonl", "binary.txt", "empty.txt", "loop"]

@@ -56,7 +56,7 @@ def test_kapanlagi_page_whose_charset_lies(sample_corpus: Path) -> None:
     """Declared iso-8859-1, actually UTF-8: no mojibake may come out."""
     article = _page(sample_corpus, "kapanlagi-singlepage.html")
     assert article.title == "Brandon Salim Makin Dekat Dengan Sivia Blink di 'HEART BEAT'"
-    assert article.published == datetime(2015, 11, 5, 11, 52)
+    assert article.published == datetime(2015, 11, 5, 11, 52, tzinfo=WIB)  # no zone given: WIB
     for text in (article.title, article.body, article.lead):
         assert "Ã" not in text and "â€" not in text
     # Its "keywords" meta is the description cut into words: not keywords.

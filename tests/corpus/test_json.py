@@ -42,14 +42,14 @@ def test_aliases_are_understood(tmp_path: Path) -> None:
     assert article.keywords == ["politik", "ekonomi"]
     assert article.author == "Budi"
     assert article.source == "contoh.co.id"
-    assert article.id == "one.json"
+    assert article.id == f"{tmp_path.name}/one.json"
 
 
 def test_text_and_date_aliases_and_keyword_strings(tmp_path: Path) -> None:
     _write(tmp_path / "a.json", [{"text": "Isi pertama.", "date": "17 Juni 2020", "tags": "satu, dua"}, {"text": "Isi kedua."}])
     articles = list(read_articles(tmp_path))
-    assert [a.id for a in articles] == ["a.json#0", "a.json#1"]
-    assert articles[0].published == datetime(2020, 6, 17)
+    assert [a.id for a in articles] == [f"{tmp_path.name}/a.json#0", f"{tmp_path.name}/a.json#1"]
+    assert articles[0].published == datetime(2020, 6, 17, tzinfo=WIB)
     assert articles[0].keywords == ["satu", "dua"]
     assert articles[1].published is None
 
@@ -57,7 +57,8 @@ def test_text_and_date_aliases_and_keyword_strings(tmp_path: Path) -> None:
 def test_jsonl_ids_are_the_record_id_or_path_and_line(tmp_path: Path) -> None:
     _write(tmp_path / "sub" / "x.jsonl", [{"id": 42, "body": "a."}, {"body": "b."}], lines=True)
     articles = list(read_articles(tmp_path))
-    assert [(a.id, a.path) for a in articles] == [("42", "sub/x.jsonl"), ("sub/x.jsonl#2", "sub/x.jsonl")]
+    rel = f"{tmp_path.name}/sub/x.jsonl"
+    assert [(a.id, a.path) for a in articles] == [("42", rel), (f"{rel}#2", rel)]
 
 
 def test_json_file_holding_many_lines_is_read_as_jsonl(tmp_path: Path) -> None:
@@ -84,8 +85,7 @@ def test_date_only_record_with_a_separate_time(tmp_path: Path) -> None:
     _write(tmp_path / "x.jsonl", [{"id": "a", "body": "x.", "date": "2019-09-17", "time_raw": "21:12 WIB"}, {"id": "b", "body": "y.", "date": "2019-09-17", "time_raw": "-"}], lines=True)
     a, b = read_articles(tmp_path)
     assert a.published == datetime(2019, 9, 17, 21, 12, tzinfo=WIB)
-    assert b.published == datetime(2019, 9, 17)  # a date alone: naive midnight
-    assert b.published.tzinfo is None
+    assert b.published == datetime(2019, 9, 17, tzinfo=WIB)  # a date alone: midnight, in WIB
 
 
 def test_unix_timestamps_are_utc(tmp_path: Path) -> None:

@@ -134,5 +134,5 @@ def test_whitespace_only_or_title_only_text_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("Hanya Judul\n", encoding="utf-8")
     errors: list = []
     assert list(read_articles(tmp_path, errors=errors)) == []
-    assert [e.path for e in errors] == ["a.txt", "b.txt"]
+    assert [e.path for e in errors] == [f"{tmp_path.name}/a.txt", f"{tmp_path.name}/b.txt"]
     assert "body" in errors[1].reason

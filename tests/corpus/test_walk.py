@@ -29,16 +29,22 @@ def test_a_file_root_is_read_with_its_name_as_id(sample_corpus: Path) -> None:
 
 
 def test_ids_are_stable_when_the_corpus_moves(tmp_path: Path, sample_corpus: Path) -> None:
+    """Path-derived ids start with the corpus folder's name: moving the folder keeps them,
+    renaming it changes them (records with an id of their own keep it either way)."""
     first = tmp_path / "here" / "corpus"
     shutil.copytree(sample_corpus, first)
     before = [(a.id, a.path, a.title) for a in read_articles(first)]
-    moved = tmp_path / "elsewhere" / "deeper" / "renamed"
+    moved = tmp_path / "elsewhere" / "deeper" / "corpus"
     moved.parent.mkdir(parents=True)
     first.rename(moved)
     after = [(a.id, a.path, a.title) for a in read_articles(moved)]
     assert before == after
     assert len({a[0] for a in after}) == len(after)  # ids are unique
-    assert ("html/kompas-singlepage.html", "html/kompas-singlepage.html") in {(i, p) for i, p, _ in after}
+    assert ("corpus/html/kompas-singlepage.html", "corpus/html/kompas-singlepage.html") in {(i, p) for i, p, _ in after}
+    renamed = moved.parent / "arsip"
+    moved.rename(renamed)
+    ids = {a.id for a in read_articles(renamed)}
+    assert "arsip/html/kompas-singlepage.html" in ids and "clickid-detik-00001" in ids
 
 
 def test_read_file_ids_follow_the_given_root(sample_corpus: Path) -> None:
@@ -50,7 +56,7 @@ def test_the_shipped_sample_reads_without_errors(sample_corpus: Path) -> None:
     errors: list[ReadError] = []
     articles = list(read_articles(sample_corpus, errors=errors))
     assert errors == []
-    by_kind = {kind: [a for a in articles if a.path.startswith(kind)] for kind in ("click-id/", "html/", "jurnas")}
+    by_kind = {kind: [a for a in articles if a.path.startswith("corpus/" + kind)] for kind in ("click-id/", "html/", "jurnas")}
     assert len(by_kind["jurnas"]) == 1
     assert len(by_kind["html/"]) >= 10
     assert len(by_kind["click-id/"]) >= 300
