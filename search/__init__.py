@@ -20,11 +20,15 @@ from typing import TYPE_CHECKING, Any
 from search.errors import (
     ArticleNotFound,
     CariError,
+    CorpusConflict,
     CorpusNotFound,
+    IndexClosed,
+    IndexCorrupt,
     IndexIncompatible,
     IndexLocked,
     IndexNotFound,
     IndexWriteError,
+    InvalidArgument,
     QuerySyntaxError,
 )
 
@@ -35,6 +39,7 @@ _LAZY = {
     "ReadError": "search.corpus.article",
     "read_articles": "search.corpus",
     "index_corpus": "search.indexer",
+    "remove_paths": "search.indexer",
     "IndexReport": "search.indexer",
     "open_index": "search.query",
     "Index": "search.query",
@@ -47,28 +52,33 @@ __all__ = [
     "Article",
     "ArticleNotFound",
     "CariError",
+    "CorpusConflict",
     "CorpusNotFound",
     "Highlight",
     "Hit",
     "Index",
+    "IndexClosed",
+    "IndexCorrupt",
     "IndexIncompatible",
     "IndexLocked",
     "IndexNotFound",
     "IndexReport",
     "IndexWriteError",
+    "InvalidArgument",
     "QuerySyntaxError",
     "ReadError",
     "Results",
     "index_corpus",
     "open_index",
     "read_articles",
+    "remove_paths",
 ]
 
 if TYPE_CHECKING:
     from search.corpus import read_articles
     from search.corpus.article import Article, ReadError
     from search.highlight import Highlight
-    from search.indexer import IndexReport, index_corpus
+    from search.indexer import IndexReport, index_corpus, remove_paths
     from search.query import Hit, Index, Results, open_index
 
 

@@ -8,12 +8,14 @@ Errors the library raises (``search.errors.CariError``) become one line on stder
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any
 
 import click
 
 from search.errors import CariError
+from search.terminal import for_terminal
 
 DEFAULT_INDEX = "index"
 
@@ -33,24 +35,47 @@ index_option = click.option(
 )
 
 
+EXIT_BUG = 70  # EX_SOFTWARE: an error cari did not expect (a bug); never 1
+
+
+def _debugging() -> bool:
+    return os.environ.get("CARI_DEBUG", "") not in ("", "0")
+
+
 class CariGroup(click.Group):
-    """A click group that turns library errors into a one-line message and an exit code."""
+    """A click group that turns library errors into a one-line message and their exit code, and
+    any other exception into one line saying it is a bug (exit 70; ``--debug`` shows it whole)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CariError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {for_terminal(str(error))}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001  the last line of defence: one line, exit 70
+            if _debugging() or (ctx.obj or {}).get("debug"):
+                raise
+            message = for_terminal(" ".join(str(error).split()))[:300]
+            click.echo(f"Error: internal error, a bug in cari ({type(error).__name__}: {message}); "
+                       "run again with --debug (or CARI_DEBUG=1) to see where", err=True)
+            ctx.exit(EXIT_BUG)
 
 
-@click.group(cls=CariGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CariGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cari", prog_name="cari")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (also CARI_DEBUG=1).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """cari: full-text search for Indonesian news."""
+    ctx.obj = {"debug": debug}
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 # --- cari analyze (search.analysis) ----------------------------------------------------------------
@@ -77,7 +102,8 @@ def analyze_command(text: str, as_json: bool) -> None:
         click.echo("(no tokens: empty text or only stopwords)")
         return
     header = ("pos", "token", "normalized", "stem", "chars")
-    rows = [(str(t.position), t.text, t.normalized, t.stem, f"{t.start}-{t.end}") for t in tokens]
+    rows = [(str(t.position), for_terminal(t.text), for_terminal(t.normalized), for_terminal(t.stem),
+             f"{t.start}-{t.end}") for t in tokens]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -143,30 +169,10 @@ class _IndexProgressView:
             self.bar = None
 
 
-@cli.command("index")
-@click.argument("corpus", nargs=-1, required=True, type=click.Path())
-@index_option
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes for reading and analysis.  [default: number of cores]")
-@click.option("--rebuild", is_flag=True,
-              help="Build a fresh index (after an upgrade); the old one answers until it is done.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
-              help="Seconds to wait for another `cari index` on the same index.")
-@click.option("--verbose", "-v", is_flag=True, help="List every skipped file and record.")
-def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
-                  lock_timeout: float, verbose: bool) -> None:
-    """Index the articles of CORPUS (files or folders) into the index, incrementally."""
-    from search.indexer import index_corpus
-
-    view = _IndexProgressView()
-    try:
-        report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
-                              lock_timeout=lock_timeout, progress=view)
-    finally:
-        view.close()
-    what = "Rebuilt" if report.rebuilt else ("Updated" if report.committed else "Checked")
+def _echo_report(report: Any, verbose: bool, what: str) -> None:
+    """The summary of an ``index_corpus`` or ``remove_paths`` run."""
     click.echo(
-        f"{what} {report.index_dir} in {report.seconds:.1f} s: {report.articles:,} articles "
+        f"{what} {for_terminal(report.index_dir)} in {report.seconds:.1f} s: {report.articles:,} articles "
         f"({report.articles_read:,} read, {report.articles_per_second:,.0f} articles/s, "
         f"{report.jobs} job{'s' if report.jobs != 1 else ''})"
     )
@@ -174,12 +180,113 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
         f"  added {report.added:,}, updated {report.updated:,}, removed {report.removed:,}, "
         f"unchanged {report.unchanged:,}, skipped {report.skipped:,}"
     )
+    for note in report.notes:
+        click.echo(f"  {for_terminal(note)}")
+    if report.removed_ids:
+        shown = report.removed_ids if verbose else report.removed_ids[:SHOWN_ERRORS]
+        more = "" if len(shown) == len(report.removed_ids) else f" (first {len(shown)}; --verbose for all)"
+        click.echo(f"Removed{more}:")
+        for aid in shown:
+            click.echo(f"  {for_terminal(aid)}")
     if report.errors:
         shown = report.errors if verbose else report.errors[:SHOWN_ERRORS]
         more = "" if len(shown) == len(report.errors) else f" (first {len(shown)}; --verbose for all)"
         click.echo(f"Skipped{more}:")
         for error in shown:
-            click.echo(f"  {error}")
+            click.echo(f"  {for_terminal(str(error))}")
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+    help="Seconds to wait for another `cari index` on the same index.")
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None,
+    help="Worker processes for reading and analysis.  [default: number of cores]")
+verbose_option = click.option("--verbose", "-v", is_flag=True,
+                              help="List every skipped file and record, and every removed article.")
+
+
+@cli.command("index")
+@click.argument("corpus", nargs=-1, type=click.Path())
+@index_option
+@jobs_option
+@click.option("--rebuild", is_flag=True,
+              help="Build a fresh index of every corpus (after an upgrade, or to recover a damaged "
+                   "index); the old one answers until it is done.")
+@click.option("--timezone", metavar="ZONE", default=None,
+              help="Zone of dates given without one: an IANA name, WIB/WITA/WIT/UTC or +07:00 "
+                   "(changing it needs --rebuild).  [default: Asia/Jakarta, WIB]")
+@lock_timeout_option
+@verbose_option
+def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
+                  timezone: str | None, lock_timeout: float, verbose: bool) -> None:
+    """Index the articles of CORPUS (files or folders) into the index, incrementally.
+
+    \b
+    The index remembers its corpus paths: with no CORPUS, every one is brought up to date.
+    A path inside an indexed corpus updates that part only; articles are removed only when their
+    file disappeared from under a path given (or with `cari remove`).
+    """
+    from search.indexer import index_corpus
+
+    view = _IndexProgressView()
+    try:
+        report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
+                              lock_timeout=lock_timeout, progress=view, timezone=timezone)
+    finally:
+        view.close()
+    what = "Rebuilt" if report.rebuilt else ("Updated" if report.committed else "Checked")
+    _echo_report(report, verbose, what)
+
+
+@cli.command("remove")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH...")
+@index_option
+@jobs_option
+@lock_timeout_option
+@verbose_option
+def remove_command(paths: tuple[str, ...], index_dir: str, jobs: int | None, lock_timeout: float,
+                   verbose: bool) -> None:
+    """Remove the articles of an indexed corpus path (a corpus folder, or a folder or file in one).
+
+    The files are not touched; a path that no longer exists can be removed too.
+    """
+    from search.indexer import remove_paths
+
+    view = _IndexProgressView()
+    try:
+        report = remove_paths(list(paths), index_dir, jobs=jobs, lock_timeout=lock_timeout, progress=view)
+    finally:
+        view.close()
+    _echo_report(report, verbose, "Updated")
+
+
+@cli.command("check")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def check_command(index_dir: str, as_json: bool) -> None:
+    """Verify every file of the index against its checksum, and that every segment reads.
+
+    Exit 0 when the index is sound, 3 when it is damaged (then: cari index --rebuild).
+    """
+    from search.store import verify_generation
+
+    generation, damage = verify_generation(index_dir)
+    if as_json:
+        _echo_json({"index": index_dir, "ok": not damage,
+                    "files": len(generation.manifest["files"]) if generation is not None else 0,
+                    "damage": [{"file": d.file, "reason": d.reason} for d in damage]})
+    elif damage:
+        click.echo(f"The index at {for_terminal(index_dir)} is damaged:")
+        for item in damage:
+            click.echo(f"  {for_terminal(str(item))}")
+        click.echo(f"Rebuild it: cari index --rebuild --index {for_terminal(index_dir)}")
+    else:
+        assert generation is not None
+        click.echo(f"The index at {for_terminal(index_dir)} is sound: {len(generation.manifest['files'])} "
+                   f"files match their checksums, every segment reads.")
+    if damage:
+        click.get_current_context().exit(3)
 
 
 @cli.command("stats")
@@ -187,13 +294,11 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def stats_command(index_dir: str, as_json: bool) -> None:
     """Show what the index holds: articles, sources, dates, size, versions, last update."""
-    import json
-
     from search.store import index_stats
 
     stats = index_stats(index_dir)
     if as_json:
-        click.echo(json.dumps(stats.to_json(), ensure_ascii=False, indent=2))
+        _echo_json(stats.to_json())
         return
     dates = "-"
     if stats.first_published and stats.last_published:
@@ -205,17 +310,18 @@ def stats_command(index_dir: str, as_json: bool) -> None:
         ("Size on disk", f"{_human_bytes(stats.size_bytes)} ({stats.segments} segments)"),
         ("Schema version", str(stats.schema_version)),
         ("Analyzer version", str(stats.analyzer_version)),
+        ("Time zone", stats.timezone),
         ("Created", stats.created or "-"),
         ("Last updated", stats.updated or "-"),
         ("Corpus", ", ".join(stats.corpus_paths) + f" ({stats.corpus_files:,} files)"
          if stats.corpus_paths else "-"),
     ]
     for label, value in rows:
-        click.echo(f"{label + ':':<18}{value}")
+        click.echo(f"{label + ':':<18}{for_terminal(value)}")
     click.echo("Sources:")
     width = max((len(name) for name in stats.sources), default=0)
     for name, count in stats.sources.items():
-        click.echo(f"  {name:<{width}}  {count:>8,}")
+        click.echo(f"  {for_terminal(name):<{width}}  {count:>8,}")
 
 # --- cari search / show / similar (search.query, search.highlight) --------------------------------
 
@@ -225,12 +331,17 @@ def _use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+_C1_AND_DEL = re.compile("[\x7f-\x9f]")
+
+
 def _echo_json(data: Any) -> None:
-    """One JSON object: indented on a terminal, one line when piped (for jq and scripts)."""
+    """One JSON object: indented on a terminal, one line when piped (for jq and scripts). JSON
+    escapes C0 controls itself; DEL and C1 controls are escaped too (a terminal may obey them)."""
     import json
 
     indent = 2 if sys.stdout.isatty() else None
-    click.echo(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    click.echo(_C1_AND_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _articles(count: int) -> str:
@@ -254,7 +365,7 @@ def _echo_hits_terminal(results: Any, start: int) -> None:
         title = render_terminal(_hit_title(hit), hit.title_spans if hit.title else [], color=color,
                                 base="\x1b[1m")
         click.echo(f"{number:>3}. {title}")
-        meta = " · ".join(part for part in (_date_text(hit.published), hit.source, hit.url) if part)
+        meta = for_terminal(" · ".join(part for part in (_date_text(hit.published), hit.source, hit.url) if part))
         click.echo("     " + (click.style(meta, dim=True) if color else meta))
         for passage in hit.highlights:
             ellipsis = "… " if passage.start > 0 else ""
@@ -265,25 +376,38 @@ def _echo_hits_terminal(results: Any, start: int) -> None:
 def _echo_facets_terminal(facets: dict[str, dict[str, int]]) -> None:
     labels = {"source": "Sources", "year": "Years", "month": "Months"}
     for name, counts in facets.items():
-        listed = ", ".join(f"{value} {count:,}" for value, count in counts.items()) or "none"
+        listed = ", ".join(f"{for_terminal(value)} {count:,}" for value, count in counts.items()) or "none"
         click.echo(f"{labels.get(name, name)}: {listed}")
+
+
+def _link(url: str) -> str | None:
+    """``url`` when it may be a link (http or https), else None: ``javascript:`` and the like stay text."""
+    from urllib.parse import urlsplit
+
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
 
 
 def _echo_results_html(results: Any, start: int) -> None:
     import html
+    from urllib.parse import quote
 
     from search.highlight import render_html
 
     out = [f'<p class="cari-summary">{_articles(results.total)} for '
            f"&ldquo;{html.escape(results.query)}&rdquo;</p>"]
     if results.suggestion:
-        out.append(f'<p class="cari-suggestion">Did you mean <a href="?q={html.escape(results.suggestion)}">'
+        href = html.escape("?q=" + quote(results.suggestion), quote=True)
+        out.append(f'<p class="cari-suggestion">Did you mean <a href="{href}">'
                    f"{html.escape(results.suggestion)}</a>?</p>")
     out.append(f'<ol class="cari-results" start="{start}">')
     for hit in results.hits:
         title = render_html(_hit_title(hit), hit.title_spans if hit.title else [])
-        url = html.escape(hit.url, quote=True)
-        heading = f'<a href="{url}">{title}</a>' if hit.url else title
+        link = _link(hit.url)
+        heading = f'<a href="{html.escape(link, quote=True)}">{title}</a>' if link else title
         meta = html.escape(" · ".join(p for p in (_date_text(hit.published), hit.source) if p))
         out.append(f'<li><h3>{heading}</h3><p class="cari-meta">{meta}</p>')
         for passage in hit.highlights:
@@ -292,8 +416,8 @@ def _echo_results_html(results: Any, start: int) -> None:
     out.append("</ol>")
     for name, counts in results.facets.items():
         items = "".join(f"<li>{html.escape(v)} <span>{c}</span></li>" for v, c in counts.items())
-        out.append(f'<ul class="cari-facet" data-facet="{name}">{items}</ul>')
-    click.echo("\n".join(out))
+        out.append(f'<ul class="cari-facet" data-facet="{html.escape(name, quote=True)}">{items}</ul>')
+    click.echo(for_terminal("\n".join(out)))
 
 
 @cli.command("search")
@@ -349,14 +473,15 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         pages = (results.total + limit - 1) // limit
         every = ("" if results.matched_all is None or results.matched_all == results.total
                  else f"{results.matched_all} with every word; ")
-        click.echo(f"{_articles(results.total)} for {query!r} ({every}page {page} of {pages}, "
+        click.echo(f"{_articles(results.total)} for {for_terminal(repr(query))} ({every}page {page} of {pages}, "
                    f"{results.elapsed * 1000:.0f} ms)")
     else:
-        click.echo(f"No articles match {query!r}.")
+        click.echo(f"No articles match {for_terminal(repr(query))}.")
     if results.suggestion:
-        click.echo(f"Did you mean: {results.suggestion}")
+        click.echo(f"Did you mean: {for_terminal(results.suggestion)}")
     if results.partial:
-        click.echo("Note: the phrase check stopped at the time limit; some matches may be missing.")
+        reason = f" ({results.partial_reason})" if results.partial_reason else ""
+        click.echo(f"Note: the search stopped at its time limit{reason}; some matches may be missing.")
     click.echo()
     _echo_hits_terminal(results, start)
     if results.facets:
@@ -381,8 +506,8 @@ def show_command(article_id: str, index_dir: str, as_json: bool) -> None:
         _echo_json(data)
         return
     color = _use_color()
-    click.echo(click.style(article.title or article.url or article.id, bold=True) if color
-               else (article.title or article.url or article.id))
+    heading = for_terminal(article.title or article.url or article.id)
+    click.echo(click.style(heading, bold=True) if color else heading)
     rows = [("ID", article.id),
             ("Published", article.published.isoformat(sep=" ") if article.published else ""),
             ("Source", article.source), ("URL", article.url), ("Author", article.author),
@@ -390,11 +515,11 @@ def show_command(article_id: str, index_dir: str, as_json: bool) -> None:
             ("File", article.path)]
     for label, value in rows:
         if value:
-            click.echo(f"{label + ':':<11}{value}")
+            click.echo(f"{label + ':':<11}{for_terminal(value)}")
     for part in (article.lead, article.caption and f"[{article.caption}]", article.body):
         if part:
             click.echo()
-            click.echo(part)
+            click.echo(for_terminal(part))
 
 
 @cli.command("similar")
@@ -415,9 +540,9 @@ def similar_command(article_id: str, index_dir: str, limit: int, as_json: bool) 
         _echo_json(data)
         return
     if not results.hits:
-        click.echo(f"No articles related to {article_id}.")
+        click.echo(f"No articles related to {for_terminal(article_id)}.")
         return
-    click.echo(f"Articles related to {article_id}:")
+    click.echo(f"Articles related to {for_terminal(article_id)}:")
     click.echo()
     _echo_hits_terminal(results, 1)
 

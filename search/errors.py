@@ -21,7 +21,14 @@ class CariError(Exception):
 
 
 class CorpusNotFound(CariError):
-    """A corpus path given to read or index does not exist."""
+    """A corpus path given to read or index does not exist (or is empty)."""
+
+    exit_code = 2
+
+
+class CorpusConflict(CariError):
+    """Corpus paths that cannot be indexed as asked: a path that holds corpus folders already
+    indexed on their own, or a path to remove that is not indexed."""
 
     exit_code = 2
 
@@ -38,6 +45,18 @@ class IndexIncompatible(CariError):
     exit_code = 3
 
 
+class IndexCorrupt(CariError):
+    """The index on disk is damaged (a checksum or a structure does not match): rebuild it."""
+
+    exit_code = 3
+
+
+class IndexClosed(CariError):
+    """An ``Index`` was used after ``close()`` (a programming error of the caller)."""
+
+    exit_code = 2
+
+
 class IndexLocked(CariError):
     """Another writer holds the index lock and did not release it in time."""
 
@@ -51,7 +70,14 @@ class IndexWriteError(CariError):
 
 
 class QuerySyntaxError(CariError):
-    """A search query that cannot be parsed: unbalanced quotes, unknown field, bad date..."""
+    """A search query that cannot be parsed: unbalanced quotes, unknown field, bad date...; also
+    a query that asks for too much work (a prefix of every word, nesting too deep)."""
+
+    exit_code = 2
+
+
+class InvalidArgument(CariError):
+    """An argument out of its range (``limit``, ``page``, a sort or facet name, a time zone)."""
 
     exit_code = 2
 

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
+
+from search.terminal import for_terminal
 
 __all__ = ["Highlight", "Highlighter", "MatchTerms", "render_html", "render_terminal"]
 
@@ -33,6 +36,9 @@ MAX_PASSAGE_CHARS = 260  # a sentence up to this long is kept whole
 CONTEXT_BEFORE = 60  # characters kept before the first match when a long sentence is cut
 MAX_EXPANSION = 256  # terms a prefix/fuzzy word may expand to, for highlighting
 WORD_CACHE_SIZE = 200_000
+# Passages are looked for in this many characters of a field at most (a long article's later
+# matches are not shown), so that one huge text cannot slow every search that returns it.
+HIGHLIGHT_CHARS = 200_000
 
 # Stemmed fields whose query terms are stems; exact fields whose terms are surface forms.
 STEMMED_FIELDS = frozenset({"title", "lead", "body", "caption", "keywords_text"})
@@ -91,20 +97,12 @@ class Highlighter:
 
     def __init__(self, schema: Any = None) -> None:
         self._schema = schema
+        # Shared by the threads of an Index: changed only under the lock (readers copy the sets
+        # they iterate), and dropped whole, never cleared in place, when they grow too big.
+        self._lock = threading.Lock()
         self._forms: dict[str, tuple[str | None, str | None]] = {}  # word -> (surface, stem)
-        self._by_surface: dict[str, set[str]] = {}  # surface form -> words as written
-        self._by_stem: dict[str, set[str]] = {}  # stem -> words as written
-
-    def bind(self, schema: Any) -> None:
-        """Use the analyzers of ``schema`` (the index's own) from now on."""
-        if schema is not self._schema:
-            self._schema = schema
-            self._forget()
-
-    def _forget(self) -> None:
-        self._forms.clear()
-        self._by_surface.clear()
-        self._by_stem.clear()
+        self._by_surface: dict[str, frozenset[str]] = {}  # surface form -> words as written
+        self._by_stem: dict[str, frozenset[str]] = {}  # stem -> words as written
 
     # -- what to look for
 
@@ -190,14 +188,15 @@ class Highlighter:
                 stem = tokens[0] if len(tokens) == 1 else (" ".join(tokens) or None)
         else:
             surface = stem = word.lower()
-        if len(self._forms) >= WORD_CACHE_SIZE:
-            self._forget()
-        self._forms[word] = (surface, stem)
-        # a word the analyzer splits (``rekan-rekan``) is found by each of its parts
-        for form in (surface or "").split():
-            self._by_surface.setdefault(form, set()).add(word)
-        for form in (stem or "").split():
-            self._by_stem.setdefault(form, set()).add(word)
+        with self._lock:
+            if len(self._forms) >= WORD_CACHE_SIZE:
+                self._forms, self._by_surface, self._by_stem = {}, {}, {}
+            self._forms[word] = (surface, stem)
+            # a word the analyzer splits (``rekan-rekan``) is found by each of its parts
+            for form in (surface or "").split():
+                self._by_surface[form] = self._by_surface.get(form, frozenset()) | {word}
+            for form in (stem or "").split():
+                self._by_stem[form] = self._by_stem.get(form, frozenset()) | {word}
         return surface, stem
 
     def stem(self, word: str) -> str | None:
@@ -288,7 +287,7 @@ class Highlighter:
         spans = _find_words(text, matched, start, end) if matched else []
         if terms.phrases:
             present = [(stemmed, phrase) for stemmed, phrase in terms.phrases
-                       if words & (self._by_stem if stemmed else self._by_surface).get(phrase[0], set())]
+                       if words & (self._by_stem if stemmed else self._by_surface).get(phrase[0], frozenset())]
             if present:
                 spans = sorted(set(spans) | set(self._phrase_spans(text, present, start, end)))
         return spans
@@ -318,8 +317,9 @@ class Highlighter:
             return []
         candidates: list[tuple[float, str, int, int, list[tuple[int, int]]]] = []
         body = stored.get("body") or ""
+        texts = {name: (stored.get(name) or "")[:HIGHLIGHT_CHARS] for name in ("lead", "body", "caption")}
         for fieldname in ("lead", "body", "caption"):
-            text = stored.get(fieldname) or ""
+            text = texts[fieldname]
             if not text or (fieldname == "lead" and text.strip()[:80] in body[:400]):
                 continue  # a lead that is the body's opening would give the same passage twice
             all_spans = self.spans(text, terms)
@@ -349,7 +349,7 @@ class Highlighter:
         for _, fieldname, s, e, inside in candidates:
             if len(chosen) >= limit:
                 break
-            text = stored[fieldname]
+            text = texts[fieldname]
             ps, pe = _window(text, s, e, inside)
             if any(f == fieldname and ps < te and ts < pe for f, ts, te in taken):
                 continue
@@ -500,17 +500,21 @@ def _window(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> tuple[in
 # --- renderers ------------------------------------------------------------------------------------
 
 
-def render_terminal(text: str, spans: Iterable[tuple[int, int]], *, color: bool, base: str = "") -> str:
+def render_terminal(text: str, spans: Iterable[tuple[int, int]], *, color: bool, base: str = "",
+                    safe: bool = True) -> str:
     """``text`` with the spans in bold yellow (ANSI) when ``color``, else unchanged; ``base`` is
-    an ANSI style for the rest of the text (e.g. bold for a title)."""
+    an ANSI style for the rest of the text (e.g. bold for a title). With ``safe`` (for a
+    terminal), the text's own escape sequences and control characters are removed first, piece
+    by piece, so that the spans still fall on the words they mark."""
+    clean = for_terminal if safe else str
     if not color:
-        return text
+        return clean(text)
     out, pos = [base], 0
     for a, b in spans:
-        out.append(text[pos:a])
-        out.append(f"\x1b[0m\x1b[1;33m{text[a:b]}\x1b[0m{base}")
+        out.append(clean(text[pos:a]))
+        out.append(f"\x1b[0m\x1b[1;33m{clean(text[a:b])}\x1b[0m{base}")
         pos = b
-    out.append(text[pos:])
+    out.append(clean(text[pos:]))
     out.append("\x1b[0m")
     return "".join(out)
 

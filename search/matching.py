@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from itertools import chain, islice
+import threading
+from itertools import chain
 import io
 import pickle
 import struct
@@ -39,7 +40,7 @@ __all__ = ["DocColumns", "Evaluator", "PostingCache", "Postings", "top_documents
 
 K1 = 1.2
 B = 0.75
-MAX_EXPANSION = 1024  # prefix/fuzzy words expanding to more terms are matched by Whoosh (unscored)
+MAX_EXPANSION = 1024  # words a prefix, wildcard or fuzzy word may stand for (more: a query error)
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 # A phrase over very common words checks positions in thousands of articles: past the time limit
 # the check stops (the results say so) instead of taking seconds.
@@ -87,27 +88,31 @@ _EMPTY = Postings(np.empty(0, np.int32), np.empty(0, np.float32),
 
 class PostingCache:
     """Decoded postings ``(segment, field, term, with positions) -> Postings``, LRU, bounded in
-    bytes. Segments never change once written, so entries stay valid across commits."""
+    bytes, shared by threads. Segments never change once written (deletions are kept apart, in
+    ``DocColumns.live``), so entries stay valid across commits."""
 
     def __init__(self, max_bytes: int = 128 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._data: OrderedDict[tuple, Postings] = OrderedDict()
+        self._data: OrderedDict[tuple, Any] = OrderedDict()
         self._bytes = 0
+        self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Postings | None:
-        value = self._data.get(key)
-        if value is not None:
-            self._data.move_to_end(key)
-        return value
+    def get(self, key: tuple) -> Any:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
 
-    def put(self, key: tuple, value: Postings) -> None:
-        if value.nbytes > self.max_bytes // 4 or key in self._data:
-            return
-        self._data[key] = value
-        self._bytes += value.nbytes
-        while self._bytes > self.max_bytes and self._data:
-            _, old = self._data.popitem(last=False)
-            self._bytes -= old.nbytes
+    def put(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            if value.nbytes > self.max_bytes // 4 or key in self._data:
+                return
+            self._data[key] = value
+            self._bytes += value.nbytes
+            while self._bytes > self.max_bytes and self._data:
+                _, old = self._data.popitem(last=False)
+                self._bytes -= old.nbytes
 
 
 def _segment_key(reader: Any) -> Any:
@@ -208,11 +213,12 @@ def _term_blocks(reader: Any, fieldname: str, btext: bytes) -> list[tuple[int, i
     """The blocks of a term's posting list (see ``_w3_blocks``) found straight from a Whoosh 2.7
     segment's term dictionary: Whoosh's matcher, not needed here, would first read the header of
     the first block with several small reads (a tenth of a first-touch query). None where that
-    does not apply: another codec, deleted documents, a posting inlined in the dictionary. Raises
-    ``TermNotFound`` as Whoosh's ``postings`` does."""
+    does not apply: another codec, a posting inlined in the dictionary. Deleted documents are
+    listed too (callers mask them with ``DocColumns.live``). Raises ``TermNotFound`` as Whoosh's
+    ``postings`` does."""
     terms = getattr(reader, "_terms", None)
     if (type(terms).__name__ != "W3TermsReader" or getattr(reader, "is_closed", True)
-            or reader.has_deletions() or fieldname not in reader.schema):
+            or fieldname not in reader.schema):
         return None
     terminfo = terms.term_info(fieldname, btext)
     if terminfo.is_inlined():
@@ -437,75 +443,57 @@ def phrase_counts(keys: list[np.ndarray], slop: int, documents: int) -> np.ndarr
 
 
 class DocColumns:
-    """Per-document values of the whole index as arrays (dates, source codes), built once per
-    searcher generation, each on first use: date filters, date sorting and facets without touching
-    stored fields."""
+    """Per-document values of one commit as arrays (live documents, local dates, instants, source
+    codes), built once when the commit is first searched and never changed afterwards, so that
+    threads share them: date filters, date sorting and facets without touching stored fields."""
 
-    def __init__(self, searcher: Any, date_field: str = "published", source_field: str = "source") -> None:
-        self._searcher = searcher
+    def __init__(self, searcher: Any, date_field: str = "published_local", source_field: str = "source",
+                 instant_field: str = "published") -> None:
+        reader = searcher.reader()
+        leaves = list(reader.leaf_readers())
         self.doc_count_all = searcher.doc_count_all()
         self.date_field = date_field
         self.source_field = source_field
-        self._dates: np.ndarray | None = None
-        self._has_date: np.ndarray | None = None
-        self._sources: tuple[list[str], np.ndarray] | None = None
         self.lengths: dict[tuple[Any, str], np.ndarray] = {}  # (segment, field) -> field lengths
         self.idfs: dict[tuple[str, bytes], float] = {}  # idf of each term looked up so far
+        self.avg_lengths: dict[str, float] = {}
         self.live = np.ones(self.doc_count_all, dtype=bool)
-        for reader, offset in searcher.reader().leaf_readers():
-            if reader.has_deletions():
-                dead = np.fromiter(reader.deleted_docs(), dtype=np.int64)
+        for sub, offset in leaves:
+            if sub.has_deletions():
+                dead = np.fromiter(sub.segment().deleted_docs(), dtype=np.int64)
                 self.live[dead + offset] = False
+        self.live_count = int(self.live.sum())
+        self.dates = self._date_column(searcher, leaves, date_field)
+        self.instants = self._date_column(searcher, leaves, instant_field)
+        self.has_date = self.dates != _MISSING_DATE
+        codes: dict[str, int] = {}
+        column = np.full(self.doc_count_all, -1, dtype=np.int32)
+        if source_field in searcher.schema:
+            for sub, offset in leaves:
+                for btext in sub.lexicon(source_field):
+                    code = codes.setdefault(btext.decode("utf-8"), len(codes))
+                    column[read_postings(sub, source_field, btext).ids + offset] = code
+        self.sources = list(codes)  # the distinct sources; ``source_codes`` index into it
+        self.source_codes = column  # -1 when an article has no source
 
-    @property
-    def dates(self) -> np.ndarray:
+    def _date_column(self, searcher: Any, leaves: list[tuple[Any, int]], fieldname: str) -> np.ndarray:
         """Whoosh's date longs of every document (``_MISSING_DATE`` when it has none)."""
-        if self._dates is None:
-            dates = np.full(self.doc_count_all, _MISSING_DATE, dtype=np.uint64)
-            if self.date_field in self._searcher.schema:
-                for reader, offset in self._searcher.reader().leaf_readers():
-                    n = reader.doc_count_all()
-                    if not reader.has_column(self.date_field):
-                        continue
-                    column = reader.column_reader(self.date_field, translate=False)
-                    raw = None
-                    if hasattr(column, "_dbfile") and getattr(column, "_typecode", None) == "Q":
-                        raw = column._dbfile.get(column._basepos, n * 8)
-                    if raw is not None and len(raw) == n * 8:
-                        dates[offset:offset + n] = np.frombuffer(raw, dtype=">u8")
-                    else:
-                        dates[offset:offset + n] = np.fromiter((column[d] for d in range(n)), np.uint64, n)
-            self._dates = dates
-        return self._dates
-
-    @property
-    def has_date(self) -> np.ndarray:
-        """Mask of the documents with a publication date."""
-        if self._has_date is None:
-            self._has_date = self.dates != _MISSING_DATE
-        return self._has_date
-
-    def _source_columns(self) -> tuple[list[str], np.ndarray]:
-        if self._sources is None:
-            codes: dict[str, int] = {}
-            column = np.full(self.doc_count_all, -1, dtype=np.int32)
-            if self.source_field in self._searcher.schema:
-                for reader, offset in self._searcher.reader().leaf_readers():
-                    for btext in reader.lexicon(self.source_field):
-                        code = codes.setdefault(btext.decode("utf-8"), len(codes))
-                        column[read_postings(reader, self.source_field, btext).ids + offset] = code
-            self._sources = (list(codes), column)
-        return self._sources
-
-    @property
-    def sources(self) -> list[str]:
-        """The distinct sources; ``source_codes`` index into it."""
-        return self._source_columns()[0]
-
-    @property
-    def source_codes(self) -> np.ndarray:
-        """Index into ``sources`` of every document's source (-1 when it has none)."""
-        return self._source_columns()[1]
+        dates = np.full(self.doc_count_all, _MISSING_DATE, dtype=np.uint64)
+        if fieldname not in searcher.schema:
+            return dates
+        for reader, offset in leaves:
+            n = reader.doc_count_all()
+            if not reader.has_column(fieldname):
+                continue
+            column = reader.column_reader(fieldname, translate=False)
+            raw = None
+            if hasattr(column, "_dbfile") and getattr(column, "_typecode", None) == "Q":
+                raw = column._dbfile.get(column._basepos, n * 8)
+            if raw is not None and len(raw) == n * 8:
+                dates[offset:offset + n] = np.frombuffer(raw, dtype=">u8")
+            else:
+                dates[offset:offset + n] = np.fromiter((column[d] for d in range(n)), np.uint64, n)
+        return dates
 
     @staticmethod
     def date_value(value: Any) -> int:
@@ -529,10 +517,18 @@ class Evaluator:
         self.columns = columns
         self.deadline = deadline
         self.n = searcher.doc_count_all()
-        self.doc_count = max(searcher.doc_count(), 1)
+        self.doc_count = max(columns.live_count, 1)
         self.leaves = [(r, off, _segment_key(r)) for r, off in searcher.reader().leaf_readers()]
         self._lengths = columns.lengths
-        self.partial = False  # set when a phrase check stopped at the deadline
+        self.partial = False  # set when a phrase check or an expansion stopped at the deadline
+        self.partial_reason: str | None = None
+
+    def _cut_short(self, reason: str) -> None:
+        self.partial = True
+        self.partial_reason = self.partial_reason or reason
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
 
     # -- building blocks
 
@@ -598,10 +594,11 @@ class Evaluator:
         idfs = self.columns.idfs
         idf = idfs.get((fieldname, btext))
         if idf is None:
-            # the document frequency is the length of the posting lists, read anyway for scoring
-            # (and cached), which spares a term-dictionary lookup per segment
-            df = sum(len(self.postings(reader, key, fieldname, btext).ids)
-                     for reader, _, key in self.leaves)
+            # the document frequency counts the live documents of the posting lists, read anyway
+            # for scoring (and cached), which spares a term-dictionary lookup per segment
+            live = self.columns.live
+            df = sum(int(live[self.postings(reader, key, fieldname, btext).ids + offset].sum())
+                     for reader, offset, key in self.leaves)
             idf = idfs[(fieldname, btext)] = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
         return idf
 
@@ -611,7 +608,16 @@ class Evaluator:
         return (boost * idf) * tf * (k1 + 1.0) / (tf + norm)
 
     def _avg_length(self, fieldname: str) -> float:
-        return self.searcher.avg_field_length(fieldname, 1.0) or 1.0
+        """The mean length of the field over the live documents (as their lengths are stored)."""
+        avg = self.columns.avg_lengths.get(fieldname)
+        if avg is None:
+            total = 0.0
+            live = self.columns.live
+            for reader, offset, key in self.leaves:
+                n = reader.doc_count_all()
+                total += float(self._field_lengths(reader, key, fieldname)[live[offset:offset + n]].sum(dtype=np.float64))
+            avg = self.columns.avg_lengths[fieldname] = (total / self.doc_count) or 1.0
+        return avg
 
     def empty(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)
@@ -770,15 +776,28 @@ class Evaluator:
         return fieldname == self.columns.date_field and len(self.columns.dates) == self.n
 
     def _expand(self, q: Any) -> tuple[np.ndarray, np.ndarray] | None:
-        """Prefix/wildcard/fuzzy: the best-scoring variant counts; None when too many variants."""
+        """Prefix/wildcard/fuzzy: the best-scoring variant counts. Raises QuerySyntaxError when
+        the pattern stands for more than ``MAX_EXPANSION`` words, or takes too long to expand."""
+        from search.errors import QuerySyntaxError
+
+        btexts = []
         try:
-            btexts = list(islice(q._btexts(self.searcher.reader()), MAX_EXPANSION + 1))
+            for n, btext in enumerate(q._btexts(self.searcher.reader())):
+                btexts.append(btext)
+                if len(btexts) > MAX_EXPANSION:
+                    raise QuerySyntaxError(
+                        f"{_pattern_text(q)} matches more than {MAX_EXPANSION:,} different words: "
+                        "make it longer or more specific")
+                if n % 256 == 255 and self._past_deadline():
+                    raise QuerySyntaxError(
+                        f"{_pattern_text(q)} takes too long to look up: make it longer or more specific")
         except IndexError:  # Whoosh's automaton on a fuzzy word shorter than its prefix
             return self.empty()
-        if len(btexts) > MAX_EXPANSION:
-            return None
         mask, scores = self.empty()
-        for btext in btexts:
+        for n, btext in enumerate(btexts):
+            if n % 64 == 63 and self._past_deadline():
+                self._cut_short(f"{_pattern_text(q)}: only some of the words it matches were searched")
+                break
             m, s = self.term(q.fieldname, btext, q.boost)
             mask |= m
             np.maximum(scores, s, out=scores)
@@ -798,9 +817,19 @@ class Evaluator:
         remaining = (self.deadline or 0) - time.perf_counter()
         affordable = max(int(remaining / (PHRASE_SECONDS_PER_POSTING * words)), PHRASE_CHUNK)
         if affordable < len(candidates):
-            self.partial = True
+            self._cut_short("a phrase was checked in only some of the articles that have its words")
             return candidates[:affordable]
         return candidates
+
+
+def _pattern_text(q: Any) -> str:
+    """How the user typed a prefix, wildcard or fuzzy word (for messages)."""
+    text = getattr(q, "text", "")
+    if type(q).__name__ == "Prefix":
+        return f"'{text}*'"
+    if type(q).__name__ == "FuzzyTerm":
+        return f"'{text}~'"
+    return f"'{text}'"
 
 
 def top_documents(mask: np.ndarray, scores: np.ndarray, wanted: int, *,

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import pickle
 import re
+import struct
 import sys
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -86,10 +89,18 @@ with _without_unused_whoosh_imports():
     from whoosh.qparser.default import QueryParser
     from whoosh.qparser.syntax import AndGroup, OrGroup
 
-    from search.errors import ArticleNotFound, QuerySyntaxError
+    from search.errors import (
+        ArticleNotFound,
+        IndexClosed,
+        IndexCorrupt,
+        IndexNotFound,
+        InvalidArgument,
+        QuerySyntaxError,
+    )
     from search.highlight import Highlight, Highlighter
-    from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
-    from search.store import open_whoosh_index
+    from search.matching import B, K1, DocColumns, Evaluator, PostingCache, read_postings, top_documents
+    from search.schema import DATE_FIELD, INSTANT_FIELD, published_of
+    from search.store import open_generation
 
 __all__ = [
     "DEFAULT_OPERATOR",
@@ -141,15 +152,14 @@ FIELD_ALIASES: dict[str, str] = {
     "lokasi": "location",
     "author": "author",
     "penulis": "author",
-    "date": "published",
-    "tanggal": "published",
-    "published": "published",
+    "date": DATE_FIELD,
+    "tanggal": DATE_FIELD,
+    "published": DATE_FIELD,
 }
 USER_FIELDS = "title, body, lead, caption, keywords, source, location, author, date"
 
 # Fields whose values are whole strings (ID fields): matched case-insensitively and by word prefix.
 ID_FIELDS = ("source", "location", "author")
-DATE_FIELD = "published"
 
 # Where a word (stemmed + exact) and where a phrase/prefix/fuzzy (surface only when possible) goes,
 # for each user field; ``None`` stands for "no field given".
@@ -173,6 +183,13 @@ EXACT_FIELDS = ("body_exact", "title_exact")
 STEMMED_FIELDS = ("title", "lead", "body", "caption", "keywords_text")
 
 MAX_FUZZY_EDITS = 2
+OPERATORS = ("AND", "OR", "AND>OR")
+# Bounds on the work one query may ask for (each fails with a message saying what to change).
+MAX_QUERY_CHARS = 2000
+MAX_NESTING = 32
+MAX_PASSAGES = 20
+MAX_SUGGEST_CHARS = 30  # "did you mean" looks for words this long at most
+SIMILAR_TEXT_CHARS = 100_000  # of an article's text, for its key terms
 MATCH_ALL = ("*", "*:*")  # queries that list every article (with filters, a way to browse)
 SORTS = ("relevance", "newest", "oldest")
 PARSED_CACHE_SIZE = 512
@@ -226,6 +243,7 @@ class Results:
     partial: bool = False  # the time limit cut matching short: hits are the best found in time
     # With the AND>OR operator: how many of ``total`` have every word (they rank first); else None.
     matched_all: int | None = None
+    partial_reason: str | None = None  # what was cut short, when ``partial``
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of results (``cari search --json``); scripts rely on these keys."""
@@ -236,6 +254,7 @@ class Results:
             "suggestion": self.suggestion,
             "facets": self.facets,
             "matched_all": self.matched_all,
+            "partial": self.partial,
         }
 
 
@@ -365,6 +384,10 @@ def check_syntax(text: str) -> str:
     text = text.translate(_CURLY_QUOTES)
     if not text.strip():
         raise QuerySyntaxError("empty query")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(f"query too long ({len(text):,} characters; the limit is {MAX_QUERY_CHARS:,})")
+    if "\x00" in text:
+        raise QuerySyntaxError("the query holds a NUL character")
     if text.count('"') % 2:
         raise QuerySyntaxError('unbalanced quote: a " is not closed')
     depth = 0
@@ -374,6 +397,8 @@ def check_syntax(text: str) -> str:
         for char in part:
             if char == "(":
                 depth += 1
+                if depth > MAX_NESTING:
+                    raise QuerySyntaxError(f"parentheses nested too deep (more than {MAX_NESTING} levels)")
             elif char == ")":
                 depth -= 1
                 if depth < 0:
@@ -408,71 +433,186 @@ _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
 def parse_date_bound(value: str | date | datetime | None, *, end: bool) -> datetime | None:
-    """``since``/``until`` as a datetime: ``2020`` is the start (or the end) of 2020, and so on."""
+    """``since``/``until`` as a local wall-clock time: ``2020`` is the start (or the end) of 2020,
+    and so on. Raises QuerySyntaxError for anything else, or a year outside 1..9999."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, date):
-        start = datetime(value.year, value.month, value.day)
-        return start + timedelta(days=1, microseconds=-1) if end else start
+        value = value.isoformat()
     match = _DATE_RE.match(str(value).strip())
     if not match:
         raise QuerySyntaxError(f"bad date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
         if day is not None:
-            start = datetime(year, month, day)
-            nxt = start + timedelta(days=1)
+            start = datetime(year, month, day)  # type: ignore[arg-type]
         elif month is not None:
-            start = datetime(year, month, 1)
-            nxt = datetime(year + (month == 12), month % 12 + 1, 1)
+            start = datetime(year, month, 1)  # type: ignore[arg-type]
         else:
-            start = datetime(year, 1, 1)
-            nxt = datetime(year + 1, 1, 1)
+            start = datetime(year, 1, 1)  # type: ignore[arg-type]
     except ValueError as error:
         raise QuerySyntaxError(f"bad date {value!r}: {error}") from None
-    return nxt - timedelta(microseconds=1) if end else start
+    if not end:
+        return start
+    try:
+        if day is not None:
+            following = start + timedelta(days=1)
+        elif month is not None:
+            following = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        else:
+            following = datetime(start.year + 1, 1, 1)
+    except (ValueError, OverflowError):  # the end of year 9999
+        return datetime.max
+    return following - timedelta(microseconds=1)
 
 
 # --- the index ------------------------------------------------------------------------------------
 
 
-class Index:
-    """A cari index opened for searching. Keeps one searcher and refreshes it when a writer commits.
+class _Snapshot:
+    """One commit of the index opened for searching, shared by every thread.
 
-    One Index may be shared by threads: each search holds a lock (the work is CPU-bound Python and
-    numpy, so threads would not run it in parallel anyway). Raises ``IndexNotFound`` when there is
-    no index at ``path`` and ``IndexIncompatible`` when it was built by another schema/analyzer.
+    What it computes (document columns, parsed queries, field values) is computed once per commit
+    and never changed afterwards; Whoosh's readers, which are not safe to share between threads,
+    are lent to one query at a time (``searcher``) and kept for the next."""
+
+    def __init__(self, generation: Any, weights: dict[str, float]) -> None:
+        self.generation = generation
+        self.schema = generation.schema
+        self.weights = weights
+        self._lock = threading.Lock()
+        self._idle: list[Any] = []
+        self._closed = False
+        self._columns: DocColumns | None = None
+        self._parsers: dict[str, QueryParser] = {}
+        self._parsed: dict[tuple[str, str], wq.Query] = {}
+        self._id_values: dict[str, dict[str, list[str]]] = {}
+        self.doc_count = sum(s.doc_count() for s in generation.segments)
+        # Open one reader now: a commit whose files cannot be opened fails here, at refresh.
+        self._idle.append(self._new_searcher())
+
+    def _new_searcher(self) -> Any:
+        from whoosh.searching import Searcher
+
+        return Searcher(self.generation.reader(), weighting=scoring.BM25F())
+
+    @contextmanager
+    def searcher(self) -> Iterator[Any]:
+        """A Whoosh searcher of this commit for the calling thread alone."""
+        with self._lock:
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is None:
+            searcher = self._new_searcher()
+        try:
+            yield searcher
+        finally:
+            with self._lock:
+                keep = not self._closed
+                if keep:
+                    self._idle.append(searcher)
+            if not keep:
+                searcher.close()
+
+    def close(self) -> None:
+        """Close the idle readers; readers lent out are closed when they come back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            searcher.close()
+
+    def columns(self, searcher: Any) -> DocColumns:
+        """Dates, sources, live documents and lengths as arrays (built once per commit)."""
+        columns = self._columns
+        if columns is None:
+            with self._lock:
+                columns = self._columns
+            if columns is None:
+                built = DocColumns(searcher, DATE_FIELD, "source", INSTANT_FIELD)
+                with self._lock:
+                    if self._columns is None:
+                        self._columns = built
+                    columns = self._columns
+        return columns
+
+    def parser(self, op: str) -> QueryParser:
+        parser = self._parsers.get(op)
+        if parser is None:
+            parser = build_parser(self.schema, op, self.weights)
+            with self._lock:
+                parser = self._parsers.setdefault(op, parser)
+        return parser
+
+    def cached_query(self, key: tuple[str, str]) -> wq.Query | None:
+        return self._parsed.get(key)
+
+    def remember_query(self, key: tuple[str, str], q: wq.Query) -> None:
+        with self._lock:
+            if len(self._parsed) >= PARSED_CACHE_SIZE:
+                self._parsed.clear()
+            self._parsed[key] = q
+
+    def id_map(self, searcher: Any, fieldname: str) -> dict[str, list[str]]:
+        """Lower-cased value -> stored values of an ID field, for friendly matching (cached)."""
+        values = self._id_values.get(fieldname)
+        if values is None:
+            values = {}
+            if fieldname in self.schema:
+                for raw in searcher.reader().lexicon(fieldname):
+                    value = raw.decode("utf-8")
+                    values.setdefault(_fold(value), []).append(value)
+            with self._lock:
+                values = self._id_values.setdefault(fieldname, values)
+        return values
+
+
+class Index:
+    """A cari index opened for searching; it sees every commit on its next call.
+
+    Any number of threads may call any method at once: each call works on the commit that was live
+    when it started (a snapshot, checked when opened and never half-written), with a reader of its
+    own. Raises ``IndexNotFound`` when there is no index at ``path``, ``IndexIncompatible`` when it
+    was built by another schema/analyzer, ``IndexCorrupt`` when it is damaged.
     """
 
     def __init__(self, path: str | Path, *, operator: str = DEFAULT_OPERATOR,
                  weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
+        if operator.upper() not in OPERATORS:
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})")
+        if time_limit is not None and not time_limit > 0:
+            raise InvalidArgument("time_limit must be a positive number of seconds, or None")
         self.path = Path(path)
-        self._ix = open_whoosh_index(self.path, mmap=False)  # see open_whoosh_index
-        self.schema = self._ix.schema
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
         self.time_limit = time_limit
         self.k1 = k1  # BM25 term-frequency saturation and length normalization
         self.b = b
-        self._weighting = scoring.BM25F()
-        self._searcher = self._ix.searcher(weighting=self._weighting)
-        self._lock = threading.RLock()
-        self._parsers: dict[str, QueryParser] = {}
-        self._parsed: dict[tuple[str, str, int], wq.Query] = {}
-        self._id_values: dict[tuple[int, str], dict[str, list[str]]] = {}
-        self._highlighter = Highlighter(self.schema)
+        self._verified: set[tuple[str, int, int]] = set()  # files checked by this process
+        self._refresh_lock = threading.Lock()
+        self._closed = False
         self._postings = PostingCache()
-        self._columns: tuple[Any, DocColumns] | None = None
-        self._live_checked: Path | None = None  # live generation directory known to be the open one
+        self._snapshot = self._open_snapshot()
+        self._highlighter = Highlighter(self._snapshot.schema)
+
+    def _open_snapshot(self) -> _Snapshot:
+        generation = open_generation(self.path, verified=self._verified)
+        try:
+            return _Snapshot(generation, self.weights)
+        except FileNotFoundError as error:  # a commit removed its files meanwhile: the caller retries
+            raise _SnapshotGone() from error
+        except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, struct.error) as error:
+            raise IndexCorrupt(f"the index at {self.path} cannot be read ({type(error).__name__}); "
+                               f"rebuild it: cari index --rebuild CORPUS... --index {self.path}") from error
 
     # -- lifecycle
 
     def close(self) -> None:
-        """Release the searcher (open files)."""
-        self._searcher.close()
+        """Release the index's open files; any later call raises ``IndexClosed``."""
+        self._closed = True
+        self._snapshot.close()
 
     def __enter__(self) -> Index:
         return self
@@ -480,143 +620,138 @@ class Index:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def refresh(self) -> None:
-        """Pick up commits made since the index was opened (cheap when there are none), and a
-        rebuild, which the indexer writes to a new generation directory."""
-        from search.store import live_generation_dir
-
-        with self._lock:
-            live = live_generation_dir(self.path)
-            if live is not None and not self._is_open_generation(live):
-                self._live_checked = None
-                old = self._searcher
-                self._ix = open_whoosh_index(self.path, mmap=False)
-                self.schema = self._ix.schema
-                self._searcher = self._ix.searcher(weighting=self._weighting)
-                self._parsers.clear()
-                self._highlighter = Highlighter(self.schema)
-                self._postings = PostingCache()
-                self._forget_searcher()
+    def _current(self) -> _Snapshot:
+        """The snapshot of the live commit, opened anew when a writer committed since."""
+        if self._closed:
+            raise IndexClosed("this Index was closed; open the index again")
+        snapshot = self._snapshot
+        if snapshot.generation.is_current():
+            return snapshot
+        with self._refresh_lock:
+            snapshot = self._snapshot
+            if not snapshot.generation.is_current():
+                for attempt in range(20):
+                    try:
+                        fresh = self._open_snapshot()
+                        break
+                    except _SnapshotGone:
+                        time.sleep(0.01 * (attempt + 1))
+                else:
+                    raise IndexNotFound(f"the index at {self.path} kept changing while opening it")
+                self._snapshot, old = fresh, snapshot
                 old.close()
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
-                self._forget_searcher()
+                snapshot = fresh
+        return snapshot
 
-    def _is_open_generation(self, live: Path) -> bool:
-        """Is ``live`` the generation directory open now? (Resolving the paths costs about 0.1 ms
-        a search: done once per directory.)"""
-        if live != self._live_checked:
-            if Path(live).resolve() != Path(self._ix.storage.folder).resolve():
-                return False
-            self._live_checked = live
-        return True
+    def refresh(self) -> None:
+        """Pick up commits made since the index was opened (every call does this by itself)."""
+        self._current()
 
-    def _forget_searcher(self) -> None:
-        """Drop what was computed for the previous searcher."""
-        self._id_values.clear()
-        self._parsed.clear()
-        self._columns = None
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[_Snapshot, Any]]:
+        """The live snapshot and a reader of it for this call alone."""
+        snapshot = self._current()
+        try:
+            with snapshot.searcher() as searcher:
+                yield snapshot, searcher
+        except (EOFError, struct.error, pickle.UnpicklingError, zlib.error) as error:
+            raise IndexCorrupt(f"the index at {self.path} is damaged ({type(error).__name__} while "
+                               f"reading it); rebuild it: cari index --rebuild CORPUS... "
+                               f"--index {self.path}") from error
+
+    @property
+    def schema(self) -> Any:
+        """The Whoosh schema of the live commit."""
+        return self._current().schema
 
     @property
     def doc_count(self) -> int:
         """Number of articles in the index."""
-        return self._searcher.doc_count()
+        return self._current().doc_count
 
     # -- parsing
 
     def parser(self, operator: str | None = None) -> QueryParser:
-        """The (cached) query parser for the given default operator."""
+        """The (cached) Whoosh query parser for the given default operator ("AND" or "OR")."""
+        return self._current().parser(self._parse_operator(operator))
+
+    def _parse_operator(self, operator: str | None) -> str:
         op = (operator or self.operator).upper()
-        if op == AND_THEN_OR:  # parsed as AND; ``_search`` adds the OR matches after them
-            op = "AND"
-        parser = self._parsers.get(op)
-        if parser is None:
-            parser = self._parsers[op] = build_parser(self.schema, op, self.weights)
-        return parser
+        if op not in OPERATORS:
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})")
+        return "AND" if op == AND_THEN_OR else op  # AND>OR: parsed as AND, relaxed by ``_search``
 
     def parse(self, text: str, *, operator: str | None = None) -> wq.Query:
         """The Whoosh query for ``text``; raises ``QuerySyntaxError`` with a one-line reason.
 
-        Parsed queries are kept (a few hundred) for repeated searches: pages, facets."""
-        key = (text, (operator or self.operator).upper(), id(self._searcher))
-        q = self._parsed.get(key)
+        Parsed queries are kept (a few hundred per commit) for repeated searches: pages, facets."""
+        snapshot = self._current()
+        with snapshot.searcher() as searcher:
+            return self._parsed_query(snapshot, searcher, text, self._parse_operator(operator))
+
+    def _parsed_query(self, snapshot: _Snapshot, searcher: Any, text: str, op: str) -> wq.Query:
+        if not isinstance(text, str):
+            raise QuerySyntaxError("the query must be text")
+        key = (text, op)
+        q = snapshot.cached_query(key)
         if q is None:
-            q = self._parse(text, operator=operator)
-            if len(self._parsed) >= PARSED_CACHE_SIZE:
-                self._parsed.clear()
-            self._parsed[key] = q
+            q = self._parse_text(snapshot, searcher, text, op)
+            snapshot.remember_query(key, q)
         return q
 
-    def _parse(self, text: str, *, operator: str | None) -> wq.Query:
+    def _parse_text(self, snapshot: _Snapshot, searcher: Any, text: str, op: str) -> wq.Query:
         text = check_syntax(text)
         if text.strip() in MATCH_ALL:
             return wq.Every()
         try:
-            q = self.parser(operator).parse(text, normalize=False)
+            q = snapshot.parser(op).parse(text, normalize=False)
         except QuerySyntaxError:
             raise
-        except Exception as error:  # Whoosh's parser has no error type of its own
+        except Exception as error:  # noqa: BLE001  Whoosh's parser has no error type of its own
             raise QuerySyntaxError(_explain_whoosh_error(text, str(error))) from None
         for message in _query_errors(q):
             raise QuerySyntaxError(_explain_whoosh_error(text, message))
-        q = self._resolve_id_fields(q)
-        return q.normalize()
-
-    def _id_map(self, fieldname: str) -> dict[str, list[str]]:
-        """Lower-cased value -> stored values of an ID field, for friendly matching (cached)."""
-        searcher = self._searcher
-        key = (id(searcher), fieldname)
-        values = self._id_values.get(key)
-        if values is None:
-            values = {}
-            if fieldname in self.schema:
-                for raw in searcher.reader().lexicon(fieldname):
-                    value = raw.decode("utf-8")
-                    values.setdefault(_fold(value), []).append(value)
-            self._id_values[key] = values
-        return values
+        q = _lone_negations(self._resolve_id_fields(snapshot, searcher, q))
+        try:
+            return q.normalize()
+        except Exception as error:  # noqa: BLE001
+            raise QuerySyntaxError(_explain_whoosh_error(text, str(error))) from None
 
     def resolve_values(self, fieldname: str, text: str) -> list[str]:
         """The stored values of ``fieldname`` a user's ``text`` means: the same value ignoring case
         and accents, else the values one of whose words starts with it (``kompas`` ->
         ``kompas.com``, ``cnn`` -> ``cnn indonesia``)."""
-        wanted = _fold(text)
-        if not wanted:
-            return []
-        values = self._id_map(fieldname)
-        if wanted in values:
-            return list(values[wanted])
-        found = []
-        for folded, originals in values.items():
-            bare = folded.removeprefix("www.")
-            if bare.startswith(wanted) or any(w.startswith(wanted) for w in _WORDS.findall(folded)):
-                found.extend(originals)
-        return sorted(found)
+        with self._reading() as (snapshot, searcher):
+            return _resolve_values(snapshot.id_map(searcher, fieldname), text)
 
-    def _resolve_id_fields(self, q: wq.Query) -> wq.Query:
+    def _resolve_id_fields(self, snapshot: _Snapshot, searcher: Any, q: wq.Query) -> wq.Query:
         """Replace ``source:kompas`` & co. by the stored values they mean (see resolve_values)."""
         if isinstance(q, (wq.Term, wq.Phrase)) and q.fieldname in ID_FIELDS:
             text = q.text if isinstance(q, wq.Term) else " ".join(q.words)
-            values = self.resolve_values(q.fieldname, text)
+            values = _resolve_values(snapshot.id_map(searcher, q.fieldname), text)
             if not values:
                 return wq.NullQuery
             terms = [wq.Term(q.fieldname, v, boost=q.boost) for v in values]
             return terms[0] if len(terms) == 1 else wq.Or(terms)
         if q.is_leaf():
             return q
-        return q.apply(self._resolve_id_fields)
+        return q.apply(lambda child: self._resolve_id_fields(snapshot, searcher, child))
 
-    def _filter_query(self, sources: Sequence[str] | None, since: Any, until: Any) -> wq.Query | None:
+    def _filter_query(self, snapshot: _Snapshot, searcher: Any, sources: Sequence[str] | None,
+                      since: Any, until: Any) -> wq.Query | None:
         """The query for the ``sources``/``since``/``until`` filters, or None."""
         parts: list[wq.Query] = []
         if sources:
-            values = sorted({v for s in sources for v in self.resolve_values("source", s)})
+            if isinstance(sources, str):
+                sources = [sources]
+            id_map = snapshot.id_map(searcher, "source")
+            values = sorted({v for s in sources for v in _resolve_values(id_map, str(s))})
             parts.append(wq.Or([wq.Term("source", v) for v in values]) if values else wq.NullQuery)
         start = parse_date_bound(since, end=False)
         end = parse_date_bound(until, end=True)
         if start is not None or end is not None:
             if start is not None and end is not None and start > end:
-                raise QuerySyntaxError(f"--since {since} is after --until {until}")
+                raise QuerySyntaxError(f"since {since} is after until {until}")
             parts.append(wq.DateRange(DATE_FIELD, start, end))
         if not parts:
             return None
@@ -631,84 +766,66 @@ class Index:
         """Search ``query``; one page of ``limit`` hits, newest/oldest first or by relevance.
 
         ``sources`` keeps articles of those sources (friendly matching, as ``source:``);
-        ``since``/``until`` (``YYYY[-MM[-DD]]``, inclusive) bound the publication date; ``facets``
-        asks counts over all matches by ``source``, ``year`` and/or ``month``.
+        ``since``/``until`` (``YYYY[-MM[-DD]]``, inclusive, in the articles' local dates) bound the
+        publication date; ``facets`` asks counts over all matches by ``source``, ``year`` and/or
+        ``month``. Raises ``QuerySyntaxError`` for a bad query, ``InvalidArgument`` for an argument
+        out of range.
         """
-        with self._lock:
-            return self._search(query, limit=limit, page=page, sources=sources, since=since,
-                                until=until, sort=sort, highlight=highlight, passages=passages,
-                                facets=facets, operator=operator)
-
-    def _search(self, query: str, *, limit: int, page: int, sources: Sequence[str] | None,
-                since: Any, until: Any, sort: str, highlight: bool, passages: int,
-                facets: Sequence[str], operator: str | None) -> Results:
         started = time.perf_counter()
-        if limit < 1 or page < 1:
-            raise QuerySyntaxError("--limit and --page must be at least 1")
+        _check_positive("limit", limit)
+        _check_positive("page", page)
+        _check_range("passages", passages, 0, MAX_PASSAGES)
         if sort not in SORTS:
-            raise QuerySyntaxError(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
+        if isinstance(facets, str):
+            facets = [facets]
         for name in facets:
             if name not in FACETS:
-                raise QuerySyntaxError(f"unknown facet {name!r} (use {', '.join(FACETS)})")
-        self.refresh()
-        q = self.parse(query, operator=operator)
+                raise InvalidArgument(f"unknown facet {name!r} (use {', '.join(FACETS)})")
+        with self._reading() as (snapshot, searcher):
+            return self._search(snapshot, searcher, started, query, limit=limit, page=page,
+                                sources=sources, since=since, until=until, sort=sort,
+                                highlight=highlight, passages=passages, facets=facets,
+                                operator=operator)
+
+    def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str, *, limit: int,
+                page: int, sources: Sequence[str] | None, since: Any, until: Any, sort: str,
+                highlight: bool, passages: int, facets: Sequence[str], operator: str | None) -> Results:
+        op = self._parse_operator(operator)
+        q = self._parsed_query(snapshot, searcher, query, op)
         relaxed = None
         if ((operator or self.operator).upper() == AND_THEN_OR and sort == "relevance"
                 and not _types_and(query)):
-            relaxed = self._relaxed(q)
-        filt = self._filter_query(sources, since, until)
+            relaxed = _relaxed(q)
+        filt = self._filter_query(snapshot, searcher, sources, since, until)
         if filt is not None:
             q = wq.And([q, wq.ConstantScoreQuery(filt, 0.0)])
             if relaxed is not None:
                 relaxed = wq.And([relaxed, wq.ConstantScoreQuery(filt, 0.0)])
-        searcher = self._searcher
-        columns = self._doc_columns(searcher)
+        columns = snapshot.columns(searcher)
         deadline = started + self.time_limit if self.time_limit else None
         evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b)
         mask, scores = evaluator.evaluate(q)
+        mask &= columns.live
         matched_all = None
         if relaxed is not None:  # AND>OR: all-word matches first, then the partial matches
             every_word = mask
-            matched_all = int((every_word & columns.live).sum())
+            matched_all = int(every_word.sum())
             mask, scores = evaluator.evaluate(relaxed)
+            mask &= columns.live
             if every_word.any() and (mask & ~every_word).any():
-                scores[every_word] += float(scores.max()) + 1.0
+                scores[every_word] += float(scores[mask].max()) + 1.0
             q = relaxed
-        mask &= columns.live
         wanted = limit * page
         total, top = top_documents(mask, scores, wanted, order=sort,
-                                   dates=columns.dates if sort != "relevance" else None)
+                                   dates=columns.instants if sort != "relevance" else None)
         hits = self._hits(searcher, q, top[(page - 1) * limit:], highlight=highlight, passages=passages)
-        suggestion = self.suggest(query, q)
+        suggestion = self._suggest(snapshot, searcher, columns, query, q, deadline)
         facet_counts = _count_facets(columns, mask, facets) if facets else {}
         return Results(query=query, total=total, hits=hits, suggestion=suggestion,
                        facets=facet_counts, elapsed=time.perf_counter() - started,
-                       page=page, limit=limit, partial=evaluator.partial, matched_all=matched_all)
-
-    def _relaxed(self, q: wq.Query) -> wq.Query | None:
-        """For AND>OR: ``q`` (parsed with AND) with its plain words joined by OR, every other clause
-        (fielded words, phrases, NOT, dates, explicit operators) still required; None when it has
-        fewer than two plain words. A plain word is an unfielded word: spread over both the title
-        and the body companions (``title:x`` and ``body:x`` spread over one of them only)."""
-        if not isinstance(q, wq.And):
-            return None
-        words, required = [], []
-        for child in q.subqueries:
-            leaves = list(child.leaves()) if isinstance(child, wq.Or) else []
-            fields = {leaf.fieldname for leaf in leaves if isinstance(leaf, wq.Term)}
-            if len(fields) == len(leaves) > 0 and {"title_exact", "body_exact"} <= fields:
-                words.append(child)
-            else:
-                required.append(child)
-        if len(words) < 2:
-            return None
-        return wq.And([*required, wq.Or(words)]) if required else wq.Or(words)
-
-    def _doc_columns(self, searcher: Any) -> DocColumns:
-        """Dates, sources and lengths of the searcher's documents as arrays (built once per commit)."""
-        if self._columns is None or self._columns[0] is not searcher:
-            self._columns = (searcher, DocColumns(searcher, DATE_FIELD, "source"))
-        return self._columns[1]
+                       page=page, limit=limit, partial=evaluator.partial,
+                       partial_reason=evaluator.partial_reason, matched_all=matched_all)
 
     def _hits(self, searcher: Any, q: wq.Query, top: list[tuple[int, float]], *, highlight: bool,
               passages: int) -> list[Hit]:
@@ -719,7 +836,7 @@ class Index:
             hit = Hit(
                 id=stored.get("id", ""),
                 title=stored.get("title") or "",
-                published=_published(stored),
+                published=published_of(stored),
                 source=stored.get("source") or "",
                 url=stored.get("url") or "",
                 score=float(score or 0.0),
@@ -732,41 +849,56 @@ class Index:
 
     # -- did you mean
 
-    def suggest(self, text: str, q: wq.Query | None = None) -> str | None:
-        """The query with each word the index has never seen replaced by its nearest known word
-        (``pemerintahn`` -> ``pemerintah``), or None when every word is known or nothing is close."""
-        searcher = self._searcher
-        reader = searcher.reader()
-        if q is None:
+    def suggest(self, text: str) -> str | None:
+        """The query with each word no live article has replaced by the nearest word that live
+        articles do have (``pemerintahn`` -> ``pemerintah``), or None when every word is known or
+        nothing is close."""
+        started = time.perf_counter()
+        deadline = started + self.time_limit if self.time_limit else None
+        with self._reading() as (snapshot, searcher):
             try:
-                q = self.parse(text)
+                q = self._parsed_query(snapshot, searcher, text, "AND")
             except QuerySyntaxError:
                 return None
+            return self._suggest(snapshot, searcher, snapshot.columns(searcher), text, q, deadline)
+
+    def _suggest(self, snapshot: _Snapshot, searcher: Any, columns: DocColumns, text: str, q: wq.Query,
+                 deadline: float | None) -> str | None:
+        reader = searcher.reader()
+        schema = snapshot.schema
+        exact = [f for f in EXACT_FIELDS if f in schema]
+        stemmed = [f for f in STEMMED_FIELDS if f in schema]
         words: set[str] = set()
         for leaf in _positive_leaves(q):
             if isinstance(leaf, wq.Term) and leaf.fieldname in EXACT_FIELDS:
                 words.add(leaf.text)
+        counts = _LiveCounts(searcher, columns)
         fixes: dict[str, str] = {}
-        stem_of = self._highlighter.stem
         for word in sorted(words):
-            if len(word) < 3 or not word.isalpha():
+            if len(word) < 3 or len(word) > MAX_SUGGEST_CHARS or not word.isalpha():
                 continue
-            if any((f, word) in reader for f in EXACT_FIELDS if f in self.schema):
+            if any(counts.df(f, word) for f in exact):
                 continue
-            stem = stem_of(word)
-            if stem and any((f, stem) in reader for f in STEMMED_FIELDS if f in self.schema):
+            stem = self._highlighter.stem(word)
+            if stem and any(counts.df(f, stem) for f in stemmed):
                 continue
             maxdist = 1 if len(word) <= 5 else 2
-            for fieldname in EXACT_FIELDS:
-                if fieldname not in self.schema:
-                    continue
-                found = searcher.suggest(fieldname, word, limit=1, maxdist=maxdist, prefix=1)
-                if found:
-                    fixes[word] = found[0]
-                    break
+            candidates: dict[str, int] = {}
+            for fieldname in exact:
+                for candidate in reader.terms_within(fieldname, word, maxdist, prefix=1):
+                    if deadline is not None and time.perf_counter() > deadline:
+                        break
+                    candidate = candidate.decode("utf-8") if isinstance(candidate, bytes) else candidate
+                    if candidate in candidates or candidate == word:
+                        continue
+                    df = sum(counts.df(f, candidate) for f in exact)
+                    if df:
+                        candidates[candidate] = df
+            if candidates:
+                fixes[word] = min(candidates, key=lambda c: (edit_distance(word, c), -candidates[c], c))
         if not fixes:
             return None
-        analyzer = self.schema["body_exact"].analyzer if "body_exact" in self.schema else None
+        analyzer = schema["body_exact"].analyzer if "body_exact" in schema else None
 
         def replace(match: re.Match[str]) -> str:
             raw = match.group(0)
@@ -787,18 +919,24 @@ class Index:
 
     # -- single articles
 
-    def _docnum(self, article_id: str) -> int:
-        self.refresh()
-        docnum = self._searcher.document_number(id=article_id)
+    def _docnum(self, searcher: Any, article_id: str) -> int:
+        if not isinstance(article_id, str):
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        try:
+            article_id.encode("utf-8")
+        except UnicodeEncodeError:  # not text any article id can be (undecodable bytes from argv)
+            raise ArticleNotFound(f"no article with id {article_id!r}") from None
+        docnum = searcher.document_number(id=article_id)
         if docnum is None:
-            raise ArticleNotFound(f"no article with id {article_id!r} in {self.path}")
+            raise ArticleNotFound(f"no article with id {article_id!r}")
         return docnum
 
     def get(self, article_id: str) -> Any:
         """The stored article (``search.Article``) with id ``article_id``; raises ArticleNotFound."""
         from search.corpus.article import Article
 
-        stored = self._searcher.stored_fields(self._docnum(article_id))
+        with self._reading() as (_snapshot, searcher):
+            stored = searcher.stored_fields(self._docnum(searcher, article_id))
         keywords = stored.get("keywords") or []
         if isinstance(keywords, str):
             keywords = [k.strip() for k in keywords.split(",") if k.strip()]
@@ -807,7 +945,7 @@ class Index:
             title=stored.get("title") or "",
             lead=stored.get("lead") or "",
             body=stored.get("body") or "",
-            published=_published(stored),
+            published=published_of(stored),
             source=stored.get("source") or "",
             location=stored.get("location") or "",
             author=stored.get("author") or "",
@@ -822,15 +960,15 @@ class Index:
         Bo1 key terms of its title, twice, and text), ranked like a search, best first."""
         from whoosh.classify import Bo1Model
 
-        with self._lock:
-            started = time.perf_counter()
-            docnum = self._docnum(article_id)
-            searcher = self._searcher
+        _check_positive("limit", limit)
+        started = time.perf_counter()
+        with self._reading() as (snapshot, searcher):
+            docnum = self._docnum(searcher, article_id)
             stored = searcher.stored_fields(docnum)
             text = " ".join(stored.get(f) or "" for f in ("title", "title", "lead", "body"))
-            key_terms = searcher.key_terms_from_text("body", text, numterms=SIMILAR_TERMS,
-                                                     model=Bo1Model)
-            columns = self._doc_columns(searcher)
+            key_terms = searcher.key_terms_from_text("body", text[:SIMILAR_TEXT_CHARS],
+                                                     numterms=SIMILAR_TERMS, model=Bo1Model)
+            columns = snapshot.columns(searcher)
             q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
             mask, scores = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b).evaluate(q)
             mask &= columns.live
@@ -839,23 +977,102 @@ class Index:
             hits = self._hits(searcher, q, top, highlight=False, passages=0)
             for hit, (hit_docnum, _) in zip(hits, top):
                 hit.highlights = self._highlighter.opening(searcher.stored_fields(hit_docnum))
-            return Results(query=f"similar:{article_id}", total=total, hits=hits,
-                           elapsed=time.perf_counter() - started, limit=limit)
+        return Results(query=f"similar:{article_id}", total=total, hits=hits,
+                       elapsed=time.perf_counter() - started, limit=limit)
+
+
+class _SnapshotGone(Exception):
+    """The commit being opened was replaced and its files removed: open the live one."""
+
+
+class _LiveCounts:
+    """Document frequencies counting live articles only (a term only deleted articles had is unknown)."""
+
+    def __init__(self, searcher: Any, columns: DocColumns) -> None:
+        self.reader = searcher.reader()
+        self.columns = columns
+
+    def df(self, fieldname: str, word: str) -> int:
+        if (fieldname, word) not in self.reader:
+            return 0
+        btext = word.encode("utf-8")
+        total = 0
+        for sub, offset in self.reader.leaf_readers():
+            if (fieldname, btext) in sub:
+                ids = read_postings(sub, fieldname, btext).ids
+                total += int(self.columns.live[ids + offset].sum())
+        return total
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two short words."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidArgument(f"{name} must be a whole number of at least 1, not {value!r}")
+
+
+def _check_range(name: str, value: Any, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+
+
+def _resolve_values(values: dict[str, list[str]], text: str) -> list[str]:
+    wanted = _fold(text)
+    if not wanted:
+        return []
+    if wanted in values:
+        return list(values[wanted])
+    found = []
+    for folded, originals in values.items():
+        bare = folded.removeprefix("www.")
+        if bare.startswith(wanted) or any(w.startswith(wanted) for w in _WORDS.findall(folded)):
+            found.extend(originals)
+    return sorted(found)
+
+
+def _relaxed(q: wq.Query) -> wq.Query | None:
+    """For AND>OR: ``q`` (parsed with AND) with its plain words joined by OR, every other clause
+    (fielded words, phrases, NOT, dates, explicit operators) still required; None when it has
+    fewer than two plain words. A plain word is an unfielded word: spread over both the title
+    and the body companions (``title:x`` and ``body:x`` spread over one of them only)."""
+    if isinstance(q, wq.AndNot):  # words -excluded: relax the words, keep the exclusion
+        inner = _relaxed(q.a)
+        return None if inner is None else wq.AndNot(inner, q.b)
+    if not isinstance(q, wq.And):
+        return None
+    words, required = [], []
+    for child in q.subqueries:
+        leaves = list(child.leaves()) if isinstance(child, wq.Or) else []
+        fields = {leaf.fieldname for leaf in leaves if isinstance(leaf, wq.Term)}
+        if len(fields) == len(leaves) > 0 and {"title_exact", "body_exact"} <= fields:
+            words.append(child)
+        else:
+            required.append(child)
+    if len(words) < 2:
+        return None
+    return wq.And([*required, wq.Or(words)]) if required else wq.Or(words)
+
+
+def _lone_negations(q: wq.Query) -> wq.Query:
+    """Whoosh parses a query that only excludes (``-korupsi``) as "nothing but not korupsi";
+    it means every article without it."""
+    if isinstance(q, wq.AndNot) and q.a is wq.NullQuery:
+        return wq.Not(q.b)
+    if q.is_leaf():
+        return q
+    return q.apply(_lone_negations)
 
 
 _WORDS = re.compile(r"\w+")
-
-
-def _published(stored: dict[str, Any]) -> datetime | None:
-    """The publication date as the source gave it (with its time zone when it had one); the
-    indexed ``published`` is naive UTC, for ranges and sorting."""
-    text = stored.get("published_text")
-    if text:
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            pass
-    return stored.get(DATE_FIELD)
 
 
 def _fold(text: str) -> str:
@@ -906,8 +1123,8 @@ def _count_facets(columns: DocColumns, mask: Any, fields: Sequence[str]) -> dict
             merged: dict[str, Counter[str]] = {}
             for i, count in enumerate(counts.tolist()):
                 if count:
-                    name = columns.sources[i]
-                    merged.setdefault(_fold(name), Counter())[name] += count
+                    value = columns.sources[i]
+                    merged.setdefault(_fold(value), Counter())[value] += count
             pairs = [(names.most_common(1)[0][0], sum(names.values())) for names in merged.values()]
             out["source"] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
         elif name in ("year", "month"):

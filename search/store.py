@@ -1,34 +1,48 @@
-"""Where a cari index lives on disk, and how to open it safely.
+"""Where a cari index lives on disk: layout, checksums, the corpus state, the lock, the generation swap.
 
 Layout of an index directory::
 
     index/
       CURRENT          name of the live generation directory ("gen-000001"), replaced atomically
       LOCK             cari's writer lock (an OS file lock: released when the writer dies)
-      gen-000001/      a Whoosh index (``_MAIN_<n>.toc`` + segments)
-        cari.json      schema and analyzer versions this generation was built with
-        cari-state-<n>.json   the corpus files behind Whoosh generation n (incremental indexing)
+      gen-000001/      a Whoosh index (``_MAIN_<n>.toc`` + segments ``MAIN_<id>.*``)
+        cari.json              schema and analyzer versions and the corpus's time zone
+        cari-state-<n>.json    the corpus behind Whoosh generation n: roots, files, their articles
+        cari-manifest-<n>.json size and CRC-32 of every file of generation n (segments, TOC, state)
 
-Whoosh commits one generation at a time by renaming a TOC file; segment files are written once and
-never changed, so an interrupted commit leaves the previous TOC live. A rebuild (new schema or analyzer)
-goes to a fresh generation directory that becomes live only when ``CURRENT`` is swapped, so the old
-index keeps answering until then. Kept apart from ``indexer.py`` so that searching imports nothing of
-the writing machinery.
+Every JSON file cari writes carries the CRC-32 of its own content (``"checksum"``), and the manifest
+holds the size and CRC-32 of every other file of the commit, as Lucene's segment footers do; Whoosh's
+own files keep Whoosh's format, so Whoosh still reads them.
+
+A commit (``commit_generation``) writes the state, then the manifest, then the TOC, each through a
+temporary file and a rename: the TOC's rename is the commit point, so a run killed at any moment leaves
+the previous commit live, and its manifest with it. Segment files are written once and never changed.
+A rebuild goes to a fresh generation directory that becomes live only when ``CURRENT`` is swapped.
+
+Opening (``open_generation``) checks the commit before anything is searched: the manifest and the
+TOC agree, every file is there at its recorded size, and the small files and term dictionaries match
+their checksums; ``verify_generation(full=True)`` (``cari check``, and every ``cari index`` run)
+checks every byte. Damage is reported as ``IndexCorrupt`` (exit 3: rebuild the index).
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import pickle
+import re
+import shutil
 import time
+import zlib
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from search.errors import IndexIncompatible, IndexNotFound
+from search.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexNotFound
 from search.schema import ANALYZER_VERSION, SCHEMA_VERSION
 
 INDEX_NAME = "MAIN"
@@ -37,37 +51,199 @@ LOCK_FILE = "LOCK"
 META_FILE = "cari.json"
 GENERATION_PREFIX = "gen-"
 STATE_PREFIX = "cari-state-"
+MANIFEST_PREFIX = "cari-manifest-"
 FORMAT_NAME = "cari-index"
+STATE_FORMAT = "cari-state"
+MANIFEST_FORMAT = "cari-manifest"
+# Files up to this size, and term dictionaries whatever their size, are checksummed at every open;
+# the rest (posting lists, stored fields) by ``cari check`` and ``cari index``.
+SMALL_FILE_BYTES = 1 << 20
+ALWAYS_VERIFIED_SUFFIXES = (".trm", ".toc")
 
 __all__ = [
     "INDEX_NAME",
-    "live_generation_dir",
-    "open_whoosh_index",
-    "read_meta",
+    "CorpusState",
+    "Damage",
+    "FileState",
+    "Generation",
+    "IndexStats",
+    "Root",
+    "WriterLock",
     "check_compatible",
+    "commit_generation",
+    "create_generation",
     "index_size_bytes",
     "index_stats",
-    "IndexStats",
+    "live_generation_dir",
+    "load_state",
+    "make_live",
+    "open_generation",
+    "open_whoosh_index",
+    "read_meta",
+    "verify_files",
+    "verify_generation",
 ]
 
 
+def _not_found(index_dir: str | os.PathLike[str]) -> IndexNotFound:
+    return IndexNotFound(
+        f"no cari index at {index_dir} (build one with: cari index CORPUS... --index {index_dir})"
+    )
+
+
+def damaged(index_dir: str | os.PathLike[str], what: str) -> IndexCorrupt:
+    return IndexCorrupt(
+        f"the index at {index_dir} is damaged ({what}); rebuild it: "
+        f"cari index --rebuild CORPUS... --index {index_dir}"
+    )
+
+
+# --- files written by cari: atomic, checksummed ----------------------------------------------------
+
+
+def _checksum(data: bytes) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def _canonical(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, fsync and a rename (never half a file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_checked_json(path: Path, data: dict[str, Any]) -> int:
+    """Write ``data`` with the CRC-32 of its canonical form as ``"checksum"``; returns the file size."""
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    payload = dict(body, checksum=_checksum(_canonical(body)))
+    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    write_atomically(path, encoded)
+    return len(encoded)
+
+
+def read_checked_json(path: Path) -> dict[str, Any]:
+    """A JSON object written by ``write_checked_json``; ValueError when it is not that, or damaged
+    (FileNotFoundError passes through)."""
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ValueError(f"{path.name} is not valid JSON") from error
+    if not isinstance(data, dict) or "checksum" not in data:
+        raise ValueError(f"{path.name} has no checksum")
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    if data["checksum"] != _checksum(_canonical(body)):
+        raise ValueError(f"{path.name} does not match its checksum")
+    return body
+
+
+def file_checksum(path: Path) -> tuple[int, int]:
+    """``(size, CRC-32)`` of a file (read through a memory map: no copy)."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return 0, 0
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return size, zlib.crc32(mapped) & 0xFFFFFFFF
+
+
+# --- generations ---------------------------------------------------------------------------------
+
+
 def live_generation_dir(index_dir: str | os.PathLike[str]) -> Path | None:
-    """The directory of the live Whoosh index under ``index_dir``, or None when there is none yet."""
+    """The directory of the live Whoosh index under ``index_dir``; None when there is no index yet.
+    Raises IndexCorrupt when ``CURRENT`` holds something else than a generation's name."""
     root = Path(index_dir)
     try:
-        name = (root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        raw = (root / CURRENT_FILE).read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
-    if not name.startswith(GENERATION_PREFIX) or "/" in name or "\\" in name:
-        return None
+    except OSError as error:
+        raise damaged(index_dir, f"{CURRENT_FILE} cannot be read: {error.strerror or error}") from error
+    name = raw.decode("utf-8", "replace").strip()
+    if not re.fullmatch(rf"{GENERATION_PREFIX}\d{{6,}}", name):
+        raise damaged(index_dir, f"{CURRENT_FILE} does not name a generation")
     return root / name
 
 
+def generation_dirs(index_dir: Path) -> list[Path]:
+    """Every generation directory under ``index_dir`` (live or left over), by name."""
+    try:
+        entries = list(index_dir.iterdir())
+    except FileNotFoundError:
+        return []
+    return sorted(e for e in entries if re.fullmatch(rf"{GENERATION_PREFIX}\d+", e.name))
+
+
+def new_generation_dir(index_dir: Path) -> Path:
+    """A fresh generation directory name, numbered after every existing one."""
+    numbers = [int(p.name[len(GENERATION_PREFIX):]) for p in generation_dirs(index_dir)]
+    return index_dir / f"{GENERATION_PREFIX}{max(numbers, default=0) + 1:06d}"
+
+
+def create_generation(generation_dir: Path, schema: Any, zone: str) -> None:
+    """Create an empty Whoosh index with cari's meta file in a new generation directory."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+
+    generation_dir.mkdir()
+    FileIndex.create(FileStorage(str(generation_dir)), schema, indexname=INDEX_NAME)
+    write_checked_json(generation_dir / META_FILE, {
+        "format": FORMAT_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "analyzer_version": ANALYZER_VERSION,
+        "timezone": zone,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+
+
+def make_live(index_dir: Path, generation_dir: Path) -> None:
+    """Point CURRENT at ``generation_dir`` (atomic), then remove the other generations."""
+    write_atomically(index_dir / CURRENT_FILE, (generation_dir.name + "\n").encode("utf-8"))
+    remove_other_generations(index_dir, generation_dir)
+
+
+def remove_other_generations(index_dir: Path, live: Path | None) -> None:
+    """Remove what an interrupted rebuild left, or generations a rebuild replaced. Readers that
+    still have files open keep them (POSIX); a reader opening now retries on the live one."""
+    for entry in index_dir.iterdir():
+        if entry.name.startswith(GENERATION_PREFIX) and (live is None or entry.name != live.name):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
+
+
 def read_meta(generation_dir: Path) -> dict[str, Any]:
-    """The versions a generation was built with (its ``cari.json``)."""
-    with open(generation_dir / META_FILE, encoding="utf-8") as f:
-        meta = json.load(f)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+    """The versions a generation was built with (its ``cari.json``); ValueError when damaged.
+
+    A meta file without a checksum was written by a cari from before checksums (schema 1): it is
+    read as it is, so that the index is refused as one to rebuild rather than as damaged."""
+    path = generation_dir / META_FILE
+    try:
+        meta = read_checked_json(path)
+    except ValueError:
+        try:
+            legacy = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise ValueError(f"{META_FILE} is not valid JSON") from None
+        if not isinstance(legacy, dict) or "checksum" in legacy or legacy.get("schema_version") == SCHEMA_VERSION:
+            raise
+        meta = legacy
+    if meta.get("format") != FORMAT_NAME:
         raise ValueError("not a cari index meta file")
     return meta
 
@@ -83,54 +259,460 @@ def check_compatible(meta: dict[str, Any], index_dir: str | os.PathLike[str]) ->
         )
 
 
-def _not_found(index_dir: str | os.PathLike[str]) -> IndexNotFound:
-    return IndexNotFound(
-        f"no cari index at {index_dir} (build one with: cari index CORPUS... --index {index_dir})"
-    )
+# --- the corpus state ------------------------------------------------------------------------------
 
 
-def open_whoosh_index(index_dir: str | os.PathLike[str], *, attempts: int = 20,
-                      mmap: bool = True) -> Any:
-    """Open the live Whoosh index of ``index_dir`` for searching.
+@dataclass(slots=True)
+class Root:
+    """A corpus path the index was given: ids of its files are their paths relative to ``base``
+    (the root's parent, or further up when another root has the same name), so they start with
+    ``label``."""
 
-    Raises IndexNotFound when there is no index and IndexIncompatible when it was built by another
-    schema or analyzer version. An open that races a writer's commit (a TOC or a whole generation
-    replaced between listing and opening) is retried. ``mmap=False`` reads segment files with
-    plain reads: Whoosh copies every memory-mapped sub-file of a compound segment into memory
-    when opening it (about 0.3 s and the postings' size in RAM for the whole corpus).
-    """
+    path: str  # absolute
+    base: str  # absolute directory the ids are relative to
+    label: str  # the root relative to base (posix): unique among the index's roots
+
+    def holds(self, path: str) -> bool:
+        """Whether ``path`` (absolute) is this root or lies under it."""
+        return path == self.path or path.startswith(self.path.rstrip(os.sep) + os.sep)
+
+
+@dataclass(slots=True)
+class FileState:
+    """One corpus file as it was indexed: where, its size/mtime/digest, and every article read from
+    it (``(id, content hash, line)``, duplicates included: which copy of an id is indexed is
+    decided over all files, see ``search.indexer``)."""
+
+    path: str  # absolute
+    root: str  # label of its root
+    rel: str  # path relative to its root's base: what ids and Article.path derive from
+    size: int
+    mtime_ns: int
+    digest: str
+    records: list[tuple[str, str, int | None]] = field(default_factory=list)
+    errors: list[tuple[str, int | None, str]] = field(default_factory=list)
+    # JSONL only: a digest of each line and the id of the article read from it (None: blank or bad),
+    # so that a file with a few changed lines is re-parsed only there.
+    lines: tuple[list[str], list[str | None]] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "root": self.root, "rel": self.rel, "size": self.size,
+            "mtime_ns": self.mtime_ns, "digest": self.digest, "records": self.records,
+            "errors": self.errors, "lines": self.lines,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileState:
+        state = cls(**data)
+        state.records = [(r[0], r[1], r[2]) for r in state.records]
+        state.errors = [(e[0], e[1], e[2]) for e in state.errors]
+        if state.lines is not None:
+            state.lines = (list(state.lines[0]), list(state.lines[1]))
+        return state
+
+
+@dataclass(slots=True)
+class CorpusState:
+    """What the index was built from: its roots, and every file read under them."""
+
+    roots: list[Root] = field(default_factory=list)
+    files: dict[str, FileState] = field(default_factory=dict)  # by absolute path
+    updated: str | None = None
+
+
+def _state_path(generation_dir: Path, whoosh_generation: int) -> Path:
+    return generation_dir / f"{STATE_PREFIX}{whoosh_generation}.json"
+
+
+def _manifest_path(generation_dir: Path, whoosh_generation: int) -> Path:
+    return generation_dir / f"{MANIFEST_PREFIX}{whoosh_generation}.json"
+
+
+def load_state(generation_dir: Path, whoosh_generation: int) -> CorpusState:
+    """The corpus state of a commit; ValueError when it is missing or damaged."""
+    try:
+        data = read_checked_json(_state_path(generation_dir, whoosh_generation))
+    except FileNotFoundError as error:
+        raise ValueError(f"{_state_path(generation_dir, whoosh_generation).name} is missing") from error
+    if data.get("format") != STATE_FORMAT:
+        raise ValueError("not a cari state file")
+    try:
+        return CorpusState(
+            roots=[Root(**r) for r in data["roots"]],
+            files={f["path"]: FileState.from_json(f) for f in data["files"]},
+            updated=data.get("updated"),
+        )
+    except (KeyError, TypeError, IndexError) as error:
+        raise ValueError("the state file has an unexpected shape") from error
+
+
+def _write_state(generation_dir: Path, whoosh_generation: int, state: CorpusState) -> None:
+    write_checked_json(_state_path(generation_dir, whoosh_generation), {
+        "format": STATE_FORMAT,
+        "generation": whoosh_generation,
+        "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "roots": [asdict(r) for r in state.roots],
+        "files": [f.to_json() for f in sorted(state.files.values(), key=lambda f: f.path)],
+    })
+
+
+# --- commits ---------------------------------------------------------------------------------------
+
+
+def segment_files(storage_folder: Path, segment_id: str) -> list[str]:
+    """The names of a Whoosh segment's files in a generation directory (``segment_id`` is
+    Whoosh's ``Segment.segment_id()``: ``MAIN_<random id>``)."""
+    prefix = f"{segment_id}."
+    return sorted(name for name in os.listdir(storage_folder) if name.startswith(prefix))
+
+
+def _toc_name(whoosh_generation: int) -> str:
+    return f"_{INDEX_NAME}_{whoosh_generation}.toc"
+
+
+def _render_toc(schema: Any, segments: list[Any], whoosh_generation: int) -> bytes:
+    """The bytes of Whoosh's TOC file for this commit (Whoosh's own writer, into memory)."""
+    from whoosh.filedb.filestore import RamStorage
+    from whoosh.index import TOC
+
+    ram = RamStorage()
+    TOC(schema, segments, whoosh_generation).write(ram, INDEX_NAME)
+    return bytes(ram.files[_toc_name(whoosh_generation)])
+
+
+def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any, segments: list[Any],
+                      state: CorpusState, checksums: dict[str, tuple[int, int]]) -> None:
+    """Commit Whoosh generation ``whoosh_generation`` of ``generation_dir``: write the corpus state,
+    the manifest (sizes and CRC-32s; ``checksums`` holds those already known, the others are
+    computed), then the TOC, whose rename makes the commit live; then remove what the previous
+    commit used and this one does not."""
+    from whoosh.index import clean_files
     from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import EmptyIndexError, FileIndex
 
-    last_error: Exception | None = None
+    _write_state(generation_dir, whoosh_generation, state)
+    files: dict[str, list[int]] = {}
+    for segment in segments:
+        for name in segment_files(generation_dir, segment.segment_id()):
+            known = checksums.get(name)
+            size, crc = known if known is not None else file_checksum(generation_dir / name)
+            files[name] = [size, crc]
+    state_name = _state_path(generation_dir, whoosh_generation).name
+    files[state_name] = list(file_checksum(generation_dir / state_name))
+    toc = _render_toc(schema, segments, whoosh_generation)
+    files[_toc_name(whoosh_generation)] = [len(toc), _checksum(toc)]
+    write_checked_json(_manifest_path(generation_dir, whoosh_generation), {
+        "format": MANIFEST_FORMAT,
+        "generation": whoosh_generation,
+        "files": files,
+        "segments": {s.segment_id(): [s.doc_count_all(), s.deleted_count()] for s in segments},
+    })
+    write_atomically(generation_dir / _toc_name(whoosh_generation), toc)
+    clean_files(FileStorage(str(generation_dir)), INDEX_NAME, whoosh_generation, segments)
+    for entry in generation_dir.iterdir():
+        name = entry.name
+        stale = (name.startswith((STATE_PREFIX, MANIFEST_PREFIX))
+                 and name not in (state_name, _manifest_path(generation_dir, whoosh_generation).name))
+        if stale or (name.startswith(".") and name.endswith(".tmp")):
+            entry.unlink(missing_ok=True)
+
+
+def clean_generation(generation_dir: Path, whoosh_generation: int, segment_ids: Iterable[str]) -> None:
+    """Remove what an interrupted run left in a generation: files of no live segment, TOCs,
+    states and manifests of other commits, temporary files."""
+    keep_segments = set(segment_ids)
+    keep = {_toc_name(whoosh_generation), _state_path(generation_dir, whoosh_generation).name,
+            _manifest_path(generation_dir, whoosh_generation).name, META_FILE}
+    segment_name = re.compile(rf"({INDEX_NAME}_\w+?)\.")
+    for entry in generation_dir.iterdir():
+        name = entry.name
+        if name in keep:
+            continue
+        match = segment_name.match(name)
+        if match and match.group(1) in keep_segments:
+            continue
+        if (match or name.startswith((STATE_PREFIX, MANIFEST_PREFIX, f"_{INDEX_NAME}_"))
+                or name.endswith(".tmp")):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+# --- opening and verifying -----------------------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class Damage:
+    """One thing found wrong in an index."""
+
+    file: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Generation:
+    """One commit of an index, checked and pinned: what readers and writers open."""
+
+    index_dir: Path
+    directory: Path  # the generation directory
+    whoosh_generation: int
+    meta: dict[str, Any]
+    manifest: dict[str, Any]
+    schema: Any
+    segments: list[Any]
+
+    @property
+    def storage(self) -> Any:
+        from whoosh.filedb.filestore import FileStorage
+
+        return FileStorage(str(self.directory))
+
+    @property
+    def checksums(self) -> dict[str, tuple[int, int]]:
+        """Size and CRC-32 of every file of the commit, from its manifest."""
+        return {name: (v[0], v[1]) for name, v in self.manifest["files"].items()}
+
+    @property
+    def timezone(self) -> str:
+        """The zone the corpus's dates without one were read in."""
+        from search.corpus.finalize import DEFAULT_TIMEZONE
+
+        return str(self.meta.get("timezone") or DEFAULT_TIMEZONE)
+
+    def reader(self) -> Any:
+        """A Whoosh reader of exactly this commit (its own file handles)."""
+        from whoosh.index import FileIndex
+
+        return FileIndex._reader(self.storage, self.schema, self.segments, self.whoosh_generation)
+
+    def state(self) -> CorpusState:
+        """The corpus state of this commit; IndexCorrupt when it is damaged."""
+        try:
+            return load_state(self.directory, self.whoosh_generation)
+        except (ValueError, OSError) as error:
+            raise damaged(self.index_dir, str(error)) from error
+
+    def is_current(self) -> bool:
+        """Whether this is still the live commit (cheap: a read of CURRENT and a directory list)."""
+        try:
+            live = live_generation_dir(self.index_dir)
+        except IndexCorrupt:
+            return False
+        return (live is not None and live.name == self.directory.name
+                and _latest_toc(self.directory) == self.whoosh_generation)
+
+
+def _latest_toc(generation_dir: Path) -> int:
+    found = -1
+    try:
+        names = os.listdir(generation_dir)
+    except OSError:
+        return -1
+    for name in names:
+        match = re.fullmatch(rf"_{INDEX_NAME}_(\d+)\.toc", name)
+        if match:
+            found = max(found, int(match.group(1)))
+    return found
+
+
+def open_generation(index_dir: str | os.PathLike[str], *, attempts: int = 20,
+                    verified: set[tuple[str, int, int]] | None = None) -> Generation:
+    """The live commit of ``index_dir``, checked: raises IndexNotFound (no index), IndexIncompatible
+    (another schema or analyzer version) or IndexCorrupt (damage). An open that races a writer's
+    commit (a TOC or a whole generation replaced meanwhile) is retried.
+
+    ``verified`` holds ``(file, size, crc)`` already checked by this process (segment files never
+    change, so a refresh only checks what is new); it is updated."""
+    root = Path(index_dir)
+    last: Exception | None = None
     for attempt in range(attempts):
-        generation_dir = live_generation_dir(index_dir)
-        if generation_dir is None:
+        directory = live_generation_dir(root)
+        if directory is None:
             raise _not_found(index_dir)
         try:
-            meta = read_meta(generation_dir)
-        except FileNotFoundError as error:  # a rebuild swapped CURRENT and removed this generation
-            last_error = error
-        except (ValueError, OSError) as error:
-            raise IndexIncompatible(
-                f"the index at {index_dir} has an unreadable {META_FILE} ({error}); "
-                f"rebuild it: cari index --rebuild CORPUS... --index {index_dir}"
-            ) from error
-        else:
-            check_compatible(meta, index_dir)
-            try:
-                return FileIndex(FileStorage(str(generation_dir), supports_mmap=mmap),
-                                 indexname=INDEX_NAME)
-            except (FileNotFoundError, EmptyIndexError) as error:  # TOC replaced under us
-                last_error = error
-            except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError) as error:
-                # The pickled schema names analyzer classes this version of cari no longer has.
-                raise IndexIncompatible(
-                    f"the index at {index_dir} cannot be loaded by this cari ({error}); "
-                    f"rebuild it: cari index --rebuild CORPUS... --index {index_dir}"
-                ) from error
+            return _open_once(root, directory, verified)
+        except _Raced as race:
+            last = race.__cause__
         time.sleep(min(0.01 * (attempt + 1), 0.1))
-    raise IndexNotFound(f"the index at {index_dir} kept changing while opening it ({last_error})")
+    raise IndexNotFound(f"the index at {index_dir} kept changing while opening it ({last})")
+
+
+class _Raced(Exception):
+    """A writer changed the index while it was being opened: try again."""
+
+
+def _open_once(root: Path, directory: Path, verified: set[tuple[str, int, int]] | None) -> Generation:
+    from whoosh.index import TOC
+
+    if not directory.is_dir():
+        if live_generation_dir(root) != directory:
+            raise _Raced()
+        raise damaged(root, f"{CURRENT_FILE} names {directory.name}, which is missing")
+    try:
+        meta = read_meta(directory)
+    except FileNotFoundError as error:
+        if live_generation_dir(root) != directory:
+            raise _Raced() from error
+        raise damaged(root, f"{META_FILE} is missing") from error
+    except (ValueError, OSError) as error:
+        raise damaged(root, str(error)) from error
+    check_compatible(meta, root)
+    whoosh_generation = _latest_toc(directory)
+    if whoosh_generation < 0:
+        raise damaged(root, "no table of contents (TOC) file")
+    try:
+        manifest = read_checked_json(_manifest_path(directory, whoosh_generation))
+    except FileNotFoundError as error:
+        if _latest_toc(directory) != whoosh_generation or live_generation_dir(root) != directory:
+            raise _Raced() from error
+        raise damaged(root, f"the manifest of commit {whoosh_generation} is missing") from error
+    except (ValueError, OSError) as error:
+        raise damaged(root, str(error)) from error
+    damage = verify_files(directory, manifest, full=False, verified=verified)
+    if damage:
+        if _latest_toc(directory) != whoosh_generation:
+            raise _Raced()
+        raise damaged(root, str(damage[0]))
+    try:
+        toc = TOC.read(_storage(directory), INDEX_NAME, gen=whoosh_generation)
+    except FileNotFoundError as error:
+        raise _Raced() from error
+    except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError,
+            IndexError, KeyError, OSError, AssertionError) as error:
+        raise damaged(root, f"the table of contents cannot be read ({type(error).__name__})") from error
+    recorded = manifest.get("segments", {})
+    actual = {s.segment_id(): [s.doc_count_all(), s.deleted_count()] for s in toc.segments}
+    if recorded != actual:
+        raise damaged(root, "the table of contents does not match the manifest")
+    return Generation(root, directory, whoosh_generation, meta, manifest, toc.schema, list(toc.segments))
+
+
+def open_whoosh_index(index_dir: str | os.PathLike[str]) -> Any:
+    """The live commit of ``index_dir``, checked, as a plain Whoosh index (``whoosh.index.FileIndex``:
+    Whoosh's own reader), for tools and tests that look at the index through Whoosh."""
+    from whoosh.index import FileIndex
+
+    generation = open_generation(index_dir)
+    return FileIndex(generation.storage, indexname=INDEX_NAME)
+
+
+def _storage(directory: Path) -> Any:
+    from whoosh.filedb.filestore import FileStorage
+
+    return FileStorage(str(directory))
+
+
+def verify_files(directory: Path, manifest: dict[str, Any], *, full: bool,
+                  verified: set[tuple[str, int, int]] | None = None) -> list[Damage]:
+    """Check the files a manifest lists: present at their size, and (all of them when ``full``,
+    else the small ones and the term dictionaries) matching their CRC-32."""
+    damage: list[Damage] = []
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return [Damage(MANIFEST_PREFIX, "the manifest lists no files")]
+    for name, entry in sorted(files.items()):
+        try:
+            size, crc = int(entry[0]), int(entry[1])
+        except (TypeError, ValueError, IndexError):
+            damage.append(Damage(name, "the manifest entry is unreadable"))
+            continue
+        path = directory / name
+        try:
+            actual_size = path.stat().st_size
+        except FileNotFoundError:
+            damage.append(Damage(name, "missing"))
+            continue
+        except OSError as error:
+            damage.append(Damage(name, f"cannot be read: {error.strerror or error}"))
+            continue
+        if actual_size != size:
+            damage.append(Damage(name, f"{actual_size:,} bytes where {size:,} were written"))
+            continue
+        key = (f"{directory}/{name}", size, crc)
+        if verified is not None and key in verified:
+            continue
+        if not (full or size <= SMALL_FILE_BYTES or name.endswith(ALWAYS_VERIFIED_SUFFIXES)):
+            continue
+        try:
+            _size, actual_crc = file_checksum(path)
+        except OSError as error:
+            damage.append(Damage(name, f"cannot be read: {error.strerror or error}"))
+            continue
+        if actual_crc != crc:
+            damage.append(Damage(name, "its content does not match its checksum"))
+        elif verified is not None:
+            verified.add(key)
+    return damage
+
+
+def verify_generation(index_dir: str | os.PathLike[str]) -> tuple[Generation | None, list[Damage]]:
+    """Every check ``cari check`` makes: the live commit opens, every byte of every file matches
+    its checksum, every segment opens and holds the documents the manifest records. Returns the
+    commit (None when it cannot be opened) and the damage found (empty: the index is sound).
+    Raises IndexNotFound / IndexIncompatible as opening does."""
+    try:
+        generation = open_generation(index_dir)
+    except IndexCorrupt as error:
+        return None, [Damage(str(index_dir), error.message)]
+    damage = verify_files(generation.directory, generation.manifest, full=True)
+    if damage:
+        return generation, damage
+    try:
+        generation.state()
+    except IndexCorrupt as error:
+        damage.append(Damage(STATE_PREFIX, error.message))
+    try:
+        reader = generation.reader()
+        try:
+            for sub, _offset in reader.leaf_readers():
+                count = sum(1 for _ in sub.all_stored_fields())
+                if count != sub.doc_count():
+                    damage.append(Damage(f"segment {sub.segment().segment_id()}",
+                                         f"{count} stored articles where {sub.doc_count()} are live"))
+                for fieldname in sub.indexed_field_names():
+                    for _term in sub.lexicon(fieldname):
+                        pass
+        finally:
+            reader.close()
+    except Exception as error:  # noqa: BLE001  whatever Whoosh raises on damaged bytes is damage
+        damage.append(Damage(str(generation.directory.name), f"a segment cannot be read ({type(error).__name__}: {error})"))
+    return generation, damage
+
+
+# --- the writer lock -------------------------------------------------------------------------------
+
+
+class WriterLock:
+    """cari's writer lock on an index directory, waited for up to a timeout."""
+
+    def __init__(self, index_dir: Path, timeout: float) -> None:
+        from whoosh.util.filelock import FileLock
+
+        self.path = index_dir / LOCK_FILE
+        self.timeout = timeout
+        self.lock = FileLock(str(self.path))
+
+    def __enter__(self) -> WriterLock:
+        deadline = time.monotonic() + max(self.timeout, 0.0)
+        while not self.lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise IndexLocked(
+                    f"the index at {self.path.parent} is being written by another process "
+                    f"(waited {self.timeout:g} s); try again when it has finished, "
+                    "or raise --lock-timeout"
+                )
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+# --- statistics ----------------------------------------------------------------------------------
 
 
 def index_size_bytes(index_dir: str | os.PathLike[str]) -> int:
@@ -157,6 +739,7 @@ class IndexStats:
     size_bytes: int
     schema_version: Any
     analyzer_version: Any
+    timezone: str
     created: str | None
     updated: str | None
     segments: int
@@ -174,55 +757,66 @@ class IndexStats:
 
 def index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
     """Counts, per-source counts, date range, size and versions of the index at ``index_dir``."""
-    ix = open_whoosh_index(index_dir)
-    generation_dir = Path(ix.storage.folder)
-    meta = read_meta(generation_dir)
+    from search.schema import published_of
+
+    generation = open_generation(index_dir)
     sources: Counter[str] = Counter()
     first = last = None
-    with ix.searcher() as searcher:
-        reader = searcher.reader()
-        toc_generation = reader.generation()
-        docnums = list(reader.all_doc_ids())
-        if docnums:
-            from whoosh.util.times import long_to_datetime
-
-            source_column = reader.column_reader("source")
-            sources.update(source_column[d] or "(none)" for d in docnums)
-            # Raw values: an article without a date holds the column default (2**64-1), which
-            # Whoosh's own translation to a datetime overflows on.
-            published_column = reader.column_reader("published", translate=False)
-            missing = ix.schema["published"].default
-            dates = [v for v in (published_column[d] for d in docnums) if v != missing]
-            if dates:
-                first, last = long_to_datetime(min(dates)), long_to_datetime(max(dates))
+    reader = generation.reader()
+    try:
+        earliest: tuple[int, Any, int] | None = None  # (instant, segment reader, docnum)
+        latest: tuple[int, Any, int] | None = None
+        for sub, _offset in reader.leaf_readers():
+            live = [d for d in range(sub.doc_count_all()) if not sub.is_deleted(d)]
+            if not live:
+                continue
+            if sub.has_column("source"):
+                column = sub.column_reader("source")
+                sources.update(column[d] or "(none)" for d in live)
+            else:
+                sources["(none)"] += len(live)
+            if sub.has_column("published"):
+                # Raw values: an article without a date holds the column default (2**64-1).
+                column = sub.column_reader("published", translate=False)
+                missing = generation.schema["published"].default
+                for docnum in live:
+                    value = column[docnum]
+                    if value == missing:
+                        continue
+                    if earliest is None or value < earliest[0]:
+                        earliest = (value, sub, docnum)
+                    if latest is None or value > latest[0]:
+                        latest = (value, sub, docnum)
+        if earliest is not None and latest is not None:
+            first = published_of(earliest[1].stored_fields(earliest[2]))
+            last = published_of(latest[1].stored_fields(latest[2]))
         articles = reader.doc_count()
         deleted = reader.doc_count_all() - articles
-        segments = len(ix._segments())
-    state: dict[str, Any] = {}
-    try:
-        with open(generation_dir / f"{STATE_PREFIX}{toc_generation}.json", encoding="utf-8") as f:
-            state = json.load(f)
-    except (OSError, ValueError):
-        pass
-    updated = state.get("updated")
-    if updated is None:
-        try:
-            updated = datetime.fromtimestamp(ix.last_modified(), timezone.utc).isoformat(timespec="seconds")
-        except OSError:
-            updated = None
+    finally:
+        reader.close()
+    state = generation.state()
     return IndexStats(
         index_dir=str(index_dir),
         articles=articles,
-        sources=dict(sources.most_common()),
+        sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
         first_published=first,
         last_published=last,
         size_bytes=index_size_bytes(index_dir),
-        schema_version=meta.get("schema_version"),
-        analyzer_version=meta.get("analyzer_version"),
-        created=meta.get("created"),
-        updated=updated,
-        segments=segments,
+        schema_version=generation.meta.get("schema_version"),
+        analyzer_version=generation.meta.get("analyzer_version"),
+        timezone=generation.timezone,
+        created=generation.meta.get("created"),
+        updated=state.updated,
+        segments=len(generation.segments),
         deleted_pending=deleted,
-        corpus_paths=list(state.get("roots", [])),
-        corpus_files=len(state.get("files", [])),
+        corpus_paths=[r.path for r in state.roots],
+        corpus_files=len(state.files),
     )
+
+
+def iter_live_docnums(reader: Any) -> Iterator[int]:
+    """Document numbers of the live articles of a (multi-segment) Whoosh reader."""
+    for sub, offset in reader.leaf_readers():
+        for docnum in range(sub.doc_count_all()):
+            if not sub.is_deleted(docnum):
+                yield offset + docnum

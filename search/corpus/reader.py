@@ -32,6 +32,14 @@ def read_file(path: Path, root: Path, zone: tzinfo | None = None) -> tuple[list[
 
     Ids and ``Article.path`` are relative to ``root`` (posix), so moving the corpus keeps them.
     Dates without a zone are taken in ``zone`` (default WIB, see ``search.corpus.finalize``).
+    """
+    records, errors = read_records(path, root, zone)
+    return [article for article, _line in records], errors
+
+
+def read_records(path: Path, root: Path,
+                 zone: tzinfo | None = None) -> tuple[list[tuple[Article, int | None]], list[ReadError]]:
+    """``read_file`` with the line each article was read from (JSONL; None for other files).
     The format comes from the extension and a look at the content: HTML (also a ``.txt`` holding
     HTML), JSON / JSONL, otherwise the seed's news-text format.
     """
@@ -61,7 +69,7 @@ def read_file(path: Path, root: Path, zone: tzinfo | None = None) -> tuple[list[
     if len(data) > MAX_FILE_BYTES:
         return [], [ReadError(rel, None, "file too large (it grew while being read)")]
     try:
-        return parse_bytes(data, rel, os.path.splitext(path.name)[1].lower(), zone)
+        return parse_records(data, rel, os.path.splitext(path.name)[1].lower(), zone)
     except Exception as exc:  # noqa: BLE001  a reader bug must cost one file, not the whole run
         return [], [ReadError(rel, None, f"could not be parsed (reader error {type(exc).__name__}: {exc})")]
 
@@ -71,14 +79,21 @@ def parse_bytes(data: bytes, rel: str, suffix: str,
     """Decode and parse a file's content; ``rel`` is its corpus-relative path, used for ids.
     Every article is finalized (``search.corpus.finalize``): a record that cannot be indexed
     becomes a ReadError of its own line."""
+    records, errors = parse_records(data, rel, suffix, zone)
+    return [article for article, _line in records], errors
+
+
+def parse_records(data: bytes, rel: str, suffix: str,
+                  zone: tzinfo | None = None) -> tuple[list[tuple[Article, int | None]], list[ReadError]]:
+    """``parse_bytes`` with the line each article was read from (JSONL; None otherwise)."""
     articles, errors = _parse_bytes(data, rel, suffix)
-    kept: list[Article] = []
+    kept: list[tuple[Article, int | None]] = []
     for article, line in articles:
         result = finalize_article(article) if zone is None else finalize_article(article, zone)
         if isinstance(result, str):
             errors.append(ReadError(rel, line, result))
         else:
-            kept.append(result)
+            kept.append((result, line))
     if len(errors) > 1:
         errors.sort(key=lambda e: (e.line is not None, e.line or 0))
     return kept, errors

@@ -88,5 +88,5 @@ def test_stats_with_undated_and_sourceless_articles(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     assert figures["articles"] == 2
-    assert figures["first_published"] == figures["last_published"] == "2019-09-01T00:00:00"
+    assert figures["first_published"] == figures["last_published"] == "2019-09-01T00:00:00+07:00"
     assert figures["sources"] == {"contoh.id": 1, "(none)": 1}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search import indexer
+from search import building
 from search.indexer import index_corpus
 from tests.indexer.conftest import index_files, indexed, search_ids
 
@@ -51,11 +51,20 @@ def test_touched_file_is_hashed_not_reindexed(small_corpus: Path, tmp_path: Path
     content = indexed(index_dir)
     kompas = small_corpus / "click-id" / "kompas.jsonl"
     os.utime(kompas, ns=(kompas.stat().st_atime_ns, kompas.stat().st_mtime_ns + 10**9))
+    segments_before = _segment_files(index_dir)
     report = index_corpus(small_corpus, index_dir, jobs=1)
-    assert not report.committed and report.files_read == 0
+    assert report.files_read == 0 and (report.added, report.updated, report.removed) == (0, 0, 0)
     assert indexed(index_dir) == content
-    # ... and the new mtime is remembered: the third run does not even hash the file
-    assert index_corpus(small_corpus, index_dir, jobs=1).files_unchanged == report.files_unchanged
+    assert _segment_files(index_dir) == segments_before  # only the corpus state was recorded anew
+    # ... and the new mtime is remembered: the third run does not even hash the file, nor write
+    third = index_corpus(small_corpus, index_dir, jobs=1)
+    assert third.files_unchanged == report.files_unchanged and not third.committed
+
+
+def _segment_files(index_dir: Path) -> dict[str, int]:
+    """The Whoosh segment files of an index with their mtimes (what holds the articles)."""
+    return {p.name: p.stat().st_mtime_ns for p in index_dir.rglob("MAIN_*") if p.is_file()
+            and "WRITELOCK" not in p.name}
 
 
 def test_changed_article_is_replaced(small_corpus: Path, tmp_path: Path) -> None:
@@ -97,24 +106,48 @@ def test_moved_corpus_keeps_ids_and_writes_nothing(small_corpus: Path, tmp_path:
     index_dir = tmp_path / "index"
     index_corpus(small_corpus, index_dir, jobs=1)
     before = indexed(index_dir)
-    files_before = index_files(index_dir)
-    moved = tmp_path / "elsewhere" / "news"
+    segments_before = _segment_files(index_dir)
+    moved = tmp_path / "elsewhere" / "corpus"  # the same folder, somewhere else
     moved.parent.mkdir()
     shutil.move(str(small_corpus), str(moved))
     report = index_corpus(moved, index_dir, jobs=1)
     assert indexed(index_dir) == before
     assert (report.added, report.updated, report.removed) == (0, 0, 0)
-    assert not report.committed and report.files_read == 0
-    # only the corpus state was rewritten (new paths), no index file
-    changed = {p for p, m in index_files(index_dir).items() if files_before.get(p) != m}
-    assert all(Path(p).name.startswith("cari-state-") for p in changed)
+    assert report.files_read == 0 and report.roots == [str(moved)]
+    assert any("moved" in note for note in report.notes)
+    assert _segment_files(index_dir) == segments_before  # only the corpus state was recorded anew
+
+
+def test_renamed_corpus_is_a_new_corpus_until_the_old_one_is_removed(small_corpus: Path,
+                                                                     tmp_path: Path) -> None:
+    """A corpus folder under a new name gives new path ids; the old one's articles are kept
+    (an unmounted disk must not empty the index) until it is removed."""
+    from search.indexer import remove_paths
+
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    before = indexed(index_dir)
+    renamed = tmp_path / "arsip"
+    small_corpus.rename(renamed)
+    report = index_corpus(renamed, index_dir, jobs=1)
+    after = indexed(index_dir)
+    assert set(before) <= set(after)
+    assert "corpus/html/kompas-singlepage.html" in after and "arsip/html/kompas-singlepage.html" in after
+    assert report.roots == [str(small_corpus), str(renamed)]
+    removal = remove_paths([small_corpus], index_dir)
+    final = indexed(index_dir)
+    assert removal.removed_ids == ["corpus/html/kompas-singlepage.html"]
+    # the records that have ids of their own are now the renamed folder's copies
+    assert set(final) == set(before) - {"corpus/html/kompas-singlepage.html"} | {"arsip/html/kompas-singlepage.html"}
+    assert final["clickid-tempo-00001"] != before["clickid-tempo-00001"]  # path changed: re-indexed
+    assert removal.roots == [str(renamed)]
 
 
 def test_copied_corpus_without_mtimes_keeps_ids(small_corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     index_corpus(small_corpus, index_dir, jobs=1)
     before = indexed(index_dir)
-    copy = tmp_path / "copy"
+    copy = tmp_path / "copy" / "corpus"
     shutil.copytree(small_corpus, copy, copy_function=shutil.copyfile)  # new mtimes
     shutil.rmtree(small_corpus)
     report = index_corpus(copy, index_dir, jobs=1)
@@ -147,7 +180,7 @@ def test_unreadable_record_is_skipped_and_reported(small_corpus: Path, tmp_path:
 
 def test_parallel_build_equals_serial_build(small_corpus: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(indexer, "SMALL_WORK_BYTES", 0)  # workers even for this small corpus
+    monkeypatch.setattr(building, "SMALL_WORK_BYTES", 0)  # workers even for this small corpus
     serial = index_corpus(small_corpus, tmp_path / "serial", jobs=1)
     parallel = index_corpus(small_corpus, tmp_path / "parallel", jobs=2)
     assert parallel.jobs == 2 and serial.jobs == 1
@@ -168,7 +201,7 @@ def test_index_inside_the_corpus_is_not_read_as_corpus(small_corpus: Path) -> No
 
 def _expected(corpus: Path) -> dict[str, str]:
     from search.corpus import read_articles
-    from search.indexer import content_hash
+    from search.building import content_hash
 
     return {a.id: content_hash(a) for a in read_articles(corpus)}
 
@@ -209,17 +242,22 @@ def test_lines_shifted_by_an_insertion_keep_their_ids(small_corpus: Path, tmp_pa
     assert report.articles == len(_expected(small_corpus))
 
 
-def test_lost_corpus_state_is_rebuilt_from_the_index(small_corpus: Path, tmp_path: Path) -> None:
+def test_lost_corpus_state_is_damage_that_a_rebuild_repairs(small_corpus: Path, tmp_path: Path) -> None:
+    from search.errors import IndexCorrupt
+
     index_dir = tmp_path / "index"
     index_corpus(small_corpus, index_dir, jobs=1)
     content = indexed(index_dir)
     for state in index_dir.rglob("cari-state-*.json"):
         state.unlink()
-    report = index_corpus(small_corpus, index_dir, jobs=1)  # re-reads, compares stored hashes
-    assert report.files_read == 5 and not report.committed
-    assert report.unchanged == len(content) and (report.added, report.updated, report.removed) == (0, 0, 0)
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        index_corpus(small_corpus, index_dir, jobs=1)
+    with pytest.raises(IndexCorrupt, match="cari-state"):  # a file of the commit is missing
+        indexed(index_dir)
+    report = index_corpus(small_corpus, index_dir, jobs=1, rebuild=True)
+    assert report.rebuilt and report.added == len(content)
     assert indexed(index_dir) == content
-    assert index_corpus(small_corpus, index_dir, jobs=1).files_read == 0  # the state was written again
+    assert index_corpus([], index_dir, jobs=1).files_read == 0  # the roots are known again
 
 
 @pytest.mark.parametrize("enabled", [True, False], ids=["collector-on", "collector-off"])

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from search.corpus import read_file
-from search.indexer import _analysed_terms, _encode_into, content_hash, document_fields
+from search.building import content_hash
+from search.codec.writing import _analysed_terms, _encode_into
+from search.schema import document_fields
 from search.schema import build_schema
 from whoosh.fields import TEXT
 
@@ -39,7 +41,7 @@ def test_one_pass_postings_equal_whoosh_field_analysis(sample_corpus: Path) -> N
 
 def test_a_schema_with_other_analyzers_is_analysed_by_whoosh(sample_corpus: Path) -> None:
     from search.analysis import surface_analyzer
-    from search.indexer import _uses_cari_analyzers
+    from search.codec.writing import _uses_cari_analyzers
 
     assert _uses_cari_analyzers(build_schema())
     # An unstemmed body (as the relevance harness's cari-without-stemming builds it).
@@ -85,9 +87,9 @@ def test_fast_writer_writes_the_segment_whoosh_writes(sample_corpus: Path, tmp_p
     from whoosh.index import FileIndex
     from whoosh.writing import SegmentWriter
 
-    from search.indexer import BLOCK_PICKLE_PROTOCOL, _writer_classes
+    from search.codec.writing import BLOCK_PICKLE_PROTOCOL, FastSegmentWriter
 
-    fast_writer_class, _pool = _writer_classes()
+    fast_writer_class = FastSegmentWriter
     documents = []
     for path in sorted(sample_corpus.rglob("*")):
         if path.is_file():
@@ -139,9 +141,9 @@ def test_fast_writer_merges_segments_as_whoosh_does(sample_corpus: Path, tmp_pat
     from whoosh.index import FileIndex
     from whoosh.writing import SegmentWriter
 
-    from search.indexer import _writer_classes
+    from search.codec.writing import FastSegmentWriter
 
-    fast_writer_class, _pool = _writer_classes()
+    fast_writer_class = FastSegmentWriter
     documents = []
     for path in sorted(sample_corpus.rglob("*.jsonl"))[:3]:
         found, _errors = read_file(path, sample_corpus)

@@ -17,10 +17,11 @@ from click.testing import CliRunner
 from whoosh.query import Every
 
 from search.cli import cli
-from search.errors import IndexIncompatible, IndexLocked, IndexNotFound, IndexWriteError
+from search.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexNotFound, IndexWriteError
 from search.corpus import read_articles
-from search.indexer import content_hash, index_corpus
-from search.store import live_generation_dir, open_whoosh_index
+from search.building import content_hash
+from search.indexer import index_corpus
+from search.store import live_generation_dir, open_whoosh_index, read_checked_json, write_checked_json
 from tests.indexer.conftest import REPO, indexed, search_ids, start_slow_writer, wait_for_line
 
 
@@ -155,9 +156,9 @@ def test_incompatible_index_is_refused_until_rebuilt(small_corpus: Path, tmp_pat
     index_corpus(small_corpus, index_dir, jobs=1)
     content = indexed(index_dir)
     meta_path = live_generation_dir(index_dir) / "cari.json"  # type: ignore[operator]
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["analyzer_version"] = "an-older-analyzer"
-    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    meta = read_checked_json(meta_path)
+    meta["analyzer_version"] = "an-older-analyzer"  # as another version of cari writes it
+    write_checked_json(meta_path, meta)
 
     with pytest.raises(IndexIncompatible, match="cari index --rebuild"):
         open_whoosh_index(index_dir)
@@ -172,6 +173,18 @@ def test_incompatible_index_is_refused_until_rebuilt(small_corpus: Path, tmp_pat
     assert [p.name for p in index_dir.iterdir() if p.name.startswith("gen-")] == [
         live_generation_dir(index_dir).name  # type: ignore[union-attr]
     ]
+
+
+def test_index_of_a_cari_from_before_checksums_is_refused_as_incompatible(small_corpus: Path,
+                                                                         tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    meta_path = live_generation_dir(index_dir) / "cari.json"  # type: ignore[operator]
+    meta = read_checked_json(meta_path)
+    meta["schema_version"] = 1
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")  # schema 1 wrote no checksum
+    with pytest.raises(IndexIncompatible, match="schema version 1"):
+        open_whoosh_index(index_dir)
 
 
 def test_rebuild_keeps_old_index_live_until_done(small_corpus: Path, tmp_path: Path) -> None:
@@ -201,11 +214,14 @@ def test_missing_index_is_index_not_found(tmp_path: Path) -> None:
         open_whoosh_index(tmp_path / "nothing-here")
 
 
-def test_current_pointing_at_a_missing_generation_is_rebuilt(small_corpus: Path, tmp_path: Path) -> None:
+def test_current_pointing_at_a_missing_generation_is_damage_a_rebuild_repairs(small_corpus: Path,
+                                                                               tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     index_corpus(small_corpus, index_dir, jobs=1)
     shutil.rmtree(live_generation_dir(index_dir))  # type: ignore[arg-type]
-    with pytest.raises(IndexNotFound):
-        open_whoosh_index(index_dir, attempts=2)
-    report = index_corpus(small_corpus, index_dir, jobs=1)
+    with pytest.raises(IndexCorrupt, match="missing"):
+        open_whoosh_index(index_dir)
+    with pytest.raises(IndexCorrupt, match="--rebuild"):
+        index_corpus(small_corpus, index_dir, jobs=1)
+    report = index_corpus(small_corpus, index_dir, jobs=1, rebuild=True)
     assert report.rebuilt and report.articles == len(indexed(index_dir)) > 100

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SEED_ID = "jurnas-2020-06-turki-libya.txt"
+SEED_ID = "corpus/jurnas-2020-06-turki-libya.txt"
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +29,16 @@ def index(sample_index: Path) -> Iterator:
 
     with search.open_index(sample_index) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def whoosh_reader(sample_index: Path) -> Iterator:
+    """Whoosh's own reader of the sample index (for tests of the codec and the highlighter)."""
+    from search.store import open_whoosh_index
+
+    reader = open_whoosh_index(sample_index).reader()
+    yield reader
+    reader.close()
 
 
 @pytest.fixture(scope="session")

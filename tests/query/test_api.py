@@ -29,7 +29,7 @@ def test_results_and_hits_carry_what_the_issue_lists(index, seed_id):
     assert hit.source == "Jurnas.com" and hit.published.year == 2024
     assert hit.score > 0
     data = results.to_dict()
-    assert set(data) == {"query", "total", "hits", "suggestion", "facets", "matched_all"}
+    assert set(data) == {"query", "total", "hits", "suggestion", "facets", "matched_all", "partial"}
     assert {"id", "title", "published", "source", "url", "score", "highlights"} <= set(data["hits"][0])
     assert {"text", "spans"} <= set(data["hits"][0]["highlights"][0])
     json.dumps(data)  # JSON-ready as it is

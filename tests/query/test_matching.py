@@ -18,8 +18,8 @@ def whoosh_postings(reader, fieldname, btext):
     return ids, weights, positions
 
 
-def test_postings_match_whoosh(index):
-    reader = index._searcher.reader()
+def test_postings_match_whoosh(index, whoosh_reader):
+    reader = whoosh_reader
     for fieldname in ("body", "body_exact", "title", "title_exact"):
         terms = [t for i, t in enumerate(reader.lexicon(fieldname)) if i % 7 == 0]
         terms += [b"yang", b"di", b"dan", b"kerja", b"jakarta"]  # long lists: several blocks
@@ -38,9 +38,9 @@ def test_postings_match_whoosh(index):
             assert decoded == [list(p) for p in positions]
 
 
-def test_positions_of_some_documents_match_whoosh(index):
+def test_positions_of_some_documents_match_whoosh(index, whoosh_reader):
     """A phrase decodes the positions of its candidate documents only: the same as Whoosh's."""
-    reader = index._searcher.reader()
+    reader = whoosh_reader
     for btext in (b"yang", b"dan", b"kerja", b"jakarta"):
         ids, _, positions = whoosh_postings(reader, "body_exact", btext)
         raw = read_raw_positions(reader, "body_exact", btext)
@@ -63,13 +63,13 @@ def test_phrase_counts_follow_the_nearest_occurrence():
     assert phrase_counts([first, second], 4, 3).tolist() == [2, 1, 0]
 
 
-def test_block_fast_path_reads_the_blocks_cari_writes(index):
+def test_block_fast_path_reads_the_blocks_cari_writes(index, whoosh_reader):
     """Blocks written by cari's indexer (pickle protocol 3) are read by the fast path that skips
     the values; it gives what unpickling the whole block gives, and never falls back."""
-    from search.indexer import BLOCK_PICKLE_PROTOCOL
+    from search.codec.writing import BLOCK_PICKLE_PROTOCOL
     from search.matching import _ids_and_weights, _term_blocks, _whole_block
 
-    reader = index._searcher.reader()
+    reader = whoosh_reader
     checked = 0
     for fieldname in ("body", "body_exact", "title", "keywords", "source"):
         terms = [t for i, t in enumerate(reader.lexicon(fieldname)) if i % 11 == 0]

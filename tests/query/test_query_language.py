@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from search import QuerySyntaxError
+from search import InvalidArgument, QuerySyntaxError
 
 
 def ids(results) -> list[str]:
@@ -28,9 +28,13 @@ def article_text(index, article_id: str) -> str:
 
 
 def utc(value: datetime) -> datetime:
-    """Dates are compared as the index stores them: naive UTC."""
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+    """The instant of a date, as naive UTC (what sorting by date orders)."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def local(value: datetime) -> datetime:
+    """The wall-clock time where the article was published (what date filters compare)."""
+    assert value.tzinfo is not None  # published is always zone-aware
     return value.replace(tzinfo=None)
 
 
@@ -198,9 +202,9 @@ def test_date_range_and_comparisons(index):
     ranged = index.search("date:[2019-09-01 TO 2019-09-30]", limit=400, highlight=False)
     assert ranged.total
     for hit in ranged.hits:
-        assert datetime(2019, 9, 1) <= utc(hit.published) < datetime(2019, 10, 1)
+        assert datetime(2019, 9, 1) <= local(hit.published) < datetime(2019, 10, 1)
     after = every_id(index, "date:>2021-01-01")
-    assert after and all(utc(index.get(i).published) > datetime(2021, 1, 1) for i in after)
+    assert after and all(local(index.get(i).published) > datetime(2021, 1, 1) for i in after)
     assert every_id(index, "jakarta date:2019") == every_id(index, "jakarta", since="2019", until="2019")
     assert every_id(index, "date:<2017-01-01") == every_id(index, "date:[TO 2016-12-31]")
 
@@ -209,7 +213,7 @@ def test_since_until(index):
     found = every_id(index, "jakarta", since="2019-09", until="2019-09-15")
     assert found
     for article_id in found:
-        published = utc(index.get(article_id).published)
+        published = local(index.get(article_id).published)
         assert datetime(2019, 9, 1) <= published <= datetime(2019, 9, 15, 23, 59, 59)
 
 
@@ -287,13 +291,16 @@ def test_bad_queries_raise_one_line_errors(index, query, reason):
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"since": "2019-02-30"}, {"until": "last week"}, {"since": "2020", "until": "2019"},
-     {"sort": "random"}, {"facets": ["author"]}, {"limit": 0}],
+    ("kwargs", "error"),
+    [({"since": "2019-02-30"}, QuerySyntaxError), ({"until": "last week"}, QuerySyntaxError),
+     ({"since": "2020", "until": "2019"}, QuerySyntaxError), ({"since": "0000-01-01"}, QuerySyntaxError),
+     ({"sort": "random"}, InvalidArgument), ({"facets": ["author"]}, InvalidArgument),
+     ({"limit": 0}, InvalidArgument), ({"page": -1}, InvalidArgument), ({"passages": 99}, InvalidArgument)],
 )
-def test_bad_options_raise_query_syntax_error(index, kwargs):
-    with pytest.raises(QuerySyntaxError):
+def test_bad_options_raise_typed_errors(index, kwargs, error):
+    with pytest.raises(error) as caught:
         index.search("jakarta", **kwargs)
+    assert "--" not in str(caught.value)  # the library names parameters, not CLI flags
 
 
 def test_colon_text_that_is_not_a_field_is_searched(index):
