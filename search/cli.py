@@ -36,6 +36,7 @@ index_option = click.option(
 
 
 EXIT_BUG = 70  # EX_SOFTWARE: an error cari did not expect (a bug); never 1
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program whose reader went away
 
 
 def _debugging() -> bool:
@@ -55,6 +56,11 @@ class CariGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader of our output went away (``cari search ... | head``): stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:  # noqa: BLE001  the last line of defence: one line, exit 70
@@ -420,7 +426,27 @@ def _echo_results_html(results: Any, start: int) -> None:
     click.echo(for_terminal("\n".join(out)))
 
 
-@cli.command("search")
+class _QueryCommand(click.Command):
+    """A command whose QUERY may start with a minus (``cari search -korupsi``): an argument that
+    starts with ``-`` but is none of the command's options is taken as text, not as an option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        names = {name for param in self.params for name in getattr(param, "opts", [])}
+        names |= set(ctx.help_option_names)
+        texts = []
+        for arg in args:
+            if arg == "--":
+                break
+            option = arg.split("=", 1)[0]
+            if (arg.startswith("-") and len(arg) > 1 and option not in names
+                    and not re.fullmatch(r"-[a-z]\d+", arg)):  # -n5: an option and its value
+                texts.append(arg)
+        if texts:
+            args = [a for a in args if a not in texts] + ["--", *texts]
+        return super().parse_args(ctx, args)
+
+
+@cli.command("search", cls=_QueryCommand)
 @click.argument("query")
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,

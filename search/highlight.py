@@ -109,12 +109,12 @@ class Highlighter:
     def query_terms(self, q: Any, reader: Any) -> MatchTerms:
         """Stems and surface forms sought by the positive parts of Whoosh query ``q`` (prefix and
         fuzzy words expanded against ``reader``'s vocabulary; NOT parts left out)."""
-        from search.query import _positive_leaves
+        from search.query import positive_leaves
 
         stems: set[str] = set()
         surfaces: set[str] = set()
         phrases: dict[tuple[bool, tuple[str, ...]], None] = {}
-        for leaf in _positive_leaves(q):
+        for leaf in positive_leaves(q):
             fieldname = getattr(leaf, "fieldname", None)
             if fieldname in STEMMED_FIELDS:
                 into = stems

@@ -18,89 +18,39 @@ the surface forms (what "exact phrase" means to a reader).
 
 from __future__ import annotations
 
-import copy
-import functools
 import pickle
 import re
 import struct
-import sys
 import threading
 import time
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 
-@contextmanager
-def _without_unused_whoosh_imports() -> Iterator[None]:
-    """While Whoosh is first imported, stand-ins for modules it imports and searching never
-    uses: ``urllib.request`` (``whoosh.compat`` imports it for ``urlretrieve``, pulling in http,
-    email and ssl), ``whoosh.lang.morph_en`` (English word variations, whose regex takes 10 ms to
-    compile) and the ``cached_property`` package (it imports asyncio; Whoosh uses its plain
-    decorator once, which ``functools.cached_property`` equals). Measured with ``python -X
-    importtime``: a quarter of the import time of ``cari search``. A stand-in function imports
-    the real one when called. The stand-ins leave ``sys.modules`` afterwards, so later imports
-    get the real modules."""
-    if "whoosh.compat" in sys.modules or "whoosh.reading" in sys.modules:
-        yield
-        return
-    stand_ins: dict[str, ModuleType] = {}
-    if "urllib.request" not in sys.modules:
-        request = stand_ins["urllib.request"] = ModuleType("urllib.request")
+from whoosh import query as wq
+from whoosh import scoring
 
-        def urlretrieve(*args: Any, **kwargs: Any) -> Any:
-            from urllib.request import urlretrieve as real
-
-            return real(*args, **kwargs)
-
-        request.urlretrieve = urlretrieve  # type: ignore[attr-defined]
-    if "whoosh.lang.morph_en" not in sys.modules:  # English variations (a 1,000-line regex)
-        morph_en = stand_ins["whoosh.lang.morph_en"] = ModuleType("whoosh.lang.morph_en")
-
-        def variations(word: str) -> Any:
-            from whoosh.lang.morph_en import variations as real
-
-            return real(word)
-
-        morph_en.variations = variations  # type: ignore[attr-defined]
-    if "cached_property" not in sys.modules:
-        package = stand_ins["cached_property"] = ModuleType("cached_property")
-        package.cached_property = functools.cached_property  # type: ignore[attr-defined]
-    sys.modules.update(stand_ins)
-    try:
-        yield
-    finally:
-        for name, module in stand_ins.items():
-            if sys.modules.get(name) is module:
-                del sys.modules[name]
-
-
-with _without_unused_whoosh_imports():
-    from whoosh import query as wq
-    from whoosh import scoring
-    from whoosh.qparser import plugins as wplugins
-    from whoosh.qparser import syntax
-    from whoosh.qparser.default import QueryParser
-    from whoosh.qparser.syntax import AndGroup, OrGroup
-
-    from search.errors import (
-        ArticleNotFound,
-        IndexClosed,
-        IndexCorrupt,
-        IndexNotFound,
-        InvalidArgument,
-        QuerySyntaxError,
-    )
-    from search.highlight import Highlight, Highlighter
-    from search.matching import B, K1, DocColumns, Evaluator, PostingCache, read_postings, top_documents
-    from search.schema import DATE_FIELD, INSTANT_FIELD, published_of
-    from search.store import open_generation
+from search.compiler import FIELD_WEIGHTS, compile_query, fold
+from search.errors import (
+    ArticleNotFound,
+    IndexClosed,
+    IndexCorrupt,
+    IndexNotFound,
+    InvalidArgument,
+    QuerySyntaxError,
+)
+from search.facets import FACETS, count_facets
+from search.highlight import Highlight, Highlighter
+from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
+from search.querylang import Query, date_bounds, parse_query
+from search.schema import DATE_FIELD, INSTANT_FIELD, published_of
+from search.store import open_generation
+from search.suggest import suggest_words
 
 __all__ = [
     "DEFAULT_OPERATOR",
@@ -110,19 +60,6 @@ __all__ = [
     "Results",
     "open_index",
 ]
-
-# BM25F field weights (boosts of each field's BM25 score). Title above lead and keywords above body;
-# the unstemmed companions add to the stemmed score so the very word typed ranks above a stem-only
-# match. The relevance issue tunes these on its evaluation.
-FIELD_WEIGHTS: dict[str, float] = {
-    "title": 3.0,
-    "title_exact": 1.5,
-    "lead": 2.0,
-    "keywords_text": 2.0,
-    "caption": 1.0,
-    "body": 1.0,
-    "body_exact": 0.5,
-}
 
 # "AND>OR" (AND-then-OR fallback): the articles with every plain word first, then those with only
 # some of them; fields, phrases, NOT and dates stay required.
@@ -135,67 +72,15 @@ AND_THEN_OR = "AND>OR"
 # ``operator="AND"``, or ``cari search --all``.
 DEFAULT_OPERATOR = AND_THEN_OR
 
-# Names users type (English and Indonesian) -> the field they mean; the text fields are then spread
-# over their stemmed and exact index fields by ``_WORD_TARGETS`` / ``_SURFACE_TARGETS``.
-FIELD_ALIASES: dict[str, str] = {
-    "title": "title",
-    "judul": "title",
-    "body": "body",
-    "isi": "body",
-    "lead": "lead",
-    "caption": "caption",
-    "keywords": "keywords",
-    "keyword": "keywords",
-    "source": "source",
-    "sumber": "source",
-    "location": "location",
-    "lokasi": "location",
-    "author": "author",
-    "penulis": "author",
-    "date": DATE_FIELD,
-    "tanggal": DATE_FIELD,
-    "published": DATE_FIELD,
-}
-USER_FIELDS = "title, body, lead, caption, keywords, source, location, author, date"
-
-# Fields whose values are whole strings (ID fields): matched case-insensitively and by word prefix.
-ID_FIELDS = ("source", "location", "author")
-
-# Where a word (stemmed + exact) and where a phrase/prefix/fuzzy (surface only when possible) goes,
-# for each user field; ``None`` stands for "no field given".
-_WORD_TARGETS: dict[str | None, tuple[str, ...]] = {
-    None: ("title", "title_exact", "lead", "keywords_text", "caption", "body", "body_exact"),
-    "title": ("title", "title_exact"),
-    "body": ("body", "body_exact"),
-    "lead": ("lead",),
-    "caption": ("caption",),
-    "keywords": ("keywords_text",),
-}
-_SURFACE_TARGETS: dict[str | None, tuple[str, ...]] = {
-    None: ("title_exact", "lead", "keywords_text", "caption", "body_exact"),
-    "title": ("title_exact",),
-    "body": ("body_exact",),
-    "lead": ("lead",),
-    "caption": ("caption",),
-    "keywords": ("keywords_text",),
-}
 EXACT_FIELDS = ("body_exact", "title_exact")
 STEMMED_FIELDS = ("title", "lead", "body", "caption", "keywords_text")
 
-MAX_FUZZY_EDITS = 2
 OPERATORS = ("AND", "OR", "AND>OR")
-# Bounds on the work one query may ask for (each fails with a message saying what to change).
-MAX_QUERY_CHARS = 2000
-MAX_NESTING = 32
 MAX_PASSAGES = 20
-MAX_SUGGEST_CHARS = 30  # "did you mean" looks for words this long at most
 SIMILAR_TEXT_CHARS = 100_000  # of an article's text, for its key terms
-MATCH_ALL = ("*", "*:*")  # queries that list every article (with filters, a way to browse)
 SORTS = ("relevance", "newest", "oldest")
 PARSED_CACHE_SIZE = 512
 SIMILAR_TERMS = 15  # distinctive words of an article that make its "similar" query
-DAY_MICROSECONDS = 86_400_000_000
-FACETS = ("source", "year", "month")
 
 # Slow-tail guard (seconds): phrase checks still running past this stop, and the results say so
 # (``Results.partial``) rather than taking seconds on phrases of the most common words.
@@ -266,170 +151,7 @@ def open_index(path: str | Path, **options: Any) -> Index:
     return Index(path, **options)
 
 
-# --- query parsing --------------------------------------------------------------------------------
-
-
-class _CariFieldsPlugin(wplugins.Plugin):
-    """Checks and maps field names, then spreads each clause over the index fields it stands for.
-
-    Runs two filters: before Whoosh applies field names (priority 100) it maps the names users type
-    (``date``, ``judul``...) to index fields and refuses unknown ones; after, it replaces every
-    field-able node by an OR of copies, one per target field, weighted by ``FIELD_WEIGHTS``.
-    """
-
-    def __init__(self, schema_fields: Iterable[str], weights: dict[str, float]) -> None:
-        present = set(schema_fields)
-        self.weights = weights
-        self.word_targets = {k: tuple(f for f in v if f in present) for k, v in _WORD_TARGETS.items()}
-        self.surface_targets = {
-            k: tuple(f for f in v if f in present) for k, v in _SURFACE_TARGETS.items()
-        }
-
-    def filters(self, parser: QueryParser) -> list:
-        return [(self.check_fieldnames, 95), (self.spread_fields, 105)]
-
-    def check_fieldnames(self, parser: QueryParser, group: syntax.GroupNode) -> syntax.GroupNode:
-        for node in group:
-            if isinstance(node, syntax.FieldnameNode):
-                name = node.fieldname.lower()
-                if name not in FIELD_ALIASES:
-                    raise QuerySyntaxError(f"unknown field '{node.fieldname}:' (fields: {USER_FIELDS})")
-                node.fieldname = FIELD_ALIASES[name]
-            elif isinstance(node, syntax.GroupNode):
-                self.check_fieldnames(parser, node)
-        return group
-
-    def spread_fields(self, parser: QueryParser, group: syntax.GroupNode) -> syntax.GroupNode:
-        for i, node in enumerate(group):
-            if isinstance(node, syntax.GroupNode):
-                group[i] = self.spread_fields(parser, node)
-            elif node.has_fieldname:
-                group[i] = self._spread(node)
-        return group
-
-    def _spread(self, node: syntax.SyntaxNode) -> syntax.SyntaxNode:
-        fieldname = node.fieldname
-        if isinstance(node, syntax.RangeNode) and fieldname is None:
-            raise QuerySyntaxError("a range needs a field, as in date:[2020-01-01 TO 2020-06-30]")
-        if fieldname not in self.word_targets:  # source, author, date...: left to their own parsing
-            return node
-        surface_only = isinstance(
-            node,
-            (wplugins.PhrasePlugin.PhraseNode, wplugins.WildcardPlugin.WildcardNode,
-             wplugins.PrefixPlugin.PrefixNode, wplugins.FuzzyTermPlugin.FuzzyTermNode),
-        )
-        if isinstance(node, wplugins.FuzzyTermPlugin.FuzzyTermNode):
-            # Beyond 2 edits everything matches; a shared first letter keeps the expansion cheap
-            node.maxdist = min(node.maxdist, MAX_FUZZY_EDITS)
-            node.prefixlength = max(node.prefixlength, 1)
-        targets = (self.surface_targets if surface_only else self.word_targets)[fieldname]
-        copies = []
-        for target in targets:
-            clone = copy.copy(node)
-            clone.set_fieldname(target, override=True)
-            clone.set_boost(node.boost * self.weights.get(target, 1.0))
-            copies.append(clone)
-        if len(copies) == 1:
-            return copies[0]
-        return OrGroup(copies)
-
-
-def _operators_plugin() -> wplugins.OperatorsPlugin:
-    """AND/OR/NOT with their Indonesian twins DAN/ATAU/BUKAN (upper case only: ``dan`` is a word)."""
-    return wplugins.OperatorsPlugin(
-        And=r"(?<=\s)(AND|DAN)(?=\s)",
-        Or=r"(?<=\s)(OR|ATAU)(?=\s)",
-        AndNot=r"(?<=\s)ANDNOT(?=\s)",
-        AndMaybe=r"(?<=\s)ANDMAYBE(?=\s)",
-        Not=r"(^|(?<=(\s|[()])))(NOT|BUKAN)(?=\s)",
-    )
-
-
-def build_parser(schema: Any, operator: str = DEFAULT_OPERATOR,
-                 weights: dict[str, float] | None = None) -> QueryParser:
-    """A Whoosh query parser for the cari query language over ``schema``."""
-    op = operator.upper()
-    if op not in ("AND", "OR"):
-        raise ValueError(f"operator must be AND or OR, not {operator!r}")
-    # A small bonus for matching more words when OR is the default (Whoosh's recommended 0.9).
-    group = AndGroup if op == "AND" else OrGroup.factory(0.9)
-    parser = QueryParser(None, schema, plugins=[], group=group)
-    for plugin in (
-        wplugins.WhitespacePlugin(),
-        # Field names start with a letter and touch what they qualify: "Catatan: ..." stays text.
-        wplugins.FieldsPlugin(expr=r"(?P<text>[^\W\d_]\w*):(?=\S)", remove_unknown=False),
-        wplugins.WildcardPlugin(),
-        wplugins.PhrasePlugin(),
-        wplugins.RangePlugin(),
-        wplugins.GroupPlugin(),
-        _operators_plugin(),
-        # + and - only at the start of a word: "covid-19" and "2019-09-10" stay whole.
-        wplugins.PlusMinusPlugin(plusexpr=r"(?:^|(?<=[\s(]))\+(?=\S)",
-                                 minusexpr=r"(?:^|(?<=[\s(]))-(?=\S)"),
-        wplugins.FuzzyTermPlugin(),
-        wplugins.GtLtPlugin(),
-        wplugins.BoostPlugin(),
-        _CariFieldsPlugin(schema.names(), weights or FIELD_WEIGHTS),
-    ):
-        parser.add_plugin(plugin)
-    return parser
-
-
-_CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
-
-
-def check_syntax(text: str) -> str:
-    """The query with typographic quotes made plain; raises ``QuerySyntaxError`` on unbalanced
-    quotes or parentheses, which Whoosh would otherwise silently reinterpret."""
-    text = text.translate(_CURLY_QUOTES)
-    if not text.strip():
-        raise QuerySyntaxError("empty query")
-    if len(text) > MAX_QUERY_CHARS:
-        raise QuerySyntaxError(f"query too long ({len(text):,} characters; the limit is {MAX_QUERY_CHARS:,})")
-    if "\x00" in text:
-        raise QuerySyntaxError("the query holds a NUL character")
-    if text.count('"') % 2:
-        raise QuerySyntaxError('unbalanced quote: a " is not closed')
-    depth = 0
-    for i, part in enumerate(text.split('"')):
-        if i % 2:  # inside a phrase: parentheses are text
-            continue
-        for char in part:
-            if char == "(":
-                depth += 1
-                if depth > MAX_NESTING:
-                    raise QuerySyntaxError(f"parentheses nested too deep (more than {MAX_NESTING} levels)")
-            elif char == ")":
-                depth -= 1
-                if depth < 0:
-                    raise QuerySyntaxError("unbalanced parenthesis: a ) has no (")
-    if depth:
-        raise QuerySyntaxError("unbalanced parenthesis: a ( is not closed")
-    return text
-
-
-def _query_errors(q: wq.Query) -> Iterable[str]:
-    """Error messages Whoosh left in the tree (bad dates, bad ranges) instead of raising."""
-    error = getattr(q, "error", None)
-    if error:
-        yield str(error)
-    if not q.is_leaf():
-        for child in q.children():
-            yield from _query_errors(child)
-
-
 # --- dates ----------------------------------------------------------------------------------------
-
-# An AND or DAN the user typed, outside quotes: such a query asks for every word (no AND>OR fallback).
-_EXPLICIT_AND = re.compile(r'"[^"]*"|(?<=\s)(AND|DAN)(?=\s)')
-
-
-def _types_and(text: str) -> bool:
-    """Whether ``text`` holds an explicit AND/DAN operator (outside phrases)."""
-    return any(match.group(1) for match in _EXPLICIT_AND.finditer(text))
-
-
-_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
 def parse_date_bound(value: str | date | datetime | None, *, end: bool) -> datetime | None:
@@ -441,31 +163,8 @@ def parse_date_bound(value: str | date | datetime | None, *, end: bool) -> datet
         return value.replace(tzinfo=None)
     if isinstance(value, date):
         value = value.isoformat()
-    match = _DATE_RE.match(str(value).strip())
-    if not match:
-        raise QuerySyntaxError(f"bad date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = (int(g) if g else None for g in match.groups())
-    try:
-        if day is not None:
-            start = datetime(year, month, day)  # type: ignore[arg-type]
-        elif month is not None:
-            start = datetime(year, month, 1)  # type: ignore[arg-type]
-        else:
-            start = datetime(year, 1, 1)  # type: ignore[arg-type]
-    except ValueError as error:
-        raise QuerySyntaxError(f"bad date {value!r}: {error}") from None
-    if not end:
-        return start
-    try:
-        if day is not None:
-            following = start + timedelta(days=1)
-        elif month is not None:
-            following = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1)
-        else:
-            following = datetime(start.year + 1, 1, 1)
-    except (ValueError, OverflowError):  # the end of year 9999
-        return datetime.max
-    return following - timedelta(microseconds=1)
+    start, last = date_bounds(str(value))
+    return last if end else start
 
 
 # --- the index ------------------------------------------------------------------------------------
@@ -486,8 +185,7 @@ class _Snapshot:
         self._idle: list[Any] = []
         self._closed = False
         self._columns: DocColumns | None = None
-        self._parsers: dict[str, QueryParser] = {}
-        self._parsed: dict[tuple[str, str], wq.Query] = {}
+        self._compiled: dict[tuple[str, str], tuple[wq.Query, wq.Query | None]] = {}
         self._id_values: dict[str, dict[str, list[str]]] = {}
         self.doc_count = sum(s.doc_count() for s in generation.segments)
         # Open one reader now: a commit whose files cannot be opened fails here, at refresh.
@@ -537,22 +235,14 @@ class _Snapshot:
                     columns = self._columns
         return columns
 
-    def parser(self, op: str) -> QueryParser:
-        parser = self._parsers.get(op)
-        if parser is None:
-            parser = build_parser(self.schema, op, self.weights)
-            with self._lock:
-                parser = self._parsers.setdefault(op, parser)
-        return parser
+    def cached_query(self, key: tuple[str, str]) -> tuple[wq.Query, wq.Query | None] | None:
+        return self._compiled.get(key)
 
-    def cached_query(self, key: tuple[str, str]) -> wq.Query | None:
-        return self._parsed.get(key)
-
-    def remember_query(self, key: tuple[str, str], q: wq.Query) -> None:
+    def remember_query(self, key: tuple[str, str], compiled: tuple[wq.Query, wq.Query | None]) -> None:
         with self._lock:
-            if len(self._parsed) >= PARSED_CACHE_SIZE:
-                self._parsed.clear()
-            self._parsed[key] = q
+            if len(self._compiled) >= PARSED_CACHE_SIZE:
+                self._compiled = {}
+            self._compiled[key] = compiled
 
     def id_map(self, searcher: Any, fieldname: str) -> dict[str, list[str]]:
         """Lower-cased value -> stored values of an ID field, for friendly matching (cached)."""
@@ -562,7 +252,7 @@ class _Snapshot:
             if fieldname in self.schema:
                 for raw in searcher.reader().lexicon(fieldname):
                     value = raw.decode("utf-8")
-                    values.setdefault(_fold(value), []).append(value)
+                    values.setdefault(fold(value), []).append(value)
             with self._lock:
                 values = self._id_values.setdefault(fieldname, values)
         return values
@@ -671,71 +361,53 @@ class Index:
 
     # -- parsing
 
-    def parser(self, operator: str | None = None) -> QueryParser:
-        """The (cached) Whoosh query parser for the given default operator ("AND" or "OR")."""
-        return self._current().parser(self._parse_operator(operator))
-
-    def _parse_operator(self, operator: str | None) -> str:
+    def _operator(self, operator: str | None) -> str:
         op = (operator or self.operator).upper()
         if op not in OPERATORS:
             raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})")
-        return "AND" if op == AND_THEN_OR else op  # AND>OR: parsed as AND, relaxed by ``_search``
+        return op
 
-    def parse(self, text: str, *, operator: str | None = None) -> wq.Query:
-        """The Whoosh query for ``text``; raises ``QuerySyntaxError`` with a one-line reason.
-
-        Parsed queries are kept (a few hundred per commit) for repeated searches: pages, facets."""
+    def parse(self, text: str | Query, *, operator: str | None = None) -> wq.Query:
+        """The Whoosh query ``text`` compiles to against this index (its strict form): what the
+        evaluator and the highlighter read. Raises ``QuerySyntaxError`` with a one-line reason."""
         snapshot = self._current()
         with snapshot.searcher() as searcher:
-            return self._parsed_query(snapshot, searcher, text, self._parse_operator(operator))
+            return self._compiled(snapshot, searcher, text, self._operator(operator))[0]
 
-    def _parsed_query(self, snapshot: _Snapshot, searcher: Any, text: str, op: str) -> wq.Query:
-        if not isinstance(text, str):
-            raise QuerySyntaxError("the query must be text")
-        key = (text, op)
-        q = snapshot.cached_query(key)
-        if q is None:
-            q = self._parse_text(snapshot, searcher, text, op)
-            snapshot.remember_query(key, q)
-        return q
+    def _compiled(self, snapshot: _Snapshot, searcher: Any, query: str | Query,
+                  op: str) -> tuple[wq.Query, wq.Query | None]:
+        """(strict, relaxed) Whoosh queries of ``query``, cached per commit for repeated searches
+        (pages, facets); the relaxed one (AND>OR's partial matches) is None when there is none."""
+        if isinstance(query, Query):
+            parsed, key = query, None
+        else:
+            if not isinstance(query, str):
+                raise QuerySyntaxError("the query must be text")
+            key = (query, op)
+            cached = snapshot.cached_query(key)
+            if cached is not None:
+                return cached
+            parsed = parse_query(query, operator=op)
 
-    def _parse_text(self, snapshot: _Snapshot, searcher: Any, text: str, op: str) -> wq.Query:
-        text = check_syntax(text)
-        if text.strip() in MATCH_ALL:
-            return wq.Every()
-        try:
-            q = snapshot.parser(op).parse(text, normalize=False)
-        except QuerySyntaxError:
-            raise
-        except Exception as error:  # noqa: BLE001  Whoosh's parser has no error type of its own
-            raise QuerySyntaxError(_explain_whoosh_error(text, str(error))) from None
-        for message in _query_errors(q):
-            raise QuerySyntaxError(_explain_whoosh_error(text, message))
-        q = _lone_negations(self._resolve_id_fields(snapshot, searcher, q))
-        try:
-            return q.normalize()
-        except Exception as error:  # noqa: BLE001
-            raise QuerySyntaxError(_explain_whoosh_error(text, str(error))) from None
+        def values(fieldname: str) -> dict[str, list[str]]:
+            return snapshot.id_map(searcher, fieldname)
+
+        strict = compile_query(parsed.root, snapshot.schema, self.weights, values)
+        relaxed = None if parsed.relaxed is None else compile_query(parsed.relaxed, snapshot.schema,
+                                                                     self.weights, values)
+        compiled = (strict, relaxed)
+        if key is not None:
+            snapshot.remember_query(key, compiled)
+        return compiled
 
     def resolve_values(self, fieldname: str, text: str) -> list[str]:
         """The stored values of ``fieldname`` a user's ``text`` means: the same value ignoring case
         and accents, else the values one of whose words starts with it (``kompas`` ->
         ``kompas.com``, ``cnn`` -> ``cnn indonesia``)."""
-        with self._reading() as (snapshot, searcher):
-            return _resolve_values(snapshot.id_map(searcher, fieldname), text)
+        from search.compiler import resolve_values
 
-    def _resolve_id_fields(self, snapshot: _Snapshot, searcher: Any, q: wq.Query) -> wq.Query:
-        """Replace ``source:kompas`` & co. by the stored values they mean (see resolve_values)."""
-        if isinstance(q, (wq.Term, wq.Phrase)) and q.fieldname in ID_FIELDS:
-            text = q.text if isinstance(q, wq.Term) else " ".join(q.words)
-            values = _resolve_values(snapshot.id_map(searcher, q.fieldname), text)
-            if not values:
-                return wq.NullQuery
-            terms = [wq.Term(q.fieldname, v, boost=q.boost) for v in values]
-            return terms[0] if len(terms) == 1 else wq.Or(terms)
-        if q.is_leaf():
-            return q
-        return q.apply(lambda child: self._resolve_id_fields(snapshot, searcher, child))
+        with self._reading() as (snapshot, searcher):
+            return resolve_values(snapshot.id_map(searcher, fieldname), text)
 
     def _filter_query(self, snapshot: _Snapshot, searcher: Any, sources: Sequence[str] | None,
                       since: Any, until: Any) -> wq.Query | None:
@@ -744,8 +416,10 @@ class Index:
         if sources:
             if isinstance(sources, str):
                 sources = [sources]
+            from search.compiler import resolve_values
+
             id_map = snapshot.id_map(searcher, "source")
-            values = sorted({v for s in sources for v in _resolve_values(id_map, str(s))})
+            values = sorted({v for s in sources for v in resolve_values(id_map, str(s))})
             parts.append(wq.Or([wq.Term("source", v) for v in values]) if values else wq.NullQuery)
         start = parse_date_bound(since, end=False)
         end = parse_date_bound(until, end=True)
@@ -791,12 +465,9 @@ class Index:
     def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str, *, limit: int,
                 page: int, sources: Sequence[str] | None, since: Any, until: Any, sort: str,
                 highlight: bool, passages: int, facets: Sequence[str], operator: str | None) -> Results:
-        op = self._parse_operator(operator)
-        q = self._parsed_query(snapshot, searcher, query, op)
-        relaxed = None
-        if ((operator or self.operator).upper() == AND_THEN_OR and sort == "relevance"
-                and not _types_and(query)):
-            relaxed = _relaxed(q)
+        q, relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
+        if sort != "relevance":
+            relaxed = None  # a date order lists the articles with every word, by date
         filt = self._filter_query(snapshot, searcher, sources, since, until)
         if filt is not None:
             q = wq.And([q, wq.ConstantScoreQuery(filt, 0.0)])
@@ -821,8 +492,9 @@ class Index:
                                    dates=columns.instants if sort != "relevance" else None)
         hits = self._hits(searcher, q, top[(page - 1) * limit:], highlight=highlight, passages=passages)
         suggestion = self._suggest(snapshot, searcher, columns, query, q, deadline)
-        facet_counts = _count_facets(columns, mask, facets) if facets else {}
-        return Results(query=query, total=total, hits=hits, suggestion=suggestion,
+        facet_counts = count_facets(columns, mask, facets) if facets else {}
+        return Results(query=query if isinstance(query, str) else query.text, total=total, hits=hits,
+                       suggestion=suggestion,
                        facets=facet_counts, elapsed=time.perf_counter() - started,
                        page=page, limit=limit, partial=evaluator.partial,
                        partial_reason=evaluator.partial_reason, matched_all=matched_all)
@@ -857,47 +529,21 @@ class Index:
         deadline = started + self.time_limit if self.time_limit else None
         with self._reading() as (snapshot, searcher):
             try:
-                q = self._parsed_query(snapshot, searcher, text, "AND")
+                q, _relaxed = self._compiled(snapshot, searcher, text, "AND")
             except QuerySyntaxError:
                 return None
             return self._suggest(snapshot, searcher, snapshot.columns(searcher), text, q, deadline)
 
-    def _suggest(self, snapshot: _Snapshot, searcher: Any, columns: DocColumns, text: str, q: wq.Query,
-                 deadline: float | None) -> str | None:
-        reader = searcher.reader()
+    def _suggest(self, snapshot: _Snapshot, searcher: Any, columns: DocColumns, text: str | Query,
+                 q: wq.Query, deadline: float | None) -> str | None:
         schema = snapshot.schema
-        exact = [f for f in EXACT_FIELDS if f in schema]
-        stemmed = [f for f in STEMMED_FIELDS if f in schema]
-        words: set[str] = set()
-        for leaf in _positive_leaves(q):
-            if isinstance(leaf, wq.Term) and leaf.fieldname in EXACT_FIELDS:
-                words.add(leaf.text)
-        counts = _LiveCounts(searcher, columns)
-        fixes: dict[str, str] = {}
-        for word in sorted(words):
-            if len(word) < 3 or len(word) > MAX_SUGGEST_CHARS or not word.isalpha():
-                continue
-            if any(counts.df(f, word) for f in exact):
-                continue
-            stem = self._highlighter.stem(word)
-            if stem and any(counts.df(f, stem) for f in stemmed):
-                continue
-            maxdist = 1 if len(word) <= 5 else 2
-            candidates: dict[str, int] = {}
-            for fieldname in exact:
-                for candidate in reader.terms_within(fieldname, word, maxdist, prefix=1):
-                    if deadline is not None and time.perf_counter() > deadline:
-                        break
-                    candidate = candidate.decode("utf-8") if isinstance(candidate, bytes) else candidate
-                    if candidate in candidates or candidate == word:
-                        continue
-                    df = sum(counts.df(f, candidate) for f in exact)
-                    if df:
-                        candidates[candidate] = df
-            if candidates:
-                fixes[word] = min(candidates, key=lambda c: (edit_distance(word, c), -candidates[c], c))
+        words = {leaf.text for leaf in positive_leaves(q)
+                 if isinstance(leaf, wq.Term) and leaf.fieldname in EXACT_FIELDS}
+        fixes = suggest_words(words, searcher.reader(), columns, [f for f in EXACT_FIELDS if f in schema],
+                              [f for f in STEMMED_FIELDS if f in schema], self._highlighter.stem, deadline)
         if not fixes:
             return None
+        raw_text = text if isinstance(text, str) else text.text
         analyzer = schema["body_exact"].analyzer if "body_exact" in schema else None
 
         def replace(match: re.Match[str]) -> str:
@@ -905,8 +551,8 @@ class Index:
             norm = [t.text for t in analyzer(raw)] if analyzer else [raw.lower()]
             return fixes.get(norm[0], raw) if len(norm) == 1 else raw
 
-        suggestion = _WORDS.sub(replace, text)
-        return suggestion if suggestion != text else None
+        suggestion = _WORDS.sub(replace, raw_text)
+        return suggestion if suggestion != raw_text else None
 
     # -- facets
 
@@ -985,36 +631,6 @@ class _SnapshotGone(Exception):
     """The commit being opened was replaced and its files removed: open the live one."""
 
 
-class _LiveCounts:
-    """Document frequencies counting live articles only (a term only deleted articles had is unknown)."""
-
-    def __init__(self, searcher: Any, columns: DocColumns) -> None:
-        self.reader = searcher.reader()
-        self.columns = columns
-
-    def df(self, fieldname: str, word: str) -> int:
-        if (fieldname, word) not in self.reader:
-            return 0
-        btext = word.encode("utf-8")
-        total = 0
-        for sub, offset in self.reader.leaf_readers():
-            if (fieldname, btext) in sub:
-                ids = read_postings(sub, fieldname, btext).ids
-                total += int(self.columns.live[ids + offset].sum())
-        return total
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two short words."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
 def _check_positive(name: str, value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidArgument(f"{name} must be a whole number of at least 1, not {value!r}")
@@ -1025,122 +641,22 @@ def _check_range(name: str, value: Any, low: int, high: int) -> None:
         raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}")
 
 
-def _resolve_values(values: dict[str, list[str]], text: str) -> list[str]:
-    wanted = _fold(text)
-    if not wanted:
-        return []
-    if wanted in values:
-        return list(values[wanted])
-    found = []
-    for folded, originals in values.items():
-        bare = folded.removeprefix("www.")
-        if bare.startswith(wanted) or any(w.startswith(wanted) for w in _WORDS.findall(folded)):
-            found.extend(originals)
-    return sorted(found)
-
-
-def _relaxed(q: wq.Query) -> wq.Query | None:
-    """For AND>OR: ``q`` (parsed with AND) with its plain words joined by OR, every other clause
-    (fielded words, phrases, NOT, dates, explicit operators) still required; None when it has
-    fewer than two plain words. A plain word is an unfielded word: spread over both the title
-    and the body companions (``title:x`` and ``body:x`` spread over one of them only)."""
-    if isinstance(q, wq.AndNot):  # words -excluded: relax the words, keep the exclusion
-        inner = _relaxed(q.a)
-        return None if inner is None else wq.AndNot(inner, q.b)
-    if not isinstance(q, wq.And):
-        return None
-    words, required = [], []
-    for child in q.subqueries:
-        leaves = list(child.leaves()) if isinstance(child, wq.Or) else []
-        fields = {leaf.fieldname for leaf in leaves if isinstance(leaf, wq.Term)}
-        if len(fields) == len(leaves) > 0 and {"title_exact", "body_exact"} <= fields:
-            words.append(child)
-        else:
-            required.append(child)
-    if len(words) < 2:
-        return None
-    return wq.And([*required, wq.Or(words)]) if required else wq.Or(words)
-
-
-def _lone_negations(q: wq.Query) -> wq.Query:
-    """Whoosh parses a query that only excludes (``-korupsi``) as "nothing but not korupsi";
-    it means every article without it."""
-    if isinstance(q, wq.AndNot) and q.a is wq.NullQuery:
-        return wq.Not(q.b)
-    if q.is_leaf():
-        return q
-    return q.apply(_lone_negations)
-
-
 _WORDS = re.compile(r"\w+")
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, for friendly matching of sources, places and names."""
-    from unidecode import unidecode
-
-    return unidecode(text).lower().strip()
-
-
-def _positive_leaves(q: wq.Query) -> Iterable[wq.Query]:
+def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:
     """Leaves of ``q`` that are sought, not excluded (skips NOT and the right side of ANDNOT)."""
     if isinstance(q, wq.Not):
         return
     if isinstance(q, wq.AndNot):
-        yield from _positive_leaves(q.a)
+        yield from positive_leaves(q.a)
         return
     if q.is_leaf():
         yield q
         return
     for child in q.children():
-        yield from _positive_leaves(child)
+        yield from positive_leaves(child)
 
 
-def _explain_whoosh_error(text: str, message: str) -> str:
-    """A one-line reason from what Whoosh raised or left in an error query."""
-    message = " ".join(message.split())
-    date = _DATE_FIELD_RE.search(text)
-    if date:
-        return (f"bad date {date.group(1)!r}: use date:YYYY, date:YYYY-MM-DD, "
-                "date:>YYYY-MM-DD or date:[YYYY-MM-DD TO YYYY-MM-DD]")
-    return f"cannot parse query: {message}"
 
 
-_DATE_FIELD_RE = re.compile(r"(?i)\b(?:date|tanggal|published):(\S+)")
-
-
-def _count_facets(columns: DocColumns, mask: Any, fields: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Counts of the matching documents by source (most first), year and month (in order)."""
-    import numpy as np
-
-    out: dict[str, dict[str, int]] = {}
-    for name in fields:
-        if name == "source":
-            codes = columns.source_codes[mask]
-            counts = np.bincount(codes[codes >= 0], minlength=len(columns.sources))
-            # spellings of one source ("Kompas.com", "KOMPAS.com") count together, under the
-            # most frequent one
-            merged: dict[str, Counter[str]] = {}
-            for i, count in enumerate(counts.tolist()):
-                if count:
-                    value = columns.sources[i]
-                    merged.setdefault(_fold(value), Counter())[value] += count
-            pairs = [(names.most_common(1)[0][0], sum(names.values())) for names in merged.values()]
-            out["source"] = dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
-        elif name in ("year", "month"):
-            dated = mask & columns.has_date
-            longs = columns.dates[dated]
-            if not len(longs):
-                out[name] = {}
-                continue
-            from whoosh.util.times import long_to_datetime
-
-            # count distinct days first (few), then convert each day once (the column holds
-            # Whoosh's longs: microseconds since year 1)
-            days = Counter((longs // np.uint64(DAY_MICROSECONDS)).tolist())
-            counter: Counter[str] = Counter()
-            for day, count in days.items():
-                when = long_to_datetime(int(day) * DAY_MICROSECONDS)
-                counter[f"{when.year:04d}" if name == "year" else f"{when.year:04d}-{when.month:02d}"] += count
-            out[name] = dict(sorted(counter.items()))
-    return out

@@ -309,7 +309,19 @@ def test_colon_text_that_is_not_a_field_is_searched(index):
     index.search("pukul 10:30")
 
 
-@pytest.mark.parametrize("query", ["\x08~", "~", "*", "-", '""', "title:", "date:>", "NOT NOT", "kerja~9"])
-def test_odd_queries_do_not_fail(index, query):
+@pytest.mark.parametrize("query", ["\x08~", "~", "*", "-", "title:", "kerja~9", "Jakarta - Menpora"])
+def test_odd_queries_are_searched(index, query):
     results = index.search(query)
     assert results.total >= len(results.hits)
+
+
+@pytest.mark.parametrize(("query", "reason"), [
+    ('""', "empty phrase"), ("date:>", "bad date"), ("NOT NOT", "NOT needs"), ("AND", "AND needs"),
+    ("kerja OR", "OR needs"), ("()", "empty parentheses"), ("date:99999", "bad date"),
+    ('date:"10 September 2019"', "bad date"), ("date:[2020 TO", "bad date"), ("x^0", "boost"),
+    ("(" * 40 + "a" + ")" * 40, "nested too deep"), ("a " * 1100, "too long"), ("title:body:x", "field"),
+])
+def test_bad_queries_get_one_line_reasons(index, query, reason):
+    with pytest.raises(QuerySyntaxError) as caught:
+        index.search(query)
+    assert reason in str(caught.value) and "\n" not in str(caught.value)

@@ -1,0 +1,184 @@
+"""A parsed query (``search.querylang``) compiled against one index into Whoosh query objects.
+
+Each word goes through the index's own analyzers and is spread over the index fields its user
+field stands for, each clause weighted by ``FIELD_WEIGHTS``: a plain word over the stemmed fields and
+their unstemmed ``*_exact`` companions (so an article with the very word typed ranks above one that
+only shares its stem); phrases, prefixes, wildcards and fuzzy words over the surface forms (what an
+"exact phrase" means to a reader). ``source:``, ``location:`` and ``author:`` match stored values
+in a friendly way (case and accents ignored, a word's start enough: ``kompas`` -> ``Kompas.com``).
+
+The Whoosh objects are only a representation for ``search.matching``'s evaluator and the
+highlighter: Whoosh's own query parser is not used.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from typing import Any
+
+from whoosh import query as wq
+
+from search import querylang as ql
+from search.schema import DATE_FIELD
+
+__all__ = ["FIELD_WEIGHTS", "compile_query", "fold"]
+
+# BM25F field weights (boosts of each field's BM25 score). Title above lead and keywords above body;
+# the unstemmed companions add to the stemmed score so the very word typed ranks above a stem-only
+# match. The relevance issue tunes these on its evaluation.
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 3.0,
+    "title_exact": 1.5,
+    "lead": 2.0,
+    "keywords_text": 2.0,
+    "caption": 1.0,
+    "body": 1.0,
+    "body_exact": 0.5,
+}
+
+# Where a word (stemmed + exact) and where a phrase/prefix/fuzzy (surface only when possible) goes,
+# for each user field; ``None`` stands for "no field given".
+WORD_TARGETS: dict[str | None, tuple[str, ...]] = {
+    None: ("title", "title_exact", "lead", "keywords_text", "caption", "body", "body_exact"),
+    "title": ("title", "title_exact"),
+    "body": ("body", "body_exact"),
+    "lead": ("lead",),
+    "caption": ("caption",),
+    "keywords": ("keywords_text",),
+}
+SURFACE_TARGETS: dict[str | None, tuple[str, ...]] = {
+    None: ("title_exact", "lead", "keywords_text", "caption", "body_exact"),
+    "title": ("title_exact",),
+    "body": ("body_exact",),
+    "lead": ("lead",),
+    "caption": ("caption",),
+    "keywords": ("keywords_text",),
+}
+
+IdValues = Callable[[str], dict[str, list[str]]]  # value field -> {folded value: stored values}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for friendly matching of sources, places and names."""
+    from unidecode import unidecode
+
+    return unidecode(text).lower().strip()
+
+
+def resolve_values(values: dict[str, list[str]], text: str) -> list[str]:
+    """The stored values a user's ``text`` means: the same value ignoring case and accents, else
+    the values one of whose words starts with it (``kompas`` -> ``kompas.com``)."""
+    import re
+
+    wanted = fold(text)
+    if not wanted:
+        return []
+    if wanted in values:
+        return list(values[wanted])
+    found = []
+    for folded, originals in values.items():
+        bare = folded.removeprefix("www.")
+        if bare.startswith(wanted) or any(w.startswith(wanted) for w in re.findall(r"\w+", folded)):
+            found.extend(originals)
+    return sorted(found)
+
+
+def compile_query(node: ql.Node, schema: Any, weights: dict[str, float], id_values: IdValues) -> wq.Query:
+    """The Whoosh query for a parsed query tree (``wq.NullQuery`` when it can match nothing)."""
+    compiled = _Compiler(schema, weights, id_values).compile(node)
+    return wq.NullQuery if compiled is None else compiled
+
+
+class _Compiler:
+    def __init__(self, schema: Any, weights: dict[str, float], id_values: IdValues) -> None:
+        self.schema = schema
+        self.weights = weights
+        self.id_values = id_values
+        present = set(schema.names())
+        self.word_targets = {k: tuple(f for f in v if f in present) for k, v in WORD_TARGETS.items()}
+        self.surface_targets = {k: tuple(f for f in v if f in present) for k, v in SURFACE_TARGETS.items()}
+
+    def compile(self, node: ql.Node) -> wq.Query | None:
+        """None: the node asks for nothing (a word the analyzers drop entirely)."""
+        if isinstance(node, ql.Term):
+            if node.field in ql.VALUE_FIELDS:
+                return self.value(node.field, node.text, node.kind)
+            return self.word(node) if node.kind == "word" else self.pattern(node)
+        if isinstance(node, ql.Phrase):
+            if node.field in ql.VALUE_FIELDS:
+                return self.value(node.field, node.text, "word")
+            return self.phrase(node)
+        if isinstance(node, ql.DateRange):
+            return wq.DateRange(DATE_FIELD, node.start, node.end)
+        if isinstance(node, ql.Every):
+            return wq.Every()
+        if isinstance(node, ql.Not):
+            inner = self.compile(node.child)
+            return None if inner is None else wq.Not(inner)
+        parts = [c for c in (self.compile(child) for child in node.children) if c is not None]
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        return wq.Or(parts) if isinstance(node, ql.Or) else wq.And(parts)
+
+    def _spread(self, clauses: list[wq.Query]) -> wq.Query | None:
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+
+    def word(self, node: ql.Term) -> wq.Query | None:
+        clauses: list[wq.Query] = []
+        for target in self.word_targets[node.field]:
+            boost = node.boost * self.weights.get(target, 1.0)
+            tokens = list(self.schema[target].process_text(node.text, mode="query"))
+            if len(tokens) == 1:
+                clauses.append(wq.Term(target, tokens[0], boost=boost))
+            elif tokens:  # a word the analyzer splits (covid-19): all its parts
+                clauses.append(wq.And([wq.Term(target, t, boost=boost) for t in tokens]))
+        return self._spread(clauses)
+
+    def pattern(self, node: ql.Term) -> wq.Query | None:
+        clauses: list[wq.Query] = []
+        for target in self.surface_targets[node.field]:
+            boost = node.boost * self.weights.get(target, 1.0)
+            forms = list(self.schema[target].process_text(node.text, mode="query", tokenize=False,
+                                                          removestops=False))
+            if not forms or not forms[0]:
+                continue
+            text = forms[0]
+            if node.kind == "prefix":
+                clauses.append(wq.Prefix(target, text, boost=boost))
+            elif node.kind == "wildcard":
+                clauses.append(wq.Wildcard(target, text, boost=boost))
+            else:
+                clauses.append(wq.FuzzyTerm(target, text, boost=boost, maxdist=node.edits, prefixlength=1))
+        return self._spread(clauses)
+
+    def phrase(self, node: ql.Phrase) -> wq.Query | None:
+        clauses: list[wq.Query] = []
+        for target in self.surface_targets[node.field]:
+            boost = node.boost * self.weights.get(target, 1.0)
+            words = list(self.schema[target].process_text(node.text, mode="query"))
+            if len(words) == 1:
+                clauses.append(wq.Term(target, words[0], boost=boost))
+            elif words:
+                clauses.append(wq.Phrase(target, words, slop=node.slop, boost=boost))
+        return self._spread(clauses)
+
+    def value(self, fieldname: str, text: str, kind: str) -> wq.Query:
+        """``source:kompas`` & co.: the stored values the text means (NullQuery: none)."""
+        if fieldname not in self.schema:
+            return wq.NullQuery
+        values = self.id_values(fieldname)
+        if kind in ("wildcard", "fuzzy"):
+            pattern = fold(text)
+            found = sorted(v for folded, originals in values.items() if fnmatch.fnmatchcase(folded, pattern)
+                           for v in originals)
+        else:
+            found = resolve_values(values, text)
+        if not found:
+            return wq.NullQuery
+        terms = [wq.Term(fieldname, v) for v in found]
+        return terms[0] if len(terms) == 1 else wq.Or(terms)
