@@ -540,7 +540,7 @@ class Evaluator:
         cached = self._lengths.get((key, fieldname))
         if cached is None:
             n = reader.doc_count_all()
-            cached = np.ones(n, dtype=np.float32)
+            cached = np.zeros(n, dtype=np.float32)
             perdoc = getattr(reader, "_perdoc", None)
             column = None
             if perdoc is not None and hasattr(perdoc, "_cached_reader"):
@@ -553,7 +553,7 @@ class Evaluator:
             if raw is not None and len(raw) == n:
                 cached = _LENGTH_TABLE[np.frombuffer(raw, dtype=np.uint8)]
             else:
-                cached = np.fromiter((reader.doc_field_length(d, fieldname, 1) or 1 for d in range(n)),
+                cached = np.fromiter((reader.doc_field_length(d, fieldname, 0) or 0 for d in range(n)),
                                      np.float32, n)
             self._lengths[(key, fieldname)] = cached
         return cached
