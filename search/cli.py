@@ -452,9 +452,8 @@ def serve_command(index_dir: str, host: str, port: int, workers: int, token: str
     /openapi.json). Commits of `cari index` are picked up without a restart.
     """
     try:
-        import uvicorn
-
         import search.server  # noqa: F401  (its imports are the extra's)
+        import uvicorn
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in SERVE_EXTRA_MODULES:
             raise

@@ -86,7 +86,7 @@ with _without_unused_whoosh_imports():
     from whoosh.qparser.default import QueryParser
     from whoosh.qparser.syntax import AndGroup, OrGroup
 
-    from search.errors import ArticleNotFound, QuerySyntaxError
+    from search.errors import ArticleNotFound, IndexNotFound, QuerySyntaxError
     from search.highlight import Highlight, Highlighter
     from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
     from search.store import open_whoosh_index
@@ -487,7 +487,10 @@ class Index:
 
         with self._lock:
             live = live_generation_dir(self.path)
-            if live is not None and not self._is_open_generation(live):
+            if live is None:  # removed since it was opened: Whoosh would fail to read its TOC
+                raise IndexNotFound(f"no cari index at {self.path} any more (build one with: "
+                                    f"cari index CORPUS... --index {self.path})")
+            if not self._is_open_generation(live):
                 self._live_checked = None
                 old = self._searcher
                 self._ix = open_whoosh_index(self.path, mmap=False)
@@ -798,7 +801,9 @@ class Index:
         """The stored article (``search.Article``) with id ``article_id``; raises ArticleNotFound."""
         from search.corpus.article import Article
 
-        stored = self._searcher.stored_fields(self._docnum(article_id))
+        with self._lock:  # the docnum first: finding it may refresh (and close) the searcher
+            docnum = self._docnum(article_id)
+            stored = self._searcher.stored_fields(docnum)
         keywords = stored.get("keywords") or []
         if isinstance(keywords, str):
             keywords = [k.strip() for k in keywords.split(",") if k.strip()]

@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +42,14 @@ def serve_index(hostile_corpus: Path, tmp_path_factory: pytest.TempPathFactory) 
     report = search.index_corpus([hostile_corpus], index_dir, jobs=1)
     assert report.articles > 300 and not report.errors
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def article_count(hostile_corpus: Path) -> int:
+    """How many articles the corpus readers find in the hostile corpus (what the index holds)."""
+    import search
+
+    return sum(1 for _ in search.read_articles(hostile_corpus))
 
 
 @pytest.fixture(scope="session")
@@ -78,15 +88,26 @@ class LiveServer:
             if not line:
                 break
             seen.append(line)
-            found = re.search(r"running on (http://[\d.]+:\d+)", line)
+            found = re.search(r"running on (http://([\d.]+):(\d+))", line)
             if found:
                 # keep draining the log so the server never blocks on a full pipe
-                import threading
-
                 threading.Thread(target=self.process.stderr.read, daemon=True).start()
+                self._wait_for_listening(found.group(2), int(found.group(3)), deadline)
                 return found.group(1)
         self.stop()
         raise RuntimeError("cari serve did not start:\n" + "".join(seen))
+
+    @staticmethod
+    def _wait_for_listening(host: str, port: int, deadline: float) -> None:
+        """With several workers uvicorn logs the address before the socket accepts."""
+        while True:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process.poll() is None:
