@@ -454,7 +454,7 @@ class DocColumns:
         self.live = np.ones(self.doc_count_all, dtype=bool)
         for reader, offset in searcher.reader().leaf_readers():
             if reader.has_deletions():
-                dead = np.fromiter(reader.deleted_docs(), dtype=np.int64)
+                dead = np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
                 self.live[dead + offset] = False
 
     @property

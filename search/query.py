@@ -502,8 +502,12 @@ class Index:
                 self._forget_searcher()
                 old.close()
             elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                # A new reader of the latest commit, not Searcher.refresh(): that reuses the readers
+                # of unchanged segments with the deletions they had (replaced articles came back)
+                old = self._searcher
+                self._searcher = self._ix.searcher(weighting=self._weighting)
                 self._forget_searcher()
+                old.close()
 
     def _is_open_generation(self, live: Path) -> bool:
         """Is ``live`` the generation directory open now? (Resolving the paths costs about 0.1 ms

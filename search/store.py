@@ -172,8 +172,24 @@ class IndexStats:
         return data
 
 
-def index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
-    """Counts, per-source counts, date range, size and versions of the index at ``index_dir``."""
+def index_stats(index_dir: str | os.PathLike[str], *, attempts: int = 20) -> IndexStats:
+    """Counts, per-source counts, date range, size and versions of the index at ``index_dir``.
+
+    A read that a rebuild races (the generation being read is swapped out and removed) starts
+    again on the new one, as ``open_whoosh_index`` does."""
+    from whoosh.index import EmptyIndexError
+
+    last_error: Exception | None = None
+    for attempt in range(attempts):
+        try:
+            return _read_stats(index_dir)
+        except (FileNotFoundError, EmptyIndexError) as error:
+            last_error = error
+            time.sleep(min(0.01 * (attempt + 1), 0.1))
+    raise IndexNotFound(f"the index at {index_dir} kept changing while reading it ({last_error})")
+
+
+def _read_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
     ix = open_whoosh_index(index_dir)
     generation_dir = Path(ix.storage.folder)
     meta = read_meta(generation_dir)
@@ -182,19 +198,20 @@ def index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
     with ix.searcher() as searcher:
         reader = searcher.reader()
         toc_generation = reader.generation()
-        docnums = list(reader.all_doc_ids())
-        if docnums:
+        if reader.doc_count():
+            # Per segment, as searching reads them: Whoosh's multi-segment column reader sends the
+            # documents of a segment without that column (one whose articles have no source) to
+            # another segment's column, and fails (IndexError) after such an update.
             from whoosh.util.times import long_to_datetime
 
-            source_column = reader.column_reader("source")
-            sources.update(source_column[d] or "(none)" for d in docnums)
-            # Raw values: an article without a date holds the column default (2**64-1), which
-            # Whoosh's own translation to a datetime overflows on.
-            published_column = reader.column_reader("published", translate=False)
-            missing = ix.schema["published"].default
-            dates = [v for v in (published_column[d] for d in docnums) if v != missing]
-            if dates:
-                first, last = long_to_datetime(min(dates)), long_to_datetime(max(dates))
+            from search.matching import DocColumns
+
+            columns = DocColumns(searcher, "published", "source")
+            codes = columns.source_codes[columns.live].tolist()
+            sources.update(columns.sources[code] if code >= 0 else "(none)" for code in codes)
+            dates = columns.dates[columns.live & columns.has_date]
+            if len(dates):
+                first, last = long_to_datetime(int(dates.min())), long_to_datetime(int(dates.max()))
         articles = reader.doc_count()
         deleted = reader.doc_count_all() - articles
         segments = len(ix._segments())
