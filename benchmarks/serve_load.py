@@ -23,6 +23,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -109,25 +110,42 @@ def run_cari(*args: str) -> str:
 
 
 class Server:
-    """``cari serve`` on a port the OS picks."""
+    """``cari serve`` in a process of its own, on a loopback port the OS picks (also the tests'
+    live server)."""
 
-    def __init__(self, index: Path, *extra: str) -> None:
+    def __init__(self, index: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.errors: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "search", "serve", "--index", str(index), "--port", "0", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})})
         deadline = time.monotonic() + START_SECONDS
         assert self.process.stderr is not None
+        seen = []
         while True:
             line = self.process.stderr.readline()
+            seen.append(line)
             found = re.search(r"running on http://([\d.]+):(\d+)", line)
             if found:
                 self.host, self.port = found.group(1), int(found.group(2))
                 break
             if not line or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("cari serve did not start")
+                raise RuntimeError("cari serve did not start:\n" + "".join(seen))
+        self.url = f"http://{self.host}:{self.port}"
         threading.Thread(target=self._keep_log, daemon=True).start()
+        self._wait_for_listening(deadline)
+
+    def _wait_for_listening(self, deadline: float) -> None:
+        """With several workers uvicorn logs the address before the socket accepts."""
+        while True:
+            try:
+                socket.create_connection((self.host, self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _keep_log(self) -> None:
         """Drain the server's log (so it never blocks on a full pipe), keeping its errors."""

@@ -4,14 +4,8 @@ Starlette's test client; and a real ``cari serve`` (uvicorn) on a free loopback 
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import socket
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +13,11 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install 'cari[serve]'")
 
-SEED_ID = "jurnas-2020-06-turki-libya.txt"
+# The live server of the tests is the load benchmark's (benchmarks/serve_load.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from serve_load import Server as LiveServer  # noqa: E402
+
 HOSTILE_IDS = ("hostile-script-title", "hostile-img-title")
-SERVER_START_SECONDS = 30
 
 
 @pytest.fixture(scope="session")
@@ -64,65 +60,31 @@ def client(serve_index: Path) -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def seed_id() -> str:
-    return SEED_ID
+def corpus_ids(hostile_corpus: Path) -> dict[str, str]:
+    """Ids of a few articles of the corpus, as the readers give them: ``seed`` (the Jurnas.com
+    article: Turki, Libya, kerja sama, Aktaş) and ``html`` (an HTML page, whose id has a slash)."""
+    import search
+
+    ids = {}
+    for article in search.read_articles(hostile_corpus):
+        if article.title.startswith("Turki Siap Berkolaborasi"):
+            ids["seed"] = article.id
+        elif article.path.endswith("kompas-singlepage.html"):
+            ids["html"] = article.id
+    assert "/" in ids["html"]
+    return ids
 
 
-class LiveServer:
-    """A ``cari serve`` process on a loopback port chosen by the OS."""
-
-    def __init__(self, index_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "search", "serve", "--index", str(index_dir), "--port", "0", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})},
-        )
-        self.url = self._wait_for_address()
-
-    def _wait_for_address(self) -> str:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        seen = []
-        assert self.process.stderr is not None
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            found = re.search(r"running on (http://([\d.]+):(\d+))", line)
-            if found:
-                # keep draining the log so the server never blocks on a full pipe
-                threading.Thread(target=self.process.stderr.read, daemon=True).start()
-                self._wait_for_listening(found.group(2), int(found.group(3)), deadline)
-                return found.group(1)
-        self.stop()
-        raise RuntimeError("cari serve did not start:\n" + "".join(seen))
-
-    @staticmethod
-    def _wait_for_listening(host: str, port: int, deadline: float) -> None:
-        """With several workers uvicorn logs the address before the socket accepts."""
-        while True:
-            try:
-                socket.create_connection((host, port), timeout=1).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+@pytest.fixture(scope="session")
+def seed_id(corpus_ids: dict[str, str]) -> str:
+    return corpus_ids["seed"]
 
 
 @pytest.fixture(scope="session")
 def live_server(serve_index: Path) -> Iterator[LiveServer]:
     """A real uvicorn (``cari serve``) over the shared index, for the browser tests."""
     server = LiveServer(serve_index)
+    assert server.url.startswith("http://127.0.0.1:")
     try:
         yield server
     finally:

@@ -55,9 +55,9 @@ def test_search_answers_what_cari_search_json_prints(client, serve_index, params
     assert expected["total"] > 0 or expected["suggestion"]
 
 
-def test_search_results_mean_what_they_say(client):
+def test_search_results_mean_what_they_say(client, seed_id):
     data = client.get("/api/search", params={"q": "turki libya", "facet": "source"}).json()
-    assert data["hits"][0]["id"] == "jurnas-2020-06-turki-libya.txt"
+    assert data["hits"][0]["id"] == seed_id
     assert data["facets"]["source"]["Jurnas.com"] == 1
     newest = client.get("/api/search", params={"q": "jakarta", "sort": "newest", "limit": 20}).json()
     dates = [h["published"][:10] for h in newest["hits"] if h["published"]]
@@ -66,8 +66,8 @@ def test_search_results_mean_what_they_say(client):
     assert suggested["total"] == 0 and suggested["suggestion"] == "pemerintah"
 
 
-def test_article_and_similar_answer_what_cari_show_and_similar_print(client, serve_index):
-    for article_id in ("jurnas-2020-06-turki-libya.txt", "html/kompas-singlepage.html", "hostile-img-title"):
+def test_article_and_similar_answer_what_cari_show_and_similar_print(client, serve_index, corpus_ids):
+    for article_id in (corpus_ids["seed"], corpus_ids["html"], "hostile-img-title"):
         response = client.get("/api/articles/" + quote(article_id, safe=""))
         assert response.status_code == 200, response.text
         assert response.json() == cli_json("show", article_id, "--index", str(serve_index), "--json")
@@ -76,7 +76,7 @@ def test_article_and_similar_answer_what_cari_show_and_similar_print(client, ser
         assert similar.json() == cli_json("similar", article_id, "--index", str(serve_index), "--json",
                                           "--limit", "3")
     # the slash of an id may also stay as it is
-    assert client.get("/api/articles/html/kompas-singlepage.html").json()["id"] == "html/kompas-singlepage.html"
+    assert client.get("/api/articles/" + corpus_ids["html"]).json()["id"] == corpus_ids["html"]
 
 
 def test_stats_are_cari_stats_without_server_paths(client, serve_index, article_count):

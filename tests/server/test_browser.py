@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -123,7 +123,7 @@ def test_search_facet_page_forward_open_an_article(desktop):
 
 
 def test_article_page_marks_the_query(desktop, seed_id):
-    desktop.open(f"/articles/{seed_id}?q=turki+libya")
+    desktop.open(f"/articles/{quote(seed_id, safe='')}?q=turki+libya")
     marks = set(desktop.page.locator("article mark").all_inner_texts())
     assert {"Turki", "Libya"} <= marks
     desktop.screenshot("article-desktop", full_page=False)
@@ -202,7 +202,7 @@ def test_phone_width_and_english(browser, live_server, seed_id):
         # one column: nothing wider than the screen
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         watched.screenshot("results-phone", full_page=False)
-        watched.open(f"/articles/{seed_id}?q=kerja+sama")
+        watched.open(f"/articles/{quote(seed_id, safe='')}?q=kerja+sama")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         watched.screenshot("article-phone", full_page=False)
         watched.assert_clean()

@@ -124,9 +124,9 @@ def test_article_page_shows_every_field_with_marks_and_similar_articles(client, 
     assert back["href"].startswith("/?") and params(back["href"]) == {"q": ["turki libya"], "sort": ["newest"]}
 
 
-def test_article_page_of_an_id_with_a_slash_and_unknown_id(client):
-    soup = page(client, "/articles/" + quote("html/kompas-singlepage.html", safe=""))
-    assert soup.select_one("dl.fields code").text == "html/kompas-singlepage.html"
+def test_article_page_of_an_id_with_a_slash_and_unknown_id(client, corpus_ids):
+    soup = page(client, "/articles/" + quote(corpus_ids["html"], safe=""))
+    assert soup.select_one("dl.fields code").text == corpus_ids["html"]
     missing = page(client, "/articles/no-such-article", status=404)
     assert "no-such-article" in missing.select_one(".error").text
 
