@@ -247,12 +247,12 @@ def search_page(request: Request) -> HTMLResponse:
             error = str(caught)
     if error is not None:
         return render("search.html", request, language, status=400, state=state, error=error,
-                      results=None, hits=[], facets={}, chart=None, pages=None, start=1,
-                      suggestion_url=None)
+                      sorts=SORTS, results=None, hits=[], facets={}, chart=None, pages=None,
+                      start=1, suggestion_url=None)
+    carried = urlencode(state.params())
     hits = [{
         "title": _title(hit),
-        "url": article_path(hit.id) + "?" + urlencode(state.params()) if state.params()
-        else article_path(hit.id),
+        "url": article_path(hit.id) + (f"?{carried}" if carried else ""),
         "date": format_date(hit.published, language),
         "source": hit.source,
         "link": external_link(hit.url),
@@ -270,7 +270,7 @@ def search_page(request: Request) -> HTMLResponse:
         facets=_facets(state, results.facets, language), chart=chart, bar_urls=bar_urls,
         pages=pager(state, results.total), start=(state.page - 1) * PAGE_SIZE + 1,
         suggestion_url=state.url(q=results.suggestion) if results.suggestion else None,
-        month_label=lambda key: month_label(key, language),
+        month_label=lambda key: month_label(key, language), max_depth=MAX_DEPTH, sorts=SORTS,
     )
 
 
