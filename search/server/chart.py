@@ -24,7 +24,7 @@ class Bar:
     y: float
     width: float
     height: float
-    label: str = ""  # the axis label under the bar, when it has one
+    label: str = ""  # the period to name under the bar, when it has a label
 
 
 @dataclass(slots=True)
@@ -72,10 +72,10 @@ def timeline(months: dict[str, int], years: dict[str, int]) -> Timeline | None:
             height = 1.5  # a month with one match among thousands stays visible
         if unit == "year":
             label = period if i % label_every == 0 or i == len(periods) - 1 else ""
-        else:  # months: label each January (with its year), or every few months in a short range
-            label = period[:4] if period.endswith("-01") or i == 0 else ""
-            if len(periods) <= 12:
-                label = period[5:] + ("/" + period[2:4] if i == 0 or period.endswith("-01") else "")
+        elif len(periods) <= 12:  # a short range: every month, the first and each January with its year
+            label = period
+        else:  # a long range: each January and the first month
+            label = period if period.endswith("-01") or i == 0 else ""
         chart.bars.append(Bar(period, count, round(i * slot + gap / 2, 2), round(BASELINE - height, 2),
                               round(slot - gap, 2), round(height, 2), label))
     return chart

@@ -215,3 +215,13 @@ def month_label(key: str, language: str) -> str:
     """``2020-06`` as ``Juni 2020`` / ``June 2020``."""
     year, _, month = key.partition("-")
     return f"{MONTHS[language][int(month) - 1]} {year}"
+
+
+def axis_label(period: str, language: str, *, first: bool) -> str:
+    """A chart label: ``2020`` as it is; ``2020-06`` as ``Jun`` (``Jun 2020`` when ``first`` or in
+    January, where a year begins)."""
+    if len(period) == 4:
+        return period
+    year, month = period[:4], int(period[5:7])
+    name = MONTHS[language][month - 1][:3]
+    return f"{name} {year}" if first or month == 1 else name

@@ -24,7 +24,8 @@ from search.highlight import render_html
 from search.query import SORTS
 from search.server.api import MAX_DEPTH, MAX_QUERY_CHARS, MAX_SOURCES
 from search.server.chart import timeline
-from search.server.i18n import LABELS, choose_language, format_date, format_number, month_label
+from search.server.i18n import (LABELS, axis_label, choose_language, format_date, format_number,
+                                month_label)
 
 __all__ = ["PAGE_SIZE", "PageState", "pages", "render"]
 
@@ -271,6 +272,7 @@ def search_page(request: Request) -> HTMLResponse:
         pages=pager(state, results.total), start=(state.page - 1) * PAGE_SIZE + 1,
         suggestion_url=state.url(q=results.suggestion) if results.suggestion else None,
         month_label=lambda key: month_label(key, language), max_depth=MAX_DEPTH, sorts=SORTS,
+        axis_label=lambda period, first: axis_label(period, language, first=first),
     )
 
 
