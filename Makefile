@@ -11,13 +11,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The runtime install for the demo; the test install adds the test and benchmark extras.
+# The runtime install for the demo (with the server of `cari serve`); the test install adds the
+# test and benchmark extras.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[serve]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[serve,test,bench]'
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
@@ -25,6 +26,9 @@ demo: $(VENV)/.installed
 	$(CARI) search "kerja sama militer" --index $(INDEX) --limit 3
 	$(CARI) search "title:teroris aktas" --index $(INDEX) --limit 3
 	$(CARI) search '"pemerintah daerah" date:2019' --index $(INDEX) --limit 3 --sort newest
+	@echo
+	@echo "Search it in a browser (http://127.0.0.1:8765/):"
+	@echo "  $(CARI) serve --index $(INDEX)"
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

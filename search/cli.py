@@ -520,16 +520,12 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
 @click.option("--json", "as_json", is_flag=True, help="Print the article as one JSON object.")
 def show_command(article_id: str, index_dir: str, as_json: bool) -> None:
     """Print one article (as indexed) with its metadata."""
-    from dataclasses import asdict
-
     from search.query import open_index
 
     with open_index(index_dir) as index:
         article = index.get(article_id)
     if as_json:
-        data = asdict(article)
-        data["published"] = article.published.isoformat() if article.published else None
-        _echo_json(data)
+        _echo_json(article.to_dict())
         return
     color = _use_color()
     heading = for_terminal(article.title or article.url or article.id)
@@ -571,6 +567,69 @@ def similar_command(article_id: str, index_dir: str, limit: int, as_json: bool) 
     click.echo(f"Articles related to {for_terminal(article_id)}:")
     click.echo()
     _echo_hits_terminal(results, 1)
+
+
+# --- cari serve (search.server, the `serve` extra) ------------------------------------------------
+
+SERVE_EXTRA_MODULES = ("fastapi", "starlette", "uvicorn", "jinja2", "pydantic")
+SERVE_MISSING_EXIT = 2  # as bad usage: this install cannot run the command
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@cli.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any but loopback needs --token.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes (each holds its own open index).")
+@click.option("--token", envvar="CARI_TOKEN", default=None, show_envvar=True,
+              help="Require 'Authorization: Bearer TOKEN' (the page asks for it once).")
+def serve_command(index_dir: str, host: str, port: int, workers: int, token: str | None) -> None:
+    """Serve a search page and an HTTP JSON API over the index (read-only).
+
+    The page is at http://HOST:PORT/, the API under /api/ (documented at /docs and
+    /openapi.json). Commits of `cari index` are picked up without a restart.
+    """
+    try:
+        import search.server  # noqa: F401  (its imports are the extra's)
+        import uvicorn
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in SERVE_EXTRA_MODULES:
+            raise
+        click.echo(f"Error: cari serve needs the serve extra ({error.name} is missing): "
+                   "pip install 'cari[serve]'", err=True)
+        sys.exit(SERVE_MISSING_EXIT)
+    if not token and not _is_loopback(host):
+        raise click.UsageError(f"--host {host} serves beyond this machine: give --token TOKEN "
+                               "(or set CARI_TOKEN)")
+    from search.store import live_generation_dir
+
+    index_dir = os.path.abspath(index_dir)
+    # The workers build the app from the environment (uvicorn's factory), as the CLI would.
+    os.environ["CARI_INDEX"] = index_dir
+    if token:
+        os.environ["CARI_TOKEN"] = token
+    if live_generation_dir(index_dir) is None:
+        click.echo(f"Warning: no index at {index_dir} yet: requests get 503 until "
+                   f"`cari index CORPUS... --index {index_dir}` builds one.", err=True)
+    shown_host = f"[{host}]" if ":" in host else host
+    where = f"http://{shown_host}:{port}/" if port else f"a free port of {shown_host} (logged below)"
+    click.echo(f"cari: serving {index_dir} at {where} "
+               f"({workers} worker{'s' if workers != 1 else ''}; Ctrl+C stops)", err=True)
+    uvicorn.run("search.server.app:create_app_from_environment", factory=True, host=host,
+                port=port, workers=workers)
 
 
 def main() -> None:

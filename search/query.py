@@ -601,6 +601,19 @@ class Index:
             path=stored.get("path") or "",
         )
 
+    def marks(self, article_id: str, query: str | Query, *,
+              operator: str | None = None) -> dict[str, list[tuple[int, int]]]:
+        """Spans of the words ``query`` seeks in each text field of article ``article_id``
+        (``title``, ``lead``, ``caption``, ``body``): the whole text marked, as hits mark passages.
+        Raises ``ArticleNotFound`` and ``QuerySyntaxError``."""
+        with self._reading() as (snapshot, searcher):
+            docnum = self._docnum(searcher, article_id)
+            q, _relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
+            terms = self._highlighter.query_terms(q, searcher.reader())
+            stored = searcher.stored_fields(docnum)
+        return {name: self._highlighter.spans(stored.get(name) or "", terms)
+                for name in ("title", "lead", "caption", "body")}
+
     def similar(self, article_id: str, *, limit: int = 10) -> Results:
         """Articles most like ``article_id``: an OR of its most distinctive body words (Whoosh's
         Bo1 key terms of its title, twice, and text), ranked like a search, best first."""

@@ -755,8 +755,17 @@ class IndexStats:
         return data
 
 
-def index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
+def index_stats(index_dir: str | os.PathLike[str], *, attempts: int = 10) -> IndexStats:
     """Counts, per-source counts, date range, size and versions of the index at ``index_dir``."""
+    for _attempt in range(attempts - 1):
+        try:
+            return _index_stats(index_dir)
+        except FileNotFoundError:  # a commit removed files of the one being read: read the new one
+            time.sleep(0.05)
+    return _index_stats(index_dir)
+
+
+def _index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
     from search.schema import published_of
 
     generation = open_generation(index_dir)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -29,6 +30,12 @@ class Article:
     keywords: list[str] = field(default_factory=list)
     url: str = ""
     path: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of an article (``cari show --json``): its fields, the date as ISO text."""
+        data = asdict(self)
+        data["published"] = self.published.isoformat() if self.published else None
+        return data
 
 
 @dataclass(slots=True, frozen=True)

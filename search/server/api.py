@@ -1,0 +1,157 @@
+"""The JSON API: ``/api/search``, ``/api/articles/{id}``, ``/api/articles/{id}/similar``,
+``/api/stats`` and ``/healthz``.
+
+Each route is one function: it declares its parameters (FastAPI validates them and documents them
+in ``/openapi.json``), takes the shared index from ``ServedIndex`` and the search filters from
+``Filters``, calls the library and returns its dict. Errors are raised, never answered here: the
+app's handlers (``search.server.app``) turn them into ``{"error", "code"}`` with their status. So a
+new route (``/api/export``, ``/api/timeline``, ``/api/kwic``) is one more decorated function that
+reuses ``Filters`` and ``ServedIndex``; a streamed one returns a ``StreamingResponse``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from search.query import FACETS, SORTS
+from search.server.errors import ApiError
+from search.server.models import ArticleOut, ErrorOut, HealthOut, SearchOut, SimilarOut, StatsOut
+
+__all__ = ["Filters", "MAX_DEPTH", "MAX_LIMIT", "MAX_QUERY_CHARS", "ServedIndex", "api", "health"]
+
+# Guard rails: one request cannot hold a worker for long (with the library's query time limit).
+MAX_LIMIT = 100  # hits per page
+MAX_DEPTH = 1000  # page x limit: the deepest hit a search can page to (an export gets them all)
+MAX_QUERY_CHARS = 1000
+MAX_SOURCES = 20
+MAX_PASSAGES = 20
+
+# Statuses every route may answer with, documented once (the app's handlers give them their body).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "A bad query or parameter (code query_syntax, "
+                                            "invalid_parameter, page_too_deep...)."},
+    401: {"model": ErrorOut, "description": "The server has a token and the request did not carry "
+                                            "it (code unauthorized)."},
+    503: {"model": ErrorOut, "description": "No index yet, or one to rebuild (code "
+                                            "index_not_found, index_incompatible...)."},
+}
+NOT_FOUND_RESPONSE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No article with that id (code article_not_found)."},
+}
+
+api = APIRouter(prefix="/api", responses=ERROR_RESPONSES, tags=["api"])
+health = APIRouter(responses={503: ERROR_RESPONSES[503], 401: ERROR_RESPONSES[401]}, tags=["health"])
+
+
+def served_index(request: Request) -> Any:
+    """The index this server process searches (``IndexHolder``); raises IndexNotFound & co."""
+    return request.app.state.holder.get()
+
+
+ServedIndex = Annotated[Any, Depends(served_index)]
+
+
+@dataclass(slots=True, frozen=True)
+class SearchFilters:
+    """What selects the matching articles: the query and its filters (shared by every route that
+    searches)."""
+
+    q: str
+    sources: list[str] | None
+    since: str | None
+    until: str | None
+    operator: str | None
+
+
+def search_filters(
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
+                            description="The query, in cari's query language (README, Searching).")],
+    source: Annotated[list[str], Query(description="Only articles from this source (repeatable; "
+                                                   "'kompas' finds kompas.com).")] = [],  # noqa: B006
+    since: Annotated[str | None, Query(max_length=10, description="Published on or after: YYYY, "
+                                                                  "YYYY-MM or YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, Query(max_length=10, description="Published on or before "
+                                                                  "(inclusive).")] = None,
+    all: Annotated[bool, Query(description="Only articles with every word (strict AND), as "
+                                           "cari search --all.")] = False,
+) -> SearchFilters:
+    if len(source) > MAX_SOURCES:
+        raise ApiError(400, "invalid_parameter", f"source: at most {MAX_SOURCES} sources")
+    return SearchFilters(q=q, sources=source or None, since=since or None, until=until or None,
+                         operator="AND" if all else None)
+
+
+Filters = Annotated[SearchFilters, Depends(search_filters)]
+
+
+@api.get("/search", response_model=SearchOut, summary="Search the index")
+def search(
+    index: ServedIndex,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Hits per page.")] = 10,
+    page: Annotated[int, Query(ge=1, le=MAX_DEPTH, description=f"Page of hits; page x limit at "
+                                                               f"most {MAX_DEPTH}.")] = 1,
+    sort: Annotated[Literal[SORTS], Query(description="Order of hits.")] = "relevance",  # type: ignore[valid-type]
+    facet: Annotated[list[Literal[FACETS]], Query(  # type: ignore[valid-type]
+        description="Count all matches by source, year or month (repeatable).")] = [],  # noqa: B006
+    passages: Annotated[int, Query(ge=0, le=MAX_PASSAGES, description="Highlighted passages "
+                                                                      "per hit.")] = 3,
+) -> JSONResponse:
+    """One page of hits: the same object as ``cari search --json``."""
+    if page * limit > MAX_DEPTH:
+        raise ApiError(400, "page_too_deep", f"page x limit is at most {MAX_DEPTH} "
+                                             f"(this request asks for hit {page * limit})")
+    results = index.search(filters.q, limit=limit, page=page, sources=filters.sources,
+                           since=filters.since, until=filters.until, sort=sort,
+                           highlight=passages > 0, passages=passages, facets=list(dict.fromkeys(facet)),
+                           operator=filters.operator)
+    return JSONResponse(results.to_dict())
+
+
+ArticleId = Annotated[str, Path(description="The article's id (as in hits), URL-encoded.")]
+
+
+# Declared before /articles/{id} so that ".../similar" is not read as part of an id.
+@api.get("/articles/{article_id:path}/similar", response_model=SimilarOut,
+         responses=NOT_FOUND_RESPONSE, summary="Articles like one article")
+def similar(index: ServedIndex, article_id: ArticleId,
+            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Number of related "
+                                                                        "articles.")] = 10) -> JSONResponse:
+    """Articles related to the article by its most distinctive words (``cari similar --json``)."""
+    data = index.similar(article_id, limit=limit).to_dict()
+    data["id"] = article_id
+    return JSONResponse(data)
+
+
+@api.get("/articles/{article_id:path}", response_model=ArticleOut, responses=NOT_FOUND_RESPONSE,
+         summary="One article")
+def article(index: ServedIndex, article_id: ArticleId) -> JSONResponse:
+    """The stored article with all its fields (``cari show --json``)."""
+    return JSONResponse(index.get(article_id).to_dict())
+
+
+# Paths on the server's disk are not the clients' business.
+_PRIVATE_STATS = ("index_dir", "corpus_paths")
+
+
+@api.get("/stats", response_model=StatsOut, summary="What the index holds")
+def stats(index: ServedIndex) -> JSONResponse:
+    """Articles, per-source counts, date range, size, versions, last update (``cari stats --json``
+    without the server's paths)."""
+    from search.store import index_stats
+
+    data = index_stats(index.path).to_json()
+    for key in _PRIVATE_STATS:
+        data.pop(key, None)
+    return JSONResponse(data)
+
+
+@health.get("/healthz", response_model=HealthOut, summary="Is the server ready")
+def healthz(index: ServedIndex) -> JSONResponse:
+    """200 with the article count when the index answers; 503 (``index_not_found``...) otherwise."""
+    index.refresh()
+    return JSONResponse({"status": "ok", "articles": index.doc_count})

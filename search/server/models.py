@@ -1,0 +1,98 @@
+"""The shapes of the API's answers, for the OpenAPI schema (``/openapi.json``, ``/docs``).
+
+The routes return the library's own dicts (``Results.to_dict()``, ``Article.to_dict()``...) as they
+are, so the JSON is byte for byte what ``cari search --json`` prints; these models only describe
+it (and the schemathesis test checks that the answers match them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = ["ArticleOut", "ErrorOut", "HealthOut", "SearchOut", "SimilarOut", "StatsOut"]
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a one-line message and a stable code."""
+
+    error: str = Field(description="One line saying what is wrong, for people.")
+    code: str = Field(description="A stable snake_case code, for programs: query_syntax, "
+                                  "article_not_found, index_not_found, invalid_parameter...")
+
+
+class HighlightOut(BaseModel):
+    text: str = Field(description="A passage: an exact slice of the article's field.")
+    spans: list[list[int]] = Field(description="[start, end] character offsets of the matched "
+                                               "words in text.")
+    field: str = Field(description="The field the passage comes from: lead, body or caption.")
+
+
+class HitOut(BaseModel):
+    id: str
+    title: str
+    published: str | None = Field(description="ISO 8601, with the zone the source gave.")
+    source: str
+    url: str
+    score: float
+    highlights: list[HighlightOut]
+
+
+class SearchOut(BaseModel):
+    """The object ``cari search --json`` prints."""
+
+    query: str
+    total: int = Field(description="Exact number of matching articles.")
+    hits: list[HitOut]
+    suggestion: str | None = Field(description="A 'did you mean' query, or null.")
+    facets: dict[str, dict[str, int]] = Field(
+        description="For each requested facet, counts over all matches: source (most first), "
+                    "year and month (in order).")
+    matched_all: int | None = Field(description="How many of total have every word (they rank "
+                                                "first); null when the query asked for every word.")
+
+
+class SimilarOut(SearchOut):
+    """The object ``cari similar --json`` prints."""
+
+    id: str = Field(description="The article the hits are similar to.")
+
+
+class ArticleOut(BaseModel):
+    """The object ``cari show --json`` prints."""
+
+    id: str
+    title: str
+    lead: str
+    body: str
+    published: str | None
+    source: str
+    location: str
+    author: str
+    caption: str
+    keywords: list[str]
+    url: str
+    path: str = Field(description="The file it was read from, relative to the corpus root.")
+
+
+class StatsOut(BaseModel):
+    """``cari stats --json`` without the server's filesystem paths."""
+
+    articles: int
+    sources: dict[str, int]
+    first_published: str | None
+    last_published: str | None
+    size_bytes: int
+    schema_version: Any
+    analyzer_version: Any
+    created: str | None
+    updated: str | None
+    segments: int
+    deleted_pending: int
+    corpus_files: int
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="Always 'ok' in a 200 answer.")
+    articles: int
