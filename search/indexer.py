@@ -479,26 +479,28 @@ class _Run:
         builder_base = 0
         to_read = scan.to_read
         for _pass in range(MAX_SETTLE_PASSES):
-            if not to_read:
-                break
-            pass_results, pass_segments, articles_read, jobs_used = read_files(
-                to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell)
-            report.articles_read += articles_read
-            report.jobs = max(report.jobs, jobs_used)
-            for builder_no, result in pass_results:
-                results[result.task.path] = result
-                files[result.task.path] = result.state()
-                for aid, _digest, line, docnum in result.records:
-                    if docnum >= 0:
-                        written[(result.task.path, aid, line)] = (builder_base + builder_no, docnum)
-            segments += [(builder_base + n, segment) for n, segment in pass_segments]
-            builder_base += jobs_used
+            if to_read:
+                pass_results, pass_segments, articles_read, jobs_used = read_files(
+                    to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell)
+                report.articles_read += articles_read
+                report.jobs = max(report.jobs, jobs_used)
+                for builder_no, result in pass_results:
+                    results[result.task.path] = result
+                    files[result.task.path] = result.state()
+                    for aid, _digest, line, docnum in result.records:
+                        if docnum >= 0:
+                            written[(result.task.path, aid, line)] = (builder_base + builder_no, docnum)
+                segments += [(builder_base + n, segment) for n, segment in pass_segments]
+                builder_base += jobs_used
             chosen = winners(files.values())
             # The copy to index now is in a file not read in this run, and the index holds another
-            # copy (or none): read that file so that its copy is written.
+            # copy (or none): read that file so that its copy is written (the copy that was indexed
+            # went, or a file before it in order came).
             rereads = {state.path for aid, (state, digest, _l) in chosen.items()
                        if state.path not in results and indexed.get(aid) != digest}
             to_read = [self._task(files[path], roots) for path in sorted(rereads)]
+            if not to_read:
+                break
         chosen = winners(files.values())
 
         to_delete: set[str] = set()

@@ -490,10 +490,13 @@ class Generation:
         return FileIndex._reader(self.storage, self.schema, self.segments, self.whoosh_generation)
 
     def state(self) -> CorpusState:
-        """The corpus state of this commit; IndexCorrupt when it is damaged."""
+        """The corpus state of this commit; IndexCorrupt when it is damaged. FileNotFoundError
+        when a later commit has replaced this one meanwhile (its state is gone: read the new one)."""
         try:
             return load_state(self.directory, self.whoosh_generation)
         except (ValueError, OSError) as error:
+            if not self.is_current():
+                raise FileNotFoundError(f"commit {self.whoosh_generation} was replaced") from error
             raise damaged(self.index_dir, str(error)) from error
 
     def is_current(self) -> bool:

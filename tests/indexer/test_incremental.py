@@ -272,3 +272,55 @@ def test_run_leaves_the_garbage_collector_as_it_found_it(small_corpus: Path, tmp
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def test_the_other_copy_of_an_id_is_indexed_when_the_indexed_one_goes(tmp_path: Path,
+                                                                       sample_corpus: Path) -> None:
+    """Regression (found by the lifecycle model): deleting the file of the indexed copy of an id,
+    with nothing else to read, left the other copy unindexed."""
+    record = json.loads((sample_corpus / "click-id" / "tempo.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    corpus = tmp_path / "corpus"
+    _write_jsonl(corpus / "a.jsonl", [record])
+    _write_jsonl(corpus / "b.jsonl", [dict(record, body="Salinan lain tentang banjir di Bekasi.")])
+    index_dir = tmp_path / "index"
+    first = index_corpus(corpus, index_dir, jobs=1)
+    assert [e.path for e in first.errors if "duplicate" in e.reason] == ["corpus/b.jsonl"]
+    assert _stored(index_dir, record["id"])["path"] == "corpus/a.jsonl"  # first by path and line
+    (corpus / "a.jsonl").unlink()
+    report = index_corpus(corpus, index_dir, jobs=1)
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    assert _stored(index_dir, record["id"])["path"] == "corpus/b.jsonl"
+    assert search_ids(index_dir, "body_exact", "bekasi") == {record["id"]}
+
+
+def test_removing_the_root_of_the_indexed_copy_indexes_the_other_root_s(tmp_path: Path,
+                                                                        sample_corpus: Path) -> None:
+    """Regression (found by the lifecycle model): two corpus folders of the same name hold one id;
+    removing the one whose copy was indexed must index the other's."""
+    from search.indexer import remove_paths
+
+    record = json.loads((sample_corpus / "click-id" / "tempo.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    first, second = tmp_path / "a" / "corpus", tmp_path / "b" / "corpus"
+    _write_jsonl(first / "x.jsonl", [record])
+    _write_jsonl(second / "x.jsonl", [dict(record, body="Salinan lain tentang banjir di Bekasi.")])
+    index_dir = tmp_path / "index"
+    index_corpus([first], index_dir, jobs=1)
+    report = index_corpus([second], index_dir, jobs=1)
+    assert report.roots == [str(first), str(second)]
+    # "b/corpus/x.jsonl" comes before "corpus/x.jsonl": the second folder's copy is indexed
+    assert _stored(index_dir, record["id"])["path"] == "b/corpus/x.jsonl"
+    removal = remove_paths([second], index_dir)
+    assert removal.roots == [str(first)] and removal.removed == 0 and removal.updated == 1
+    assert _stored(index_dir, record["id"])["path"] == "corpus/x.jsonl"
+
+
+def _stored(index_dir: Path, article_id: str) -> dict:
+    from search.store import open_whoosh_index
+
+    with open_whoosh_index(index_dir).searcher() as searcher:
+        return dict(searcher.document(id=article_id))
