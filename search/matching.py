@@ -36,7 +36,7 @@ from whoosh import query as wq
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["DocColumns", "Evaluator", "PostingCache", "Postings", "top_documents"]
+__all__ = ["DocColumns", "Evaluator", "PostingCache", "Postings", "open_every_file", "top_documents"]
 
 K1 = 1.2
 B = 0.75
@@ -113,6 +113,25 @@ class PostingCache:
             while self._bytes > self.max_bytes and self._data:
                 _, old = self._data.popitem(last=False)
                 self._bytes -= old.nbytes
+
+
+def open_every_file(reader: Any) -> None:
+    """Open now every column file of every segment of a Whoosh reader (lengths, sortable columns,
+    stored fields), which Whoosh would open on first use: once open, a file stays readable after
+    a later commit removes it, so a query on a commit that was live when it started always
+    completes."""
+    for sub, _offset in reader.leaf_readers():
+        perdoc = getattr(sub, "_perdoc", None)
+        storage = getattr(perdoc, "_storage", None)
+        segment = getattr(perdoc, "_segment", None)
+        if perdoc is None or storage is None or segment is None:
+            continue
+        prefix = f"{segment.segment_id()}."  # its files are MAIN_<id>.<field>.col, ...
+        for name in storage.list():
+            if name.startswith(prefix) and name.endswith(".col"):
+                fieldname = name[len(prefix):-len(".col")]
+                if fieldname not in perdoc._colfiles:
+                    perdoc._colfiles[fieldname] = perdoc._get_column_file(fieldname)
 
 
 def _segment_key(reader: Any) -> Any:

@@ -46,7 +46,7 @@ from search.errors import (
 )
 from search.facets import FACETS, count_facets
 from search.highlight import Highlight, Highlighter
-from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
+from search.matching import B, K1, DocColumns, Evaluator, PostingCache, open_every_file, top_documents
 from search.querylang import Query, date_bounds, parse_query
 from search.schema import DATE_FIELD, INSTANT_FIELD, published_of
 from search.store import open_generation
@@ -194,7 +194,13 @@ class _Snapshot:
     def _new_searcher(self) -> Any:
         from whoosh.searching import Searcher
 
-        return Searcher(self.generation.reader(), weighting=scoring.BM25F())
+        reader = self.generation.reader()
+        try:
+            open_every_file(reader)
+        except BaseException:
+            reader.close()
+            raise
+        return Searcher(reader, weighting=scoring.BM25F())
 
     @contextmanager
     def searcher(self) -> Iterator[Any]:
@@ -339,15 +345,34 @@ class Index:
 
     @contextmanager
     def _reading(self) -> Iterator[tuple[_Snapshot, Any]]:
-        """The live snapshot and a reader of it for this call alone."""
+        """The live snapshot and a reader of it for this call alone (every file of the commit
+        open, so the call completes even if a later commit removes them)."""
         snapshot = self._current()
         try:
-            with snapshot.searcher() as searcher:
-                yield snapshot, searcher
+            searcher_context = snapshot.searcher()
+            searcher = searcher_context.__enter__()
+        except FileNotFoundError:
+            # a commit removed this snapshot's files before a new reader could open them
+            snapshot = self._refreshed(snapshot)
+            searcher_context = snapshot.searcher()
+            searcher = searcher_context.__enter__()
+        try:
+            yield snapshot, searcher
         except (EOFError, struct.error, pickle.UnpicklingError, zlib.error) as error:
             raise IndexCorrupt(f"the index at {self.path} is damaged ({type(error).__name__} while "
                                f"reading it); rebuild it: cari index --rebuild CORPUS... "
                                f"--index {self.path}") from error
+        finally:
+            searcher_context.__exit__(None, None, None)
+
+    def _refreshed(self, stale: _Snapshot) -> _Snapshot:
+        """A snapshot of the live commit other than ``stale``, waiting for the writer if needed."""
+        for attempt in range(50):
+            snapshot = self._current()
+            if snapshot is not stale:
+                return snapshot
+            time.sleep(0.01 * (attempt + 1))
+        raise IndexNotFound(f"the index at {self.path} kept changing while opening it")
 
     @property
     def schema(self) -> Any:
