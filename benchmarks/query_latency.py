@@ -66,19 +66,23 @@ def build_index(corpus: Path, index_dir: Path) -> None:
           f"({report.added:,} added, {report.unchanged:,} unchanged; {time.perf_counter() - started:.1f} s)")
 
 
-def load_articles(index) -> list[dict]:
-    """The stored articles of the cari index (the same texts for query drawing and Tantivy)."""
-    searcher = index._searcher
+def load_articles(index_dir: Path) -> list[dict]:
+    """The stored articles of the cari index (the same texts for query drawing and Tantivy), read
+    through Whoosh's own reader of the live commit."""
+    from search.schema import published_of
+    from search.store import open_whoosh_index
+
     articles = []
-    for docnum in range(searcher.doc_count_all()):
-        if searcher.reader().is_deleted(docnum):
-            continue
-        stored = searcher.stored_fields(docnum)
-        articles.append({
-            "id": stored.get("id", ""), "title": stored.get("title") or "",
-            "body": " ".join(filter(None, (stored.get("lead"), stored.get("body")))),
-            "source": stored.get("source") or "", "published": stored.get("published"),
-        })
+    with open_whoosh_index(index_dir).searcher() as searcher:
+        for stored in searcher.all_stored_fields():
+            published = published_of(stored)
+            articles.append({
+                "id": stored.get("id", ""), "title": stored.get("title") or "",
+                "body": " ".join(filter(None, (stored.get("lead"), stored.get("body")))),
+                "source": stored.get("source") or "",
+                # the local wall-clock time: what cari's date filters compare, given to Tantivy too
+                "published": published.replace(tzinfo=None) if published else None,
+            })
     return articles
 
 
@@ -250,7 +254,7 @@ def main() -> int:
     import search
 
     index = search.open_index(args.index)
-    articles = load_articles(index)
+    articles = load_articles(args.index)
     queries = draw_queries(articles, max(args.queries, 300), args.seed)
     warmup = draw_queries(articles, 100, args.seed + 1)
     time_cari(index, warmup)  # first touches: term dictionaries, columns, caches

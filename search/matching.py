@@ -506,10 +506,14 @@ class DocColumns:
                 continue
             column = reader.column_reader(fieldname, translate=False)
             raw = None
-            if hasattr(column, "_dbfile") and getattr(column, "_typecode", None) == "Q":
-                raw = column._dbfile.get(column._basepos, n * 8)
-            if raw is not None and len(raw) == n * 8:
-                dates[offset:offset + n] = np.frombuffer(raw, dtype=">u8")
+            count = 0
+            if (hasattr(column, "_dbfile") and getattr(column, "_typecode", None) == "Q"
+                    and hasattr(column, "_count")):
+                # eight bytes a document, written up to the last document that has a date
+                count = min(int(column._count), n)
+                raw = column._dbfile.get(column._basepos, count * 8)
+            if raw is not None and len(raw) == count * 8:
+                dates[offset:offset + count] = np.frombuffer(raw, dtype=">u8")
             else:
                 dates[offset:offset + n] = np.fromiter((column[d] for d in range(n)), np.uint64, n)
         return dates
@@ -567,11 +571,15 @@ class Evaluator:
 
                 column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             raw = None
-            if column is not None and hasattr(column, "_dbfile"):
-                raw = column._dbfile.get(column._basepos, n)
-            if raw is not None and len(raw) == n:
-                cached = _LENGTH_TABLE[np.frombuffer(raw, dtype=np.uint8)]
-            else:
+            count = 0
+            if column is not None and hasattr(column, "_dbfile") and hasattr(column, "_count"):
+                # one byte a document, written up to the last document that has the field
+                count = min(int(column._count), n)
+                raw = column._dbfile.get(column._basepos, count)
+            if raw is not None and len(raw) == count:
+                cached = np.zeros(n, dtype=np.float32)
+                cached[:count] = _LENGTH_TABLE[np.frombuffer(raw, dtype=np.uint8)]
+            elif column is not None:
                 cached = np.fromiter((reader.doc_field_length(d, fieldname, 0) or 0 for d in range(n)),
                                      np.float32, n)
             self._lengths[(key, fieldname)] = cached
