@@ -20,41 +20,10 @@ from typing import Any
 from whoosh import query as wq
 
 from search import querylang as ql
+from search.fields import FIELD_WEIGHTS, SURFACE_TARGETS, VALUE_FIELDS, WORD_TARGETS
 from search.schema import DATE_FIELD
 
 __all__ = ["FIELD_WEIGHTS", "compile_query", "fold"]
-
-# BM25F field weights (boosts of each field's BM25 score). Title above lead and keywords above body;
-# the unstemmed companions add to the stemmed score so the very word typed ranks above a stem-only
-# match. The relevance issue tunes these on its evaluation.
-FIELD_WEIGHTS: dict[str, float] = {
-    "title": 3.0,
-    "title_exact": 1.5,
-    "lead": 2.0,
-    "keywords_text": 2.0,
-    "caption": 1.0,
-    "body": 1.0,
-    "body_exact": 0.5,
-}
-
-# Where a word (stemmed + exact) and where a phrase/prefix/fuzzy (surface only when possible) goes,
-# for each user field; ``None`` stands for "no field given".
-WORD_TARGETS: dict[str | None, tuple[str, ...]] = {
-    None: ("title", "title_exact", "lead", "keywords_text", "caption", "body", "body_exact"),
-    "title": ("title", "title_exact"),
-    "body": ("body", "body_exact"),
-    "lead": ("lead",),
-    "caption": ("caption",),
-    "keywords": ("keywords_text",),
-}
-SURFACE_TARGETS: dict[str | None, tuple[str, ...]] = {
-    None: ("title_exact", "lead", "keywords_text", "caption", "body_exact"),
-    "title": ("title_exact",),
-    "body": ("body_exact",),
-    "lead": ("lead",),
-    "caption": ("caption",),
-    "keywords": ("keywords_text",),
-}
 
 IdValues = Callable[[str], dict[str, list[str]]]  # value field -> {folded value: stored values}
 
@@ -102,11 +71,11 @@ class _Compiler:
     def compile(self, node: ql.Node) -> wq.Query | None:
         """None: the node asks for nothing (a word the analyzers drop entirely)."""
         if isinstance(node, ql.Term):
-            if node.field in ql.VALUE_FIELDS:
+            if node.field in VALUE_FIELDS:
                 return self.value(node.field, node.text, node.kind)
             return self.word(node) if node.kind == "word" else self.pattern(node)
         if isinstance(node, ql.Phrase):
-            if node.field in ql.VALUE_FIELDS:
+            if node.field in VALUE_FIELDS:
                 return self.value(node.field, node.text, "word")
             return self.phrase(node)
         if isinstance(node, ql.DateRange):

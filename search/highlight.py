@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from search import fields
 from search.terminal import for_terminal
 
 __all__ = ["Highlight", "Highlighter", "MatchTerms", "render_html", "render_terminal"]
@@ -41,8 +42,8 @@ WORD_CACHE_SIZE = 200_000
 HIGHLIGHT_CHARS = 200_000
 
 # Stemmed fields whose query terms are stems; exact fields whose terms are surface forms.
-STEMMED_FIELDS = frozenset({"title", "lead", "body", "caption", "keywords_text"})
-SURFACE_FIELDS = frozenset({"title_exact", "body_exact"})
+STEMMED_FIELDS = frozenset(fields.STEMMED_FIELDS)
+SURFACE_FIELDS = frozenset(fields.EXACT_FIELDS)
 
 # Words as the analyzers see them: letters/digits, with inner hyphens and apostrophes
 # (``rekan-rekan``, ``Jum'at``) kept together; the analyzers split them further if they want.
@@ -317,8 +318,8 @@ class Highlighter:
             return []
         candidates: list[tuple[float, str, int, int, list[tuple[int, int]]]] = []
         body = stored.get("body") or ""
-        texts = {name: (stored.get(name) or "")[:HIGHLIGHT_CHARS] for name in ("lead", "body", "caption")}
-        for fieldname in ("lead", "body", "caption"):
+        texts = {name: (stored.get(name) or "")[:HIGHLIGHT_CHARS] for name in fields.PASSAGE_FIELDS}
+        for fieldname in fields.PASSAGE_FIELDS:
             text = texts[fieldname]
             if not text or (fieldname == "lead" and text.strip()[:80] in body[:400]):
                 continue  # a lead that is the body's opening would give the same passage twice
@@ -342,7 +343,7 @@ class Highlighter:
                         candidates.append((score, fieldname, s, e, inside))
         if not candidates:
             return self.opening(stored)
-        order = {"lead": 0, "body": 1, "caption": 2}
+        order = {name: n for n, name in enumerate(fields.PASSAGE_FIELDS)}
         candidates.sort(key=lambda c: (-c[0], order[c[1]], c[2]))
         chosen: list[Highlight] = []
         taken: list[tuple[str, int, int]] = []
@@ -361,7 +362,7 @@ class Highlighter:
 
     def opening(self, stored: Mapping[str, Any]) -> list[Highlight]:
         """The first passage of the article (lead, else body), no spans: a preview."""
-        for fieldname in ("lead", "body", "caption"):
+        for fieldname in fields.PASSAGE_FIELDS:
             text = stored.get(fieldname) or ""
             for s, e in sentences(text):
                 ps, pe = _window(text, s, e, [])

@@ -35,7 +35,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh import scoring
 
-from search.compiler import FIELD_WEIGHTS, compile_query, fold
+from search.compiler import compile_query, fold
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -45,10 +45,11 @@ from search.errors import (
     QuerySyntaxError,
 )
 from search.facets import FACETS, count_facets
+from search.fields import EXACT_FIELDS, FIELD_WEIGHTS, PASSAGE_FIELDS, STEMMED_FIELDS
 from search.highlight import Highlight, Highlighter
 from search.matching import B, K1, DocColumns, Evaluator, PostingCache, open_every_file, top_documents
 from search.querylang import Query, date_bounds, parse_query
-from search.schema import DATE_FIELD, INSTANT_FIELD, published_of
+from search.schema import DATE_FIELD, INSTANT_FIELD, article_of, published_of
 from search.store import open_generation
 from search.suggest import suggest_words
 
@@ -72,8 +73,6 @@ AND_THEN_OR = "AND>OR"
 # ``operator="AND"``, or ``cari search --all``.
 DEFAULT_OPERATOR = AND_THEN_OR
 
-EXACT_FIELDS = ("body_exact", "title_exact")
-STEMMED_FIELDS = ("title", "lead", "body", "caption", "keywords_text")
 
 OPERATORS = ("AND", "OR", "AND>OR")
 MAX_PASSAGES = 20
@@ -604,27 +603,9 @@ class Index:
 
     def get(self, article_id: str) -> Any:
         """The stored article (``search.Article``) with id ``article_id``; raises ArticleNotFound."""
-        from search.corpus.article import Article
-
         with self._reading() as (_snapshot, searcher):
             stored = searcher.stored_fields(self._docnum(searcher, article_id))
-        keywords = stored.get("keywords") or []
-        if isinstance(keywords, str):
-            keywords = [k.strip() for k in keywords.split(",") if k.strip()]
-        return Article(
-            id=stored.get("id", article_id),
-            title=stored.get("title") or "",
-            lead=stored.get("lead") or "",
-            body=stored.get("body") or "",
-            published=published_of(stored),
-            source=stored.get("source") or "",
-            location=stored.get("location") or "",
-            author=stored.get("author") or "",
-            caption=stored.get("caption") or "",
-            keywords=list(keywords),
-            url=stored.get("url") or "",
-            path=stored.get("path") or "",
-        )
+        return article_of(stored)
 
     def marks(self, article_id: str, query: str | Query, *,
               operator: str | None = None) -> dict[str, list[tuple[int, int]]]:
@@ -637,7 +618,7 @@ class Index:
             terms = self._highlighter.query_terms(q, searcher.reader())
             stored = searcher.stored_fields(docnum)
         return {name: self._highlighter.spans(stored.get(name) or "", terms)
-                for name in ("title", "lead", "caption", "body")}
+                for name in ("title", *PASSAGE_FIELDS)}
 
     def similar(self, article_id: str, *, limit: int = 10) -> Results:
         """Articles most like ``article_id``: an OR of its most distinctive body words (Whoosh's

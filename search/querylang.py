@@ -35,9 +35,9 @@ from datetime import datetime, timedelta
 from typing import Union
 
 from search.errors import QuerySyntaxError
+from search.fields import FIELD_ALIASES, USER_FIELDS
 
 __all__ = [
-    "FIELD_ALIASES",
     "MAX_CLAUSES",
     "MAX_NESTING",
     "MAX_QUERY_CHARS",
@@ -58,21 +58,6 @@ MAX_CLAUSES = 256
 MAX_FUZZY_EDITS = 2
 MAX_BOOST = 100.0
 
-# Names users type (English and Indonesian) -> the field they mean.
-FIELD_ALIASES: dict[str, str] = {
-    "title": "title", "judul": "title",
-    "body": "body", "isi": "body",
-    "lead": "lead",
-    "caption": "caption", "keterangan": "caption",
-    "keywords": "keywords", "keyword": "keywords", "kata": "keywords",
-    "source": "source", "sumber": "source",
-    "location": "location", "lokasi": "location",
-    "author": "author", "penulis": "author",
-    "date": "date", "tanggal": "date", "published": "date",
-}
-TEXT_FIELDS = ("title", "body", "lead", "caption", "keywords")
-VALUE_FIELDS = ("source", "location", "author")
-USER_FIELDS = "title, body, lead, caption, keywords, source, location, author, date"
 _OPERATORS = {"AND": "AND", "DAN": "AND", "OR": "OR", "ATAU": "OR", "NOT": "NOT", "BUKAN": "NOT"}
 _CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
 

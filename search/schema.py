@@ -17,6 +17,7 @@ from typing import Any
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYZER_VERSION, indonesian_analyzer, surface_analyzer
+from search.fields import CATALOGUE, Field
 
 # Bump when fields change; an index with another version is refused (rebuild it).
 # 2: path ids start with the corpus folder's name; published_local; dates always zone-aware.
@@ -25,60 +26,63 @@ SCHEMA_VERSION = 2
 DATE_FIELD = "published_local"  # what date filters and facets read
 INSTANT_FIELD = "published"  # what sorting by date reads
 
-__all__ = ["ANALYZER_VERSION", "DATE_FIELD", "INSTANT_FIELD", "SCHEMA_VERSION", "build_schema",
+__all__ = ["ANALYZER_VERSION", "DATE_FIELD", "INSTANT_FIELD", "SCHEMA_VERSION", "article_of", "build_schema",
            "date_fields", "document_fields", "published_of"]
 
 
+def _whoosh_field(field: Field, stemmed: Any, surface: Any) -> Any:
+    if field.kind == "stemmed":
+        return TEXT(analyzer=stemmed, stored=field.stored, chars=field.chars)
+    if field.kind == "surface":
+        return TEXT(analyzer=surface, stored=field.stored)
+    if field.kind == "keywords":
+        return KEYWORD(stored=field.stored, commas=True, lowercase=True, scorable=True)
+    if field.kind == "value":
+        return ID(stored=field.stored, sortable=field.facet)
+    if field.kind == "date":
+        return DATETIME(sortable=field.facet, stored=field.stored)
+    if field.kind == "stored":
+        return STORED()
+    return ID(stored=field.stored, unique=field.name == "id")
+
+
 def build_schema() -> Schema:
-    """The fields of a cari index, one per part of ``Article`` plus exact-match companions."""
+    """The Whoosh schema of a cari index: one field per row of ``search.fields.CATALOGUE``."""
     stemmed = indonesian_analyzer()
     surface = surface_analyzer()
-    return Schema(
-        id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=stemmed, stored=True),
-        title_exact=TEXT(analyzer=surface),
-        lead=TEXT(analyzer=stemmed, stored=True),
-        body=TEXT(analyzer=stemmed, stored=True, chars=True),
-        body_exact=TEXT(analyzer=surface),
-        caption=TEXT(analyzer=stemmed, stored=True),
-        keywords=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-        keywords_text=TEXT(analyzer=stemmed),
-        source=ID(stored=True, sortable=True),
-        location=ID(stored=True, sortable=True),
-        author=ID(stored=True, sortable=True),
-        published=DATETIME(sortable=True),
-        published_local=DATETIME(sortable=True),
-        published_text=STORED(),
-        url=ID(stored=True),
-        path=STORED(),
-        content_hash=ID(stored=True),
-    )
+    return Schema(**{f.name: _whoosh_field(f, stemmed, surface) for f in CATALOGUE})
 
 
 def document_fields(article: Any, digest: str) -> dict[str, Any]:
     """The Whoosh fields of one article (``search.Article``; empty values left out)."""
     keywords = [k.replace(",", " ").strip() for k in article.keywords]
     keywords = [k for k in keywords if k]
-    fields: dict[str, Any] = {
-        "id": article.id,
-        "title": article.title,
-        "title_exact": article.title,
-        "lead": article.lead,
-        "body": article.body,
-        "body_exact": article.body,
-        "caption": article.caption,
-        "keywords": ",".join(keywords),
-        "keywords_text": " ".join(keywords),
-        "source": article.source,
-        "location": article.location,
-        "author": article.author,
-        "url": article.url,
-        "path": article.path,
-        "content_hash": digest,
-    }
+    fields: dict[str, Any] = {"content_hash": digest}
+    for field in CATALOGUE:
+        if field.kind in ("date", "stored") and field.source == "published" or not field.source:
+            continue
+        if field.source == "keywords":
+            fields[field.name] = ",".join(keywords) if field.kind == "keywords" else " ".join(keywords)
+        else:
+            fields[field.name] = getattr(article, field.source)
     fields = {name: value for name, value in fields.items() if value}
     fields.update(date_fields(article.published))
     return fields
+
+
+def article_of(stored: dict[str, Any]) -> Any:
+    """The ``search.Article`` an index holds, from its stored fields (the inverse of
+    ``document_fields``)."""
+    from search.corpus.article import Article
+
+    keywords = stored.get("keywords") or []
+    if isinstance(keywords, str):
+        keywords = [k.strip() for k in keywords.split(",") if k.strip()]
+    values: dict[str, Any] = {}
+    for field in CATALOGUE:
+        if field.stored and field.source and field.source not in ("keywords", "published"):
+            values.setdefault(field.source, stored.get(field.name) or "")
+    return Article(**values, keywords=list(keywords), published=published_of(stored))
 
 
 def date_fields(published: datetime | None) -> dict[str, Any]:

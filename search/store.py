@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from search.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexNotFound
 from search.schema import ANALYZER_VERSION, SCHEMA_VERSION
@@ -549,48 +549,49 @@ class _Raced(Exception):
 
 
 def _open_once(root: Path, directory: Path, verified: set[tuple[str, int, int]] | None) -> Generation:
+    """Open and check the commit of ``directory``. Whatever looks wrong is damage only if the index
+    did not change meanwhile (a writer committing, a rebuild removing the old generation): then it
+    is a race, and the caller tries again."""
     from whoosh.index import TOC
 
+    whoosh_generation = _latest_toc(directory)
+
+    def fail(what: str, error: BaseException | None = None) -> NoReturn:
+        if live_generation_dir(root) != directory or _latest_toc(directory) != whoosh_generation:
+            raise _Raced() from error
+        raise damaged(root, what) from error
+
     if not directory.is_dir():
-        if live_generation_dir(root) != directory:
-            raise _Raced()
-        raise damaged(root, f"{CURRENT_FILE} names {directory.name}, which is missing")
+        fail(f"{CURRENT_FILE} names {directory.name}, which is missing")
     try:
         meta = read_meta(directory)
     except FileNotFoundError as error:
-        if live_generation_dir(root) != directory:
-            raise _Raced() from error
-        raise damaged(root, f"{META_FILE} is missing") from error
+        fail(f"{META_FILE} is missing", error)
     except (ValueError, OSError) as error:
-        raise damaged(root, str(error)) from error
+        fail(str(error), error)
     check_compatible(meta, root)
-    whoosh_generation = _latest_toc(directory)
     if whoosh_generation < 0:
-        raise damaged(root, "no table of contents (TOC) file")
+        fail("no table of contents (TOC) file")
     try:
         manifest = read_checked_json(_manifest_path(directory, whoosh_generation))
     except FileNotFoundError as error:
-        if _latest_toc(directory) != whoosh_generation or live_generation_dir(root) != directory:
-            raise _Raced() from error
-        raise damaged(root, f"the manifest of commit {whoosh_generation} is missing") from error
+        fail(f"the manifest of commit {whoosh_generation} is missing", error)
     except (ValueError, OSError) as error:
-        raise damaged(root, str(error)) from error
+        fail(str(error), error)
     damage = verify_files(directory, manifest, full=False, verified=verified)
     if damage:
-        if _latest_toc(directory) != whoosh_generation:
-            raise _Raced()
-        raise damaged(root, str(damage[0]))
+        fail(str(damage[0]))
     try:
         toc = TOC.read(_storage(directory), INDEX_NAME, gen=whoosh_generation)
     except FileNotFoundError as error:
         raise _Raced() from error
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError,
             IndexError, KeyError, OSError, AssertionError) as error:
-        raise damaged(root, f"the table of contents cannot be read ({type(error).__name__})") from error
+        fail(f"the table of contents cannot be read ({type(error).__name__})", error)
     recorded = manifest.get("segments", {})
     actual = {s.segment_id(): [s.doc_count_all(), s.deleted_count()] for s in toc.segments}
     if recorded != actual:
-        raise damaged(root, "the table of contents does not match the manifest")
+        fail("the table of contents does not match the manifest")
     return Generation(root, directory, whoosh_generation, meta, manifest, toc.schema, list(toc.segments))
 
 

@@ -20,6 +20,8 @@ from typing import Any
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
+from search.fields import CATALOGUE
+
 __all__ = ["BLOCK_PICKLE_PROTOCOL", "FastSegmentWriter", "TermPool", "WRITER_LIMIT_MB"]
 
 # The term pool holds about this many MB of postings per writing process before spilling a sorted
@@ -297,8 +299,8 @@ def _read_exactly(f: Any, size: int) -> bytes:
 
 # Text fields analysed together: the stemmed field and its unstemmed companion share one
 # tokenizer pass (the surface analyzer is the same tokenizer without the stoplist or stemming).
-_PAIRED_FIELDS = (("title", "title_exact"), ("body", "body_exact"))
-_STEMMED_FIELDS = ("lead", "caption", "keywords_text")
+_PAIRED_FIELDS = tuple((f.name, f.surface) for f in CATALOGUE if f.kind == "stemmed" and f.surface)
+_STEMMED_FIELDS = tuple(f.name for f in CATALOGUE if f.kind == "stemmed" and not f.surface)
 
 
 _ANALYZER_CHECKS: dict[int, tuple[Any, bool]] = {}
