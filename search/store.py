@@ -600,8 +600,13 @@ def open_whoosh_index(index_dir: str | os.PathLike[str]) -> Any:
     Whoosh's own reader), for tools and tests that look at the index through Whoosh."""
     from whoosh.index import FileIndex
 
-    generation = open_generation(index_dir)
-    return FileIndex(generation.storage, indexname=INDEX_NAME)
+    for attempt in range(20):
+        generation = open_generation(index_dir)
+        try:
+            return FileIndex(generation.storage, indexname=INDEX_NAME)
+        except FileNotFoundError:  # a writer committed (and removed that TOC) meanwhile
+            time.sleep(0.01 * (attempt + 1))
+    raise IndexNotFound(f"the index at {index_dir} kept changing while opening it")
 
 
 def _storage(directory: Path) -> Any:
