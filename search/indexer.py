@@ -569,17 +569,12 @@ class _Run:
                 for aid in to_delete:
                     for docnum in searcher.document_numbers(id=aid):
                         writer.delete_document(docnum)
-            final_segments = writer._merge_segments(None, None, None)
-            final_segments.extend(new_segments)
-            if writer._added:
-                final_segments.append(writer._finalize_segment())
-            else:
-                writer._close_segment()
+            final_segments = writer.segments_to_commit(new_segments)
             checksums = generation.checksums if generation is not None else {}
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
                                     checksums)
         finally:
-            writer._finish()  # releases Whoosh's lock; before the TOC's rename the old one is live
+            writer.release()  # before the TOC's rename the old commit is the live one
         return sum(segment.doc_count() for segment in final_segments)
 
 

@@ -47,7 +47,8 @@ from search.errors import (
 from search.facets import FACETS, count_facets
 from search.fields import EXACT_FIELDS, FIELD_WEIGHTS, PASSAGE_FIELDS, STEMMED_FIELDS
 from search.highlight import Highlight, Highlighter
-from search.matching import B, K1, DocColumns, Evaluator, PostingCache, open_every_file, top_documents
+from search.codec.reading import open_every_file
+from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
 from search.querylang import Query, date_bounds, parse_query
 from search.schema import DATE_FIELD, INSTANT_FIELD, article_of, published_of
 from search.store import open_generation

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from search.matching import DocColumns, read_postings
+from search.codec.reading import read_postings
+from search.matching import DocColumns
 
 __all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "edit_distance", "suggest_words"]
 
