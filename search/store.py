@@ -70,6 +70,7 @@ __all__ = [
     "Root",
     "WriterLock",
     "check_compatible",
+    "check_index",
     "commit_generation",
     "create_generation",
     "index_size_bytes",
@@ -690,6 +691,12 @@ def verify_generation(index_dir: str | os.PathLike[str]) -> tuple[Generation | N
     except Exception as error:  # noqa: BLE001  whatever Whoosh raises on damaged bytes is damage
         damage.append(Damage(str(generation.directory.name), f"a segment cannot be read ({type(error).__name__}: {error})"))
     return generation, damage
+
+
+def check_index(index_dir: str | os.PathLike[str]) -> list[Damage]:
+    """What is damaged in the index at ``index_dir`` (empty: it is sound): every check of
+    ``cari check`` (see ``verify_generation``). Raises IndexNotFound / IndexIncompatible."""
+    return verify_generation(index_dir)[1]
 
 
 # --- the writer lock -------------------------------------------------------------------------------
