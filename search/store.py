@@ -468,9 +468,10 @@ class Generation:
 
     @property
     def storage(self) -> Any:
-        from whoosh.filedb.filestore import FileStorage
+        """Whoosh's storage of this commit's files, read through memory maps."""
+        from search.codec.reading import MappedStorage
 
-        return FileStorage(str(self.directory))
+        return MappedStorage(str(self.directory), readonly=True)
 
     @property
     def checksums(self) -> dict[str, tuple[int, int]]:

@@ -10,6 +10,8 @@ agree). Deleted documents are listed like the others: callers mask them (``delet
 from __future__ import annotations
 
 import io
+import mmap
+import os
 import pickle
 import struct
 import zlib
@@ -18,6 +20,8 @@ from pickle import loads
 from typing import Any
 
 import numpy as np
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
@@ -25,6 +29,7 @@ from search.codec import BLOCK_PICKLE_PROTOCOL
 
 __all__ = [
     "MISSING_DATE",
+    "MappedStorage",
     "Postings",
     "RawPositions",
     "date_column",
@@ -39,6 +44,26 @@ __all__ = [
     "term_blocks",
     "whole_block",
 ]
+
+class MappedFile(StructFile):  # type: ignore[misc]
+    """A Whoosh file over a memory map: ``get`` is a slice (Whoosh's is a seek and a read)."""
+
+    def get(self, position: int, length: int) -> bytes:
+        return self.file[position:position + length]  # type: ignore[no-any-return]
+
+
+class MappedStorage(FileStorage):  # type: ignore[misc]
+    """A read-only Whoosh storage whose files are memory-mapped: reading a posting list or a term
+    is a slice of memory rather than a seek and a read system call each, and a mapped file stays
+    readable after a later commit removes it."""
+
+    def open_file(self, name: str, **kwargs: Any) -> Any:
+        with open(self._fpath(name), "rb") as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return super().open_file(name, **kwargs)
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        return MappedFile(mapped, name=name, **kwargs)
+
 
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 MISSING_DATE = np.uint64(2**64 - 1)  # Whoosh's column default for an article without a date
