@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from search.analysis import ANALYZER_VERSION, indonesian_analyzer, surface_analyzer
+from search.analysis import ANALYZER_VERSION, Corrections, indonesian_analyzer, surface_analyzer
 
 # Bump when fields change; an index with another version is refused (rebuild it).
 SCHEMA_VERSION = 1
@@ -16,9 +16,10 @@ SCHEMA_VERSION = 1
 __all__ = ["ANALYZER_VERSION", "SCHEMA_VERSION", "build_schema"]
 
 
-def build_schema() -> Schema:
-    """The fields of a cari index, one per part of ``Article`` plus exact-match companions."""
-    stemmed = indonesian_analyzer()
+def build_schema(corrections: Corrections | None = None) -> Schema:
+    """The fields of a cari index, one per part of ``Article`` plus exact-match companions; the
+    stemmed fields apply a user's ``corrections`` (protected words, stem overrides)."""
+    stemmed = indonesian_analyzer(corrections)
     surface = surface_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
