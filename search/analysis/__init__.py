@@ -26,7 +26,7 @@ from search.analysis.filters import IndonesianStemFilter, cached_stem, stem_filt
 from search.analysis.terms import TermSteps, terms_for
 from search.analysis.tokenizer import IndonesianTokenizer, normalize
 
-ANALYZER_VERSION = "id-10"
+ANALYZER_VERSION = "id-11"
 
 __all__ = [
     "ANALYZER_VERSION",

@@ -108,8 +108,8 @@ def stem_classes() -> dict[str, str]:
 @cache
 def split_stems() -> dict[str, list[tuple[str, str]]]:
     """Stem -> its listed words and their terms, longest word first: the stems whose class is
-    split, and the words an unlisted form is matched against (``kepemerintahan`` holds
-    ``pemerintahan``)."""
+    split, and the words an unlisted form is matched against (``pemerintahannya`` is
+    ``pemerintah`` + endings: see ``follows``)."""
     stemmer = default_stemmer()
     out: dict[str, list[tuple[str, str]]] = {}
     for word, term in stem_classes().items():
@@ -117,3 +117,16 @@ def split_stems() -> dict[str, list[tuple[str, str]]]:
     for heads in out.values():
         heads.sort(key=lambda pair: (-len(pair[0]), pair[0]))
     return out
+
+
+# Endings after which an unlisted word still follows a listed word of its class.
+CLASS_ENDINGS = frozenset((
+    "", "nya", "an", "annya", "kan", "kannya", "i", "inya", "lah", "kah", "pun", "ku", "mu", "anku", "anmu",
+))
+
+
+def follows(word: str, listed: str) -> bool:
+    """Whether ``word`` is ``listed`` plus inflectional or derivational endings (pemerintahannya,
+    melakukannya): it then takes ``listed``'s term. Only endings: a word with more in front is a
+    different derivation (diberlakukan is not dilakukan, pertemuan is not temuan)."""
+    return word.startswith(listed) and word[len(listed):] in CLASS_ENDINGS

@@ -63,6 +63,12 @@ HYPHEN_PREFIXES = frozenset((
     "peny", "per", "nge", "ng",
 ))
 HYPHEN_SUFFIXES = frozenset(("kan", "an", "i"))
+# Rules of a hyphenated stem that is one word (one term), not a compound to split: a reduplication
+# with a sound change is a word of its own (KBBI lists bolak-balik; Sastrawi's gold data keeps it),
+# and so is a hyphenated entry of the lexicon none of whose parts is a word (gembar-gembor).
+SOUND_CHANGE = "reduplication with a sound change: a word of its own"
+ONE_WORD = "one hyphenated word of the lexicon"
+ONE_WORD_RULES = frozenset((SOUND_CHANGE, ONE_WORD))
 # A reduplication written with the digit 2 (anak2, teman2nya, mudah2an): base, then what follows.
 REDUPLICATION_DIGIT = re.compile(r"([a-z]{2,})2(an|kan|i|nya|ku|mu|lah|kah|pun|an?nya)?")
 
@@ -303,7 +309,7 @@ class IndonesianStemmer:
                 return folded
         joined = "-".join(parts)
         if len(parts) > 1 and joined in self.roots:  # a lexicalized compound, no part a root: one term
-            return joined.replace("-", ""), "one word of the lexicon"
+            return joined, ONE_WORD
         if affixed or len(parts) < len(word.split("-")):
             return joined, "compound: parts searched on their own (affix or clitic removed)"
         return word, "compound: parts searched on their own"
@@ -338,14 +344,15 @@ class IndonesianStemmer:
                 lexicalized = f"{core_first}-{core_second}" in self.roots
                 base = self._imitative_base(core_first, core_second, lexicalized)
                 if base is not None:
-                    return self.stem(base), "reduplication with a sound change"
+                    return f"{core_first}-{core_second}", SOUND_CHANGE
                 if lexicalized and (core_first, core_second) != (first, second):
-                    return core_first + core_second, "one word of the lexicon"  # digembar-gemborkan
+                    return f"{core_first}-{core_second}", ONE_WORD  # digembar-gemborkan
         return None
 
     def _imitative_base(self, first: str, second: str, lexicalized: bool) -> str | None:
         """The base of a reduplication with a sound change (``sayur-mayur``: sayur, ``bolak-balik``:
-        balik, ``warna-warni``: warna), or None for a compound of two words (``suka-duka``).
+        balik, ``warna-warni``: warna), or None for a compound of two words (``suka-duka``); such
+        a reduplication is then one word, ``first-second``.
 
         A lexicalized one (an entry of the lexicon) folds onto its part of the larger word family; one
         that only looks like it (the parts differ by a first consonant or by vowels) folds only when

@@ -20,7 +20,7 @@ from functools import cache
 
 from search.analysis import lexicon, variants
 from search.analysis.corrections import Corrections
-from search.analysis.stemmer import IndonesianStemmer
+from search.analysis.stemmer import ONE_WORD_RULES, IndonesianStemmer
 
 CACHE_LIMIT = 100_000
 
@@ -83,7 +83,9 @@ class TermMaker:
         variant, rules = variants.fold(word, self.stemmer.is_word, self.rules, self.exempt)
         stem, stem_rule = self.stemmer.stem_with_rule(variant)
         term, term_rule = stem, "the stem"
-        if "-" in stem:
+        if stem_rule in ONE_WORD_RULES:  # bolak-balik: one word, one term (a hyphen splits)
+            term, term_rule = stem.replace("-", ""), "the stem, one word (without its hyphen)"
+        elif "-" in stem:
             term_rule = "a compound: each part searched on its own"
         else:
             term, class_rule = self._class_term(variant, stem)
@@ -98,9 +100,11 @@ class TermMaker:
             return stem, ""
         found = self.classes.get(word)
         if found is not None:
+            if found == stem:
+                return stem, f"the stem (its class is split, but the corpus uses {word!r} with {stem!r})"
             return found, f"stem class {found!r}, apart from {stem!r} (corpus co-occurrence)"
-        for head, term in heads:  # an unlisted form of a listed word follows it (kepemerintahan)
-            if head in word:
+        for head, term in heads:  # an unlisted form of a listed word follows it (pemerintahnya)
+            if term != stem and lexicon.follows(word, head):
                 return term, f"stem class {term!r} of {head!r}, apart from {stem!r} (corpus co-occurrence)"
         return stem, ""
 
