@@ -46,9 +46,10 @@ from pathlib import Path
 from typing import Any
 
 from search.corpus.article import Article, ReadError
-from search.errors import CariError, CorpusNotFound, IndexLocked, IndexWriteError
+from search.errors import CariError, CorpusNotFound, CorrectionsNeedRebuild, IndexLocked, IndexWriteError
 from search.schema import ANALYZER_VERSION, SCHEMA_VERSION, build_schema
 from search.store import (
+    CORRECTIONS_FILE,
     CURRENT_FILE,
     FORMAT_NAME,
     GENERATION_PREFIX,
@@ -58,6 +59,7 @@ from search.store import (
     STATE_PREFIX,
     live_generation_dir,
     open_whoosh_index,
+    read_stored_corrections,
 )
 
 __all__ = [
@@ -1172,12 +1174,15 @@ def _new_generation_dir(index_dir: Path) -> Path:
     return index_dir / f"{GENERATION_PREFIX}{max(numbers) + 1:06d}"
 
 
-def _create_generation(generation_dir: Path) -> None:
+def _create_generation(generation_dir: Path, corrections: Any = None) -> None:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
 
     generation_dir.mkdir()
-    FileIndex.create(FileStorage(str(generation_dir)), build_schema(), indexname=INDEX_NAME)
+    # The user's corrections ride in the pickled schema's analyzer (index and queries alike) and a
+    # copy of their file is kept beside it (synonyms, and what a later --analysis is checked against).
+    FileIndex.create(FileStorage(str(generation_dir)), build_schema(corrections), indexname=INDEX_NAME)
+    _store_corrections(generation_dir, corrections)
     _write_json_atomically(
         generation_dir / META_FILE,
         {
@@ -1187,6 +1192,34 @@ def _create_generation(generation_dir: Path) -> None:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
     )
+
+
+def _store_corrections(generation_dir: Path, corrections: Any) -> None:
+    """Keep the corrections file's text with the index (``CORRECTIONS_FILE``), or none."""
+    path = generation_dir / CORRECTIONS_FILE
+    if corrections is None:
+        path.unlink(missing_ok=True)
+    else:
+        _write_text_atomically(path, corrections.text)
+
+
+def _corrections_for(ix: Any, generation_dir: Path, given: Any, index_root: Path) -> Any:
+    """The corrections of an index being updated: its own; the file given must not change how
+    words are indexed (CorrectionsNeedRebuild), only its synonyms, which are stored at once."""
+    from search.analysis import Corrections, corrections_of
+
+    built = corrections_of(ix.schema["body"].analyzer) or Corrections()
+    if given is None:
+        return built
+    if given.indexing != built.indexing:
+        raise CorrectionsNeedRebuild(
+            f"the corrections in {given.source or 'the file given'} change how words are indexed "
+            f"({given.indexing.differences(built.indexing)} against the index at {index_root}); "
+            f"rebuild the index with them: cari index --rebuild --analysis "
+            f"{given.source or 'FILE'} CORPUS... --index {index_root}"
+        )
+    _store_corrections(generation_dir, given)
+    return given
 
 
 def _make_live(index_dir: Path, generation_dir: Path) -> None:
@@ -1260,16 +1293,25 @@ def index_corpus(
     jobs: int | None = None,
     rebuild: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    analysis: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
     ``jobs`` worker processes read and analyse (default: the number of cores); ``rebuild`` builds a
     fresh index (needed after a schema or analyzer change) while the old one keeps answering.
-    Raises CorpusNotFound, IndexIncompatible, IndexLocked, IndexWriteError; unreadable files and
-    records are skipped and listed in the report's ``errors``.
+    ``analysis``: a corrections file (``search.analysis.corrections``), copied into the index;
+    its protected words and stem overrides need a rebuild to change (CorrectionsNeedRebuild), its
+    synonyms do not. A rebuild without it keeps the index's own corrections.
+    Raises CorpusNotFound, CorrectionsError, IndexIncompatible, IndexLocked, IndexWriteError;
+    unreadable files and records are skipped and listed in the report's ``errors``.
     """
     started = time.monotonic()
+    corrections = None
+    if analysis is not None:
+        from search.analysis import read_corrections
+
+        corrections = read_corrections(analysis)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     roots = [Path(os.path.abspath(p)) for p in paths]
@@ -1292,7 +1334,7 @@ def index_corpus(
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _run(roots, index_root, report, jobs, rebuild, tell)
+            _run(roots, index_root, report, jobs, rebuild, tell, corrections)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -1302,7 +1344,7 @@ def index_corpus(
 
 
 def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | None, rebuild: bool,
-         tell: Callable[..., None]) -> None:
+         tell: Callable[..., None], corrections: Any = None) -> None:
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
 
@@ -1315,9 +1357,12 @@ def _run(roots: list[Path], index_root: Path, report: IndexReport, jobs: int | N
         ix = open_whoosh_index(index_root)
         generation_dir = live
         _clean_generation(generation_dir, ix)
+        _corrections_for(ix, generation_dir, corrections, index_root)
     else:
+        if corrections is None and live is not None:  # a rebuild keeps the index's corrections
+            corrections = read_stored_corrections(live)
         generation_dir = _new_generation_dir(index_root)
-        _create_generation(generation_dir)
+        _create_generation(generation_dir, corrections)
         ix = FileIndex(FileStorage(str(generation_dir)), indexname=INDEX_NAME)
         report.rebuilt = True
     is_new = generation_dir != live

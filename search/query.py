@@ -86,6 +86,7 @@ with _without_unused_whoosh_imports():
     from whoosh.qparser.default import QueryParser
     from whoosh.qparser.syntax import AndGroup, OrGroup
 
+    from search.analysis.variants import respellings
     from search.errors import ArticleNotFound, QuerySyntaxError
     from search.highlight import Highlight, Highlighter
     from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
@@ -467,6 +468,7 @@ class Index:
         self._postings = PostingCache()
         self._columns: tuple[Any, DocColumns] | None = None
         self._live_checked: Path | None = None  # live generation directory known to be the open one
+        self._synonyms: tuple[Any, Any] | None = None  # (stored file's stamp, its Expander)
 
     # -- lifecycle
 
@@ -656,6 +658,9 @@ class Index:
         if ((operator or self.operator).upper() == AND_THEN_OR and sort == "relevance"
                 and not _types_and(query)):
             relaxed = self._relaxed(q)
+        expander = self._synonym_expander()  # the user's synonyms, once the required words are known
+        if expander is not None:
+            q, relaxed = expander.expand(q), expander.expand(relaxed)
         filt = self._filter_query(sources, since, until)
         if filt is not None:
             q = wq.And([q, wq.ConstantScoreQuery(filt, 0.0)])
@@ -703,6 +708,24 @@ class Index:
         if len(words) < 2:
             return None
         return wq.And([*required, wq.Or(words)]) if required else wq.Or(words)
+
+    def _synonym_expander(self) -> Any:
+        """The synonyms of the corrections stored with the open generation (re-read when that
+        file changes: ``cari index --analysis`` updates them without a rebuild), or None."""
+        from search.store import CORRECTIONS_FILE, read_stored_corrections
+        from search.synonyms import Expander, SynonymTable
+
+        folder = Path(self._ix.storage.folder)
+        try:
+            stamp: Any = (folder, (folder / CORRECTIONS_FILE).stat().st_mtime_ns)
+        except OSError:
+            stamp = (folder, None)
+        if self._synonyms is None or self._synonyms[0] != stamp:
+            corrections = read_stored_corrections(folder) if stamp[1] is not None else None
+            table = SynonymTable(corrections.synonyms if corrections is not None else ())
+            expander = Expander(table, lambda text: self.parse(text, operator="AND")) if table else None
+            self._synonyms = (stamp, expander)
+        return self._synonyms[1]
 
     def _doc_columns(self, searcher: Any) -> DocColumns:
         """Dates, sources and lengths of the searcher's documents as arrays (built once per commit)."""
@@ -755,6 +778,12 @@ class Index:
                 continue
             stem = stem_of(word)
             if stem and any((f, stem) in reader for f in STEMMED_FIELDS if f in self.schema):
+                continue
+            # The same word in its other spelling, when the index has it (njonja -> nyonya).
+            respelled = next((w for w in respellings(word)
+                              if any((f, w) in reader for f in EXACT_FIELDS if f in self.schema)), None)
+            if respelled is not None:
+                fixes[word] = respelled
                 continue
             maxdist = 1 if len(word) <= 5 else 2
             for fieldname in EXACT_FIELDS:

@@ -7,6 +7,7 @@ Layout of an index directory::
       LOCK             cari's writer lock (an OS file lock: released when the writer dies)
       gen-000001/      a Whoosh index (``_MAIN_<n>.toc`` + segments)
         cari.json      schema and analyzer versions this generation was built with
+        corrections.txt  the user's corrections file (``cari index --analysis``), as given
         cari-state-<n>.json   the corpus files behind Whoosh generation n (incremental indexing)
 
 Whoosh commits one generation at a time by renaming a TOC file; segment files are written once and
@@ -38,12 +39,14 @@ META_FILE = "cari.json"
 GENERATION_PREFIX = "gen-"
 STATE_PREFIX = "cari-state-"
 FORMAT_NAME = "cari-index"
+CORRECTIONS_FILE = "corrections.txt"
 
 __all__ = [
     "INDEX_NAME",
     "live_generation_dir",
     "open_whoosh_index",
     "read_meta",
+    "read_stored_corrections",
     "check_compatible",
     "index_size_bytes",
     "index_stats",
@@ -226,3 +229,15 @@ def index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
         corpus_paths=list(state.get("roots", [])),
         corpus_files=len(state.get("files", [])),
     )
+
+
+def read_stored_corrections(generation_dir: Path) -> Any:
+    """The corrections stored with a generation (``CORRECTIONS_FILE``), or None when it has none.
+
+    Raises ``CorrectionsError`` when the stored copy cannot be read."""
+    from search.analysis import read_corrections
+
+    path = generation_dir / CORRECTIONS_FILE
+    if not path.exists():
+        return None
+    return read_corrections(path)

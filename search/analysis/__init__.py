@@ -17,6 +17,7 @@ See README.md beside this file for how it works, and data/README.md for the data
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from whoosh.analysis import Analyzer
@@ -110,8 +111,28 @@ def analyze(text: str, corrections: Corrections | None = None) -> list[Token]:
         normalized = normalize(surface)
         steps: TermSteps = maker.steps(normalized)
         term_rule = steps.term_rule
-        if steps.term != t.text:  # a part of a compound whose parts the offsets do not follow
-            term_rule = "a part of a compound"
+        whole = _enclosing_word(text, t.startchar, t.endchar)
+        if whole != surface:  # a part of a hyphenated compound: say so
+            whole_steps = maker.steps(normalize(whole))
+            term_rule = f"a part of {whole!r} ({whole_steps.stem_rule}); {term_rule}"
+        if steps.term != t.text:  # a part whose offsets do not follow the surface hyphens
+            term_rule = f"a part of {whole!r}"
         tokens.append(Token(surface, normalized, steps.variant, steps.variant_rules, steps.stem,
                             steps.stem_rule, t.text, term_rule, t.startchar, t.endchar, t.pos))
     return tokens
+
+
+_WORD_CHARS = re.compile(r"[\w'\u2019-]")
+
+
+def _enclosing_word(text: str, start: int, end: int) -> str:
+    """The hyphenated word around ``text[start:end]`` (the span itself when it is a whole word)."""
+    while start > 0 and text[start - 1] == "-" and start > 1 and _WORD_CHARS.match(text[start - 2]):
+        start -= 2
+        while start > 0 and _WORD_CHARS.match(text[start - 1]) and text[start - 1] != "-":
+            start -= 1
+    while end < len(text) - 1 and text[end] == "-" and _WORD_CHARS.match(text[end + 1]):
+        end += 2
+        while end < len(text) and _WORD_CHARS.match(text[end]) and text[end] != "-":
+            end += 1
+    return text[start:end]

@@ -42,6 +42,7 @@ class Corrections:
     overrides: tuple[tuple[str, str], ...] = ()
     synonyms: tuple[tuple[tuple[str, ...], ...], ...] = ()
     text: str = field(default="", compare=False)  # the file as given (stored with the index)
+    source: str = field(default="", compare=False)  # where it was read from
 
     @property
     def indexing(self) -> Corrections:
@@ -115,7 +116,7 @@ def parse_corrections(text: str, source: str = "corrections") -> Corrections:
     both = protected & overrides.keys()
     if both:
         raise CorrectionsError(f"{source}: {sorted(both)[0]!r} is both protected and overridden")
-    return Corrections(frozenset(protected), tuple(sorted(overrides.items())), tuple(synonyms), text)
+    return Corrections(frozenset(protected), tuple(sorted(overrides.items())), tuple(synonyms), text, source)
 
 
 def read_corrections(path: str | os.PathLike[str]) -> Corrections:
