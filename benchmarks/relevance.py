@@ -5,6 +5,8 @@ Usage::
     .venv/bin/python benchmarks/relevance.py                 # test split, every system, the table
     .venv/bin/python benchmarks/relevance.py --split train
     .venv/bin/python benchmarks/relevance.py --tune          # cari's parameter grid on the train split
+    .venv/bin/python benchmarks/relevance.py --tune --tune-titled   # title and lead weights
+    .venv/bin/python benchmarks/relevance.py --proximity     # term proximity, tried by re-ranking
 
 Topics come from ``benchmarks/relevance_topics.py`` (see its docstring): ``summary`` (IndoSum human
 summaries), ``title`` (CLICK-ID headlines, searched against the body only) and ``inflected`` (words
@@ -631,6 +633,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --tune: tune on the collection with titles (title and lead weights)")
     parser.add_argument("--grid", type=json.loads, default=None,
                         help='with --tune: a smaller grid, e.g. \'{"k1": [1.2], "operators": ["AND", "OR"]}\'')
+    parser.add_argument("--proximity", action="store_true",
+                        help="try term proximity in cari's score (weight chosen on train, test reported)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 
@@ -643,6 +647,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     collection = prepare_collection(args.corpus_data, args.out, args.seed, args.per_set, log)
+
+    if args.proximity:
+        import relevance_proximity
+
+        return relevance_proximity.run(collection, args, log)
 
     if args.tune:
         import relevance_tuning
