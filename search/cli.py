@@ -90,14 +90,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command("analyze")
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print the tokens as JSON.")
-def analyze_command(text: str, as_json: bool) -> None:
-    """Show how TEXT is indexed: each token, its normalized form, its stem and offsets.
+@click.option("--analysis", "analysis", type=click.Path(dir_okay=False), default=None,
+              help="Apply this corrections file (protected words, stem overrides).")
+def analyze_command(text: str, as_json: bool, analysis: str | None) -> None:
+    """Show how TEXT is indexed: each token's normalized form, spelling variant, stem and the
+    term the index holds, with the rule or correction that decided each.
 
     Stopwords are dropped, as in the index (positions skip them).
     """
-    from search.analysis import ANALYZER_VERSION, analyze
+    from search.analysis import ANALYZER_VERSION, analyze, read_corrections
 
-    tokens = analyze(text)
+    corrections = read_corrections(analysis) if analysis else None
+    tokens = analyze(text, corrections)
     if as_json:
         import json
 
@@ -107,12 +111,15 @@ def analyze_command(text: str, as_json: bool) -> None:
     if not tokens:
         click.echo("(no tokens: empty text or only stopwords)")
         return
-    header = ("pos", "token", "normalized", "stem", "chars")
-    rows = [(str(t.position), for_terminal(t.text), for_terminal(t.normalized), for_terminal(t.stem),
-             f"{t.start}-{t.end}") for t in tokens]
+    header = ("pos", "token", "normalized", "variant", "stem", "term", "chars")
+    rows = [(str(t.position), for_terminal(t.text), for_terminal(t.normalized),
+             for_terminal(f"{t.variant} ({', '.join(t.variant_rules)})") if t.variant_rules else "-",
+             for_terminal(t.stem), for_terminal(t.term), f"{t.start}-{t.end}") for t in tokens]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
+    for row, token in zip([header, *rows], [None, *tokens]):
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if token is not None:
+            click.echo(f"{'':{widths[0]}}  stem: {for_terminal(token.stem_rule)}; term: {for_terminal(token.term_rule)}")
 
 
 # --- cari index / cari stats (search.indexer) -----------------------------------------------------
@@ -222,23 +229,33 @@ verbose_option = click.option("--verbose", "-v", is_flag=True,
 @click.option("--timezone", metavar="ZONE", default=None,
               help="Zone of dates given without one: an IANA name, WIB/WITA/WIT/UTC or +07:00 "
                    "(changing it needs --rebuild).  [default: Asia/Jakarta, WIB]")
+@click.option("--analysis", "analysis", type=click.Path(dir_okay=False), default=None,
+              help="Corrections file: protected words, stem overrides, synonyms (kept with the index).")
 @lock_timeout_option
 @verbose_option
 def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
-                  timezone: str | None, lock_timeout: float, verbose: bool) -> None:
+                  timezone: str | None, analysis: str | None, lock_timeout: float, verbose: bool) -> None:
     """Index the articles of CORPUS (files or folders) into the index, incrementally.
 
     \b
     The index remembers its corpus paths: with no CORPUS, every one is brought up to date.
     A path inside an indexed corpus updates that part only; articles are removed only when their
     file disappeared from under a path given (or with `cari remove`).
+
+    \b
+    --analysis FILE: one entry a line (# starts a comment):
+      Bekasi                         a protected word, never stemmed
+      pemerintahan -> pemerintah     a stem override: indexed and searched as the target
+      KPK = Komisi Pemberantasan Korupsi   synonyms, searched for one another
+    Protected words and overrides need --rebuild to change; synonyms apply at once.
     """
     from search.indexer import index_corpus
 
     view = _IndexProgressView()
     try:
         report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
-                              lock_timeout=lock_timeout, progress=view, timezone=timezone)
+                              lock_timeout=lock_timeout, progress=view, timezone=timezone,
+                              analysis=analysis)
     finally:
         view.close()
     what = "Rebuilt" if report.rebuilt else ("Updated" if report.committed else "Checked")

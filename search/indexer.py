@@ -49,6 +49,7 @@ from search.corpus.article import ReadError
 from search.errors import (
     CorpusConflict,
     CorpusNotFound,
+    CorrectionsNeedRebuild,
     IndexCorrupt,
     IndexIncompatible,
     IndexWriteError,
@@ -317,6 +318,7 @@ def index_corpus(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     progress: ProgressCallback | None = None,
     timezone: str | None = None,
+    analysis: str | os.PathLike[str] | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
@@ -324,14 +326,23 @@ def index_corpus(
     analyse (default: the number of cores); ``rebuild`` builds a fresh index of every root (needed
     after a schema or analyzer change, or to recover a damaged index) while the old one keeps
     answering. ``timezone`` is the zone of dates given without one (default ``Asia/Jakarta``, WIB;
-    changing it needs a rebuild). Raises CorpusNotFound, CorpusConflict, IndexCorrupt,
-    IndexIncompatible, IndexLocked, IndexWriteError; unreadable files and records are skipped and
-    listed in the report's ``errors``.
+    changing it needs a rebuild). ``analysis`` is a corrections file (``search.analysis.corrections``:
+    protected words, stem overrides, synonyms), whose text is kept with the index; its protected
+    words and overrides need a rebuild to change (``CorrectionsNeedRebuild``), its synonyms do not;
+    a rebuild without it keeps the index's own corrections. Raises CorpusNotFound, CorpusConflict,
+    CorrectionsError, IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError; unreadable
+    files and records are skipped and listed in the report's ``errors``.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    corrections = None
+    if analysis is not None:
+        from search.analysis import read_corrections
+
+        corrections = read_corrections(analysis)
     return _locked_run(list(paths), [], index_dir, jobs=jobs, rebuild=rebuild,
-                       lock_timeout=lock_timeout, progress=progress, timezone=timezone)
+                       lock_timeout=lock_timeout, progress=progress, timezone=timezone,
+                       corrections=corrections)
 
 
 def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -346,12 +357,12 @@ def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     if not drops:
         raise CorpusNotFound("no corpus path given to remove")
     return _locked_run([], drops, index_dir, jobs=jobs, rebuild=False, lock_timeout=lock_timeout,
-                       progress=progress, timezone=None)
+                       progress=progress, timezone=None, corrections=None)
 
 
 def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir: str | os.PathLike[str], *,
                 jobs: int | None, rebuild: bool, lock_timeout: float,
-                progress: ProgressCallback | None, timezone: str | None) -> IndexReport:
+                progress: ProgressCallback | None, timezone: str | None, corrections: Any) -> IndexReport:
     started = time.monotonic()
     for given in paths:  # bad paths fail before the lock is taken or anything is written
         if not os.path.lexists(_absolute(given)):
@@ -377,7 +388,7 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _Run(index_root, report, jobs, rebuild, timezone, tell).run(paths, drops)
+            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell).run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -390,13 +401,15 @@ class _Run:
     """One indexing run under the lock (see the module docstring)."""
 
     def __init__(self, index_root: Path, report: IndexReport, jobs: int | None, rebuild: bool,
-                 timezone: str | None, tell: Callable[..., None]) -> None:
+                 timezone: str | None, corrections: Any, tell: Callable[..., None]) -> None:
         self.index_root = index_root
         self.report = report
         self.jobs = jobs
         self.rebuild = rebuild
         self.timezone = timezone
+        self.corrections = corrections  # from --analysis FILE, or None
         self.tell = tell
+        self.old_directory: Path | None = None  # the live generation directory found, if any
 
     def _open_live(self) -> tuple[store.Generation | None, CorpusState]:
         """The live commit, checked byte for byte, and its corpus state; for a rebuild of a
@@ -408,6 +421,7 @@ class _Run:
                 raise
             live = None
         store.remove_other_generations(self.index_root, live if live is not None and live.is_dir() else None)
+        self.old_directory = live
         if live is None:
             return None, CorpusState()
         try:
@@ -453,15 +467,24 @@ class _Run:
         if generation is not None and not self.rebuild:
             indexed = {aid: digest for aid, (_s, digest, _l) in winners(old.files.values()).items()}
         fresh = generation is None or self.rebuild
+        corrections_changed = False
         if fresh:
+            corrections = self.corrections
+            if corrections is None and self.old_directory is not None:  # a rebuild keeps the index's own
+                try:
+                    corrections = store.read_stored_corrections(self.old_directory)
+                except IndexCorrupt:
+                    corrections = None
             directory = store.new_generation_dir(self.index_root)
-            store.create_generation(directory, build_schema(), zone)
+            store.create_generation(directory, build_schema(corrections), zone)
+            store.store_corrections(directory, corrections)
             report.rebuilt = True
         else:
             assert generation is not None
             directory = generation.directory
             store.clean_generation(directory, generation.whoosh_generation,
                                    [s.segment_id() for s in generation.segments])
+            corrections_changed = self._update_corrections(generation)
 
         self.tell("scan")
         scan_errors: list[ReadError] = []
@@ -535,6 +558,7 @@ class _Run:
         new_segments = [segment for _n, segment in sorted(segments, key=lambda s: s[0])]
         changed = bool(new_segments or to_delete)
         state_changed = (scan.restated or bool(scan.to_read) or bool(scan.vanished) or bool(drops)
+                         or corrections_changed
                          or [(r.path, r.base, r.label) for r in roots] != [(r.path, r.base, r.label) for r in old.roots])
         if not fresh and not changed and not state_changed:
             report.articles = _live_count(generation)
@@ -546,6 +570,27 @@ class _Run:
             store.make_live(self.index_root, directory)
         report.committed = True
         report.articles = articles
+
+    def _update_corrections(self, generation: store.Generation) -> bool:
+        """Check the corrections given against the index's own: those that change how words are
+        indexed need a rebuild (CorrectionsNeedRebuild); new synonyms are stored now (the commit
+        that follows makes searchers see them). Returns whether they changed."""
+        from search.analysis import Corrections, corrections_of
+
+        given = self.corrections
+        if given is None:
+            return False
+        built = corrections_of(generation.schema["body"].analyzer) or Corrections()
+        if given.indexing != built.indexing:
+            raise CorrectionsNeedRebuild(
+                f"the corrections in {given.source or 'the file given'} change how words are indexed "
+                f"({given.indexing.differences(built.indexing)}); rebuild the index with them: "
+                f"cari index --rebuild --analysis {given.source or 'FILE'} --index {self.index_root}")
+        stored = store.read_stored_corrections(generation.directory)
+        if stored is not None and stored.synonyms == given.synonyms:
+            return False
+        store.store_corrections(generation.directory, given)
+        return True
 
     def _task(self, state: FileState, roots: list[Root]) -> FileTask:
         """A task to read an indexed file again (its copy of an id must now be indexed)."""

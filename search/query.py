@@ -187,6 +187,7 @@ class _Snapshot:
         self._columns: DocColumns | None = None
         self._compiled: dict[tuple[str, str], tuple[wq.Query, wq.Query | None]] = {}
         self._id_values: dict[str, dict[str, list[str]]] = {}
+        self._expander: tuple[Any] | None = None  # (synonym expander or None,), read on first use
         self.doc_count = sum(s.doc_count() for s in generation.segments)
         # Open one reader now: a commit whose files cannot be opened fails here, at refresh.
         self._idle.append(self._new_searcher())
@@ -249,6 +250,21 @@ class _Snapshot:
             if len(self._compiled) >= PARSED_CACHE_SIZE:
                 self._compiled = {}
             self._compiled[key] = compiled
+
+    def synonyms(self, compile_text: Any) -> Any:
+        """The synonym expander of the corrections stored with the index (None: no synonyms);
+        ``compile_text`` compiles an alternative's text into a query."""
+        if self._expander is None:
+            from search.store import read_stored_corrections
+            from search.synonyms import Expander, SynonymTable
+
+            corrections = read_stored_corrections(self.generation.directory)
+            table = SynonymTable(corrections.synonyms if corrections is not None else ())
+            expander = Expander(table, compile_text) if table else None
+            with self._lock:
+                if self._expander is None:
+                    self._expander = (expander,)
+        return self._expander[0]
 
     def id_map(self, searcher: Any, fieldname: str) -> dict[str, list[str]]:
         """Lower-cased value -> stored values of an ID field, for friendly matching (cached)."""
@@ -420,6 +436,10 @@ class Index:
         strict = compile_query(parsed.root, snapshot.schema, self.weights, values)
         relaxed = None if parsed.relaxed is None else compile_query(parsed.relaxed, snapshot.schema,
                                                                      self.weights, values)
+        expander = snapshot.synonyms(lambda text: compile_query(
+            parse_query(text, operator="AND").root, snapshot.schema, self.weights, values))
+        if expander is not None:  # the user's synonyms: a word and its synonyms count as one word
+            strict, relaxed = expander.expand(strict), expander.expand(relaxed)
         compiled = (strict, relaxed)
         if key is not None:
             snapshot.remember_query(key, compiled)

@@ -328,9 +328,11 @@ def _uses_cari_analyzers(schema: Any) -> bool:
     checked = _ANALYZER_CHECKS.get(id(schema))
     if checked is not None and checked[0] is schema:
         return checked[1]
-    from search.analysis import indonesian_analyzer, surface_analyzer
+    from search.analysis import corrections_of, indonesian_analyzer, surface_analyzer
 
-    stemmed, surface = indonesian_analyzer(), surface_analyzer()
+    # The user's corrections ride in the schema's analyzer: every stemmed field must apply the same.
+    corrections = corrections_of(schema["body"].analyzer) if "body" in schema else None
+    stemmed, surface = indonesian_analyzer(corrections), surface_analyzer()
     names = [name for pair in _PAIRED_FIELDS for name in pair] + list(_STEMMED_FIELDS)
     same = all(
         name not in schema or schema[name].analyzer == (surface if name.endswith("_exact") else stemmed)
@@ -356,11 +358,17 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
     from whoosh.analysis import Token
 
     from search.analysis import lexicon
-    from search.analysis.filters import IndonesianStemFilter, _stem_cache, cached_stem
+    from search.analysis.filters import stem_filter_of
     from search.analysis.tokenizer import token_spans
 
     stoplist = lexicon.stopwords()
-    stem_get = _stem_cache.get
+    # The schema's own terms (with the user's corrections it was built with).
+    stem_filter = stem_filter_of(schema["body"].analyzer) if "body" in schema else None
+    if stem_filter is None:
+        return {}
+    terms = stem_filter.terms
+    stem_get = terms.cache.get
+    cached_stem = terms.term
     out: dict[str, tuple[dict[str, list], bool]] = {}
     for stemmed_name, surface_name in _PAIRED_FIELDS + tuple((name, None) for name in _STEMMED_FIELDS):
         value = fields.get(stemmed_name)
@@ -390,7 +398,7 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
                 if len(parts) >= 2:
                     token = Token(positions=True, chars=True)
                     token.text, token.pos, token.startchar, token.endchar = text, stem_pos, start, end
-                    for part in IndonesianStemFilter._split(token, parts):
+                    for part in stem_filter.split(token, parts):
                         entry = (part.pos, part.startchar, part.endchar) if with_chars else part.pos
                         stems.setdefault(part.text, []).append(entry)
                     stem_pos += len(parts)
