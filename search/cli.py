@@ -380,7 +380,24 @@ def _hit_title(hit: Any) -> str:
     return hit.title or hit.url or hit.id
 
 
-def _echo_hits_terminal(results: Any, start: int) -> None:
+def _explanation_lines(explanation: Any) -> list[str]:
+    """An ``Index.explain`` result as lines for a person: the tier and score, then each match."""
+    lift = f" (with the every-word lift {explanation.lift:.2f})" if explanation.lift else ""
+    lines = [f"why: {explanation.tier}, score {explanation.score:.2f}{lift}"]
+    for match in explanation.matches:
+        if "phrase" in match:
+            lines.append(f"  {match['field']}: the phrase \"{match['phrase']}\"")
+            continue
+        words = ", ".join(match["words"]) or match["term"]
+        lines.append(f"  {match['field']}: {match['term']} ({words}) tf {match['tf']:g}, length "
+                     f"{match['length']:g} (mean {match['avg_length']:.1f}), idf {match['idf']:.2f}, "
+                     f"weight {match['weight']:g} -> {match['score']:.2f}")
+    if explanation.filters:
+        lines.append(f"  filters: {explanation.filters}")
+    return [for_terminal(line) for line in lines]
+
+
+def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] | None = None) -> None:
     from search.highlight import render_terminal
 
     color = _use_color()
@@ -393,6 +410,9 @@ def _echo_hits_terminal(results: Any, start: int) -> None:
         for passage in hit.highlights:
             ellipsis = "… " if passage.start > 0 else ""
             click.echo(f"     {ellipsis}{render_terminal(passage.text, passage.spans, color=color)}")
+        if explanations and hit.id in explanations:
+            for line in _explanation_lines(explanations[hit.id]):
+                click.echo(f"     {line}")
         click.echo()
 
 
@@ -483,9 +503,12 @@ class _QueryCommand(click.Command):
               help="Only articles with every word (strict AND, as typing AND between words).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--html", "as_html", is_flag=True, help="Print an HTML fragment (escaped, <mark>).")
+@click.option("--explain", is_flag=True,
+              help="Say why each hit ranks where it does: its tier, the words matched in each field, "
+                   "the BM25 parts.")
 def search_command(query: str, index_dir: str, limit: int, page: int, sources: tuple[str, ...],
                    since: str | None, until: str | None, sort: str, facets: tuple[str, ...],
-                   passages: int, every_word: bool, as_json: bool, as_html: bool) -> None:
+                   passages: int, every_word: bool, as_json: bool, as_html: bool, explain: bool) -> None:
     """Search the index for QUERY.
 
     \b
@@ -500,14 +523,21 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         raise click.UsageError("--json and --html cannot be used together")
     from search.query import open_index
 
+    operator = "AND" if every_word else None
     with open_index(index_dir) as index:
         results = index.search(query, limit=limit, page=page, sources=list(sources) or None,
                                since=since, until=until, sort=sort, highlight=passages > 0,
-                               passages=passages, facets=facets,
-                               operator="AND" if every_word else None)
+                               passages=passages, facets=facets, operator=operator)
+        explanations = {hit.id: index.explain(query, hit.id, operator=operator, sources=list(sources) or None,
+                                              since=since, until=until)
+                        for hit in results.hits} if explain else {}
     start = (page - 1) * limit + 1
     if as_json:
-        _echo_json(results.to_dict())
+        data = results.to_dict()
+        for hit in data["hits"]:
+            if hit["id"] in explanations:
+                hit["explanation"] = explanations[hit["id"]].to_dict()
+        _echo_json(data)
         return
     if as_html:
         _echo_results_html(results, start)
@@ -526,7 +556,7 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         reason = f" ({results.partial_reason})" if results.partial_reason else ""
         click.echo(f"Note: the search stopped at its time limit{reason}; some matches may be missing.")
     click.echo()
-    _echo_hits_terminal(results, start)
+    _echo_hits_terminal(results, start, explanations)
     if results.facets:
         _echo_facets_terminal(results.facets)
 

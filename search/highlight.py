@@ -204,6 +204,10 @@ class Highlighter:
         """The stem the index's analyzer gives ``word`` (None for a stopword)."""
         return self._analyse_word(word)[1]
 
+    def analyse_word(self, word: str) -> tuple[str | None, str | None]:
+        """(surface form, stem) of one word as the index's analyzers give them (cached)."""
+        return self._analyse_word(word)
+
     def _word_matches(self, word: str, terms: MatchTerms) -> bool:
         surface, stem = self._analyse_word(word)
         return bool(set((surface or "").split()) & terms.surfaces

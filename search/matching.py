@@ -289,6 +289,31 @@ class Evaluator:
                 return expanded
         return self._fallback(q)
 
+    def term_parts(self, fieldname: str, text: Any, docnum: int, boost: float = 1.0) -> dict[str, float] | None:
+        """The parts of one term's BM25 score in one document (None when the document has not got
+        the term): ``tf``, ``length`` (of the field, as stored), ``avg_length``, ``idf``,
+        ``weight`` (the field weight and the query's boost) and ``score`` (what ``term`` adds)."""
+        if fieldname not in self.searcher.schema:
+            return None
+        fieldobj = self.searcher.schema[fieldname]
+        btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
+        for reader, offset, key in self.leaves:
+            n = reader.doc_count_all()
+            if not offset <= docnum < offset + n:
+                continue
+            postings = self.postings(reader, key, fieldname, btext)
+            row = np.searchsorted(postings.ids, docnum - offset)
+            if row >= len(postings.ids) or postings.ids[row] != docnum - offset:
+                return None
+            tf = float(postings.tfs[row])
+            if not fieldobj.scorable:
+                return {"tf": tf, "length": 0.0, "avg_length": 0.0, "idf": 0.0, "weight": boost, "score": 0.0}
+            length = float(self._field_lengths(reader, key, fieldname)[docnum - offset])
+            avg, idf = self._avg_length(fieldname), self._idf(fieldname, btext)
+            score = float(self._bm25(np.array([tf], np.float32), np.array([length], np.float32), avg, idf, boost)[0])
+            return {"tf": tf, "length": length, "avg_length": avg, "idf": idf, "weight": boost, "score": score}
+        return None
+
     def term(self, fieldname: str, text: Any, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()
         if fieldname not in self.searcher.schema:
