@@ -35,6 +35,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh import scoring
 
+from search.analysis.tokenizer import WORD_PATTERN
 from search.compiler import compile_query, fold
 from search.errors import (
     ArticleNotFound,
@@ -770,7 +771,7 @@ def _check_range(name: str, value: Any, low: int, high: int) -> None:
         raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}")
 
 
-_WORDS = re.compile(r"\w+")
+_WORDS = WORD_PATTERN  # words as the tokenizer reads them
 
 
 def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:
