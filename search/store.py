@@ -85,17 +85,14 @@ __all__ = [
 ]
 
 
+# Messages say what is wrong with the index and what it needs (built, rebuilt); the command that
+# does it is the CLI's to add (search.cli), the server scrubs the index path.
 def _not_found(index_dir: str | os.PathLike[str]) -> IndexNotFound:
-    return IndexNotFound(
-        f"no cari index at {index_dir} (build one with: cari index CORPUS... --index {index_dir})"
-    )
+    return IndexNotFound(f"no cari index at {index_dir} yet: build one from a corpus first")
 
 
 def damaged(index_dir: str | os.PathLike[str], what: str) -> IndexCorrupt:
-    return IndexCorrupt(
-        f"the index at {index_dir} is damaged ({what}); rebuild it: "
-        f"cari index --rebuild CORPUS... --index {index_dir}"
-    )
+    return IndexCorrupt(f"the index at {index_dir} is damaged ({what}); rebuild it from its corpus")
 
 
 # --- files written by cari: atomic, checksummed ----------------------------------------------------
@@ -255,7 +252,7 @@ def check_compatible(meta: dict[str, Any], index_dir: str | os.PathLike[str]) ->
         raise IndexIncompatible(
             f"the index at {index_dir} was built with schema version {built[0]} and analyzer "
             f"{built[1]!r}; this cari uses schema version {SCHEMA_VERSION} and analyzer "
-            f"{ANALYZER_VERSION!r}. Rebuild it: cari index --rebuild CORPUS... --index {index_dir}"
+            f"{ANALYZER_VERSION!r}; rebuild it from its corpus"
         )
 
 
@@ -541,7 +538,8 @@ def open_generation(index_dir: str | os.PathLike[str], *, attempts: int = 20,
         except _Raced as race:
             last = race.__cause__
         time.sleep(min(0.01 * (attempt + 1), 0.1))
-    raise IndexNotFound(f"the index at {index_dir} kept changing while opening it ({last})")
+    raise IndexNotFound(f"the index at {index_dir} kept changing while opening it "
+                        f"({type(last).__name__}); try again")
 
 
 class _Raced(Exception):
@@ -712,7 +710,7 @@ class WriterLock:
                 raise IndexLocked(
                     f"the index at {self.path.parent} is being written by another process "
                     f"(waited {self.timeout:g} s); try again when it has finished, "
-                    "or raise --lock-timeout"
+                    "or give a longer lock_timeout", parameter="lock_timeout"
                 )
             time.sleep(0.1)
         return self
