@@ -673,9 +673,10 @@ def _why_nothing(index: Any, query: str, operator: str | None, sources: tuple[st
     hints = []
     for source in sources:
         if not index.resolve_values("source", source):
-            closest = index.closest_values("source", source, limit=5)
+            closest = index.closest_values("source", source, limit=4)
             hints.append(f"--source {shlex.quote(source)}: no source is named like that"
-                         + (f"; the closest are {', '.join(closest)}" if closest else ""))
+                         + (f"; the closest are {', '.join(closest)}" if closest else
+                            ", nor close to it (cari stats lists the sources)"))
     dates = "--since and --until" if since and until else ("--since" if since else "--until")
     given = {"--source": bool(sources), dates: bool(since or until), "--all": operator == "AND"}
     kinds = [kind for kind, on in given.items() if on]

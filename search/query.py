@@ -437,15 +437,16 @@ class Index:
 
     def closest_values(self, fieldname: str, text: str, *, limit: int = 3) -> list[str]:
         """The stored values of ``fieldname`` (``source``, ``location``, ``author``) nearest to
-        ``text`` by spelling, best first: those containing it, then the most alike (for a filter
-        that matched no value: "no source 'kompaz'; the closest are kompas.com, ...")."""
+        ``text`` by spelling, best first: those containing it, then those alike (difflib's ratio of
+        at least 0.5); none when nothing is close (for a filter that matched no value: "no source
+        'kompaz'; the closest are Kompas.com, ...")."""
         import difflib
 
         with self._reading() as (snapshot, searcher):
             values = snapshot.id_map(searcher, fieldname)
         wanted = fold(text)
         containing = sorted(v for v in values if wanted and wanted in v)
-        alike = difflib.get_close_matches(wanted, list(values), n=max(limit, 1) * 2, cutoff=0.0)
+        alike = difflib.get_close_matches(wanted, list(values), n=limit, cutoff=0.5)
         found: list[str] = []
         for folded in dict.fromkeys(containing + alike):
             found.extend(sorted(values[folded]))

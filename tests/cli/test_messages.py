@@ -42,6 +42,8 @@ def test_an_unknown_source_is_named_with_the_closest_ones(cli_index: Path) -> No
     total = counts(cli_index, "jakarta")["total"]
     assert lines[2].startswith(f"  Without --source, {total:,} articles match (")
     assert lines[2].endswith("drop it to see them.")
+    code, output = run("search", "jakarta", "--index", str(cli_index), "--source", "xyzzy")
+    assert code == 0 and "--source xyzzy: no source is named like that, nor close to it" in output
 
 
 def test_each_filter_is_weighed_when_nothing_matches(cli_index: Path) -> None:
