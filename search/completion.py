@@ -19,22 +19,14 @@ MAX_COMPLETIONS = 200  # a shell shows more than this as a wall of text, if it a
 def _terms(index_dir: str | os.PathLike[str], fieldname: str, prefix: str, limit: int) -> list[str]:
     """Up to ``limit`` terms of ``fieldname`` starting with ``prefix``, in order; [] on any trouble."""
     try:
-        from whoosh.index import TOC, FileIndex
+        from search.store import unchecked_reader
 
-        from search import store
-
-        directory = store.live_generation_dir(index_dir)
-        if directory is None:
+        reader: Any = unchecked_reader(index_dir)
+        if reader is None:
             return []
-        storage = store._storage(directory)
-        generation = store._latest_toc(directory)
-        if generation < 0:
-            return []
-        toc = TOC.read(storage, store.INDEX_NAME, gen=generation)
-        if fieldname not in toc.schema:
-            return []
-        reader: Any = FileIndex._reader(storage, toc.schema, toc.segments, generation)
         try:
+            if fieldname not in reader.schema:
+                return []
             found: list[str] = []
             deletions = reader.has_deletions()
             for term in reader.expand_prefix(fieldname, prefix):

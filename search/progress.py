@@ -64,6 +64,7 @@ class ProgressDisplay:
         self.phase: str | None = None
         self.phase_started = 0.0  # event seconds at which the phase began
         self.shown = 0  # columns of the line on screen
+        self.drawn = ""  # the line on screen
         self.last_draw = float("-inf")
         self.last_event: Any = None
 
@@ -81,7 +82,7 @@ class ProgressDisplay:
     def _eta(self, event: Any) -> str:
         done, total = self._units(event)
         elapsed = event.seconds - self.phase_started
-        if total <= 0 or done <= 0 or elapsed < 1.0 or done < total * 0.02:
+        if total <= 0 or done <= 0 or done >= total or elapsed < 1.0 or done < total * 0.02:
             return ""
         remaining = max(total - done, 0) * elapsed / done
         return f"ETA {duration_text(remaining)}"
@@ -121,7 +122,7 @@ class ProgressDisplay:
         fraction = self._fraction(event)
         if fraction is None:
             return fit(f"{label} {'  '.join(p for p in (self.describe(event), eta) if p)}", width)
-        percent = f"{fraction * 100:3.0f}%"
+        percent = f"{int(fraction * 100):3d}%"  # 100% only when it is done
         # The bar's width depends on the terminal's only, so that it does not jump as the text
         # beside it grows; the text gives way first.
         bar_width = max(MIN_BAR, min(MAX_BAR, width - 20 - TEXT_ROOM))
@@ -137,7 +138,7 @@ class ProgressDisplay:
     def log_line(self, event: Any) -> str:
         """A plain progress line for ``event`` (logs, pipes)."""
         fraction = self._fraction(event)
-        percent = "" if fraction is None else f"{fraction * 100:.0f}%"
+        percent = "" if fraction is None else f"{int(fraction * 100)}%"
         detail = ", ".join(p for p in (self.describe(event), self._eta(event)) if p)
         words = {"scan": "scanning", "read": "reading", "write": "writing", "commit": "committing"}
         head = f"indexing: {words.get(event.phase, event.phase)}" + (f" {percent}" if percent else "")
@@ -169,6 +170,9 @@ class ProgressDisplay:
             self.last_draw = now
 
     def _draw(self, text: str) -> None:
+        if text == self.drawn:
+            return
+        self.drawn = text
         columns = cell_width(text)
         self.stream.write("\r" + text + " " * max(self.shown - columns, 0))
         self.stream.flush()
@@ -180,3 +184,4 @@ class ProgressDisplay:
             self.stream.write("\r" + " " * self.shown + "\r")
             self.stream.flush()
             self.shown = 0
+            self.drawn = ""

@@ -607,6 +607,21 @@ def open_whoosh_index(index_dir: str | os.PathLike[str]) -> Any:
     raise IndexNotFound(f"the index at {index_dir} kept changing while opening it")
 
 
+def unchecked_reader(index_dir: str | os.PathLike[str]) -> Any | None:
+    """A Whoosh reader of the live commit of ``index_dir`` as its TOC lists it, with no check at
+    all (for shell completion, which must answer at once and may answer nothing); None when there
+    is no index. Whatever Whoosh raises on a damaged or changing index passes through."""
+    from whoosh.index import TOC, FileIndex
+
+    directory = live_generation_dir(index_dir)
+    whoosh_generation = _latest_toc(directory) if directory is not None else -1
+    if directory is None or whoosh_generation < 0:
+        return None
+    storage = _storage(directory)
+    toc = TOC.read(storage, INDEX_NAME, gen=whoosh_generation)
+    return FileIndex._reader(storage, toc.schema, toc.segments, whoosh_generation)
+
+
 def _storage(directory: Path) -> Any:
     from whoosh.filedb.filestore import FileStorage
 
