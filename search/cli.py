@@ -262,7 +262,9 @@ def _time_line(report: Any) -> str | None:
     rest = max(report.seconds - sum(v for _n, v in main_parts + other), 0.0)
     other_total = sum(v for _n, v in other) + rest
     shown = [f"{name} {duration_text(value)}" for name, value in main_parts]
-    details = ", ".join(f"{name} {duration_text(value)}" for name, value in other if value >= 0.05)
+    # the rest in detail only where it weighs (workers starting on a small corpus, a slow commit)
+    details = ", ".join(f"{name} {duration_text(value)}" for name, value in other
+                        if value >= max(0.05, 0.05 * report.seconds))
     shown.append(f"other {duration_text(other_total)}" + (f" ({details})" if details else ""))
     return "  time: " + ", ".join(shown)
 
