@@ -85,6 +85,8 @@ class ProgressDisplay:
         if total <= 0 or done <= 0 or done >= total or elapsed < 1.0 or done < total * 0.02:
             return ""
         remaining = max(total - done, 0) * elapsed / done
+        if remaining < 0.05:
+            return ""
         return f"ETA {duration_text(remaining)}"
 
     def _fraction(self, event: Any) -> float | None:
