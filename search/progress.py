@@ -66,7 +66,6 @@ class ProgressDisplay:
         self.shown = 0  # columns of the line on screen
         self.drawn = ""  # the line on screen
         self.last_draw = float("-inf")
-        self.last_event: Any = None
 
     # -- what an event says
 
@@ -117,8 +116,8 @@ class ProgressDisplay:
 
     def line(self, event: Any, width: int = 80) -> str:
         """The terminal's status line for ``event``, in at most ``width`` columns: the phase, a bar
-        and its percentage as wide as the room left, what is done, the ETA (on a narrow terminal
-        the files and the rate give way to the bar)."""
+        (as wide as the terminal allows) and its percentage, what is done, the ETA (on a narrow
+        terminal the files and the rate give way)."""
         label = f"{self._LABELS.get(event.phase, event.phase.title()):<10}"
         eta = self._eta(event)
         fraction = self._fraction(event)
@@ -155,7 +154,6 @@ class ProgressDisplay:
         if started_phase:
             self.phase = event.phase
             self.phase_started = event.seconds
-        self.last_event = event
         if event.phase == "done":
             self.close()
             return
