@@ -320,9 +320,11 @@ class Index:
                  weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
         if operator.upper() not in OPERATORS:
-            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})")
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
+                                  parameter="operator")
         if time_limit is not None and not time_limit > 0:
-            raise InvalidArgument("time_limit must be a positive number of seconds, or None")
+            raise InvalidArgument("time_limit must be a positive number of seconds, or None",
+                                  parameter="time_limit")
         self.path = Path(path)
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
@@ -344,7 +346,7 @@ class Index:
             raise _SnapshotGone() from error
         except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, struct.error) as error:
             raise IndexCorrupt(f"the index at {self.path} cannot be read ({type(error).__name__}); "
-                               f"rebuild it: cari index --rebuild CORPUS... --index {self.path}") from error
+                               "rebuild it from its corpus") from error
 
     # -- lifecycle
 
@@ -403,8 +405,7 @@ class Index:
             yield snapshot, searcher
         except (EOFError, struct.error, pickle.UnpicklingError, zlib.error) as error:
             raise IndexCorrupt(f"the index at {self.path} is damaged ({type(error).__name__} while "
-                               f"reading it); rebuild it: cari index --rebuild CORPUS... "
-                               f"--index {self.path}") from error
+                               "reading it); rebuild it from its corpus") from error
         finally:
             searcher_context.__exit__(None, None, None)
 
@@ -432,7 +433,8 @@ class Index:
     def _operator(self, operator: str | None) -> str:
         op = (operator or self.operator).upper()
         if op not in OPERATORS:
-            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})")
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
+                                  parameter="operator")
         return op
 
     def parse(self, text: str | Query, *, operator: str | None = None) -> wq.Query:
@@ -481,6 +483,23 @@ class Index:
         with self._reading() as (snapshot, searcher):
             return resolve_values(snapshot.id_map(searcher, fieldname), text)
 
+    def closest_values(self, fieldname: str, text: str, *, limit: int = 3) -> list[str]:
+        """The stored values of ``fieldname`` (``source``, ``location``, ``author``) nearest to
+        ``text`` by spelling, best first: those containing it, then those alike (difflib's ratio of
+        at least 0.5); none when nothing is close (for a filter that matched no value: "no source
+        'kompaz'; the closest are Kompas.com, ...")."""
+        import difflib
+
+        with self._reading() as (snapshot, searcher):
+            values = snapshot.id_map(searcher, fieldname)
+        wanted = fold(text)
+        containing = sorted(v for v in values if wanted and wanted in v)
+        alike = difflib.get_close_matches(wanted, list(values), n=limit, cutoff=0.5)
+        found: list[str] = []
+        for folded in dict.fromkeys(containing + alike):
+            found.extend(sorted(values[folded]))
+        return found[:limit]
+
     def _filter_query(self, snapshot: _Snapshot, searcher: Any, sources: Sequence[str] | None,
                       since: Any, until: Any) -> wq.Query | None:
         """The query for the ``sources``/``since``/``until`` filters, or None."""
@@ -518,16 +537,17 @@ class Index:
         out of range.
         """
         started = time.perf_counter()
-        _check_positive("limit", limit)
+        _check_positive("limit", limit, least=0)  # 0: the count and the facets, no hits
         _check_positive("page", page)
         _check_range("passages", passages, 0, MAX_PASSAGES)
         if sort not in SORTS:
-            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(SORTS)})", parameter="sort")
         if isinstance(facets, str):
             facets = [facets]
         for name in facets:
             if name not in FACETS:
-                raise InvalidArgument(f"unknown facet {name!r} (use {', '.join(FACETS)})")
+                raise InvalidArgument(f"unknown facet {name!r} (use {', '.join(FACETS)})",
+                                      parameter="facets")
         with self._reading() as (snapshot, searcher):
             return self._search(snapshot, searcher, started, query, limit=limit, page=page,
                                 sources=sources, since=since, until=until, sort=sort,
@@ -761,14 +781,16 @@ class _SnapshotGone(Exception):
     """The commit being opened was replaced and its files removed: open the live one."""
 
 
-def _check_positive(name: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidArgument(f"{name} must be a whole number of at least 1, not {value!r}")
+def _check_positive(name: str, value: Any, least: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise InvalidArgument(f"{name} must be a whole number of at least {least}, not {value!r}",
+                              parameter=name)
 
 
 def _check_range(name: str, value: Any, low: int, high: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+        raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}",
+                              parameter=name)
 
 
 _WORDS = WORD_PATTERN  # words as the tokenizer reads them
