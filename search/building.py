@@ -20,6 +20,7 @@ import os
 import queue
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +44,7 @@ def content_hash(article: Article) -> str:
     parts = [
         article.id, article.title, article.lead, article.body, published, article.source,
         article.location, article.author, article.caption, article.keywords, article.url,
-        article.path,
+        article.path, article.section, article.source_original,
     ]
     data = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -83,6 +84,9 @@ class FileResult:
     records: list[tuple[str, str, int | None, int]]
     errors: list[ReadError]
     lines: tuple[list[str], list[str | None]] | None = None
+    # near-duplicate signatures of the articles written, by (id, line) (``search.duplicates``)
+    signatures: dict[tuple[str, int | None], Any] | None = None
+    signature_seconds: float = 0.0
 
     def state(self) -> FileState:
         """The file's state as recorded in the index."""
@@ -109,7 +113,7 @@ class _SegmentBuilder:
     """Reads corpus files and writes their new or changed articles into one new Whoosh segment."""
 
     def __init__(self, generation_dir: str, indexed_hashes: dict[str, str], limitmb: int,
-                 zone_name: str) -> None:
+                 zone_name: str, publishers: dict[str, Any] | None = None) -> None:
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
 
@@ -121,6 +125,9 @@ class _SegmentBuilder:
         self.writer = FastSegmentWriter(ix, _lk=False, limitmb=limitmb)
         self.indexed_hashes = indexed_hashes
         self.zone = timezone_named(zone_name)
+        from search.corpus.publishers import PublisherRules
+
+        self.publishers = PublisherRules.recorded(publishers)
 
     def process(self, task: FileTask, on_articles: Callable[[int], None] | None = None) -> FileResult:
         from search.corpus.reader import read_records
@@ -129,15 +136,17 @@ class _SegmentBuilder:
         lines: tuple[list[str], list[str | None]] | None = None
         entries: list[tuple[str, str, int | None, int]] = []
         try:
-            jsonl = _read_jsonl_lines(task, self.zone)
+            jsonl = _read_jsonl_lines(task, self.zone, self.publishers)
             if jsonl is None:
-                records, errors = read_records(Path(task.path), Path(task.base), self.zone)
+                records, errors = read_records(Path(task.path), Path(task.base), self.zone,
+                                               publishers=self.publishers)
             else:
                 records, errors, reused, lines = jsonl
                 entries.extend((aid, digest, line, -1) for aid, digest, line in reused)
         except Exception as error:  # a reader bug must not stop the run: skip the file, say why
             return FileResult(task, [], [ReadError(task.rel, None, f"could not be read: {error!r}")])
         writer = self.writer
+        signed: list[tuple[tuple[str, int | None], Article]] = []
         for n, (article, line) in enumerate(records, 1):
             digest = content_hash(article)
             if self.indexed_hashes.get(article.id) == digest:
@@ -152,15 +161,17 @@ class _SegmentBuilder:
                     errors.append(ReadError(task.rel, line, f"cannot be indexed ({type(error).__name__}: {error})"))
                     continue
                 entries.append((article.id, digest, line, docnum))
+                signed.append(((article.id, line), article))
             if on_articles is not None and n % 200 == 0:
                 on_articles(200)
         if on_articles is not None and len(records) % 200:
             on_articles(len(records) % 200)
+        signatures, seconds = _signatures(signed)
         if not gc.isenabled():
             # Paused for speed (see _collector_paused): still free the reference cycles this file
             # may have left (a reader's exception and its traceback), looking at young objects only.
             gc.collect(0)
-        return FileResult(task, entries, errors, lines)
+        return FileResult(task, entries, errors, lines, signatures, seconds)
 
     def finish(self) -> Any:
         """Close the segment; return it (None when no article was written)."""
@@ -170,7 +181,20 @@ class _SegmentBuilder:
         return None
 
 
-def _read_jsonl_lines(task: FileTask, zone: Any) -> tuple[list[tuple[Article, int | None]], list[ReadError],
+def _signatures(written: list[tuple[tuple[str, int | None], Article]]) -> tuple[dict[tuple[str, int | None], Any], float]:
+    """The near-duplicate signatures of the articles written (one numpy call for the whole file),
+    and the seconds they took."""
+    if not written:
+        return {}, 0.0
+    from search.duplicates import signatures, signed_text
+
+    started = time.perf_counter()
+    sigs, signed = signatures([signed_text(article) for _key, article in written])
+    found = {key: sigs[i] for i, (key, _article) in enumerate(written) if signed[i]}
+    return found, time.perf_counter() - started
+
+
+def _read_jsonl_lines(task: FileTask, zone: Any, publishers: Any = None) -> tuple[list[tuple[Article, int | None]], list[ReadError],
                                                           list[tuple[str, str, int]],
                                                           tuple[list[str], list[str | None]]] | None:
     """Read a UTF-8 JSONL file, parsing only the lines that changed since it was last indexed.
@@ -221,7 +245,7 @@ def _read_jsonl_lines(task: FileTask, zone: Any) -> tuple[list[tuple[Article, in
     errors: list[ReadError] = []
     if to_parse:
         text = b"\n".join(line if keep[n] else b"" for n, line in enumerate(raw_lines))
-        records, errors = parse_records(text, task.rel, suffix, zone)
+        records, errors = parse_records(text, task.rel, suffix, zone, publishers=publishers)
         if any(e.line is None for e in errors) or any(line is None for _a, line in records):
             return None  # not one record a line as assumed: read it whole
         for article, line in records:
@@ -243,14 +267,14 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
-                 tasks: Any, results: Any, parent_pid: int) -> None:
+                 tasks: Any, results: Any, parent_pid: int, publishers: dict[str, Any] | None = None) -> None:
     """Body of a worker process: build one segment from the files taken off ``tasks``."""
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
     gc.disable()  # see _collector_paused: this process only builds a segment, then exits
     try:
-        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name)
+        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers)
         while (task := tasks.get()) is not None:
             result = builder.process(task, lambda n: results.put(("articles", n)))
             results.put(("file", result))
@@ -278,9 +302,11 @@ Tell = Callable[..., None]
 
 def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                jobs: int | None, zone_name: str, limitmb: int, tell: Tell,
+               publishers: dict[str, Any] | None = None,
                ) -> tuple[list[tuple[int, FileResult]], list[tuple[int, Any]], int, int]:
     """Read the files, in worker processes when it pays. Returns (builder number and result of each
-    file, builder number and segment of each new segment, articles read, workers used)."""
+    file, builder number and segment of each new segment, articles read, workers used).
+    ``publishers`` holds the publisher rules a user added (``search.corpus.publishers``)."""
     # Largest files first, so the workers finish together.
     to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
     bytes_total = sum(t.size for t in to_read)
@@ -303,10 +329,10 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
     if workers <= 1:
         with _collector_paused():
             _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, results, segments,
-                              counts, tell_read, tell_write)
+                              counts, tell_read, tell_write, publishers)
     else:
         _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, results,
-                         segments, counts, tell_read, tell_write)
+                         segments, counts, tell_read, tell_write, publishers)
     return results, segments, counts["articles_read"], max(workers, 1)
 
 
@@ -330,9 +356,10 @@ def _collector_paused() -> Iterator[None]:
 def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
                       segments: list[tuple[int, Any]], counts: dict[str, int],
-                      tell_read: Callable[[], None], tell_write: Callable[[], None]) -> None:
+                      tell_read: Callable[[], None], tell_write: Callable[[], None],
+                      publishers: dict[str, Any] | None = None) -> None:
     """Read the files and write their segment in this process (small work)."""
-    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name)
+    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers)
 
     def on_articles(n: int) -> None:
         counts["articles_read"] += n
@@ -352,7 +379,8 @@ def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: di
 def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
                      segments: list[tuple[int, Any]], counts: dict[str, int],
-                     tell_read: Callable[[], None], tell_write: Callable[[], None]) -> None:
+                     tell_read: Callable[[], None], tell_write: Callable[[], None],
+                     publishers: dict[str, Any] | None = None) -> None:
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
     context = multiprocessing.get_context("spawn")
@@ -367,7 +395,8 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
         results_queue = context.Queue()
         process = context.Process(
             target=_worker_main,
-            args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid()),
+            args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
+                  publishers),
             daemon=True,
         )
         process.start()

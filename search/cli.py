@@ -295,6 +295,9 @@ def check_command(index_dir: str, as_json: bool) -> None:
         click.get_current_context().exit(3)
 
 
+STATS_SECTIONS = 30  # sections listed by `cari stats` (--json lists all)
+
+
 @cli.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
@@ -324,10 +327,22 @@ def stats_command(index_dir: str, as_json: bool) -> None:
     ]
     for label, value in rows:
         click.echo(f"{label + ':':<18}{for_terminal(value)}")
-    click.echo("Sources:")
-    width = max((len(name) for name in stats.sources), default=0)
+    if stats.duplicate_groups:
+        click.echo(f"{'Near-duplicates:':<18}{stats.duplicate_copies:,} copies of "
+                   f"{stats.duplicate_groups:,} stories")
+    click.echo("Sources (canonical names; the corpus's spellings after them):")
+    width = max((len(for_terminal(name)) for name in stats.sources), default=0)
     for name, count in stats.sources.items():
-        click.echo(f"  {for_terminal(name):<{width}}  {count:>8,}")
+        spelled = {s: n for s, n in stats.source_spellings.get(name, {}).items() if s != name}
+        also = "  " + ", ".join(f"{s} {n:,}" for s, n in spelled.items()) if spelled else ""
+        click.echo(f"  {for_terminal(name):<{width}}  {count:>8,}{for_terminal(also)}")
+    if stats.sections:
+        click.echo("Sections:")
+        width = max((len(for_terminal(name)) for name in stats.sections), default=0)
+        for name, count in list(stats.sections.items())[:STATS_SECTIONS]:
+            click.echo(f"  {for_terminal(name):<{width}}  {count:>8,}")
+        if len(stats.sections) > STATS_SECTIONS:
+            click.echo(f"  ... {len(stats.sections) - STATS_SECTIONS:,} more (--json lists them all)")
 
 # --- cari search / show / similar (search.query, search.highlight) --------------------------------
 
@@ -337,17 +352,12 @@ def _use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-_C1_AND_DEL = re.compile("[\x7f-\x9f]")
-
-
 def _echo_json(data: Any) -> None:
     """One JSON object: indented on a terminal, one line when piped (for jq and scripts). JSON
     escapes C0 controls itself; DEL and C1 controls are escaped too (a terminal may obey them)."""
-    import json
+    from search.terminal import json_line
 
-    indent = 2 if sys.stdout.isatty() else None
-    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
-    click.echo(_C1_AND_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    click.echo(json_line(data, indent=2 if sys.stdout.isatty() else None))
 
 
 def _articles(count: int) -> str:
@@ -367,7 +377,14 @@ def _echo_hits_terminal(results: Any, start: int) -> None:
     from search.highlight import render_terminal
 
     color = _use_color()
+    tail_shown = False
     for number, hit in enumerate(results.hits, start):
+        if getattr(hit, "tail", False) and not tail_shown:
+            tail_shown = True
+            line = (f"── then {_articles(results.tail)} with only some of the words"
+                    f"{' (counted: --any)' if results.any else ' (not counted; --any counts them)'} ──")
+            click.echo(click.style(line, dim=True) if color else line)
+            click.echo()
         title = render_terminal(_hit_title(hit), hit.title_spans if hit.title else [], color=color,
                                 base="\x1b[1m")
         click.echo(f"{number:>3}. {title}")
@@ -376,14 +393,31 @@ def _echo_hits_terminal(results: Any, start: int) -> None:
         for passage in hit.highlights:
             ellipsis = "… " if passage.start > 0 else ""
             click.echo(f"     {ellipsis}{render_terminal(passage.text, passage.spans, color=color)}")
+        copies = getattr(hit, "duplicates", [])
+        if copies:
+            where = ", ".join(dict.fromkeys(s for s in hit.duplicate_sources if s))
+            line = f"     + {len(copies)} cop{'y' if len(copies) == 1 else 'ies'}" + (f" ({where})" if where else "")
+            click.echo(click.style(for_terminal(line), dim=True) if color else for_terminal(line))
         click.echo()
 
 
+FACET_LABELS = {"source": "Source", "section": "Section", "year": "Year", "month": "Month",
+                "week": "Week", "day": "Day"}
+
+
 def _echo_facets_terminal(facets: dict[str, dict[str, int]]) -> None:
-    labels = {"source": "Sources", "year": "Years", "month": "Months"}
+    """Each facet as a table: value, count, share of the largest as a bar."""
     for name, counts in facets.items():
-        listed = ", ".join(f"{for_terminal(value)} {count:,}" for value, count in counts.items()) or "none"
-        click.echo(f"{labels.get(name, name)}: {listed}")
+        click.echo(f"{FACET_LABELS.get(name, name)}:")
+        if not counts:
+            click.echo("  (none)")
+        width = max((len(for_terminal(v)) for v in counts), default=0)
+        digits = max((len(f"{c:,}") for c in counts.values()), default=1)
+        top = max(counts.values(), default=0)
+        for value, count in counts.items():
+            bar = "█" * (round(20 * count / top) if top else 0)
+            click.echo(f"  {for_terminal(value):<{width}}  {count:>{digits},}  {bar}".rstrip())
+        click.echo()
 
 
 def _link(url: str) -> str | None:
@@ -458,22 +492,32 @@ class _QueryCommand(click.Command):
 @click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
               show_default=True, help="Order of hits.")
-@click.option("--facet", "facets", multiple=True, type=click.Choice(["source", "year", "month"]),
-              help="Count all matches by source, year or month (repeatable).")
+@click.option("--facet", "facets", multiple=True,
+              type=click.Choice(["source", "section", "year", "month", "week", "day"]),
+              help="Count the query's articles by source, section, year, month, week or day (repeatable).")
+@click.option("--facet-limit", type=click.IntRange(1), default=None,
+              help="Show only the N largest sources and sections.")
+@click.option("--facet-zeros", is_flag=True, help="List the periods with no article too (between the first and the last).")
 @click.option("--passages", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Highlighted passages per hit.")
 @click.option("--all", "every_word", is_flag=True,
-              help="Only articles with every word (strict AND, as typing AND between words).")
+              help="Only articles with every word: no tail of partial matches (strict AND).")
+@click.option("--any", "any_word", is_flag=True,
+              help="Count the articles with only some of the words too (total and facets).")
+@click.option("--no-collapse", is_flag=True, help="List near-duplicate copies one by one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--html", "as_html", is_flag=True, help="Print an HTML fragment (escaped, <mark>).")
 def search_command(query: str, index_dir: str, limit: int, page: int, sources: tuple[str, ...],
                    since: str | None, until: str | None, sort: str, facets: tuple[str, ...],
-                   passages: int, every_word: bool, as_json: bool, as_html: bool) -> None:
+                   facet_limit: int | None, facet_zeros: bool, passages: int, every_word: bool,
+                   any_word: bool, no_collapse: bool, as_json: bool, as_html: bool) -> None:
     """Search the index for QUERY.
 
     \b
-    Articles with all the words come first, then those with some of them
-    (--all, or AND / DAN between words, keeps only the first kind);
+    The query names the articles with all its words (in any inflection): the total
+    and the facets count them. Ranked by relevance, those with only some of the
+    words follow as a marked tail (--all: none; --any: counted too). Near-duplicate
+    copies are folded into their best-ranked one (--no-collapse: listed).
     OR / ATAU, NOT / BUKAN / -word and ( ) combine words.
     "exact phrase", "phrase"~3, prefix kerja*, fuzzy teroris~,
     fields title: body: lead: caption: keywords: source: location: author:,
@@ -481,13 +525,17 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
     """
     if as_json and as_html:
         raise click.UsageError("--json and --html cannot be used together")
+    if every_word and any_word:
+        raise click.UsageError("--all and --any cannot be used together")
     from search.query import open_index
 
     with open_index(index_dir) as index:
         results = index.search(query, limit=limit, page=page, sources=list(sources) or None,
                                since=since, until=until, sort=sort, highlight=passages > 0,
                                passages=passages, facets=facets,
-                               operator="AND" if every_word else None)
+                               operator="AND" if every_word else None, any=any_word,
+                               collapse=not no_collapse, facet_limit=facet_limit,
+                               facet_zeros=facet_zeros)
     start = (page - 1) * limit + 1
     if as_json:
         _echo_json(results.to_dict())
@@ -495,10 +543,16 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
     if as_html:
         _echo_results_html(results, start)
         return
-    if results.total:
-        pages = (results.total + limit - 1) // limit
-        every = ("" if results.matched_all is None or results.matched_all == results.total
-                 else f"{results.matched_all} with every word; ")
+    if results.total or results.listed:
+        pages = max((results.listed + limit - 1) // limit, 1)
+        notes = []
+        if results.any and results.matched_all is not None:
+            notes.append(f"{results.matched_all:,} with every word")
+        elif results.tail:
+            notes.append(f"then {results.tail:,} with some of the words")
+        if results.collapsed:
+            notes.append(f"{results.collapsed:,} cop{'y' if results.collapsed == 1 else 'ies'} folded")
+        every = "".join(f"{note}; " for note in notes)
         click.echo(f"{_articles(results.total)} for {for_terminal(repr(query))} ({every}page {page} of {pages}, "
                    f"{results.elapsed * 1000:.0f} ms)")
     else:
@@ -630,6 +684,10 @@ def serve_command(index_dir: str, host: str, port: int, workers: int, token: str
                f"({workers} worker{'s' if workers != 1 else ''}; Ctrl+C stops)", err=True)
     uvicorn.run("search.server.app:create_app_from_environment", factory=True, host=host,
                 port=port, workers=workers)
+
+
+# The research commands (export, timeline, kwic) are in a module of their own.
+from search import cli_research  # noqa: E402,F401
 
 
 def main() -> None:

@@ -94,6 +94,7 @@ class IndexReport:
     jobs: int = 1
     rebuilt: bool = False
     committed: bool = False
+    duplicate_seconds: float = 0.0  # CPU seconds of near-duplicate signatures and grouping
 
     @property
     def skipped(self) -> int:
@@ -317,6 +318,7 @@ def index_corpus(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     progress: ProgressCallback | None = None,
     timezone: str | None = None,
+    publishers: str | os.PathLike[str] | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
@@ -324,14 +326,17 @@ def index_corpus(
     analyse (default: the number of cores); ``rebuild`` builds a fresh index of every root (needed
     after a schema or analyzer change, or to recover a damaged index) while the old one keeps
     answering. ``timezone`` is the zone of dates given without one (default ``Asia/Jakarta``, WIB;
-    changing it needs a rebuild). Raises CorpusNotFound, CorpusConflict, IndexCorrupt,
+    changing it needs a rebuild). ``publishers`` is a TOML file of publisher rules added to the
+    shipped ones (``search.corpus.publishers``; kept by the index, changing them needs a rebuild).
+    Raises CorpusNotFound, CorpusConflict, IndexCorrupt,
     IndexIncompatible, IndexLocked, IndexWriteError; unreadable files and records are skipped and
     listed in the report's ``errors``.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     return _locked_run(list(paths), [], index_dir, jobs=jobs, rebuild=rebuild,
-                       lock_timeout=lock_timeout, progress=progress, timezone=timezone)
+                       lock_timeout=lock_timeout, progress=progress, timezone=timezone,
+                       publishers=publishers)
 
 
 def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -351,7 +356,8 @@ def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
 
 def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir: str | os.PathLike[str], *,
                 jobs: int | None, rebuild: bool, lock_timeout: float,
-                progress: ProgressCallback | None, timezone: str | None) -> IndexReport:
+                progress: ProgressCallback | None, timezone: str | None,
+                publishers: str | os.PathLike[str] | None = None) -> IndexReport:
     started = time.monotonic()
     for given in paths:  # bad paths fail before the lock is taken or anything is written
         if not os.path.lexists(_absolute(given)):
@@ -363,6 +369,11 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
             timezone_named(timezone)
         except ValueError as error:
             raise InvalidArgument(str(error)) from None
+    rules = None
+    if publishers is not None:
+        from search.corpus.publishers import PublisherRules
+
+        rules = PublisherRules.from_file(os.fspath(publishers))
     index_root = Path(index_dir)
     report = IndexReport(index_dir=str(index_dir), rebuilt=rebuild)
 
@@ -377,7 +388,7 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _Run(index_root, report, jobs, rebuild, timezone, tell).run(paths, drops)
+            _Run(index_root, report, jobs, rebuild, timezone, tell, rules).run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -390,7 +401,8 @@ class _Run:
     """One indexing run under the lock (see the module docstring)."""
 
     def __init__(self, index_root: Path, report: IndexReport, jobs: int | None, rebuild: bool,
-                 timezone: str | None, tell: Callable[..., None]) -> None:
+                 timezone: str | None, tell: Callable[..., None], rules: Any = None) -> None:
+        self.rules = rules  # publisher rules given for this run (PublisherRules), or None
         self.index_root = index_root
         self.report = report
         self.jobs = jobs
@@ -432,6 +444,7 @@ class _Run:
         from search.corpus.finalize import DEFAULT_TIMEZONE
 
         zone = zone or DEFAULT_TIMEZONE
+        publishers = self._publishers(generation)
         roots = [replace(r) for r in old.roots]
         if not paths and not drops and not roots:
             raise CorpusNotFound("no corpus path given, and the index has none yet: cari index CORPUS...")
@@ -455,7 +468,7 @@ class _Run:
         fresh = generation is None or self.rebuild
         if fresh:
             directory = store.new_generation_dir(self.index_root)
-            store.create_generation(directory, build_schema(), zone)
+            store.create_generation(directory, build_schema(), zone, publishers)
             report.rebuilt = True
         else:
             assert generation is not None
@@ -481,7 +494,8 @@ class _Run:
         for _pass in range(MAX_SETTLE_PASSES):
             if to_read:
                 pass_results, pass_segments, articles_read, jobs_used = read_files(
-                    to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell)
+                    to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell,
+                    publishers["publishers"])
                 report.articles_read += articles_read
                 report.jobs = max(report.jobs, jobs_used)
                 for builder_no, result in pass_results:
@@ -531,6 +545,7 @@ class _Run:
             report.errors.extend(ReadError(*e) for e in files[path].errors)
         report.errors.extend(_duplicate_errors(files, chosen, scanned))
 
+        signed = self._signed(generation if not fresh else None, chosen, written, results)
         new_state = CorpusState(roots=roots, files=files)
         new_segments = [segment for _n, segment in sorted(segments, key=lambda s: s[0])]
         changed = bool(new_segments or to_delete)
@@ -541,11 +556,63 @@ class _Run:
             return
         self.tell("commit", files_done=len(scan.to_read), files_total=len(scan.to_read))
         articles = self._commit(directory, generation if not fresh else None, new_segments, to_delete,
-                                new_state)
+                                new_state, signed)
         if fresh:
             store.make_live(self.index_root, directory)
         report.committed = True
         report.articles = articles
+
+    def _publishers(self, generation: store.Generation | None) -> dict[str, Any]:
+        """The publisher settings of the index after this run (``cari.json``): the rules a user
+        added, and a checksum of all the rules. Sources already indexed were named by the
+        recorded rules: other rules need a rebuild."""
+        from search.corpus.publishers import PublisherRules
+
+        recorded = generation.meta.get("publishers") if generation is not None else None
+        rules = self.rules if self.rules is not None else PublisherRules.recorded(recorded)
+        settings = {"publishers": rules.user, "publishers_checksum": rules.digest()}
+        if generation is not None and not self.rebuild:
+            if self.rules is not None and rules.user != recorded:
+                raise InvalidArgument("the index names publishers by other rules; to use these, "
+                                      "rebuild it: cari index --rebuild --publishers FILE")
+            if generation.meta.get("publishers_checksum") != settings["publishers_checksum"]:
+                raise InvalidArgument("the publisher rules changed since the index was built (a "
+                                      "new cari?); rebuild it: cari index --rebuild")
+        return settings
+
+    def _signed(self, generation: store.Generation | None,
+                chosen: dict[str, tuple[FileState, str, int | None]],
+                written: dict[tuple[str, str, int | None], tuple[int, int]],
+                results: dict[str, FileResult]) -> Any:
+        """The near-duplicate signatures of the articles indexed after this run: those of the
+        last commit that stay as they are, then those written now in corpus order, each joining
+        the group of the earlier article it copies (``search.duplicates``)."""
+        from search.duplicates import SignatureStore, load_store
+
+        started = time.perf_counter()
+        old = SignatureStore()
+        if generation is not None:
+            try:
+                old = load_store(generation.directory, generation.whoosh_generation)
+            except ValueError as error:
+                raise store.damaged(self.index_root, str(error)) from error
+        new = sorted((state.rel, line or 0, aid) for aid, (state, _digest, line) in chosen.items()
+                     if (state.path, aid, line) in written)
+        rewritten = {aid for _rel, _line, aid in new}
+        kept = old.without({aid for aid in old.ids if aid not in chosen or aid in rewritten})
+        added = []
+        for _rel, line, aid in new:
+            state = chosen[aid][0]
+            signature = (results[state.path].signatures or {}).get((aid, chosen[aid][2]))
+            if signature is not None:
+                added.append((aid, signature))
+        import numpy as np
+
+        sigs = np.stack([sig for _aid, sig in added]) if added else np.zeros((0, kept.sigs.shape[1]), np.uint32)
+        signed = kept.added([aid for aid, _sig in added], sigs)
+        self.report.duplicate_seconds += (time.perf_counter() - started) + sum(
+            r.signature_seconds for r in results.values())
+        return signed
 
     def _task(self, state: FileState, roots: list[Root]) -> FileTask:
         """A task to read an indexed file again (its copy of an id must now be indexed)."""
@@ -554,7 +621,7 @@ class _Run:
                         None, state.size)
 
     def _commit(self, directory: Path, generation: store.Generation | None, new_segments: list[Any],
-                to_delete: set[str], state: CorpusState) -> int:
+                to_delete: set[str], state: CorpusState, signed: Any) -> int:
         """Delete, merge small segments, add the new ones and commit; returns the live count."""
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
@@ -576,8 +643,12 @@ class _Run:
             else:
                 writer._close_segment()
             checksums = generation.checksums if generation is not None else {}
+            from search.duplicates import groups_bytes, groups_name, signatures_name
+
+            extras = {signatures_name(writer.generation): signed.to_bytes(),
+                      groups_name(writer.generation): groups_bytes(signed)}
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
-                                    checksums)
+                                    checksums, extras)
         finally:
             writer._finish()  # releases Whoosh's lock; before the TOC's rename the old one is live
         return sum(segment.doc_count() for segment in final_segments)

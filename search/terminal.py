@@ -9,9 +9,11 @@ newlines and tabs. cari's own styling is added after this, around the cleaned te
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-__all__ = ["for_terminal"]
+__all__ = ["for_terminal", "json_line"]
 
 _SEQUENCES = re.compile(
     r"""
@@ -31,3 +33,13 @@ def for_terminal(text: str) -> str:
     if not _UNSAFE.search(text):
         return text
     return _SEQUENCES.sub("", text)
+
+
+_C1_AND_DEL = re.compile("[\x7f-\x9f]")
+
+
+def json_line(data: Any, indent: int | None = None) -> str:
+    """``data`` as JSON text, non-ASCII kept; DEL and C1 controls escaped too (JSON escapes the C0
+    ones), so that no control character reaches a terminal or a log."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    return _C1_AND_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

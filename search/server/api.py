@@ -65,6 +65,7 @@ class SearchFilters:
     since: str | None
     until: str | None
     operator: str | None
+    any: bool = False
 
 
 def search_filters(
@@ -78,11 +79,15 @@ def search_filters(
                                                                   "(inclusive).")] = None,
     all: Annotated[bool, Query(description="Only articles with every word (strict AND), as "
                                            "cari search --all.")] = False,
+    any: Annotated[bool, Query(description="Count (and list) the articles with only some of the "
+                                           "plain words too, as cari search --any.")] = False,
 ) -> SearchFilters:
     if len(source) > MAX_SOURCES:
         raise ApiError(400, "invalid_parameter", f"source: at most {MAX_SOURCES} sources")
+    if all and any:
+        raise ApiError(400, "invalid_parameter", "all and any cannot be used together")
     return SearchFilters(q=q, sources=source or None, since=since or None, until=until or None,
-                         operator="AND" if all else None)
+                         operator="AND" if all else None, any=any)
 
 
 Filters = Annotated[SearchFilters, Depends(search_filters)]
@@ -97,9 +102,15 @@ def search(
                                                                f"most {MAX_DEPTH}.")] = 1,
     sort: Annotated[Literal[SORTS], Query(description="Order of hits.")] = "relevance",  # type: ignore[valid-type]
     facet: Annotated[list[Literal[FACETS]], Query(  # type: ignore[valid-type]
-        description="Count all matches by source, year or month (repeatable).")] = [],  # noqa: B006
+        description="Count the query's articles by source, section, year, month, week or day "
+                    "(repeatable).")] = [],  # noqa: B006
+    facet_limit: Annotated[int | None, Query(ge=1, le=10_000, description="Only the N largest "
+                                                                          "sources and sections.")] = None,
+    facet_zeros: Annotated[bool, Query(description="List the periods with no article too.")] = False,
     passages: Annotated[int, Query(ge=0, le=MAX_PASSAGES, description="Highlighted passages "
                                                                       "per hit.")] = 3,
+    collapse: Annotated[bool, Query(description="Fold near-duplicate copies into their "
+                                                "best-ranked one (false: list them).")] = True,
 ) -> JSONResponse:
     """One page of hits: the same object as ``cari search --json``."""
     if page * limit > MAX_DEPTH:
@@ -108,7 +119,8 @@ def search(
     results = index.search(filters.q, limit=limit, page=page, sources=filters.sources,
                            since=filters.since, until=filters.until, sort=sort,
                            highlight=passages > 0, passages=passages, facets=list(dict.fromkeys(facet)),
-                           operator=filters.operator)
+                           operator=filters.operator, any=filters.any, collapse=collapse,
+                           facet_limit=facet_limit, facet_zeros=facet_zeros)
     return JSONResponse(results.to_dict())
 
 

@@ -37,20 +37,30 @@ class HitOut(BaseModel):
     url: str
     score: float
     highlights: list[HighlightOut]
+    tail: bool = Field(description="A partial match of AND>OR (only some of the plain words), "
+                                   "listed after the query's set; counted in total only with any.")
+    duplicates: list[str] = Field(description="Ids of the near-duplicate copies of this article in "
+                                              "the listing that this hit stands for (collapsed).")
 
 
 class SearchOut(BaseModel):
     """The object ``cari search --json`` prints."""
 
     query: str
-    total: int = Field(description="Exact number of matching articles.")
+    total: int = Field(description="Exact number of articles the query names: those that match it "
+                                   "strictly (every plain word); with any, the partial matches too.")
     hits: list[HitOut]
     suggestion: str | None = Field(description="A 'did you mean' query, or null.")
     facets: dict[str, dict[str, int]] = Field(
-        description="For each requested facet, counts over all matches: source (most first), "
-                    "year and month (in order).")
-    matched_all: int | None = Field(description="How many of total have every word (they rank "
-                                                "first); null when the query asked for every word.")
+        description="For each requested facet, counts over the articles total counts: source and "
+                    "section (most first), year, month, week and day (in order).")
+    matched_all: int | None = Field(description="How many articles have every word (they rank "
+                                                "first); null when the query has no partial form.")
+    tail: int = Field(description="How many partial matches of AND>OR follow the strict ones in the "
+                                  "ranking (in total only with any).")
+    any: bool = Field(description="Whether total and facets count the partial matches.")
+    collapsed: int = Field(description="Near-duplicate copies folded into a listed hit.")
+    partial: bool = Field(description="The time limit cut matching short.")
 
 
 class SimilarOut(SearchOut):
