@@ -222,10 +222,13 @@ verbose_option = click.option("--verbose", "-v", is_flag=True,
 @click.option("--timezone", metavar="ZONE", default=None,
               help="Zone of dates given without one: an IANA name, WIB/WITA/WIT/UTC or +07:00 "
                    "(changing it needs --rebuild).  [default: Asia/Jakarta, WIB]")
+@click.option("--publishers", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+              help="A TOML file of publisher rules (canonical names, sections) before the shipped "
+                   "ones; kept by the index (changing them needs --rebuild).")
 @lock_timeout_option
 @verbose_option
 def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
-                  timezone: str | None, lock_timeout: float, verbose: bool) -> None:
+                  timezone: str | None, publishers: str | None, lock_timeout: float, verbose: bool) -> None:
     """Index the articles of CORPUS (files or folders) into the index, incrementally.
 
     \b
@@ -238,7 +241,8 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
     view = _IndexProgressView()
     try:
         report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
-                              lock_timeout=lock_timeout, progress=view, timezone=timezone)
+                              lock_timeout=lock_timeout, progress=view, timezone=timezone,
+                              publishers=publishers)
     finally:
         view.close()
     what = "Rebuilt" if report.rebuilt else ("Updated" if report.committed else "Checked")
