@@ -11,7 +11,7 @@ with a probability equal to the Jaccard similarity of the two shingle sets. Text
 done with numpy over all the articles of a corpus file at once, in the indexing workers.
 
 **Candidates and groups.** Locality-sensitive hashing by banding: the signature is cut into
-``BANDS`` bands of ``BINS // BANDS`` values, and two articles that agree on a whole band are
+``BANDS`` bands of ``ROWS`` values, and two articles that agree on a whole band are
 candidates; a candidate is a copy when the signatures agree in at least ``THRESHOLD`` of the bins.
 Each article joins the group of the earlier article it is most similar to (earlier: indexed
 before it, or before it in corpus order within one run), else it starts a group of its own. Group
@@ -26,8 +26,11 @@ live members or more: what searching reads to collapse copies).
 
 from __future__ import annotations
 
+import array
 import json
 import struct
+import zlib
+from itertools import chain
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +57,9 @@ __all__ = [
 ]
 
 SHINGLE_WORDS = 5
-BINS = 64
-BANDS = 16
+BINS = 64  # a power of two (a shingle's bin is the top bits of its hash)
+BANDS = 21
+ROWS = 3  # values of a band (BANDS * ROWS <= BINS)
 THRESHOLD = 0.5
 MIN_SHINGLES = 20
 # Candidates an article is compared with per band at most (the nearest earlier ones): a band that
@@ -69,11 +73,9 @@ _MAGIC = b"CARISIG1"
 
 _U64 = np.uint64
 _EMPTY = np.uint32(0xFFFFFFFF)
-_ROWS = BINS // BANDS
+_ROWS = ROWS
 _BIN_BITS = int(BINS).bit_length() - 1
 _rng = np.random.default_rng(20240613)  # fixed: signatures must be the same in every process
-# Tabulation hashing of a word: a random value per (position in the word, byte), summed.
-_TABULATION = _rng.integers(0, 2**63, size=(32, 256), dtype=np.uint64) * _U64(2) + _U64(1)
 _SHINGLE_MULTIPLIERS = _rng.integers(0, 2**63, size=SHINGLE_WORDS, dtype=np.uint64) * _U64(2) + _U64(1)
 _BAND_MULTIPLIERS = _rng.integers(0, 2**63, size=(BANDS, _ROWS), dtype=np.uint64) * _U64(2) + _U64(1)
 # Densification: the bins an empty bin borrows from, tried in this order.
@@ -83,7 +85,6 @@ _BORROW = np.stack([_rng.permutation(BINS) for _ in range(BINS)])
 # spaces, and the bytes of non-ASCII characters kept (they are letters as often as not).
 _WORD_BYTES = bytes(ord(chr(i).lower()) if chr(i).isalnum() else 0x20 if i < 0x80 else i
                     for i in range(256))
-_SPACE = 0x20
 
 
 def signed_text(article: Any) -> str:
@@ -104,25 +105,36 @@ def _mix(values: np.ndarray) -> np.ndarray:
 
 def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """``(hashes, owners)``: a 64-bit hash of every word of the texts, in order, and the index of
-    the text each word is in."""
-    encoded = [text.encode("utf-8", "replace").translate(_WORD_BYTES) for text in texts]
-    data = np.frombuffer(b" ".join(encoded) + b" ", dtype=np.uint8)
-    starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]]) if encoded else np.zeros(0, np.int64)
-    inside = data != _SPACE
-    if not inside.any():
+    the text each word is in. (Splitting and CRC-32 run in C, a word at a time; numpy mixes the
+    CRCs into 64 bits: faster than hashing the bytes with numpy.)"""
+    words = [text.encode("utf-8", "replace").translate(_WORD_BYTES).split() for text in texts]
+    counts = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    crcs = array.array("L", map(zlib.crc32, chain.from_iterable(words)))
+    hashes = _mix(np.frombuffer(crcs, dtype=np.dtype(f"u{crcs.itemsize}")).astype(np.uint64) + _U64(1))
+    return hashes, np.repeat(np.arange(len(words), dtype=np.int64), counts)
+
+
+def shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, owners)``: a 64-bit hash of every shingle (``SHINGLE_WORDS`` consecutive words)
+    of the texts, and the index of the text each is in."""
+    hashes, owners = _word_hashes(texts)
+    k = SHINGLE_WORDS
+    if len(hashes) < k:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    edges = np.diff(np.concatenate(([False], inside, [False])).astype(np.int8))
-    first = np.flatnonzero(edges == 1)  # where each word starts
-    last = np.flatnonzero(edges == -1)  # one past its end
-    lengths = last - first
-    letters = np.flatnonzero(inside)
-    # each letter's position in its word (words longer than 32 bytes wrap around the table)
-    position = letters - np.repeat(first, lengths)
+    m = len(hashes) - k + 1
     with np.errstate(over="ignore"):
-        values = _TABULATION[position % 32, data[letters]]
-        hashes = np.add.reduceat(values, np.concatenate(([0], np.cumsum(lengths)[:-1])))
-    owners = np.searchsorted(starts, first, side="right") - 1
-    return _mix(hashes), owners
+        shingles = hashes[:m] * _SHINGLE_MULTIPLIERS[0]
+        for j in range(1, k):
+            shingles += hashes[j:m + j] * _SHINGLE_MULTIPLIERS[j]
+    within = owners[:m] == owners[k - 1:]  # shingles that do not cross from one text to the next
+    return _mix(shingles[within]), owners[:m][within]
+
+
+def jaccard(a: str, b: str) -> float:
+    """The exact Jaccard similarity of the shingle sets of two texts (what signatures estimate)."""
+    hashes, owners = shingle_hashes([a, b])
+    first, second = set(hashes[owners == 0].tolist()), set(hashes[owners == 1].tolist())
+    return len(first & second) / len(first | second) if first or second else 0.0
 
 
 def signatures(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -132,17 +144,7 @@ def signatures(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     sigs = np.full((count, BINS), _EMPTY, dtype=np.uint32)
     if not count:
         return sigs, np.zeros(0, dtype=bool)
-    hashes, owners = _word_hashes(texts)
-    k = SHINGLE_WORDS
-    if len(hashes) < k:
-        return sigs, np.zeros(count, dtype=bool)
-    m = len(hashes) - k + 1
-    with np.errstate(over="ignore"):
-        shingles = hashes[:m] * _SHINGLE_MULTIPLIERS[0]
-        for j in range(1, k):
-            shingles += hashes[j:m + j] * _SHINGLE_MULTIPLIERS[j]
-    within = owners[:m] == owners[k - 1:]  # shingles that do not cross from one text to the next
-    shingles, shingle_owners = _mix(shingles[within]), owners[:m][within]
+    shingles, shingle_owners = shingle_hashes(texts)
     per_text = np.bincount(shingle_owners, minlength=count)
     signed = per_text >= MIN_SHINGLES
     keep = signed[shingle_owners]
@@ -177,7 +179,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _band_keys(sigs: np.ndarray) -> np.ndarray:
     """One 64-bit key per band of each signature: equal keys, equal bands (but for collisions,
     which the similarity check removes)."""
-    shaped = sigs.reshape(len(sigs), BANDS, _ROWS).astype(np.uint64)
+    shaped = sigs[:, :BANDS * _ROWS].reshape(len(sigs), BANDS, _ROWS).astype(np.uint64)
     with np.errstate(over="ignore"):
         keys = (shaped * _BAND_MULTIPLIERS[None, :, :]).sum(axis=2, dtype=np.uint64)
         keys += np.arange(BANDS, dtype=np.uint64)[None, :] * _U64(0x9E3779B97F4A7C15)

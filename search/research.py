@@ -280,8 +280,9 @@ class Period:
 @dataclass(slots=True)
 class Timeline:
     """Exact counts of the articles of one or more queries per period of their local date, every
-    period of the range listed (the empty ones as 0). ``totals`` counts each query's articles in
-    the range, ``undated`` those without a date (in no period)."""
+    period of the range listed (the empty ones as 0). ``totals`` counts each query's articles
+    (within ``since``/``until`` when given), ``undated`` those of them without a date (in no
+    period; a date range leaves them out)."""
 
     by: str
     queries: list[str]
@@ -334,7 +335,8 @@ def build_timeline(queries: list[str], dates: list[np.ndarray], undated: list[in
         for key in period_range(first, last, by):
             start, end = period_bounds(key, by)
             periods.append(Period(period_label(key, by), start, end, [c.get(key, 0) for c in counted]))
-    return Timeline(by=by, queries=list(queries), periods=periods, totals=[int(len(d)) for d in dates],
+    return Timeline(by=by, queries=list(queries), periods=periods,
+                    totals=[int(len(d)) + n for d, n in zip(dates, undated)],
                     undated=list(undated), since=since.date() if since else None,
                     until=until.date() if until else None, **flags)
 

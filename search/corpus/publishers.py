@@ -99,7 +99,10 @@ class PublisherRules:
         if unknown:
             raise InvalidArgument(f"{where}: unknown key {sorted(unknown)[0]!r} (use publisher, "
                                   "plain_labels, second_level)")
-        publishers = [_publisher(entry, where, n) for n, entry in enumerate(data.get("publisher", []) or [], 1)]
+        entries = data.get("publisher", []) or []
+        if not isinstance(entries, list):
+            raise InvalidArgument(f"{where}: publisher must be a list of tables ([[publisher]])")
+        publishers = [_publisher(entry, where, n) for n, entry in enumerate(entries, 1)]
         plain = _strings(data.get("plain_labels", []), f"{where}: plain_labels")
         second = _strings(data.get("second_level", []), f"{where}: second_level")
         if base is not None:
