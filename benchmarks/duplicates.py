@@ -168,6 +168,10 @@ def quality(corpus: Path, pairs: int, seed: int, index_dir: Path | None = None) 
     caught = sum(detected(signed_text(a), signed_text(b)) for a, b, _ in corpus_copies)
     print(f"  (set apart: {len(corpus_copies):,} pairs that are copies in the corpus itself, exact Jaccard "
           f"0.2 or more; {caught:,} of them grouped)")
+    for low, high in ((0.2, 0.4), (0.4, 0.5), (0.5, 0.6), (0.6, 1.01)):
+        band = [(a, b) for a, b, exact in corpus_copies if low <= exact < high]
+        grouped = sum(detected(signed_text(a), signed_text(b)) for a, b in band)
+        print(f"    exact Jaccard {low:.1f} to {min(high, 1):.1f}: {grouped:,} of {len(band):,} grouped")
     for a, b, exact in sorted(corpus_copies, key=lambda p: -p[2])[:3]:
         print(f"    {exact:.2f}  {a.id} ({a.source}) ~ {b.id} ({b.source})")
 

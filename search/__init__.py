@@ -46,10 +46,17 @@ _LAZY = {
     "Results": "search.query",
     "Hit": "search.query",
     "Highlight": "search.highlight",
+    "Export": "search.research",
+    "Timeline": "search.research",
+    "Concordance": "search.research",
+    "KwicLine": "search.research",
+    "PublisherRules": "search.corpus.publishers",
 }
 
 __all__ = [
     "Article",
+    "Concordance",
+    "Export",
     "ArticleNotFound",
     "CariError",
     "CorpusConflict",
@@ -65,9 +72,12 @@ __all__ = [
     "IndexReport",
     "IndexWriteError",
     "InvalidArgument",
+    "KwicLine",
+    "PublisherRules",
     "QuerySyntaxError",
     "ReadError",
     "Results",
+    "Timeline",
     "index_corpus",
     "open_index",
     "read_articles",
@@ -79,7 +89,9 @@ if TYPE_CHECKING:
     from search.corpus.article import Article, ReadError
     from search.highlight import Highlight
     from search.indexer import IndexReport, index_corpus, remove_paths
+    from search.corpus.publishers import PublisherRules
     from search.query import Hit, Index, Results, open_index
+    from search.research import Concordance, Export, KwicLine, Timeline
 
 
 def __getattr__(name: str) -> Any:

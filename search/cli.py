@@ -453,7 +453,9 @@ def _echo_results_html(results: Any, start: int) -> None:
         link = _link(hit.url)
         heading = f'<a href="{html.escape(link, quote=True)}">{title}</a>' if link else title
         meta = html.escape(" · ".join(p for p in (_date_text(hit.published), hit.source) if p))
-        out.append(f'<li><h3>{heading}</h3><p class="cari-meta">{meta}</p>')
+        # AND>OR's partial matches (listed after the set, not counted) are marked by their class
+        marked = ' class="cari-tail"' if hit.tail else ""
+        out.append(f'<li{marked}><h3>{heading}</h3><p class="cari-meta">{meta}</p>')
         for passage in hit.highlights:
             out.append(f'<p class="cari-passage">{render_html(passage.text, passage.spans)}</p>')
         out.append("</li>")

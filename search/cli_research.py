@@ -147,7 +147,7 @@ def export_command(query: str, index_dir: str, fmt: str | None, fields: str | No
         fmt = "csv" if output and output.lower().endswith(".csv") else "jsonl"
     started = time.perf_counter()
     with open_index(index_dir) as index:
-        export = index.export(query, fields=fields.split(",") if fields else None, sort=sort,
+        export = index.export(query, fields=[f.strip() for f in fields.split(",")] if fields else None, sort=sort,
                               sources=list(sources) or None, since=since, until=until, operator=operator,
                               any=any_word, unique=unique, passages=passages)
         with export, _Output(output) as out:

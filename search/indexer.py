@@ -587,6 +587,8 @@ class _Run:
         """The near-duplicate signatures of the articles indexed after this run: those of the
         last commit that stay as they are, then those written now in corpus order, each joining
         the group of the earlier article it copies (``search.duplicates``)."""
+        import numpy as np
+
         from search.duplicates import SignatureStore, load_store
 
         started = time.perf_counter()
@@ -606,8 +608,6 @@ class _Run:
             signature = (results[state.path].signatures or {}).get((aid, chosen[aid][2]))
             if signature is not None:
                 added.append((aid, signature))
-        import numpy as np
-
         sigs = np.stack([sig for _aid, sig in added]) if added else np.zeros((0, kept.sigs.shape[1]), np.uint32)
         signed = kept.added([aid for aid, _sig in added], sigs)
         self.report.duplicate_seconds += (time.perf_counter() - started) + sum(

@@ -650,7 +650,7 @@ class Index:
         order_dates = columns.instants if sort != "relevance" else None
         groups = snapshot.groups(searcher) if collapse else None
         collapsed = 0
-        if groups is not None and groups.any():
+        if groups is not None:
             listed, collapsed = collapse_copies(listed, scores, groups, order=sort, dates=order_dates)
         wanted = limit * page
         _shown, top = top_documents(listed, scores, wanted, order=sort, dates=order_dates)
@@ -661,7 +661,7 @@ class Index:
             tail = int((chosen.listed & ~chosen.strict).sum())
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 hit.tail = not bool(chosen.strict[docnum])
-        if groups is not None and groups.any():
+        if groups is not None:
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 copies = copies_of(docnum, chosen.listed, groups)
                 if len(copies):
@@ -725,7 +725,8 @@ class Index:
                 chosen = self._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
                                       since=since, until=until, operator=operator, any=any,
                                       ranked=False, exact=True)
-                groups = snapshot.groups(searcher)
+                wants_groups = unique or "group" in chosen_fields or "duplicates" in chosen_fields
+                groups = snapshot.groups(searcher) if wants_groups else None
                 docnums = ordered(chosen.counted, chosen.scores, sort, chosen.columns.instants)
                 if unique:
                     docnums = representatives(chosen.counted, groups, docnums)

@@ -58,7 +58,9 @@ def run(*args: str) -> object:
 
 
 def ids(index: search.Index, query: str = "*", **options: object) -> set[str]:
-    return {h.id for h in index.search(query, limit=1000, highlight=False, **options).hits}  # type: ignore[arg-type]
+    # every article listed: copies are not folded into one another
+    return {h.id for h in index.search(query, limit=1000, highlight=False, collapse=False,  # type: ignore[arg-type]
+                                       **options).hits}
 
 
 def edit_line(path: Path, n: int, **changes: str) -> str:

@@ -107,3 +107,14 @@ def test_facets_print_as_tables(sample_index):
     assert len(source_rows) == 2 and all("█" in row for row in source_rows)
     assert run_cli("search", "x", "--facet", "hour", "--index", sample_index).exit_code == 2
     assert run_cli("search", "x", "--facet-limit", "0", "--index", sample_index).exit_code == 2
+
+
+def test_the_cli_offers_every_facet_and_marks_the_tail_in_html(sample_index):
+    from search.cli import search_command
+    from search.facets import FACETS
+
+    choices = next(p.type.choices for p in search_command.params if p.name == "facets")
+    assert tuple(choices) == FACETS
+    html = run_cli("search", "jakarta polisi", "--html", "--limit", "40", "--index", sample_index).stdout
+    data = cli_json("search", "jakarta polisi", "--json", "--limit", "40", "--index", sample_index)
+    assert html.count('<li class="cari-tail">') == sum(h["tail"] for h in data["hits"]) > 0
