@@ -21,6 +21,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[serve,test,bench]'
 	touch $(VENV)/.installed $@
 
+# The Lucene peer of benchmarks/relevance.py: Anserini's fatjar, which ships inside the pyserini
+# 0.22.1 wheel. Installed without pyserini's Python dependencies (transformers, onnxruntime, spacy,
+# nmslib...: none is needed to run the jar, and some do not build everywhere), so not as an extra.
+# It runs on Java 11+ (Debian: apt-get install -y openjdk-17-jre-headless).
+$(VENV)/.installed-lucene: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --no-deps pyserini==0.22.1
+	touch $@
+
 demo: $(VENV)/.installed
 	$(CARI) index corpus --index $(INDEX)
 	$(CARI) search "kerja sama militer" --index $(INDEX) --limit 3
@@ -33,7 +41,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test $(VENV)/.installed-lucene
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:

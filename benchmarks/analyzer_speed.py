@@ -69,7 +69,7 @@ def main() -> int:
         return 1
 
     from search.analysis import ANALYZER_VERSION, indonesian_analyzer, surface_analyzer
-    from search.analysis import filters, tokenizer
+    from search.analysis import terms, tokenizer
 
     bodies = load_bodies(args.corpus, args.docs)
     words = sum(len(b.split()) for b in bodies)
@@ -104,7 +104,7 @@ def main() -> int:
         print(line)
     print(
         f"memo caches: {len(tokenizer._normalized_cache):,} normalized forms (limit {tokenizer._CACHE_LIMIT:,}), "
-        f"{len(filters._stem_cache):,} stems (limit {filters._STEM_CACHE_LIMIT:,})"
+        f"{len(terms.default_terms().cache):,} terms (limit {terms.CACHE_LIMIT:,})"
     )
     return 0 if ok else 1
 

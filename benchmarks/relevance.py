@@ -5,6 +5,8 @@ Usage::
     .venv/bin/python benchmarks/relevance.py                 # test split, every system, the table
     .venv/bin/python benchmarks/relevance.py --split train
     .venv/bin/python benchmarks/relevance.py --tune          # cari's parameter grid on the train split
+    .venv/bin/python benchmarks/relevance.py --tune --tune-titled   # title and lead weights
+    .venv/bin/python benchmarks/relevance.py --proximity     # term proximity, tried by re-ranking
 
 Topics come from ``benchmarks/relevance_topics.py`` (see its docstring): ``summary`` (IndoSum human
 summaries), ``title`` (CLICK-ID headlines, searched against the body only) and ``inflected`` (words
@@ -26,6 +28,21 @@ Systems:
 ``whoosh-or``      the same index queried with ``OrGroup`` (better for known items: the fair peer).
 ``bm25s``          bm25s (BM25, Lucene variant, k1=1.5, b=0.75) with PyStemmer's Indonesian stemmer.
 ``tantivy``        Tantivy's ``default`` tokenizer and BM25, stock query parser (OR).
+``lucene``         Lucene's ``IndonesianAnalyzer`` (Tala's stemmer and stopwords: what Elasticsearch's
+                   ``indonesian`` analyzer is) with BM25, Anserini's defaults k1=0.9, b=0.4, run by
+                   Anserini 0.22.1 (the fatjar inside the ``pyserini==0.22.1`` wheel, ``make
+                   .venv/.installed-lucene``) on Java 17; queries are bags of words (OR).
+``lucene-es``      the same index with Elasticsearch's BM25 defaults k1=1.2, b=0.75.
+``cari-and>or-unfielded`` cari's default with the ``body`` topics typed without ``body:(...)``.
+
+Topics of the ``body`` set name their field: cari searches them as ``body:(w1 w2 ...)`` (peers,
+which index the body only, get the plain words).
+
+A second collection, **titled** (``--titled-systems``), holds the same articles with CLICK-ID's
+headlines as titles and each body's first paragraph as its lead (IndoSum has no titles), so that
+cari's title and lead weights matter; peers index title, lead and body as one text. It is judged
+with the summary, title and inflected topics (the headline topics are easy there: their words are
+in the title).
 
 Metrics, by ``ir-measures``: MRR@10 (``RR@10``), Success@1, Success@10 and nDCG@10. Judgments are
 binary (the target and its exact duplicates in the corpus); with one relevant article nDCG@10 is the
@@ -38,7 +55,9 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,7 +73,8 @@ import relevance_topics as rt  # noqa: E402
 DEFAULT_SHARED = Path(os.environ.get("CARI_SHARED", ROOT.parent / "shared"))
 DEFAULT_OUT = HERE / "out"
 DEPTH = 10
-SETS = ("summary", "title", "inflected")
+SETS = ("summary", "title", "inflected", "body")
+TITLED_SETS = ("summary", "title", "inflected")
 METRIC_NAMES = ("MRR@10", "S@1", "S@10", "nDCG@10")
 
 
@@ -78,6 +98,10 @@ class System:
     def search(self, query: str, k: int) -> list[str]:
         """Ids of the top ``k`` articles for ``query``, best first."""
         raise NotImplementedError
+
+    def query_for(self, topic: rt.Topic) -> str:
+        """The query this system is given for ``topic`` (the plain words; see ``Cari``)."""
+        return topic.query
 
     @property
     def index_key(self) -> str:
@@ -196,9 +220,16 @@ class Cari(System):
 
     name = "cari"
 
-    def __init__(self, name: str = "cari", options: dict | None = None) -> None:
+    def __init__(self, name: str = "cari", options: dict | None = None, fielded: bool = True) -> None:
         self.name = name
         self.options = options or {}
+        self.fielded = fielded
+
+    def query_for(self, topic: rt.Topic) -> str:
+        """``field:(words)`` for a topic that names its field (``fielded``), else the words."""
+        if topic.field and self.fielded:
+            return f"{topic.field}:({topic.query})"
+        return topic.query
 
     @property
     def index_key(self) -> str:
@@ -259,6 +290,82 @@ class CariNoStem(Cari):
         )
 
 
+class LuceneIndonesian(System):
+    """Lucene's IndonesianAnalyzer with BM25, through Anserini's command-line tools (a subprocess).
+
+    Anserini ships as one "fatjar" inside the pyserini 0.22.1 wheel (installed without its Python
+    dependencies: ``pip install --no-deps pyserini==0.22.1``); it runs on Debian's Java 17. The
+    articles are indexed as a ``JsonCollection`` with ``-language id`` (``IndonesianAnalyzer``:
+    standard tokenizer, lower case, Tala's stopwords, Tala's stemmer), then all topics of a run are
+    searched in one batch with ``SearchCollection -bm25``.
+    """
+
+    def __init__(self, name: str, k1: float, b: float) -> None:
+        self.name = name
+        self.k1, self.b = k1, b
+
+    @property
+    def index_key(self) -> str:
+        return "lucene-id"
+
+    def build(self, articles, corpus_dir, index_dir):
+        docs = index_dir / "docs"
+        docs.mkdir()
+        with (docs / "docs.jsonl").open("w", encoding="utf-8") as handle:
+            for doc_id, text in articles:
+                handle.write(json.dumps({"id": doc_id, "contents": text}, ensure_ascii=False) + "\n")
+        anserini("io.anserini.index.IndexCollection", "-collection", "JsonCollection",
+                 "-input", str(docs), "-index", str(index_dir / "lucene"), "-language", "id",
+                 "-threads", "2", "-quiet")
+        shutil.rmtree(docs)
+
+    def open(self, index_dir):
+        self.index_dir = index_dir / "lucene"
+        if not self.index_dir.is_dir():
+            raise FileNotFoundError(self.index_dir)
+
+    def search_batch(self, queries: dict[str, str], k: int) -> dict[str, list[str]]:
+        """Ranked ids for every (qid -> query) of ``queries``, by one SearchCollection run."""
+        ranking: dict[str, list[tuple[int, str]]] = {qid: [] for qid in queries}
+        with tempfile.TemporaryDirectory(prefix="cari-lucene-") as tmp:
+            topics, run = Path(tmp) / "topics.tsv", Path(tmp) / "run.txt"
+            topics.write_text("".join(f"{qid}\t{' '.join(q.split())}\n" for qid, q in queries.items()),
+                              encoding="utf-8")
+            anserini("io.anserini.search.SearchCollection", "-index", str(self.index_dir),
+                     "-topics", str(topics), "-topicreader", "TsvString", "-output", str(run),
+                     "-bm25", "-bm25.k1", str(self.k1), "-bm25.b", str(self.b), "-hits", str(k),
+                     "-language", "id", "-threads", "2")
+            for line in run.read_text(encoding="utf-8").splitlines():
+                qid, _q0, doc_id, rank, _score, _tag = line.split()
+                ranking[qid].append((int(rank), doc_id))
+        return {qid: [doc for _, doc in sorted(hits)] for qid, hits in ranking.items()}
+
+
+def anserini_jar() -> Path:
+    """Anserini's fatjar inside the installed pyserini wheel."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyserini")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the lucene peers need Anserini: .venv/bin/pip install --no-deps pyserini==0.22.1 "
+                         "(make .venv/.installed-lucene), or leave them out with --systems")
+    jars = sorted(Path(next(iter(spec.submodule_search_locations))).glob("resources/jars/anserini-*-fatjar.jar"))
+    if not jars:
+        raise SystemExit("no Anserini fatjar in the installed pyserini package")
+    return jars[-1]
+
+
+def anserini(main_class: str, *args: str) -> None:
+    """Run one of Anserini's command-line tools with Java (quietly; its log only on failure)."""
+    java = shutil.which("java")
+    if java is None:
+        raise SystemExit("the lucene peers need Java 11 or later: apt-get install -y openjdk-17-jre-headless")
+    done = subprocess.run([java, "-cp", str(anserini_jar()), main_class, *args],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"Anserini {main_class} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+
+
 def make_systems(names: Iterable[str]) -> list[System]:
     """The systems named, in the order given."""
     factories: dict[str, Callable[[], System]] = {
@@ -266,12 +373,15 @@ def make_systems(names: Iterable[str]) -> list[System]:
         # (search.query.DEFAULT_OPERATOR, AND>OR since this harness measured it).
         "cari": lambda: Cari("cari", {"operator": "AND"}),
         "cari-and>or": lambda: Cari("cari-and>or", {"operator": "AND>OR"}),
+        "cari-and>or-unfielded": lambda: Cari("cari-and>or-unfielded", {"operator": "AND>OR"}, fielded=False),
         "cari-nostem": lambda: CariNoStem("cari-nostem", {"operator": "AND"}),
         "cari-nostem-and>or": lambda: CariNoStem("cari-nostem-and>or", {"operator": "AND>OR"}),
         "whoosh-and": lambda: WhooshStock("and"),
         "whoosh-or": lambda: WhooshStock("or"),
         "bm25s": Bm25sStemmed,
         "tantivy": TantivyDefault,
+        "lucene": lambda: LuceneIndonesian("lucene", 0.9, 0.4),
+        "lucene-es": lambda: LuceneIndonesian("lucene-es", 1.2, 0.75),
     }
     unknown = [n for n in names if n not in factories]
     if unknown:
@@ -279,9 +389,10 @@ def make_systems(names: Iterable[str]) -> list[System]:
     return [factories[n]() for n in names]
 
 
-ALL_SYSTEMS = ("cari", "cari-and>or", "whoosh-and", "whoosh-or", "bm25s", "tantivy", "cari-nostem",
-               "cari-nostem-and>or")
-PEERS = ("whoosh-and", "whoosh-or", "bm25s", "tantivy")
+ALL_SYSTEMS = ("cari", "cari-and>or", "cari-and>or-unfielded", "whoosh-and", "whoosh-or", "bm25s",
+               "tantivy", "lucene", "lucene-es", "cari-nostem", "cari-nostem-and>or")
+TITLED_SYSTEMS = ("cari", "cari-and>or", "bm25s", "tantivy", "lucene", "lucene-es")
+PEERS = ("whoosh-and", "whoosh-or", "bm25s", "tantivy", "lucene", "lucene-es")
 
 
 # --- Collection and indexes ----------------------------------------------------------------------
@@ -293,21 +404,27 @@ class Collection:
 
     topics: list[rt.Topic]
     corpus_dir: Path
-    articles: list[tuple[str, str]]
+    articles: list[tuple[str, str]]  # (id, the text a single-field peer indexes)
+    name: str = "no titles"
 
 
-def prepare_collection(corpus_data: Path, out: Path, seed: int, per_set: int, log) -> Collection:
-    """Build (or load from ``out``) the topics and the title-less evaluation corpus."""
+def prepare_collection(corpus_data: Path, out: Path, seed: int, per_set: int, log, *,
+                       titled: bool = False) -> Collection:
+    """Build (or load from ``out``) the topics and the evaluation corpus: title-less, or with
+    ``titled`` the collection with titles and leads (same topics)."""
     key = f"s{seed}-n{per_set}-f{rt.TOPIC_FORMAT}-{rt.corpus_fingerprint(corpus_data)}"
     topics_path = out / f"topics-{key}.jsonl"
-    corpus_dir = out / f"eval-corpus-f{rt.CORPUS_FORMAT}-{rt.corpus_fingerprint(corpus_data)}"
+    if titled:
+        corpus_dir = out / f"eval-corpus-titled-f{rt.TITLED_FORMAT}-{rt.corpus_fingerprint(corpus_data)}"
+    else:
+        corpus_dir = out / f"eval-corpus-f{rt.CORPUS_FORMAT}-{rt.corpus_fingerprint(corpus_data)}"
     records = None
     if not topics_path.exists() or not (corpus_dir / "done").exists():
         started = time.perf_counter()
         records = rt.read_records(corpus_data)
         if not (corpus_dir / "done").exists():
             shutil.rmtree(corpus_dir, ignore_errors=True)
-            rt.write_eval_corpus(records, corpus_dir)
+            rt.write_eval_corpus(records, corpus_dir, titled=titled)
             (corpus_dir / "done").write_text("")
         if not topics_path.exists():
             rt.save_topics(rt.build_topics(records, seed=seed, per_set=per_set), topics_path)
@@ -317,8 +434,10 @@ def prepare_collection(corpus_data: Path, out: Path, seed: int, per_set: int, lo
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 row = json.loads(line)
-                articles.append((row["id"], row["body"]))
-    return Collection(rt.load_topics(topics_path), corpus_dir, articles)
+                text = "\n".join(row[f] for f in ("title", "lead", "body") if row.get(f))
+                articles.append((row["id"], text))
+    return Collection(rt.load_topics(topics_path), corpus_dir, articles,
+                      "titles and leads" if titled else "no titles")
 
 
 _REBUILT: set[Path] = set()
@@ -350,8 +469,10 @@ def open_system(system: System, collection: Collection, out: Path, rebuild: bool
 
 
 def run_system(system: System, topics: list[rt.Topic], k: int = DEPTH) -> dict[str, list[str]]:
-    """Ranked ids per topic id."""
-    return {t.qid: system.search(t.query, k) for t in topics}
+    """Ranked ids per topic id (in one batch for a system that has ``search_batch``)."""
+    if hasattr(system, "search_batch"):
+        return system.search_batch({t.qid: system.query_for(t) for t in topics}, k)
+    return {t.qid: system.search(system.query_for(t), k) for t in topics}
 
 
 def evaluate(topics: list[rt.Topic], ranking: dict[str, list[str]]) -> dict[str, float]:
@@ -400,18 +521,18 @@ def paired_p_value(a: dict[str, float], b: dict[str, float], seed: int = 13) -> 
     return float(result.pvalue)
 
 
-def evaluate_by_set(topics, ranking) -> dict[str, dict[str, float]]:
+def evaluate_by_set(topics, ranking, sets: Iterable[str] = SETS) -> dict[str, dict[str, float]]:
     """``evaluate`` for each topic set and for all topics together."""
-    out = {s: evaluate([t for t in topics if t.set == s], ranking) for s in SETS}
+    out = {s: evaluate([t for t in topics if t.set == s], ranking) for s in sets}
     out["all"] = evaluate(topics, ranking)
     return out
 
 
 def format_table(results: dict[str, dict[str, dict[str, float]]], counts: dict[str, int]) -> str:
-    """A Markdown table: topic set x system x metric."""
+    """A Markdown table: topic set x system x metric (the sets are the keys of ``counts``)."""
     lines = ["| topics | system | " + " | ".join(METRIC_NAMES) + " |",
              "|---|---|" + "---:|" * len(METRIC_NAMES)]
-    for set_name in (*SETS, "all"):
+    for set_name in counts:
         best = max(results, key=lambda s: results[s][set_name]["MRR@10"])
         for system, by_set in results.items():
             values = " | ".join(f"{by_set[set_name][m]:.3f}" for m in METRIC_NAMES)
@@ -424,20 +545,21 @@ def _relative(value: float, baseline: float) -> str:
     return f"{value / baseline - 1:+.1%}" if baseline > 0 else f"{value:.3f} vs 0"
 
 
-def comparisons(results) -> list[str]:
+def comparisons(results, sets: Iterable[str] = (*SETS, "all")) -> list[str]:
     """The two target ratios: cari vs the best peer, cari vs cari-nostem on inflected topics."""
     lines = []
+    sets = list(sets)
     peers = [p for p in results if p in PEERS]
-    for cari in ("cari", "cari-and>or"):
+    for cari in ("cari", "cari-and>or", "cari-and>or-unfielded"):
         if cari not in results or not peers:
             continue
-        for set_name in (*SETS, "all"):
+        for set_name in sets:
             best = max(peers, key=lambda p: results[p][set_name]["MRR@10"])
             ratio = _relative(results[cari][set_name]["MRR@10"], results[best][set_name]["MRR@10"])
             lines.append(f"{set_name}: {cari} MRR@10 {ratio} vs the best peer ({best})")
     for cari, nostem in (("cari", "cari-nostem"), ("cari-and>or", "cari-nostem-and>or")):
         if cari in results and nostem in results:
-            for set_name in (*SETS, "all"):
+            for set_name in sets:
                 ratio = _relative(results[cari][set_name]["MRR@10"], results[nostem][set_name]["MRR@10"])
                 lines.append(f"{set_name}: {cari} MRR@10 {ratio} vs {nostem}")
     return lines
@@ -461,19 +583,60 @@ def significance(topics, rankings, results) -> list[str]:
     return lines
 
 
+def run_collection(collection: Collection, system_names: str, sets: tuple[str, ...], args, log,
+                   timings: dict[str, float]) -> dict:
+    """Run the named systems on the collection's topics of ``sets`` (split ``args.split``), print the
+    table, the ratios and p-values; return the figures."""
+    split = None if args.split == "all" else args.split
+    topics = [t for t in collection.topics if (split is None or t.split == split) and t.set in sets]
+    counts = {s: sum(1 for t in topics if t.set == s) for s in sets}
+    counts["all"] = len(topics)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    rankings: dict[str, dict[str, list[str]]] = {}
+    for system in make_systems(system_names.split(",")):
+        open_system(system, collection, args.out, args.rebuild, log)
+        t0 = time.perf_counter()
+        ranking = run_system(system, topics)
+        label = f"{system.name} ({collection.name})"
+        timings[label] = (time.perf_counter() - t0) / max(1, len(topics))
+        results[system.name] = evaluate_by_set(topics, ranking, sets)
+        rankings[system.name] = ranking
+        log(f"{label}: {len(topics)} queries, {timings[label] * 1000:.1f} ms/query, "
+            f"MRR@10 {results[system.name]['all']['MRR@10']:.3f}")
+
+    print(f"Relevance on the {args.split} split, {collection.name}: {len(topics)} known-item topics, "
+          f"{len(collection.articles)} articles, seed {args.seed}\n")
+    print(format_table(results, counts))
+    print()
+    for line in comparisons(results, counts):
+        print(line)
+    print()
+    for line in significance(topics, rankings, results):
+        print(line)
+    print()
+    return {"counts": counts, "results": results}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Build the collection and indexes (cached), run every system, print the table."""
+    """Build the collections and indexes (cached), run every system, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus-data", type=Path, default=DEFAULT_SHARED / "corpus-data")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--per-set", type=int, default=600, help="topics per set (train + test)")
     parser.add_argument("--split", choices=("train", "test", "all"), default="test")
-    parser.add_argument("--systems", default=",".join(ALL_SYSTEMS))
+    parser.add_argument("--systems", default=",".join(ALL_SYSTEMS),
+                        help="systems on the collection without titles ('' for none)")
+    parser.add_argument("--titled-systems", default=",".join(TITLED_SYSTEMS),
+                        help="systems on the collection with titles and leads ('' for none)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes")
     parser.add_argument("--tune", action="store_true", help="run cari's tuning grid on the train split")
+    parser.add_argument("--tune-titled", action="store_true",
+                        help="with --tune: tune on the collection with titles (title and lead weights)")
     parser.add_argument("--grid", type=json.loads, default=None,
                         help='with --tune: a smaller grid, e.g. \'{"k1": [1.2], "operators": ["AND", "OR"]}\'')
+    parser.add_argument("--proximity", action="store_true",
+                        help="try term proximity in cari's score (weight chosen on train, test reported)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 
@@ -487,42 +650,32 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     collection = prepare_collection(args.corpus_data, args.out, args.seed, args.per_set, log)
 
+    if args.proximity:
+        import relevance_proximity
+
+        return relevance_proximity.run(collection, args, log)
+
     if args.tune:
         import relevance_tuning
 
+        if args.tune_titled:
+            collection = prepare_collection(args.corpus_data, args.out, args.seed, args.per_set, log,
+                                            titled=True)
         return relevance_tuning.tune(collection, args, log)
 
-    split = None if args.split == "all" else args.split
-    topics = [t for t in collection.topics if split is None or t.split == split]
-    counts = {s: sum(1 for t in topics if t.set == s) for s in SETS}
-    counts["all"] = len(topics)
-    results: dict[str, dict[str, dict[str, float]]] = {}
     timings: dict[str, float] = {}
-    rankings: dict[str, dict[str, list[str]]] = {}
-    for system in make_systems(args.systems.split(",")):
-        open_system(system, collection, args.out, args.rebuild, log)
-        t0 = time.perf_counter()
-        ranking = run_system(system, topics)
-        timings[system.name] = (time.perf_counter() - t0) / max(1, len(topics))
-        results[system.name] = evaluate_by_set(topics, ranking)
-        rankings[system.name] = ranking
-        log(f"{system.name}: {len(topics)} queries, {timings[system.name] * 1000:.1f} ms/query, "
-            f"MRR@10 {results[system.name]['all']['MRR@10']:.3f}")
-
-    print(f"Relevance on the {args.split} split: {len(topics)} known-item topics, "
-          f"{len(collection.articles)} articles (no titles), seed {args.seed}\n")
-    print(format_table(results, counts))
-    print()
-    for line in comparisons(results):
-        print(line)
-    print()
-    for line in significance(topics, rankings, results):
-        print(line)
-    print(f"\nwall time {time.perf_counter() - started:.0f} s; ms/query: "
+    figures = {"split": args.split}
+    if args.systems:
+        figures["no titles"] = run_collection(collection, args.systems, SETS, args, log, timings)
+    if args.titled_systems:
+        titled = prepare_collection(args.corpus_data, args.out, args.seed, args.per_set, log, titled=True)
+        figures["titles and leads"] = run_collection(titled, args.titled_systems, TITLED_SETS, args,
+                                                     log, timings)
+    print(f"wall time {time.perf_counter() - started:.0f} s; ms/query: "
           + ", ".join(f"{n} {t * 1000:.1f}" for n, t in timings.items()))
     if args.json:
-        args.json.write_text(json.dumps({"split": args.split, "counts": counts, "results": results,
-                                         "ms_per_query": timings}, indent=2))
+        figures["ms_per_query"] = timings
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 

@@ -40,7 +40,7 @@ def build(corpus_dir: str, index_dir: str) -> None:
 
     analyzer = unstemmed_analyzer()
     # Whoosh's schema pickles the analyzer object, not the function that made it.
-    search.schema.indonesian_analyzer = lambda: analyzer
+    search.schema.indonesian_analyzer = lambda *args, **kwargs: analyzer
     report = search.index_corpus([corpus_dir], index_dir)
     expected = sum(1 for path in Path(corpus_dir).glob("*.jsonl") for line in path.open() if line.strip())
     indexed = report.added + report.updated + report.unchanged

@@ -14,6 +14,10 @@ Nothing is hand-picked. Three topic sets, each split into train and test:
     (``membangun`` in the article, ``pembangunan`` in the query). Variants are generated with
     Indonesian affix rules from the root, must occur elsewhere in the corpus, and must stem back to the
     same root under PySastrawi (an independent stemmer: cari's own stemmer is not used to build topics).
+``body``
+    Other CLICK-ID records, built like ``title``, but the topic names the field to search: the
+    headline's words go to cari as ``body:(w1 w2 ...)``, as the issue's private evaluation has them
+    (every system indexes only bodies in that collection, so peers get the plain words).
 
 How a person types a query is simulated after Azzopardi, de Rijke & Balog, "Building simulated
 queries for known-item topics" (SIGIR 2007): words are drawn without replacement with probability
@@ -40,8 +44,13 @@ from pathlib import Path
 
 from unidecode import unidecode
 
-TOPIC_FORMAT = 4  # bump when topic generation changes, so cached topics are rebuilt
+TOPIC_FORMAT = 5  # bump when topic generation changes, so cached topics are rebuilt
 CORPUS_FORMAT = 3  # bump when the evaluation corpus changes, so cached indexes are rebuilt
+TITLED_FORMAT = 1  # the same for the collection with titles and leads (``write_eval_corpus(titled=True)``)
+# Where the first paragraph of a body ends: a blank line (IndoSum), or a comma right after the end of
+# a sentence (CLICK-ID's scraper joined the <p> elements with ",").
+FIRST_PARAGRAPH_END = re.compile(r"\n\s*\n|(?<=[.!?\"\u201d])\s*,(?=\S)")
+MAX_LEAD_CHARS = 600
 WORD = re.compile(r"[a-z]+")
 # Query length a person types: mostly 2-4 words.
 LENGTH_WEIGHTS = {2: 0.3, 3: 0.35, 4: 0.25, 5: 0.1}
@@ -60,6 +69,7 @@ class Topic:
     relevant: list[str]
     source_text: str = ""
     inflected: list[list[str]] = field(default_factory=list)  # [article-side word, query word]
+    field: str = ""  # the one field a fielded system searches, as ``field:(words)``; "" for all
 
 
 @dataclass(slots=True)
@@ -124,11 +134,24 @@ def read_records(corpus_data: Path) -> list[Record]:
     return records
 
 
-def write_eval_corpus(records: Iterable[Record], out_dir: Path) -> Path:
+def split_lead(body: str) -> tuple[str, str]:
+    """(first paragraph, the rest) of a body: the lead of the titled collection; ("", body) when
+    the first paragraph is missing or longer than a lead (``MAX_LEAD_CHARS``)."""
+    end = FIRST_PARAGRAPH_END.search(body)
+    if end is None or end.start() > MAX_LEAD_CHARS or not body[: end.start()].strip(" ,-\u2013\xa0"):
+        return "", body
+    return body[: end.start()], body[end.end() :]
+
+
+def write_eval_corpus(records: Iterable[Record], out_dir: Path, *, titled: bool = False) -> Path:
     """Write the corpus every system indexes: id, date, source and body only (no title, URL, summary).
 
     Bodies are written repaired (``repair``), so every system sees the same clean text whatever its
     reader does; cari reads the files with ``search.index_corpus``. Returns ``out_dir``.
+
+    ``titled`` writes the collection with titles: CLICK-ID's headline as ``title`` (IndoSum has
+    none) and the body's first paragraph as ``lead`` (``split_lead``), the rest as ``body``, so that
+    cari's title and lead weights can be measured; peers index the three as one text.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     by_dataset: dict[str, list[Record]] = {}
@@ -141,6 +164,9 @@ def write_eval_corpus(records: Iterable[Record], out_dir: Path) -> Path:
             with path.open("w", encoding="utf-8") as handle:
                 for r in group[start : start + 1000]:
                     row = {"id": r.id, "date": r.date, "source": r.source, "body": r.body}
+                    if titled:
+                        lead, rest = split_lead(r.body)
+                        row.update(title=r.title or None, lead=lead or None, body=rest)
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return out_dir
 
@@ -374,7 +400,7 @@ def build_topics(
     def relevant(record: Record) -> list[str]:
         return vocabulary.duplicates.get(record.id, [record.id])
 
-    def add(set_name: str, record: Record, query: list[str], text: str, swaps=None) -> None:
+    def add(set_name: str, record: Record, query: list[str], text: str, swaps=None, field="") -> None:
         n = sum(1 for t in topics if t.set == set_name)
         topics.append(
             Topic(
@@ -386,6 +412,7 @@ def build_topics(
                 relevant=relevant(record),
                 source_text=text,
                 inflected=swaps or [],
+                field=field,
             )
         )
         used.update(relevant(record))
@@ -422,6 +449,19 @@ def build_topics(
         sampled = sample_inflected_query(rng, text, record.id, vocabulary, inflector)
         if sampled is not None:
             add("inflected", record, sampled[0], text, sampled[1])
+            count += 1
+
+    # Headlines searched in the body field only, from CLICK-ID records not used above (after the
+    # other sets, so that adding this set left their topics as they were).
+    count = 0
+    for record in clickid:
+        if count >= per_set:
+            break
+        if record.id in used:
+            continue
+        query = sample_query(rng, record.title, vocabulary)
+        if query is not None:
+            add("body", record, query, record.title, field="body")
             count += 1
     return topics
 

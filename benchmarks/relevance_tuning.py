@@ -1,7 +1,8 @@
 """Tuning cari's ranking on the train split of the relevance topics (``relevance.py --tune``).
 
 What is tuned, all on the same cari index (the evaluation corpus has no titles, so only the weights
-that can matter here are varied; title, lead, caption and keyword weights keep their defaults):
+that can matter here are varied; title, lead, caption and keyword weights keep their defaults;
+``--tune-titled`` tunes the title and lead weights instead, on the collection with titles and leads):
 
 - BM25 ``k1`` and ``b`` (``search.matching.K1``/``B``, one pair for every field);
 - the weight of the unstemmed companion ``body_exact`` relative to the stemmed ``body``;
@@ -37,6 +38,11 @@ K1_GRID = (0.9, 1.2, 1.6, 2.0)
 B_GRID = (0.5, 0.75, 0.9)
 EXACT_GRID = (0.0, 0.25, 0.5, 1.0)  # body_exact weight, body = 1.0
 OPERATORS = ("AND", "OR", "AND>OR", "MIN50", "MIN67", "MIN75", "COORD1", "COORD2")
+# With --tune-titled: the title weight (title_exact gets half of it, as in FIELD_WEIGHTS) and the lead
+# weight, at the default K1, B, body_exact weight; AND>OR (the default) and AND.
+TITLE_GRID = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+LEAD_GRID = (0.5, 1.0, 1.5, 2.0, 3.0)
+TITLED_OPERATORS = ("AND>OR", "AND")
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,17 @@ class Config:
     b: float
     exact: float
     operator: str
+    title: float = 3.0
+    lead: float = 2.0
 
     def label(self) -> str:
-        return f"K1={self.k1} B={self.b} body_exact={self.exact} {self.operator}"
+        return (f"K1={self.k1} B={self.b} body_exact={self.exact} title={self.title} lead={self.lead} "
+                f"{self.operator}")
+
+    def weights(self, defaults: dict[str, float]) -> dict[str, float]:
+        """Field weights of this point (the others at ``defaults``)."""
+        return dict(defaults, body=1.0, body_exact=self.exact, title=self.title,
+                    title_exact=self.title / 2, lead=self.lead)
 
 
 class WordRanker:
@@ -72,8 +86,10 @@ class WordRanker:
         """BM25 constants for the next ``word_arrays`` calls."""
         self.k1, self.b = k1, b
 
-    def word_arrays(self, text: str, weights: dict[str, float]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(mask, scores)`` of each word of ``text`` over all articles (stopwords give nothing)."""
+    def word_arrays(self, text: str, weights: dict[str, float],
+                    field: str = "") -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(mask, scores)`` of each word of ``text`` over all articles (stopwords give nothing),
+        each word searched in ``field`` only when one is given."""
         key = tuple(sorted(weights.items()))
         parser = self._parsers.get(key)
         if parser is None:
@@ -82,7 +98,7 @@ class WordRanker:
                                             k1=self.k1, b=self.b)
         arrays = []
         for word in text.split():
-            q = parser.parse(word, normalize=False).normalize()
+            q = parser.parse(f"{field}:{word}" if field else word, normalize=False).normalize()
             mask, scores = evaluator.evaluate(q)
             if mask.any():
                 arrays.append((mask & self.columns.live, scores))
@@ -125,7 +141,7 @@ class WordRanker:
 def check_reproduction(ranker: WordRanker, topics: list[rt.Topic], log) -> None:
     """AND and OR computed per word must rank as ``Index.search`` does (same scorer, same weights)."""
     mismatches = 0
-    for topic in topics[:60]:
+    for topic in [t for t in topics if not t.field][:60]:
         arrays = ranker.word_arrays(topic.query, ranker.query.FIELD_WEIGHTS)
         for operator in ("AND", "OR"):
             mine = ranker.ids(ranker.top(arrays, operator))
@@ -150,43 +166,77 @@ def tune(collection: relevance.Collection, args, log) -> int:
     rows: list[tuple[Config, dict[str, dict[str, float]]]] = []
     started = time.perf_counter()
     grid = getattr(args, "grid", None) or {}
-    k1_grid = grid.get("k1", K1_GRID)
-    b_grid = grid.get("b", B_GRID)
-    exact_grid = grid.get("exact", EXACT_GRID)
-    operators = grid.get("operators", OPERATORS)
-    for k1, b, exact in itertools.product(k1_grid, b_grid, exact_grid):
+    titled = getattr(args, "tune_titled", False)
+    sets = relevance.TITLED_SETS if titled else relevance.SETS
+    train = [t for t in train if t.set in sets]
+    k1_grid = grid.get("k1", (relevance_k1(),) if titled else K1_GRID)
+    b_grid = grid.get("b", (relevance_b(),) if titled else B_GRID)
+    exact_grid = grid.get("exact", (query.FIELD_WEIGHTS["body_exact"],) if titled else EXACT_GRID)
+    title_grid = grid.get("title", TITLE_GRID if titled else (query.FIELD_WEIGHTS["title"],))
+    lead_grid = grid.get("lead", LEAD_GRID if titled else (query.FIELD_WEIGHTS["lead"],))
+    operators = grid.get("operators", TITLED_OPERATORS if titled else OPERATORS)
+    for k1, b, exact, title, lead in itertools.product(k1_grid, b_grid, exact_grid, title_grid, lead_grid):
         ranker.set_bm25(k1, b)
-        weights = dict(query.FIELD_WEIGHTS, body=1.0, body_exact=exact)
-        per_topic = {t.qid: ranker.word_arrays(t.query, weights) for t in train}
+        point = Config(k1, b, exact, "", title, lead)
+        weights = point.weights(query.FIELD_WEIGHTS)
+        per_topic = {t.qid: ranker.word_arrays(t.query, weights, t.field) for t in train}
         for operator in operators:
             ranking = {qid: ranker.ids(ranker.top(arrays, operator)) for qid, arrays in per_topic.items()}
-            rows.append((Config(k1, b, exact, operator), relevance.evaluate_by_set(train, ranking)))
-        log(f"K1={k1} B={b} body_exact={exact}: done ({time.perf_counter() - started:.0f} s)")
+            rows.append((Config(k1, b, exact, operator, title, lead),
+                         relevance.evaluate_by_set(train, ranking, sets)))
+        log(f"{point.label()}: done ({time.perf_counter() - started:.0f} s)")
 
     def macro(by_set: dict[str, dict[str, float]]) -> float:
-        return sum(by_set[s]["MRR@10"] for s in relevance.SETS) / len(relevance.SETS)
+        return sum(by_set[s]["MRR@10"] for s in sets) / len(sets)
 
     rows.sort(key=lambda row: -macro(row[1]))
-    (args.out / "tuning.json").write_text(json.dumps(
-        [{"k1": c.k1, "b": c.b, "body_exact": c.exact, "operator": c.operator, "mean_mrr10": macro(r),
-          "by_set": r} for c, r in rows], indent=1))
-    print(f"Tuning on the train split ({len(train)} topics); objective: mean MRR@10 of the three sets\n")
-    print("| settings | " + " | ".join(relevance.SETS) + " | mean |")
-    print("|---|" + "---:|" * (len(relevance.SETS) + 1))
+    (args.out / ("tuning-titled.json" if titled else "tuning.json")).write_text(json.dumps(
+        [{"k1": c.k1, "b": c.b, "body_exact": c.exact, "title": c.title, "lead": c.lead,
+          "operator": c.operator, "mean_mrr10": macro(r), "by_set": r} for c, r in rows], indent=1))
+    print(f"Tuning on the train split of the collection with {collection.name} ({len(train)} topics); "
+          f"objective: mean MRR@10 of the {len(sets)} sets\n")
+    print("| settings | " + " | ".join(sets) + " | mean |")
+    print("|---|" + "---:|" * (len(sets) + 1))
     for config, by_set in rows[:15]:
-        print(f"| {config.label()} | " + " | ".join(f"{by_set[s]['MRR@10']:.3f}" for s in relevance.SETS)
+        print(f"| {config.label()} | " + " | ".join(f"{by_set[s]['MRR@10']:.3f}" for s in sets)
               + f" | {macro(by_set):.3f} |")
     best = rows[0][0]
     print(f"\nbest: {best.label()}")
     print("\nOperators at the best K1, B and body_exact weight:\n")
-    print("| operator | " + " | ".join(relevance.SETS) + " | mean |")
-    print("|---|" + "---:|" * (len(relevance.SETS) + 1))
+    print("| operator | " + " | ".join(sets) + " | mean |")
+    print("|---|" + "---:|" * (len(sets) + 1))
     for config, by_set in rows:
-        if (config.k1, config.b, config.exact) == (best.k1, best.b, best.exact):
-            print(f"| {config.operator} | " + " | ".join(f"{by_set[s]['MRR@10']:.3f}" for s in relevance.SETS)
+        if (config.k1, config.b, config.exact, config.title, config.lead) == (
+                best.k1, best.b, best.exact, best.title, best.lead):
+            print(f"| {config.operator} | " + " | ".join(f"{by_set[s]['MRR@10']:.3f}" for s in sets)
                   + f" | {macro(by_set):.3f} |")
-    print("\nbody_exact weight at the best K1, B and operator:\n")
+    print("\nbody_exact weight at the best K1, B, title and lead weights and operator:\n")
     for config, by_set in sorted(rows, key=lambda r: r[0].exact):
-        if (config.k1, config.b, config.operator) == (best.k1, best.b, best.operator):
+        if (config.k1, config.b, config.title, config.lead, config.operator) == (
+                best.k1, best.b, best.title, best.lead, best.operator):
             print(f"- body_exact={config.exact}: mean MRR@10 {macro(by_set):.3f}")
+    if titled:
+        print("\nMean MRR@10 by title weight (rows) and lead weight (columns), operator "
+              f"{best.operator}:\n")
+        leads = sorted({c.lead for c, _ in rows})
+        print("| title \\ lead | " + " | ".join(f"{lead:g}" for lead in leads) + " |")
+        print("|---|" + "---:|" * len(leads))
+        for title in sorted({c.title for c, _ in rows}):
+            cells = {c.lead: macro(r) for c, r in rows if c.title == title and c.operator == best.operator}
+            print(f"| {title:g} | " + " | ".join(f"{cells[lead]:.3f}" if lead in cells else "-"
+                                               for lead in leads) + " |")
     return 0
+
+
+def relevance_k1() -> float:
+    """cari's default BM25 k1."""
+    from search.matching import K1
+
+    return K1
+
+
+def relevance_b() -> float:
+    """cari's default BM25 b."""
+    from search.matching import B
+
+    return B

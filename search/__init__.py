@@ -24,6 +24,8 @@ from search.errors import (
     CorpusNotFound,
     IndexClosed,
     IndexCorrupt,
+    CorrectionsError,
+    CorrectionsNeedRebuild,
     IndexIncompatible,
     IndexLocked,
     IndexNotFound,
@@ -40,6 +42,12 @@ _LAZY = {
     "read_articles": "search.corpus",
     "index_corpus": "search.indexer",
     "remove_paths": "search.indexer",
+    "IndexProgress": "search.indexer",
+    "Query": "search.querylang",
+    "parse_query": "search.querylang",
+    "index_stats": "search.store",
+    "IndexStats": "search.store",
+    "check_index": "search.store",
     "IndexReport": "search.indexer",
     "open_index": "search.query",
     "Index": "search.query",
@@ -61,6 +69,8 @@ __all__ = [
     "CariError",
     "CorpusConflict",
     "CorpusNotFound",
+    "CorrectionsError",
+    "CorrectionsNeedRebuild",
     "Highlight",
     "Hit",
     "Index",
@@ -69,17 +79,23 @@ __all__ = [
     "IndexIncompatible",
     "IndexLocked",
     "IndexNotFound",
+    "IndexProgress",
     "IndexReport",
+    "IndexStats",
     "IndexWriteError",
     "InvalidArgument",
     "KwicLine",
     "PublisherRules",
+    "Query",
     "QuerySyntaxError",
     "ReadError",
     "Results",
     "Timeline",
+    "check_index",
     "index_corpus",
+    "index_stats",
     "open_index",
+    "parse_query",
     "read_articles",
     "remove_paths",
 ]
@@ -88,8 +104,10 @@ if TYPE_CHECKING:
     from search.corpus import read_articles
     from search.corpus.article import Article, ReadError
     from search.highlight import Highlight
-    from search.indexer import IndexReport, index_corpus, remove_paths
     from search.corpus.publishers import PublisherRules
+    from search.indexer import IndexProgress, IndexReport, index_corpus, remove_paths
+    from search.querylang import Query, parse_query
+    from search.store import IndexStats, check_index, index_stats
     from search.query import Hit, Index, Results, open_index
     from search.research import Concordance, Export, KwicLine, Timeline
 

@@ -175,10 +175,7 @@ class _SegmentBuilder:
 
     def finish(self) -> Any:
         """Close the segment; return it (None when no article was written)."""
-        if self.writer._added:
-            return self.writer._finalize_segment()
-        self.writer._close_segment()
-        return None
+        return self.writer.finish_segment()
 
 
 def _signatures(written: list[tuple[tuple[str, int | None], Article]]) -> tuple[dict[tuple[str, int | None], Any], float]:

@@ -90,14 +90,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command("analyze")
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print the tokens as JSON.")
-def analyze_command(text: str, as_json: bool) -> None:
-    """Show how TEXT is indexed: each token, its normalized form, its stem and offsets.
+@click.option("--analysis", "analysis", type=click.Path(dir_okay=False), default=None,
+              help="Apply this corrections file (protected words, stem overrides).")
+def analyze_command(text: str, as_json: bool, analysis: str | None) -> None:
+    """Show how TEXT is indexed: each token's normalized form, spelling variant, stem and the
+    term the index holds, with the rule or correction that decided each.
 
     Stopwords are dropped, as in the index (positions skip them).
     """
-    from search.analysis import ANALYZER_VERSION, analyze
+    from search.analysis import ANALYZER_VERSION, analyze, read_corrections
 
-    tokens = analyze(text)
+    corrections = read_corrections(analysis) if analysis else None
+    tokens = analyze(text, corrections)
     if as_json:
         import json
 
@@ -107,12 +111,15 @@ def analyze_command(text: str, as_json: bool) -> None:
     if not tokens:
         click.echo("(no tokens: empty text or only stopwords)")
         return
-    header = ("pos", "token", "normalized", "stem", "chars")
-    rows = [(str(t.position), for_terminal(t.text), for_terminal(t.normalized), for_terminal(t.stem),
-             f"{t.start}-{t.end}") for t in tokens]
+    header = ("pos", "token", "normalized", "variant", "stem", "term", "chars")
+    rows = [(str(t.position), for_terminal(t.text), for_terminal(t.normalized),
+             for_terminal(f"{t.variant} ({', '.join(t.variant_rules)})") if t.variant_rules else "-",
+             for_terminal(t.stem), for_terminal(t.term), f"{t.start}-{t.end}") for t in tokens]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
+    for row, token in zip([header, *rows], [None, *tokens]):
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if token is not None:
+            click.echo(f"{'':{widths[0]}}  stem: {for_terminal(token.stem_rule)}; term: {for_terminal(token.term_rule)}")
 
 
 # --- cari index / cari stats (search.indexer) -----------------------------------------------------
@@ -222,19 +229,29 @@ verbose_option = click.option("--verbose", "-v", is_flag=True,
 @click.option("--timezone", metavar="ZONE", default=None,
               help="Zone of dates given without one: an IANA name, WIB/WITA/WIT/UTC or +07:00 "
                    "(changing it needs --rebuild).  [default: Asia/Jakarta, WIB]")
+@click.option("--analysis", "analysis", type=click.Path(dir_okay=False), default=None,
+              help="Corrections file: protected words, stem overrides, synonyms (kept with the index).")
 @click.option("--publishers", metavar="FILE", type=click.Path(dir_okay=False), default=None,
               help="A TOML file of publisher rules (canonical names, sections) before the shipped "
                    "ones; kept by the index (changing them needs --rebuild).")
 @lock_timeout_option
 @verbose_option
 def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
-                  timezone: str | None, publishers: str | None, lock_timeout: float, verbose: bool) -> None:
+                  timezone: str | None, analysis: str | None, publishers: str | None, lock_timeout: float,
+                  verbose: bool) -> None:
     """Index the articles of CORPUS (files or folders) into the index, incrementally.
 
     \b
     The index remembers its corpus paths: with no CORPUS, every one is brought up to date.
     A path inside an indexed corpus updates that part only; articles are removed only when their
     file disappeared from under a path given (or with `cari remove`).
+
+    \b
+    --analysis FILE: one entry a line (# starts a comment):
+      Bekasi                         a protected word, never stemmed
+      pemerintahan -> pemerintah     a stem override: indexed and searched as the target
+      KPK = Komisi Pemberantasan Korupsi   synonyms, searched for one another
+    Protected words and overrides need --rebuild to change; synonyms apply at once.
     """
     from search.indexer import index_corpus
 
@@ -242,7 +259,7 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
     try:
         report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
                               lock_timeout=lock_timeout, progress=view, timezone=timezone,
-                              publishers=publishers)
+                              analysis=analysis, publishers=publishers)
     finally:
         view.close()
     what = "Rebuilt" if report.rebuilt else ("Updated" if report.committed else "Checked")
@@ -377,7 +394,24 @@ def _hit_title(hit: Any) -> str:
     return hit.title or hit.url or hit.id
 
 
-def _echo_hits_terminal(results: Any, start: int) -> None:
+def _explanation_lines(explanation: Any) -> list[str]:
+    """An ``Index.explain`` result as lines for a person: the tier and score, then each match."""
+    lift = f" (with the every-word lift {explanation.lift:.2f})" if explanation.lift else ""
+    lines = [f"why: {explanation.tier}, score {explanation.score:.2f}{lift}"]
+    for match in explanation.matches:
+        if "phrase" in match:
+            lines.append(f"  {match['field']}: the phrase \"{match['phrase']}\"")
+            continue
+        words = ", ".join(match["words"]) or match["term"]
+        lines.append(f"  {match['field']}: {match['term']} ({words}) tf {match['tf']:g}, length "
+                     f"{match['length']:g} (mean {match['avg_length']:.1f}), idf {match['idf']:.2f}, "
+                     f"weight {match['weight']:g} -> {match['score']:.2f}")
+    if explanation.filters:
+        lines.append(f"  filters: {explanation.filters}")
+    return [for_terminal(line) for line in lines]
+
+
+def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] | None = None) -> None:
     from search.highlight import render_terminal
 
     color = _use_color()
@@ -402,6 +436,9 @@ def _echo_hits_terminal(results: Any, start: int) -> None:
             where = ", ".join(dict.fromkeys(s for s in hit.duplicate_sources if s))
             line = f"     + {len(copies)} cop{'y' if len(copies) == 1 else 'ies'}" + (f" ({where})" if where else "")
             click.echo(click.style(for_terminal(line), dim=True) if color else for_terminal(line))
+        if explanations and hit.id in explanations:
+            for line in _explanation_lines(explanations[hit.id]):
+                click.echo(f"     {line}")
         click.echo()
 
 
@@ -513,10 +550,13 @@ class _QueryCommand(click.Command):
 @click.option("--no-collapse", is_flag=True, help="List near-duplicate copies one by one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--html", "as_html", is_flag=True, help="Print an HTML fragment (escaped, <mark>).")
+@click.option("--explain", is_flag=True,
+              help="Say why each hit ranks where it does: its tier, the words matched in each field, "
+                   "the BM25 parts.")
 def search_command(query: str, index_dir: str, limit: int, page: int, sources: tuple[str, ...],
                    since: str | None, until: str | None, sort: str, facets: tuple[str, ...],
                    facet_limit: int | None, facet_zeros: bool, passages: int, every_word: bool,
-                   any_word: bool, no_collapse: bool, as_json: bool, as_html: bool) -> None:
+                   any_word: bool, no_collapse: bool, as_json: bool, as_html: bool, explain: bool) -> None:
     """Search the index for QUERY.
 
     \b
@@ -535,16 +575,23 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         raise click.UsageError("--all and --any cannot be used together")
     from search.query import open_index
 
+    operator = "AND" if every_word else None
     with open_index(index_dir) as index:
         results = index.search(query, limit=limit, page=page, sources=list(sources) or None,
                                since=since, until=until, sort=sort, highlight=passages > 0,
-                               passages=passages, facets=facets,
-                               operator="AND" if every_word else None, any=any_word,
+                               passages=passages, facets=facets, operator=operator, any=any_word,
                                collapse=not no_collapse, facet_limit=facet_limit,
                                facet_zeros=facet_zeros)
+        explanations = {hit.id: index.explain(query, hit.id, operator=operator, sources=list(sources) or None,
+                                              since=since, until=until)
+                        for hit in results.hits} if explain else {}
     start = (page - 1) * limit + 1
     if as_json:
-        _echo_json(results.to_dict())
+        data = results.to_dict()
+        for hit in data["hits"]:
+            if hit["id"] in explanations:
+                hit["explanation"] = explanations[hit["id"]].to_dict()
+        _echo_json(data)
         return
     if as_html:
         _echo_results_html(results, start)
@@ -569,7 +616,7 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         reason = f" ({results.partial_reason})" if results.partial_reason else ""
         click.echo(f"Note: the search stopped at its time limit{reason}; some matches may be missing.")
     click.echo()
-    _echo_hits_terminal(results, start)
+    _echo_hits_terminal(results, start, explanations)
     if results.facets:
         _echo_facets_terminal(results.facets)
 

@@ -342,7 +342,7 @@ def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray) 
     """For each document of ``searcher`` (one commit), its group number (``groups``: the commit's,
     from ``read_groups``) when a live copy of it is in the index too, else -1; None when the
     commit has no copies at all."""
-    from search.matching import read_postings
+    from search.codec.reading import read_postings
 
     if not groups:
         return None
@@ -368,14 +368,14 @@ def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray) 
 def _ranking(candidates: np.ndarray, scores: np.ndarray, order: str,
              dates: np.ndarray | None) -> np.ndarray:
     """``candidates`` (docnums) best first, as ``search.matching.top_documents`` ranks them."""
-    from search.matching import _MISSING_DATE
+    from search.codec.reading import MISSING_DATE
 
     cand_scores = scores[candidates]
     if order == "relevance" or dates is None:
         return candidates[np.lexsort((candidates, -cand_scores))]
     cand_dates = dates[candidates]
     key = ~cand_dates if order == "newest" else cand_dates
-    return candidates[np.lexsort((candidates, -cand_scores, key, cand_dates == _MISSING_DATE))]
+    return candidates[np.lexsort((candidates, -cand_scores, key, cand_dates == MISSING_DATE))]
 
 
 def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *, order: str = "relevance",

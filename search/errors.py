@@ -86,3 +86,13 @@ class ArticleNotFound(CariError):
     """No article with the given id in the index."""
 
     exit_code = 6
+
+
+class CorrectionsError(CariError):
+    """A corrections file (``cari index --analysis FILE``) that cannot be read or has a bad line."""
+
+    exit_code = 2
+
+
+class CorrectionsNeedRebuild(IndexIncompatible):
+    """The corrections given change how words are indexed: the index must be rebuilt with them."""

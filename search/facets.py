@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from search.compiler import fold
-from search.matching import DocColumns, read_postings
+from search.codec.reading import read_postings
+from search.matching import DocColumns
 from search.periods import count_periods, period_label, period_range
 
 __all__ = ["DATE_FACETS", "FACETS", "VALUE_FACETS", "count_facets", "value_codes"]

@@ -28,6 +28,7 @@ from itertools import islice
 from typing import Any
 
 from search import fields
+from search.analysis.tokenizer import WORD_PATTERN
 from search.terminal import for_terminal
 
 __all__ = ["Highlight", "Highlighter", "MatchTerms", "render_html", "render_terminal"]
@@ -45,9 +46,9 @@ HIGHLIGHT_CHARS = 200_000
 STEMMED_FIELDS = frozenset(fields.STEMMED_FIELDS)
 SURFACE_FIELDS = frozenset(fields.EXACT_FIELDS)
 
-# Words as the analyzers see them: letters/digits, with inner hyphens and apostrophes
-# (``rekan-rekan``, ``Jum'at``) kept together; the analyzers split them further if they want.
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+# Words exactly as the tokenizer reads them (inner hyphens and apostrophes kept: ``rekan-rekan``,
+# ``Jum'at``; digit groups: ``1.000``): one pattern for indexing, queries and highlighting.
+_WORD = WORD_PATTERN
 # A sentence ends after . ! ? (and closing quotes/brackets) before a capital, digit or opening
 # quote; click-id bodies join paragraphs with ".," so commas count as the gap. Newlines always end.
 _BOUNDARY = re.compile(
@@ -203,6 +204,10 @@ class Highlighter:
     def stem(self, word: str) -> str | None:
         """The stem the index's analyzer gives ``word`` (None for a stopword)."""
         return self._analyse_word(word)[1]
+
+    def analyse_word(self, word: str) -> tuple[str | None, str | None]:
+        """(surface form, stem) of one word as the index's analyzers give them (cached)."""
+        return self._analyse_word(word)
 
     def _word_matches(self, word: str, terms: MatchTerms) -> bool:
         surface, stem = self._analyse_word(word)
@@ -447,7 +452,7 @@ def _alone(text: str, i: int, j: int) -> bool:
     return True
 
 
-_JOINERS = "-'’"
+_JOINERS = "-\u2010'\u2019`"  # what the tokenizer's words join their parts with
 
 
 def _boundaries(text: str, until: int | None = None) -> list[int]:

@@ -49,6 +49,7 @@ from search.corpus.article import ReadError
 from search.errors import (
     CorpusConflict,
     CorpusNotFound,
+    CorrectionsNeedRebuild,
     IndexCorrupt,
     IndexIncompatible,
     IndexWriteError,
@@ -318,6 +319,7 @@ def index_corpus(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     progress: ProgressCallback | None = None,
     timezone: str | None = None,
+    analysis: str | os.PathLike[str] | None = None,
     publishers: str | os.PathLike[str] | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
@@ -326,17 +328,25 @@ def index_corpus(
     analyse (default: the number of cores); ``rebuild`` builds a fresh index of every root (needed
     after a schema or analyzer change, or to recover a damaged index) while the old one keeps
     answering. ``timezone`` is the zone of dates given without one (default ``Asia/Jakarta``, WIB;
-    changing it needs a rebuild). ``publishers`` is a TOML file of publisher rules added to the
-    shipped ones (``search.corpus.publishers``; kept by the index, changing them needs a rebuild).
-    Raises CorpusNotFound, CorpusConflict, IndexCorrupt,
-    IndexIncompatible, IndexLocked, IndexWriteError; unreadable files and records are skipped and
-    listed in the report's ``errors``.
+    changing it needs a rebuild). ``analysis`` is a corrections file (``search.analysis.corrections``:
+    protected words, stem overrides, synonyms), whose text is kept with the index; its protected
+    words and overrides need a rebuild to change (``CorrectionsNeedRebuild``), its synonyms do not;
+    a rebuild without it keeps the index's own corrections. ``publishers`` is a TOML file of
+    publisher rules added to the shipped ones (``search.corpus.publishers``; kept by the index,
+    changing them needs a rebuild). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
+    IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError, InvalidArgument; unreadable
+    files and records are skipped and listed in the report's ``errors``.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    corrections = None
+    if analysis is not None:
+        from search.analysis import read_corrections
+
+        corrections = read_corrections(analysis)
     return _locked_run(list(paths), [], index_dir, jobs=jobs, rebuild=rebuild,
                        lock_timeout=lock_timeout, progress=progress, timezone=timezone,
-                       publishers=publishers)
+                       corrections=corrections, publishers=publishers)
 
 
 def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -351,12 +361,12 @@ def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     if not drops:
         raise CorpusNotFound("no corpus path given to remove")
     return _locked_run([], drops, index_dir, jobs=jobs, rebuild=False, lock_timeout=lock_timeout,
-                       progress=progress, timezone=None)
+                       progress=progress, timezone=None, corrections=None)
 
 
 def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir: str | os.PathLike[str], *,
                 jobs: int | None, rebuild: bool, lock_timeout: float,
-                progress: ProgressCallback | None, timezone: str | None,
+                progress: ProgressCallback | None, timezone: str | None, corrections: Any,
                 publishers: str | os.PathLike[str] | None = None) -> IndexReport:
     started = time.monotonic()
     for given in paths:  # bad paths fail before the lock is taken or anything is written
@@ -388,7 +398,7 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _Run(index_root, report, jobs, rebuild, timezone, tell, rules).run(paths, drops)
+            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, rules).run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -401,14 +411,17 @@ class _Run:
     """One indexing run under the lock (see the module docstring)."""
 
     def __init__(self, index_root: Path, report: IndexReport, jobs: int | None, rebuild: bool,
-                 timezone: str | None, tell: Callable[..., None], rules: Any = None) -> None:
+                 timezone: str | None, corrections: Any, tell: Callable[..., None],
+                 rules: Any = None) -> None:
         self.rules = rules  # publisher rules given for this run (PublisherRules), or None
         self.index_root = index_root
         self.report = report
         self.jobs = jobs
         self.rebuild = rebuild
         self.timezone = timezone
+        self.corrections = corrections  # from --analysis FILE, or None
         self.tell = tell
+        self.old_directory: Path | None = None  # the live generation directory found, if any
 
     def _open_live(self) -> tuple[store.Generation | None, CorpusState]:
         """The live commit, checked byte for byte, and its corpus state; for a rebuild of a
@@ -420,6 +433,7 @@ class _Run:
                 raise
             live = None
         store.remove_other_generations(self.index_root, live if live is not None and live.is_dir() else None)
+        self.old_directory = live
         if live is None:
             return None, CorpusState()
         try:
@@ -466,15 +480,24 @@ class _Run:
         if generation is not None and not self.rebuild:
             indexed = {aid: digest for aid, (_s, digest, _l) in winners(old.files.values()).items()}
         fresh = generation is None or self.rebuild
+        corrections_changed = False
         if fresh:
+            corrections = self.corrections
+            if corrections is None and self.old_directory is not None:  # a rebuild keeps the index's own
+                try:
+                    corrections = store.read_stored_corrections(self.old_directory)
+                except IndexCorrupt:
+                    corrections = None
             directory = store.new_generation_dir(self.index_root)
-            store.create_generation(directory, build_schema(), zone, publishers)
+            store.create_generation(directory, build_schema(corrections), zone, publishers)
+            store.store_corrections(directory, corrections)
             report.rebuilt = True
         else:
             assert generation is not None
             directory = generation.directory
             store.clean_generation(directory, generation.whoosh_generation,
                                    [s.segment_id() for s in generation.segments])
+            corrections_changed = self._update_corrections(generation)
 
         self.tell("scan")
         scan_errors: list[ReadError] = []
@@ -550,6 +573,7 @@ class _Run:
         new_segments = [segment for _n, segment in sorted(segments, key=lambda s: s[0])]
         changed = bool(new_segments or to_delete)
         state_changed = (scan.restated or bool(scan.to_read) or bool(scan.vanished) or bool(drops)
+                         or corrections_changed
                          or [(r.path, r.base, r.label) for r in roots] != [(r.path, r.base, r.label) for r in old.roots])
         if not fresh and not changed and not state_changed:
             report.articles = _live_count(generation)
@@ -614,6 +638,27 @@ class _Run:
             r.signature_seconds for r in results.values())
         return signed
 
+    def _update_corrections(self, generation: store.Generation) -> bool:
+        """Check the corrections given against the index's own: those that change how words are
+        indexed need a rebuild (CorrectionsNeedRebuild); new synonyms are stored now (the commit
+        that follows makes searchers see them). Returns whether they changed."""
+        from search.analysis import Corrections, corrections_of
+
+        given = self.corrections
+        if given is None:
+            return False
+        built = corrections_of(generation.schema["body"].analyzer) or Corrections()
+        if given.indexing != built.indexing:
+            raise CorrectionsNeedRebuild(
+                f"the corrections in {given.source or 'the file given'} change how words are indexed "
+                f"({given.indexing.differences(built.indexing)}); rebuild the index with them: "
+                f"cari index --rebuild --analysis {given.source or 'FILE'} --index {self.index_root}")
+        stored = store.read_stored_corrections(generation.directory)
+        if stored is not None and stored.synonyms == given.synonyms:
+            return False
+        store.store_corrections(generation.directory, given)
+        return True
+
     def _task(self, state: FileState, roots: list[Root]) -> FileTask:
         """A task to read an indexed file again (its copy of an id must now be indexed)."""
         base = next(r.base for r in roots if r.label == state.root)
@@ -636,12 +681,7 @@ class _Run:
                 for aid in to_delete:
                     for docnum in searcher.document_numbers(id=aid):
                         writer.delete_document(docnum)
-            final_segments = writer._merge_segments(None, None, None)
-            final_segments.extend(new_segments)
-            if writer._added:
-                final_segments.append(writer._finalize_segment())
-            else:
-                writer._close_segment()
+            final_segments = writer.segments_to_commit(new_segments)
             checksums = generation.checksums if generation is not None else {}
             from search.duplicates import groups_bytes, groups_name, signatures_name
 
@@ -650,7 +690,7 @@ class _Run:
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
                                     checksums, extras)
         finally:
-            writer._finish()  # releases Whoosh's lock; before the TOC's rename the old one is live
+            writer.release()  # before the TOC's rename the old commit is the live one
         return sum(segment.doc_count() for segment in final_segments)
 
 

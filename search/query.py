@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import query as wq
 from whoosh import scoring
 
+from search.analysis.tokenizer import WORD_PATTERN
 from search.compiler import compile_query, fold
 from search.errors import (
     ArticleNotFound,
@@ -46,9 +47,10 @@ from search.errors import (
 )
 from search.facets import FACETS, count_facets
 from search.fields import EXACT_FIELDS, FIELD_WEIGHTS, PASSAGE_FIELDS, STEMMED_FIELDS
-from search.highlight import Highlight, Highlighter
+from search.codec.reading import open_every_file
 from search.duplicates import collapse_copies, copies_of, read_groups, representatives
-from search.matching import B, K1, DocColumns, Evaluator, PostingCache, open_every_file, top_documents
+from search.highlight import HIGHLIGHT_CHARS, Highlight, Highlighter
+from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
 from search.querylang import Query, date_bounds, parse_query
 from search.schema import DATE_FIELD, INSTANT_FIELD, article_of, published_of
 from search.store import open_generation
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_OPERATOR",
+    "Explanation",
     "FIELD_WEIGHTS",
     "Hit",
     "Index",
@@ -193,6 +196,31 @@ class Selection:
     columns: DocColumns
 
 
+@dataclass(slots=True)
+class Explanation:
+    """Why one article ranks where it does for a query (``Index.explain``).
+
+    ``tier`` is ``"every word"`` (it matches the query strictly), ``"some words"`` (only AND>OR's
+    partial form), or ``"no match"``; ``matches`` lists each term the article has, with its field,
+    the words of the article's text it stands for, and the parts of its BM25 score; ``lift`` is
+    what AND>OR adds to the articles with every word so that they rank first; ``score`` is the
+    article's score, as ``Index.search`` ranks it; ``filters`` the filters asked and whether the
+    article passes them."""
+
+    id: str
+    query: str
+    tier: str
+    score: float
+    lift: float = 0.0
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape (``cari search --explain --json`` puts it in each hit)."""
+        return {"id": self.id, "query": self.query, "tier": self.tier, "score": round(self.score, 4),
+                "lift": round(self.lift, 4), "matches": self.matches, "filters": self.filters}
+
+
 def open_index(path: str | Path, **options: Any) -> Index:
     """Open the cari index at ``path`` for searching (raises ``IndexNotFound``).
 
@@ -244,6 +272,7 @@ class _Snapshot:
         self._groups: Any = _UNSET
         # read now: a later commit removes this commit's files (a reader keeps those it opened)
         self._group_ids = read_groups(generation.directory, generation.whoosh_generation)
+        self._expander: tuple[Any] | None = None  # (synonym expander or None,), read on first use
         self.doc_count = sum(s.doc_count() for s in generation.segments)
         # Open one reader now: a commit whose files cannot be opened fails here, at refresh.
         self._idle.append(self._new_searcher())
@@ -341,6 +370,21 @@ class _Snapshot:
     def ids_of(searcher: Any, docnums: Any) -> list[str]:
         """The article ids of documents ``docnums`` (stored fields)."""
         return [searcher.stored_fields(int(d)).get("id", "") for d in docnums]
+
+    def synonyms(self, compile_text: Any) -> Any:
+        """The synonym expander of the corrections stored with the index (None: no synonyms);
+        ``compile_text`` compiles an alternative's text into a query."""
+        if self._expander is None:
+            from search.store import read_stored_corrections
+            from search.synonyms import Expander, SynonymTable
+
+            corrections = read_stored_corrections(self.generation.directory)
+            table = SynonymTable(corrections.synonyms if corrections is not None else ())
+            expander = Expander(table, compile_text) if table else None
+            with self._lock:
+                if self._expander is None:
+                    self._expander = (expander,)
+        return self._expander[0]
 
     def id_map(self, searcher: Any, fieldname: str) -> dict[str, list[str]]:
         """Lower-cased value -> stored values of an ID field, for friendly matching (cached)."""
@@ -529,6 +573,10 @@ class Index:
         strict = compile_query(parsed.root, snapshot.schema, self.weights, values)
         relaxed = None if parsed.relaxed is None else compile_query(parsed.relaxed, snapshot.schema,
                                                                      self.weights, values)
+        expander = snapshot.synonyms(lambda text: compile_query(
+            parse_query(text, operator="AND").root, snapshot.schema, self.weights, values))
+        if expander is not None:  # the user's synonyms: a word and its synonyms count as one word
+            strict, relaxed = expander.expand(strict), expander.expand(relaxed)
         compiled = (strict, relaxed)
         if key is not None:
             snapshot.remember_query(key, compiled)
@@ -878,6 +926,69 @@ class Index:
             stored = searcher.stored_fields(self._docnum(searcher, article_id))
         return article_of(stored)
 
+    def explain(self, query: str | Query, article_id: str, *, operator: str | None = None,
+                sources: Sequence[str] | None = None, since: Any = None, until: Any = None) -> Explanation:
+        """Why article ``article_id`` ranks where it does for ``query`` (with the same filters and
+        operator as a search): its AND>OR tier, every term it matched (field, the article's words
+        it stands for, the BM25 parts: tf, field length, mean length, idf, weight, score), the
+        lift of the every-word tier, the filters. Raises ArticleNotFound, QuerySyntaxError."""
+        with self._reading() as (snapshot, searcher):
+            docnum = self._docnum(searcher, article_id)
+            strict, relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
+            columns = snapshot.columns(searcher)
+            evaluator = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b)
+            filters: dict[str, Any] = {}
+            passes = True
+            filt = self._filter_query(snapshot, searcher, sources, since, until)
+            if filt is not None:
+                filter_mask, _ = evaluator.evaluate(filt)
+                passes = bool(filter_mask[docnum])
+                filters = {"sources": list(sources or []), "since": since, "until": until, "passes": passes}
+            strict_mask, strict_scores = evaluator.evaluate(strict)
+            strict_mask &= columns.live
+            broad = relaxed if relaxed is not None else strict
+            mask, scores = (evaluator.evaluate(relaxed) if relaxed is not None else (strict_mask, strict_scores))
+            mask = mask & columns.live
+            if not passes:
+                mask &= False
+                strict_mask &= False
+            tier = "every word" if strict_mask[docnum] else ("some words" if mask[docnum] else "no match")
+            lift = 0.0
+            if relaxed is not None and strict_mask.any() and (mask & ~strict_mask).any() and strict_mask[docnum]:
+                lift = float(scores[mask].max()) + 1.0
+            stored = searcher.stored_fields(docnum)
+            matches = []
+            for leaf in positive_leaves(broad):
+                if not isinstance(leaf, wq.Term):
+                    if isinstance(leaf, wq.Phrase) and evaluator.phrase(leaf)[0][docnum]:
+                        matches.append({"field": leaf.fieldname, "phrase": " ".join(leaf.words)})
+                    continue
+                parts = evaluator.term_parts(leaf.fieldname, leaf.text, docnum, leaf.boost)
+                if parts is None:
+                    continue
+                words = self._words_for(stored, leaf.fieldname, leaf.text)
+                matches.append({"field": leaf.fieldname, "term": leaf.text, "words": words,
+                                **{k: round(v, 4) for k, v in parts.items()}})
+            score = float(scores[docnum]) + lift if mask[docnum] else 0.0
+        raw = query if isinstance(query, str) else query.text
+        return Explanation(article_id, raw, tier, score, lift, matches, filters)
+
+    def _words_for(self, stored: dict[str, Any], fieldname: str, term: str) -> list[str]:
+        """The distinct words of an article's stored text that its field's analyzer turns into
+        ``term`` (``bekerja`` for the term ``kerja`` of ``body``)."""
+        from search.fields import by_name
+
+        field = by_name(fieldname)
+        text = stored.get(field.source if field.kind == "surface" else fieldname) or ""
+        stemmed = field.kind == "stemmed"
+        words = []
+        for word in dict.fromkeys(_WORDS.findall(text[:HIGHLIGHT_CHARS])):
+            surface, stem = self._highlighter.analyse_word(word)
+            form = stem if stemmed else surface
+            if form is not None and term in form.split():
+                words.append(word)
+        return words
+
     def marks(self, article_id: str, query: str | Query, *,
               operator: str | None = None) -> dict[str, list[tuple[int, int]]]:
         """Spans of the words ``query`` seeks in each text field of article ``article_id``
@@ -931,7 +1042,7 @@ def _check_range(name: str, value: Any, low: int, high: int) -> None:
         raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}")
 
 
-_WORDS = re.compile(r"\w+")
+_WORDS = WORD_PATTERN  # words as the tokenizer reads them
 
 
 def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:

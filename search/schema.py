@@ -16,7 +16,7 @@ from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from search.analysis import ANALYZER_VERSION, indonesian_analyzer, surface_analyzer
+from search.analysis import ANALYZER_VERSION, Corrections, indonesian_analyzer, surface_analyzer
 from search.fields import CATALOGUE, Field
 
 # Bump when fields change; an index with another version is refused (rebuild it).
@@ -47,9 +47,10 @@ def _whoosh_field(field: Field, stemmed: Any, surface: Any) -> Any:
     return ID(stored=field.stored, unique=field.name == "id")
 
 
-def build_schema() -> Schema:
-    """The Whoosh schema of a cari index: one field per row of ``search.fields.CATALOGUE``."""
-    stemmed = indonesian_analyzer()
+def build_schema(corrections: Corrections | None = None) -> Schema:
+    """The Whoosh schema of a cari index: one field per row of ``search.fields.CATALOGUE``; the
+    stemmed fields apply a user's ``corrections`` (protected words, stem overrides)."""
+    stemmed = indonesian_analyzer(corrections)
     surface = surface_analyzer()
     return Schema(**{f.name: _whoosh_field(f, stemmed, surface) for f in CATALOGUE})
 

@@ -7,6 +7,7 @@ Layout of an index directory::
       LOCK             cari's writer lock (an OS file lock: released when the writer dies)
       gen-000001/      a Whoosh index (``_MAIN_<n>.toc`` + segments ``MAIN_<id>.*``)
         cari.json              schema and analyzer versions and the corpus's time zone
+        cari-corrections.json  the user's corrections (``cari index --analysis FILE``), as given
         cari-state-<n>.json    the corpus behind Whoosh generation n: roots, files, their articles
         cari-manifest-<n>.json size and CRC-32 of every file of generation n (segments, TOC, state)
 
@@ -55,6 +56,8 @@ MANIFEST_PREFIX = "cari-manifest-"
 FORMAT_NAME = "cari-index"
 STATE_FORMAT = "cari-state"
 MANIFEST_FORMAT = "cari-manifest"
+CORRECTIONS_FILE = "cari-corrections.json"
+CORRECTIONS_FORMAT = "cari-corrections"
 # Files up to this size, and term dictionaries whatever their size, are checksummed at every open;
 # the rest (posting lists, stored fields) by ``cari check`` and ``cari index``.
 SMALL_FILE_BYTES = 1 << 20
@@ -69,7 +72,10 @@ __all__ = [
     "IndexStats",
     "Root",
     "WriterLock",
+    "read_stored_corrections",
+    "store_corrections",
     "check_compatible",
+    "check_index",
     "commit_generation",
     "create_generation",
     "index_size_bytes",
@@ -490,9 +496,10 @@ class Generation:
 
     @property
     def storage(self) -> Any:
-        from whoosh.filedb.filestore import FileStorage
+        """Whoosh's storage of this commit's files, read through memory maps."""
+        from search.codec.reading import MappedStorage
 
-        return FileStorage(str(self.directory))
+        return MappedStorage(str(self.directory), readonly=True)
 
     @property
     def checksums(self) -> dict[str, tuple[int, int]]:
@@ -715,6 +722,12 @@ def verify_generation(index_dir: str | os.PathLike[str]) -> tuple[Generation | N
     return generation, damage
 
 
+def check_index(index_dir: str | os.PathLike[str]) -> list[Damage]:
+    """What is damaged in the index at ``index_dir`` (empty: it is sound): every check of
+    ``cari check`` (see ``verify_generation``). Raises IndexNotFound / IndexIncompatible."""
+    return verify_generation(index_dir)[1]
+
+
 # --- the writer lock -------------------------------------------------------------------------------
 
 
@@ -879,7 +892,7 @@ def _count_spellings(sub: Any, live: list[int], into: dict[str, Counter[str]]) -
     articles, from the spellings' posting lists and the source column."""
     if "source_original" not in sub.indexed_field_names() or not sub.has_column("source"):
         return
-    from search.matching import read_postings
+    from search.codec.reading import read_postings
 
     alive = set(live)
     column = sub.column_reader("source")
@@ -897,3 +910,29 @@ def iter_live_docnums(reader: Any) -> Iterator[int]:
         for docnum in range(sub.doc_count_all()):
             if not sub.is_deleted(docnum):
                 yield offset + docnum
+
+
+def store_corrections(generation_dir: Path, corrections: Any) -> None:
+    """Keep the text of the user's corrections with a generation (none: remove it). The index
+    holds its own copy: it must not depend on the user's file staying where it was."""
+    path = generation_dir / CORRECTIONS_FILE
+    if corrections is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_checked_json(path, {"format": CORRECTIONS_FORMAT, "text": corrections.text,
+                                  "source": corrections.source})
+
+
+def read_stored_corrections(generation_dir: Path) -> Any:
+    """The corrections stored with a generation, or None when it has none; IndexCorrupt when the
+    stored copy is damaged."""
+    from search.analysis.corrections import parse_corrections
+
+    path = generation_dir / CORRECTIONS_FILE
+    try:
+        data = read_checked_json(path)
+    except FileNotFoundError:
+        return None
+    except (ValueError, OSError) as error:
+        raise damaged(generation_dir.parent, str(error)) from error
+    return parse_corrections(str(data.get("text", "")), str(data.get("source") or CORRECTIONS_FILE))

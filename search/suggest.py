@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from search.matching import DocColumns, read_postings
+from search.analysis.variants import respellings
+from search.codec.reading import read_postings
+from search.matching import DocColumns
 
 __all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "edit_distance", "suggest_words"]
 
@@ -64,6 +66,11 @@ def suggest_words(words: set[str], reader: Any, columns: DocColumns, exact_field
             continue
         stemmed = stem(word)
         if stemmed and any(counts.df(f, stemmed) for f in stemmed_fields):
+            continue
+        # The same word in its other spelling, when the index has it (njonja -> nyonya).
+        respelled = next((w for w in respellings(word) if any(counts.df(f, w) for f in exact_fields)), None)
+        if respelled is not None:
+            fixes[word] = respelled
             continue
         maxdist = 1 if len(word) <= 5 else 2
         candidates: dict[str, int] = {}

@@ -3,46 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from whoosh.analysis import Filter, Token
 
 from search.analysis import lexicon
-
-_STEM_CACHE_LIMIT = 100_000
-_stem_cache: dict[str, str] = {}
+from search.analysis.corrections import Corrections
+from search.analysis.terms import TermMaker, default_terms, terms_for
 
 
 def cached_stem(word: str) -> str:
-    """Stem of a normalized word, memoized in a dict that is emptied when it reaches its limit."""
-    result = _stem_cache.get(word)
-    if result is None:
-        result = lexicon.default_stemmer().stem(word)
-        if len(_stem_cache) >= _STEM_CACHE_LIMIT:
-            _stem_cache.clear()
-        _stem_cache[word] = result
-    return result
+    """The index term of a normalized word under the shipped analyzer (memoized)."""
+    return default_terms().term(word)
 
 
 class IndonesianStemFilter(Filter):
-    """Replaces each token's text by its stem; a hyphenated compound that is not a reduplication
-    (``Cibubur-Dukuh``, ``covid-19``) is split into its parts, each stemmed, with its own offsets."""
+    """Replaces each token's text by its index term (``search.analysis.terms``); a hyphenated
+    compound that is not a reduplication (``Cibubur-Dukuh``, ``covid-19``) is split into its parts,
+    each a term, with its own offsets.
+
+    ``corrections``: the index-time part of a user's corrections (protected words, stem
+    overrides); pickled with the schema into the index, so that the index and its queries are
+    analysed alike whatever file the user keeps."""
 
     is_morph = True
+    corrections: Corrections | None = None  # class default: filters pickled by id-1..id-9
+
+    def __init__(self, corrections: Corrections | None = None) -> None:
+        if corrections is not None:
+            corrections = corrections.indexing
+            if not (corrections.protected or corrections.overrides):
+                corrections = None
+        self.corrections = corrections
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+        return type(other) is type(self) and other.corrections == self.corrections  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(type(self).__name__)
+        return hash((type(self).__name__, self.corrections))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"corrections": self.corrections}  # never the term maker and its cache
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.corrections = state.get("corrections")
+
+    @property
+    def terms(self) -> TermMaker:
+        """The term maker of this filter's corrections (shared per process)."""
+        return terms_for(self.corrections)
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        cache_get = _stem_cache.get
+        terms = self.terms
+        cache_get = terms.cache.get
+        term_of = terms.term
         shift = 0
         for token in tokens:
             text = token.text
             stem = cache_get(text)
             if stem is None:
-                stem = cached_stem(text)
+                stem = term_of(text)
             if shift:
                 token.pos += shift
             if "-" not in stem:
@@ -54,13 +74,13 @@ class IndonesianStemFilter(Filter):
                 token.text = stem.strip("-") or stem
                 yield token
                 continue
-            yield from self._split(token, parts)
+            yield from self.split(token, parts)
             if token.positions:
                 shift += len(parts) - 1
 
-    @staticmethod
-    def _split(token: Token, parts: list[str]) -> Iterator[Token]:
+    def split(self, token: Token, parts: list[str]) -> Iterator[Token]:
         """One token per part of a compound, offsets following the surface hyphens when they line up."""
+        term_of = self.terms.term
         start, end = (token.startchar, token.endchar) if token.chars else (0, 0)
         spans: list[tuple[int, int]] = []
         if token.chars:
@@ -73,12 +93,20 @@ class IndonesianStemFilter(Filter):
                 spans = [(start, end)] * len(parts)
         base_pos = token.pos if token.positions else 0
         for index, part in enumerate(parts):
-            token.text = cached_stem(part)
+            token.text = term_of(part)
             if token.positions:
                 token.pos = base_pos + index
             if token.chars:
                 token.startchar, token.endchar = spans[index]
             yield token
+
+
+def stem_filter_of(analyzer: Any) -> IndonesianStemFilter | None:
+    """The ``IndonesianStemFilter`` of a cari analyzer (None for another analyzer)."""
+    for item in getattr(analyzer, "items", (analyzer,)):
+        if isinstance(item, IndonesianStemFilter):
+            return item
+    return None
 
 
 class IndonesianStopFilter(Filter):

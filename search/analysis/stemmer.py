@@ -30,6 +30,7 @@ Differences from the textbook algorithm, all aimed at news text:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 VOWELS = frozenset("aeiou")
@@ -53,6 +54,23 @@ LOAN_SUFFIXES = (("isasi", 4), ("isme", 4), ("is", 5))
 MIN_ROOT = 3
 COMMON_FAMILY = 1000  # corpus uses that make a root common
 MAX_PREFIXES = 3
+# A part of a hyphenated word that is a word in its own right: a root whose family news uses this often.
+FREE_WORD_FAMILY = 100
+# Affixes written with a hyphen before a loan, an acronym or a name (di-PHK, se-Indonesia,
+# meng-upload, nge-vlog, ke-Indonesia-an); they come off like the clitics.
+HYPHEN_PREFIXES = frozenset((
+    "di", "ke", "se", "ber", "ter", "me", "mem", "men", "meng", "meny", "pe", "pem", "pen", "peng",
+    "peny", "per", "nge", "ng",
+))
+HYPHEN_SUFFIXES = frozenset(("kan", "an", "i"))
+# Rules of a hyphenated stem that is one word (one term), not a compound to split: a reduplication
+# with a sound change is a word of its own (KBBI lists bolak-balik; Sastrawi's gold data keeps it),
+# and so is a hyphenated entry of the lexicon none of whose parts is a word (gembar-gembor).
+SOUND_CHANGE = "reduplication with a sound change: a word of its own"
+ONE_WORD = "one hyphenated word of the lexicon"
+ONE_WORD_RULES = frozenset((SOUND_CHANGE, ONE_WORD))
+# A reduplication written with the digit 2 (anak2, teman2nya, mudah2an): base, then what follows.
+REDUPLICATION_DIGIT = re.compile(r"([a-z]{2,})2(an|kan|i|nya|ku|mu|lah|kah|pun|an?nya)?")
 
 
 
@@ -166,6 +184,50 @@ def _prefix_first(word: str) -> bool:
     return False
 
 
+def _foldable_rest(part: str) -> bool:
+    """Whether what follows a hyphenated prefix is a word it may be attached to (not a number:
+    ``ke-2`` stays ``ke`` and ``2``)."""
+    return len(part) >= 2 and part[0].isalpha()
+
+
+def _consonants(word: str) -> str:
+    return "".join(c for c in word if c not in VOWELS)
+
+
+def _sound_change(first: str, second: str) -> bool:
+    """Whether two parts differ as the two halves of a reduplication with a sound change do: by
+    their first consonant (``sayur-mayur``, ``lauk-pauk``, ``ingar-bingar``) or by vowels only
+    (``bolak-balik``, ``warna-warni``, ``gerak-gerik``)."""
+    if first[1:] == second[1:] or first == second[1:] or first[1:] == second:
+        return True
+    return len(first) == len(second) and _consonants(first) == _consonants(second)
+
+
+def describe_affixes(word: str, root: str) -> str:
+    """What confix stripping removed from ``word`` to reach ``root``, for display:
+    ``menyapu`` / ``sapu`` -> ``affixes removed: meny- (s)``, ``kebijakan`` -> ``ke- -an``."""
+    start = word.find(root)
+    recoded = ""
+    if start < 0 and len(root) > 1:
+        start = word.find(root[1:])  # a recoded first consonant (menyapu: sapu)
+        if start >= 0:
+            recoded = root[0]
+            root_end = start + len(root) - 1
+        else:
+            return "affixes removed"
+    else:
+        root_end = start + len(root)
+    prefix, suffix = word[:start], word[root_end:]
+    parts = []
+    if prefix:
+        parts.append(f"{prefix}-" + (f" ({recoded} dropped)" if recoded else ""))
+    if suffix:
+        parts.append(f"-{suffix}")
+    if not parts:
+        return "affixes removed"
+    return "affixes removed: " + " ".join(parts)
+
+
 def _strip_inflection(word: str, endings: tuple[str, ...]) -> str | None:
     for ending in endings:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_ROOT:
@@ -183,37 +245,133 @@ class IndonesianStemmer:
             self.roots.setdefault(word, 0)
 
     def stem(self, word: str) -> str:
-        """The root of one lower-case, accent-folded word; the word itself when no root fits."""
-        if word in self.never_stem or word in self.roots:
-            return word
+        """The root of one lower-case, accent-folded word; the word itself when no root fits.
+
+        A hyphenated compound that is not a reduplication comes back with its parts joined by
+        hyphens (``cibubur-dukuh``), each part to be searched on its own (``split_compound``)."""
+        return self.stem_with_rule(word)[0]
+
+    def stem_with_rule(self, word: str) -> tuple[str, str]:
+        """``(stem, rule)``: the stem and a short description of what decided it (for ``cari
+        analyze``): the never-stem list, the root lexicon, a reduplication, the affixes removed..."""
+        if word in self.never_stem:
+            return word, "never stemmed (never-stem list)"
         if "-" in word:
             return self._stem_hyphenated(word)
+        if word in self.roots:
+            return word, "a root of the lexicon"
+        two = REDUPLICATION_DIGIT.fullmatch(word)
+        if two is not None and len(word) > MIN_ROOT:
+            base, ending = two.groups()
+            if self.is_word(base):  # anak2 is anak-anak, moto2 (a racing class) is not moto-moto
+                stem, _rule = self._stem_hyphenated(f"{base}-{base}{ending or ''}")
+                return stem, "reduplication written with 2"
         if len(word) <= MIN_ROOT or not word.isalpha():
-            return word
-        return self._find_root(word) or word
+            return word, "unchanged (too short, or not only letters)"
+        root = self._find_root(word)
+        if root is None:
+            return word, "unchanged (no root of the lexicon fits)"
+        return root, describe_affixes(word, root)
+
+    def is_word(self, word: str) -> bool:
+        """Whether ``word`` is an Indonesian word the lexicon knows: a root or a form of one."""
+        if word in self.roots or word in self.never_stem:
+            return True
+        return len(word) > MIN_ROOT and word.isalpha() and self._find_root(word) is not None
 
     # -- hyphenated words ---------------------------------------------------------------------------
 
-    def _stem_hyphenated(self, word: str) -> str:
+    def _stem_hyphenated(self, word: str) -> tuple[str, str]:
+        """Reduplications fold onto their base (``anak-anak``, ``menyebut-nyebut``, ``sayur-mayur``,
+        ``bolak-balik``), hyphenated clitics and affixes come off (``kuasa-mu``, ``di-PHK``); any
+        other compound comes back hyphenated, to be split (``cibubur-dukuh``, ``covid-19``)."""
         parts = [p for p in word.split("-") if p]
         while len(parts) > 1 and parts[-1] in HYPHEN_CLITICS:
             parts.pop()  # kuasa-mu, malaikat-malaikat-nya
+        affixed = False
+        # An Indonesian affix written with a hyphen on a loan, an acronym or a name: di-PHK,
+        # se-Indonesia, meng-upload, ke-Indonesia-an, di-PHK-kan.
+        if len(parts) > 1 and parts[0] in HYPHEN_PREFIXES and _foldable_rest(parts[1]):
+            parts.pop(0)
+            affixed = True
+        if len(parts) > 1 and parts[-1] in HYPHEN_SUFFIXES and (
+                affixed or len(parts) > 2 or (parts[-1] != "i" and len(parts[0]) >= 3 and parts[0].isalpha())):
+            parts.pop()  # di-PHK-kan, bully-an, juta-an, sharing-kan
+            affixed = True
         if not parts:
-            return word
+            return word, "unchanged"
         if len(parts) == 1:
-            return self.stem(parts[0])
+            stem, rule = self.stem_with_rule(parts[0])
+            return stem, ("hyphenated affix or clitic removed" + (f"; {rule}" if stem != parts[0] else ""))
         if len(parts) == 2:
-            first, second = parts
-            if first == second:
-                return self.stem(first)
-            stem_first, stem_second = self.stem(first), self.stem(second)
-            if stem_first == stem_second:
-                return stem_first  # berbalas-balasan, anak-anaknya
-            # Reduplicated root after a prefix: menyebut-nyebut, meniru-nirukan, bermain-main.
-            for base, suffix in [(second, "")] + _suffix_options(second):
-                if len(base) >= 2 and first.endswith(base):
-                    return self.stem(first + suffix)
-        return "-".join(parts) if len(parts) < len(word.split("-")) else word
+            folded = self._reduplication(parts[0], parts[1])
+            if folded is not None:
+                return folded
+        joined = "-".join(parts)
+        if len(parts) > 1 and joined in self.roots:  # a lexicalized compound, no part a root: one term
+            return joined, ONE_WORD
+        if affixed or len(parts) < len(word.split("-")):
+            return joined, "compound: parts searched on their own (affix or clitic removed)"
+        return word, "compound: parts searched on their own"
+
+    def _reduplication(self, first: str, second: str) -> tuple[str, str] | None:
+        """``(stem, rule)`` when ``first-second`` is a reduplication, else None."""
+        # The second half may carry a clitic (anak-anaknya, uneg-unegnya) or the colloquial -in
+        # (dikata-katain, ngapa-ngapain) that the first half lacks.
+        bare = _strip_inflection(second, POSSESSIVES + PARTICLES) or second
+        if first in (second, bare):
+            return self.stem(first), "reduplication"
+        stem_first, stem_second = self.stem(first), self.stem(second)
+        if stem_first == stem_second:
+            return stem_first, "reduplication"  # berbalas-balasan, surat-menyurat, sebaik-baiknya
+        # Reduplicated root after a prefix: menyebut-nyebut, meniru-nirukan, bermain-main,
+        # menyia-nyiakannya, setinggi-tingginya (onto the first half's stem).
+        options = []
+        for half in dict.fromkeys((second, bare)):  # ngaku ends like -ku but is not one
+            options += [(half, "")] + _suffix_options(half)
+            if half.endswith("in") and len(half) > 4:
+                options.append((half[:-2], ""))
+        for base, suffix in options:
+            if len(base) >= 2 and first.endswith(base):
+                return self.stem(first + suffix), "reduplication"
+        # With a sound change (sayur-mayur, bolak-balik), also inside affixes: berwarna-warni,
+        # digembar-gemborkan (gembar-gembor), mengutak-atik (utak-atik).
+        cores = [first] + [rest for kind, rest in _prefix_options(first) if not kind.endswith("~")]
+        ends = [half for half in dict.fromkeys((second, bare))]
+        ends += [rest for half in list(ends) for rest, _suffix in _suffix_options(half)]
+        for core_first in cores:
+            for core_second in ends:
+                lexicalized = f"{core_first}-{core_second}" in self.roots
+                base = self._imitative_base(core_first, core_second, lexicalized)
+                if base is not None:
+                    return f"{core_first}-{core_second}", SOUND_CHANGE
+                if lexicalized and (core_first, core_second) != (first, second):
+                    return f"{core_first}-{core_second}", ONE_WORD  # digembar-gemborkan
+        return None
+
+    def _imitative_base(self, first: str, second: str, lexicalized: bool) -> str | None:
+        """The base of a reduplication with a sound change (``sayur-mayur``: sayur, ``bolak-balik``:
+        balik, ``warna-warni``: warna), or None for a compound of two words (``suka-duka``); such
+        a reduplication is then one word, ``first-second``.
+
+        A lexicalized one (an entry of the lexicon) folds onto its part of the larger word family; one
+        that only looks like it (the parts differ by a first consonant or by vowels) folds only when
+        just one part is a word in its own right (in the lexicon with a family of
+        ``FREE_WORD_FAMILY`` uses) and the other no name: two words side by side are a compound
+        (``suka-duka``, ``Timor-Timur``)."""
+        if not (first.isalpha() and second.isalpha()) or min(len(first), len(second)) < 3:
+            return None
+        family = self.roots.get
+        if lexicalized:
+            known = [part for part in (first, second) if part in self.roots]
+            return max(known, key=lambda part: family(part) or 0) if known else None
+        if not _sound_change(first, second):
+            return None
+        free = [part for part in (first, second) if (family(part) or 0) >= FREE_WORD_FAMILY]
+        if len(free) != 1:
+            return None
+        copy = second if free[0] == first else first
+        return free[0] if copy not in self.never_stem else None
 
     # -- single words -------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
+from search.codec import BLOCK_PICKLE_PROTOCOL
 from search.fields import CATALOGUE
 
 __all__ = ["BLOCK_PICKLE_PROTOCOL", "FastSegmentWriter", "TermPool", "WRITER_LIMIT_MB"]
@@ -265,6 +266,25 @@ class FastSegmentWriter(SegmentWriter):
         super().__init__(ix, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb=kwargs.get("limitmb", WRITER_LIMIT_MB))
 
+    def finish_segment(self) -> Any:
+        """Close the segment being written; return it (None when no document was added)."""
+        if self._added:
+            return self._finalize_segment()
+        self._close_segment()
+        return None
+
+    def segments_to_commit(self, added: list[Any]) -> list[Any]:
+        """The index's segments after this writer's deletions (small ones merged by Whoosh's
+        policy), then ``added`` (segments written elsewhere), then the segment this writer wrote
+        (its documents and the merged ones), if any: the segments of the next commit, in order."""
+        segments = [*self._merge_segments(None, None, None), *added]
+        written = self.finish_segment()
+        return segments if written is None else [*segments, written]
+
+    def release(self) -> None:
+        """Release Whoosh's lock and the writer's temporary files (the index is left as committed)."""
+        self._finish()
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
@@ -279,11 +299,6 @@ class FastSegmentWriter(SegmentWriter):
 # per posting plus its value's bytes object; per term, its key, its list and its dict entry.
 _POOL_POSTING_BYTES = 64
 _POOL_TERM_BYTES = 200
-# Whoosh pickles posting blocks with protocol 2, in which each value (bytes) becomes a call of
-# _codecs.encode(latin-1 text): 9 times slower to write than protocol 3's raw bytes, and 40% larger
-# for a block of position values. Whoosh reads any protocol (pickle.loads), and so does
-# search.matching; everything else in the segment is Whoosh's bytes.
-BLOCK_PICKLE_PROTOCOL = 3
 _CHUNK_LENGTH = struct.Struct("<Q")
 
 
@@ -313,9 +328,11 @@ def _uses_cari_analyzers(schema: Any) -> bool:
     checked = _ANALYZER_CHECKS.get(id(schema))
     if checked is not None and checked[0] is schema:
         return checked[1]
-    from search.analysis import indonesian_analyzer, surface_analyzer
+    from search.analysis import corrections_of, indonesian_analyzer, surface_analyzer
 
-    stemmed, surface = indonesian_analyzer(), surface_analyzer()
+    # The user's corrections ride in the schema's analyzer: every stemmed field must apply the same.
+    corrections = corrections_of(schema["body"].analyzer) if "body" in schema else None
+    stemmed, surface = indonesian_analyzer(corrections), surface_analyzer()
     names = [name for pair in _PAIRED_FIELDS for name in pair] + list(_STEMMED_FIELDS)
     same = all(
         name not in schema or schema[name].analyzer == (surface if name.endswith("_exact") else stemmed)
@@ -341,11 +358,17 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
     from whoosh.analysis import Token
 
     from search.analysis import lexicon
-    from search.analysis.filters import IndonesianStemFilter, _stem_cache, cached_stem
+    from search.analysis.filters import stem_filter_of
     from search.analysis.tokenizer import token_spans
 
     stoplist = lexicon.stopwords()
-    stem_get = _stem_cache.get
+    # The schema's own terms (with the user's corrections it was built with).
+    stem_filter = stem_filter_of(schema["body"].analyzer) if "body" in schema else None
+    if stem_filter is None:
+        return {}
+    terms = stem_filter.terms
+    stem_get = terms.cache.get
+    cached_stem = terms.term
     out: dict[str, tuple[dict[str, list], bool]] = {}
     for stemmed_name, surface_name in _PAIRED_FIELDS + tuple((name, None) for name in _STEMMED_FIELDS):
         value = fields.get(stemmed_name)
@@ -375,7 +398,7 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
                 if len(parts) >= 2:
                     token = Token(positions=True, chars=True)
                     token.text, token.pos, token.startchar, token.endchar = text, stem_pos, start, end
-                    for part in IndonesianStemFilter._split(token, parts):
+                    for part in stem_filter.split(token, parts):
                         entry = (part.pos, part.startchar, part.endchar) if with_chars else part.pos
                         stems.setdefault(part.text, []).append(entry)
                     stem_pos += len(parts)
@@ -462,7 +485,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
 
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
-    with the term's statistics and extent. ``search.matching`` reads these blocks directly.
+    with the term's statistics and extent. ``search.codec.reading`` reads these blocks directly.
     """
     import zlib
     from array import array

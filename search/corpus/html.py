@@ -5,20 +5,30 @@ Metadata comes first from what the page declares (Open Graph, ``article:publishe
 (``<h1>``, a date line, a byline). The body is the element holding the most prose that is not link
 text (``itemprop=articleBody`` when the page marks it), with navigation, scripts, ads, share buttons,
 related-article boxes and "Baca juga" links removed. RSS/Atom feeds and index pages, which hold no
-single article, are reported as such and not read as articles.
+single article, are reported as such and not read as articles. Pages are parsed by BeautifulSoup over
+lxml's HTML parser.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
-import lxml.html
-from lxml import etree
+from bs4 import (
+    BeautifulSoup,
+    Comment,
+    MarkupResemblesLocatorWarning,
+    ParserRejectedMarkup,
+    ProcessingInstruction,
+    Tag,
+    XMLParsedAsHTMLWarning,
+)
+from bs4.element import NavigableString, PageElement
 
 from search.corpus.article import Article
 from search.corpus.dateline import split_dateline
@@ -31,11 +41,16 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _PAGE_START = re.compile(r"<(?:html|body)\b", re.IGNORECASE)
 _PAGE_END = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
 
+# BeautifulSoup warns when a short file reads like a URL or a file name, or a page opens like XML;
+# such files are read as HTML all the same, and the library never prints.
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning, module=re.escape(__name__))
+warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning, module=re.escape(__name__))
+
 # Never article text.
-_DROP_TAGS = (
+_DROP_TAGS = frozenset({
     "script", "style", "noscript", "iframe", "form", "button", "svg", "select", "textarea", "nav",
     "footer", "aside", "object", "embed", "video", "audio", "canvas", "map", "input", "label", "ins",
-)
+})
 # class/id words of page furniture: share bars, related links, ads, menus, comments...
 _BOILERPLATE = re.compile(
     r"(?:^|[\s_\-])(?:share|sharing|social|sosmed|socmed|related|terkait|baca-?juga|bacajuga|readmore|"
@@ -69,21 +84,14 @@ def parse_html(text: str, path: str) -> Article | str:
         # A page that opens <html>/<body> and never closes them was cut short (a fragment of
         # markup without them is read as it is).
         return "truncated HTML: the page ends before </body></html>; skipped"
-    # lxml refuses text nodes holding control characters; they are never article text.
-    text = _CONTROL_CHARS.sub("", text)
-    try:
-        doc = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
-    except (etree.ParserError, ValueError) as exc:
-        return f"HTML cannot be parsed ({exc})"
+    doc = _parse(text)
+    if isinstance(doc, str):
+        return doc
     meta = _meta(doc)
     linked = _json_ld_article(doc)
     site = _first_text(meta.get("og:site_name"), _ld_text(linked.get("publisher") if linked else None, "name"))
     title = _title(doc, meta, linked, site)
-
-    for element in doc.xpath("//comment() | //processing-instruction()"):
-        _drop(element)
-    for element in list(doc.iter(*_DROP_TAGS)):
-        _drop(element)
+    _drop_non_text(doc)
 
     declares_article = bool(
         linked is not None
@@ -99,17 +107,17 @@ def parse_html(text: str, path: str) -> Article | str:
     containers = _article_containers(doc)
     if not containers:
         return "no article text found in the page (an index page?); skipped"
-    caption = " ".join(clean_line(c.text_content()) for el in containers for c in el.iter("figcaption")).strip()
+    caption = " ".join(clean_line(c.get_text()) for el in containers for c in el.find_all("figcaption")).strip()
     link_texts = set()
     links = prose = 0
     for container in containers:
         _remove_boilerplate(container)
-        for anchor in container.iter("a"):
-            text = " ".join(anchor.text_content().split())
+        for anchor in container.find_all("a"):
+            text = " ".join(anchor.get_text().split())
             links += len(text)
             if len(text) >= 15:
                 link_texts.add(text)
-        prose += len(" ".join(container.text_content().split()))
+        prose += len(" ".join(container.get_text().split()))
     paragraphs = clean_text("\n\n".join(_text_with_breaks(c) for c in containers)).split("\n\n")
     # Related-article headlines listed inside the body (kapanlagi) are paragraphs that are one link.
     paragraphs = [p for p in paragraphs if p not in link_texts]
@@ -138,7 +146,7 @@ def parse_html(text: str, path: str) -> Article | str:
             paragraphs = [rest, *paragraphs[index + 1 :]] if rest else paragraphs[index + 1 :]
             break
     body_text = "\n\n".join(paragraphs)
-    page_text = clean_text(_text_with_breaks(doc.find("body") if doc.find("body") is not None else doc))
+    page_text = clean_text(_text_with_breaks(doc.body if doc.body is not None else doc))
 
     return Article(
         id=path,
@@ -202,28 +210,53 @@ def _is_index_url(url: str, meta: dict[str, str]) -> bool:
     return len(segments) <= 1 and (not segments or segments[0] in _INDEX_PATHS)
 
 
+def _parse(text: str) -> Tag | str:
+    """The page's <html> element, or why the page cannot be read."""
+    # Control characters are never article text.
+    text = _CONTROL_CHARS.sub("", text)
+    try:
+        # Every attribute as the page wrote it, class and rel too (not split into lists): the
+        # boilerplate pattern reads an element's whole class list at once.
+        soup = BeautifulSoup(_XML_DECLARATION.sub("", text, count=1), "lxml", multi_valued_attributes=None)
+    except ParserRejectedMarkup as exc:
+        return f"HTML cannot be parsed ({str(exc).strip().splitlines()[-1]})"
+    # lxml wraps everything up to </html> in one <html> element and hands what follows it (trackers,
+    # a second page pasted after the first) to BeautifulSoup as more <html> elements: the first one
+    # is the page.
+    if soup.html is None:  # only comments, a doctype or stray end tags
+        return "HTML cannot be parsed (Document is empty)"
+    return soup.html
+
+
+def _attribute(element: Tag, name: str) -> str:
+    """The attribute's value, "" when the element has none (always one string: see ``_parse``)."""
+    value = element.get(name)
+    return value if isinstance(value, str) else ""
+
+
 # --- metadata --------------------------------------------------------------------------------------
 
 
-def _meta(doc: lxml.html.HtmlElement) -> dict[str, str]:
+def _meta(doc: Tag) -> dict[str, str]:
     """The page's declared metadata by lowercase key; the first non-empty value of each wins."""
     found: dict[str, str] = {}
-    for element in doc.iter("meta"):
-        content = (element.get("content") or "").strip()
+    for element in doc.find_all("meta", content=True):
+        content = _attribute(element, "content").strip()
         if not content:
             continue
         for attribute in ("property", "name", "itemprop"):
-            key = (element.get(attribute) or "").strip().lower()
+            key = _attribute(element, attribute).strip().lower()
             if key and key not in found:
                 found[key] = content
-    for element in doc.iter("link"):
-        if (element.get("rel") or "").lower() == "canonical" and (element.get("href") or "").strip():
-            found.setdefault("canonical", element.get("href").strip())
-    for element in doc.xpath("//*[@itemprop][not(self::meta)]"):
-        key = element.get("itemprop", "").lower()
-        if key in ("datepublished", "author", "headline") and key not in found:
-            value = element.get("datetime") or element.get("content") or element.text_content()
-            if value and value.strip():
+    for element in doc.find_all("link", href=True):
+        href = _attribute(element, "href").strip()
+        if _attribute(element, "rel").lower() == "canonical" and href:
+            found.setdefault("canonical", href)
+    for element in doc.find_all(itemprop=True):
+        key = _attribute(element, "itemprop").lower()
+        if element.name != "meta" and key in ("datepublished", "author", "headline") and key not in found:
+            value = _attribute(element, "datetime") or _attribute(element, "content") or element.get_text()
+            if value.strip():
                 found[key] = value.strip()
     return found
 
@@ -238,11 +271,11 @@ def _iter_ld(value: Any) -> Iterator[dict[str, Any]]:
             yield from _iter_ld(value["@graph"])
 
 
-def _json_ld_article(doc: lxml.html.HtmlElement) -> dict[str, Any] | None:
+def _json_ld_article(doc: Tag) -> dict[str, Any] | None:
     """The page's JSON-LD NewsArticle (or Article) object, when it declares one that parses."""
-    for script in doc.xpath('//script[@type="application/ld+json"]'):
+    for script in doc.find_all("script", type="application/ld+json"):
         try:
-            data = json.loads(script.text or "", strict=False)
+            data = json.loads(script.string or "", strict=False)
         except ValueError:
             continue
         for item in _iter_ld(data):
@@ -268,18 +301,17 @@ def _first_text(*values: str | None) -> str:
     return next((v.strip() for v in values if v and v.strip()), "")
 
 
-def _title(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, site: str) -> str:
+def _title(doc: Tag, meta: dict[str, str], linked: dict[str, Any] | None, site: str) -> str:
     """The headline: the page's <h1> when the declared title contains it (no site name then), else
     the declared title with the site-name parts cut off."""
     declared = _first_text(meta.get("og:title"), _ld_text(linked, "headline"), meta.get("headline"), meta.get("twitter:title"))
-    page_title = doc.findtext(".//title") or ""
-    for h1 in doc.iter("h1"):
-        heading = clean_line(h1.text_content())
+    page_title = doc.title.get_text() if doc.title is not None else ""
+    for h1 in doc.find_all("h1"):
+        heading = clean_line(h1.get_text())
         if len(heading) >= 10 and (heading in clean_line(declared) or heading in clean_line(page_title)):
             return heading
     if not declared and not page_title.strip():
-        first_h1 = doc.find(".//h1")
-        return clean_line(first_h1.text_content()) if first_h1 is not None else ""
+        return clean_line(doc.h1.get_text()) if doc.h1 is not None else ""
     title = clean_line(declared or page_title)
     site_words = {w for w in re.split(r"[^a-z0-9]+", site.lower()) if len(w) > 3} | {"com", "online", "news"}
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p and p.strip()]
@@ -299,7 +331,7 @@ _URL_DATE = re.compile(r"/(20\d\d|19\d\d)/(\d\d)/(\d\d)/")
 
 
 def _published(
-    doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, url: str, title: str
+    doc: Tag, meta: dict[str, str], linked: dict[str, Any] | None, url: str, title: str
 ) -> datetime | None:
     """The declared date; else the date line under the headline; else the URL's /yyyy/mm/dd/."""
     for value in (
@@ -319,8 +351,8 @@ def _published(
         published = parse_date(value.replace(" T", "T") if value else value)
         if published is not None:
             return published
-    for element in doc.iter("time"):
-        published = parse_date(element.get("datetime") or element.text_content())
+    for element in doc.find_all("time"):
+        published = parse_date(_attribute(element, "datetime") or element.get_text())
         if published is not None:
             return published
     url_date = None
@@ -330,17 +362,15 @@ def _published(
     # The date line sits right under (or just above) the headline on Indonesian news pages.
     heading = _headline_element(doc, title)
     if heading is not None:
-        for axis in ("following::text()[normalize-space()][position() <= 12]", "preceding::text()[normalize-space()][position() <= 4]"):
-            nearby = " ".join(" ".join(t.split()) for t in heading.xpath(axis))
+        for texts in _texts_after(heading, 12), _texts_before(heading, 4):
+            nearby = " ".join(" ".join(t.split()) for t in texts)
             published = parse_date(nearby[:400])
             if published is not None and (url_date is None or published.date() == url_date.date()):
                 return published
     if url_date is not None:
         return url_date
-    for element in doc.xpath(
-        "//*[contains(translate(@class,'DATE','date'),'date') or contains(@class,'tanggal') or contains(@class,'publish')]"
-    ):
-        text = element.text_content()
+    for element in doc.find_all(class_=_DATE_CLASS):
+        text = element.get_text()
         if len(text) < 200:
             published = parse_date(text)
             if published is not None:
@@ -348,19 +378,45 @@ def _published(
     return None
 
 
-def _headline_element(doc: lxml.html.HtmlElement, title: str) -> Any | None:
+_DATE_CLASS = re.compile(r"(?i:date)|tanggal|publish")
+
+
+def _headline_element(doc: Tag, title: str) -> Tag | None:
     """The element showing the headline: an <h1>/<h2>/<h3>, else any element with exactly that text."""
     if not title:
         return None
     fallback = None
-    for element in doc.iter("h1", "h2", "h3", "div", "span", "p"):
-        if len(element) > 3:
+    for element in doc.find_all(["h1", "h2", "h3", "div", "span", "p"]):
+        if len(element.find_all(True, recursive=False)) > 3:
             continue
-        if clean_line(element.text_content()) == title:
-            if element.tag in ("h1", "h2", "h3"):
+        if clean_line(element.get_text()) == title:
+            if element.name in ("h1", "h2", "h3"):
                 return element
             fallback = fallback if fallback is not None else element
     return fallback
+
+
+def _is_text(node: object) -> TypeGuard[NavigableString]:
+    """A string of the page's text, as ``get_text()`` reads it: not a comment, a doctype, nor the
+    content of a <script>, <style> or <template>."""
+    return type(node) is NavigableString
+
+
+def _is_visible_text(node: object) -> bool:
+    return _is_text(node) and not node.isspace()
+
+
+def _texts_after(element: Tag, limit: int) -> list[str]:
+    """The first ``limit`` non-blank strings after the element's end (not those inside it)."""
+    last: PageElement = element
+    while isinstance(last, Tag) and last.contents:
+        last = last.contents[-1]
+    return list(last.find_all_next(string=_is_visible_text, limit=limit))
+
+
+def _texts_before(element: Tag, limit: int) -> list[str]:
+    """The last ``limit`` non-blank strings before the element, in page order."""
+    return list(reversed(element.find_all_previous(string=_is_visible_text, limit=limit)))
 
 
 def _plausible_author(value: str) -> bool:
@@ -374,16 +430,17 @@ def _plausible_author(value: str) -> bool:
     )
 
 
+_AUTHOR_CLASS = re.compile(r"author|penulis|reporter|byline")
 _BYLINE_TAIL = re.compile(r"\s*(?:[-|]\s*(?:detik\w*|\S+\.(?:com|co\.id|id))|\b(?:Jurnalis|Wartawan|Reporter))\s*$", re.IGNORECASE)
 
 
-def _author(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, page_text: str) -> str:
+def _author(doc: Tag, meta: dict[str, str], linked: dict[str, Any] | None, page_text: str) -> str:
     """The byline without the site or role after it ("Fino Yurio Kristo - detikinet", "Dewi Kania
     Jurnalis")."""
     return _BYLINE_TAIL.sub("", _raw_author(doc, meta, linked, page_text))
 
 
-def _raw_author(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[str, Any] | None, page_text: str) -> str:
+def _raw_author(doc: Tag, meta: dict[str, str], linked: dict[str, Any] | None, page_text: str) -> str:
     """The byline: JSON-LD author, a "Penulis:" / "Reporter:" line, the author meta, an author box."""
     candidate = _ld_text(linked, "author")
     if _plausible_author(candidate):
@@ -394,8 +451,8 @@ def _raw_author(doc: lxml.html.HtmlElement, meta: dict[str, str], linked: dict[s
     for value in (meta.get("author"), meta.get("article:author"), meta.get("dable:author")):
         if value and _plausible_author(value):
             return clean_line(value)
-    for element in doc.xpath("//*[contains(@class,'author') or contains(@class,'penulis') or contains(@class,'reporter') or contains(@class,'byline')]"):
-        text = clean_line(element.text_content())
+    for element in doc.find_all(class_=_AUTHOR_CLASS):
+        text = clean_line(element.get_text())
         if 2 < len(text) < 80 and _plausible_author(text):
             return text
     return ""
@@ -423,118 +480,104 @@ def _keywords(meta: dict[str, str], linked: dict[str, Any] | None) -> list[str]:
 # --- body ---------------------------------------------------------------------------------------------
 
 
-def _drop(element: Any) -> None:
-    """Remove an element but keep its tail text in place."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    if tail and tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
+def _drop_non_text(doc: Tag) -> None:
+    """Remove comments, processing instructions and the elements that are never article text."""
+    for node in doc.find_all(string=lambda s: isinstance(s, (Comment, ProcessingInstruction))):
+        node.extract()
+    # A test of the name is four times faster than find_all(_DROP_TAGS), which tries each name in turn.
+    for element in doc.find_all(lambda tag: tag.name in _DROP_TAGS):
+        element.extract()
 
 
-def _is_boilerplate(element: Any) -> bool:
-    marks = f"{element.get('class') or ''} {element.get('id') or ''}"
+def _is_boilerplate(element: Tag) -> bool:
+    marks = f"{_attribute(element, 'class')} {_attribute(element, 'id')}"
     return bool(marks.strip()) and bool(_BOILERPLATE.search(marks))
 
 
-def _direct_prose(element: Any) -> tuple[int, int]:
+def _direct_prose(element: Tag) -> tuple[int, int]:
     """(characters of prose owned by ``element``, characters of it inside links): its own text and
     inline children, and whole <p> children, but not text of nested blocks."""
-    total = len((element.text or "").strip())
-    links = 0
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        if child.tag in _INLINE or child.tag == "p":
-            text_length = len(child.text_content().strip())
+    total = links = 0
+    for child in element.children:
+        if _is_text(child):
+            total += len(child.strip())
+        elif isinstance(child, Tag) and (child.name in _INLINE or child.name == "p"):
+            text_length = len(child.get_text().strip())
             total += text_length
-            if child.tag == "a":
+            if child.name == "a":
                 links += text_length
             else:
-                links += sum(len(a.text_content().strip()) for a in child.iter("a"))
-        total += len((child.tail or "").strip())
+                links += sum(len(a.get_text().strip()) for a in child.find_all("a"))
     return total, links
 
 
-def _article_containers(doc: lxml.html.HtmlElement) -> list[Any]:
+def _article_containers(doc: Tag) -> list[Tag]:
     """The elements holding the article body: the marked ``articleBody``, else the element with the
     most prose that is not link text, together with its sibling blocks of prose (antara splits an
     article over several <div>s)."""
-    marked = doc.xpath('//*[@itemprop="articleBody"]')
+    marked = doc.find_all(itemprop="articleBody")
     if marked:
-        return [max(marked, key=lambda e: len(e.text_content()))]
-    body = doc.find("body")
+        return [max(marked, key=lambda e: len(e.get_text()))]
+    body = doc.body
     if body is None:
         return []
     best, best_score = None, 0.0
-    scores: dict[Any, float] = {}
-    for element in body.iter():
-        if not isinstance(element.tag, str) or element.tag in _INLINE or element.tag in ("p", "li", "h1", "h2", "h3", "a"):
+    scores: dict[int, float] = {}  # by id(): a Tag hashes (and compares) by its markup
+    for element in [body, *body.find_all(True)]:
+        if element.name in _INLINE or element.name in ("p", "li", "h1", "h2", "h3", "a"):
             continue
         if _is_boilerplate(element):
             continue
         total, links = _direct_prose(element)
         score = total - 2 * links
-        scores[element] = score
+        scores[id(element)] = score
         if score > best_score:
             best, best_score = element, score
     if best is None:
         return []
-    parent = best.getparent()
+    parent = best.parent
     if parent is None:
         return [best]
-    return [
-        sibling
-        for sibling in parent
-        if sibling is best or (isinstance(sibling.tag, str) and scores.get(sibling, 0) >= 40)
-    ]
+    return [sibling for sibling in parent.find_all(True, recursive=False) if sibling is best or scores.get(id(sibling), 0) >= 40]
 
 
-def _remove_boilerplate(container: Any) -> None:
-    for element in list(container.iter()):
-        if element is container or not isinstance(element.tag, str):
-            continue
-        if element.getparent() is None:
-            continue
-        if element.tag in ("figure", "figcaption", "h1") or _is_boilerplate(element):
-            _drop(element)
-            continue
-        # A paragraph that is only a link (a "Baca juga" teaser or a related headline).
-        if element.tag in ("p", "li", "div") and len(element) >= 1:
-            text = element.text_content().strip()
-            link_text = sum(len(a.text_content().strip()) for a in element.iter("a"))
-            if text and link_text >= 0.8 * len(text) and element.tag != "div":
-                _drop(element)
+def _remove_boilerplate(container: Tag) -> None:
+    for element in container.find_all(True):
+        if element.name in ("figure", "figcaption", "h1") or _is_boilerplate(element):
+            element.extract()
+        elif element.name in ("p", "li") and _is_mostly_links(element):
+            # A paragraph that is only a link (a "Baca juga" teaser or a related headline).
+            element.extract()
 
 
-def _text_with_breaks(container: Any) -> str:
+def _is_mostly_links(element: Tag) -> bool:
+    text = element.get_text().strip()
+    link_text = sum(len(a.get_text().strip()) for a in element.find_all("a"))
+    return bool(text) and link_text >= 0.8 * len(text)
+
+
+_BLOCK_END = object()
+
+
+def _text_with_breaks(container: Tag) -> str:
     """The container's text with a blank line between blocks and at every <br>."""
     parts: list[str] = []
-
-    def walk(element: Any) -> None:
-        if not isinstance(element.tag, str):
-            return
-        block = element.tag in _BLOCK_BREAK
-        if block:
+    # A stack rather than recursion: a page may nest elements thousands deep (lxml's own tree stopped
+    # at 256 levels, BeautifulSoup's does not). ``_BLOCK_END`` marks where a block closes.
+    stack: list[PageElement | object] = [container]
+    while stack:
+        node = stack.pop()
+        if node is _BLOCK_END:
             parts.append("\n\n")
-        if element.tag == "br":
-            parts.append("\n\n")
-        if element.text:
-            text = element.text
-            parts.append((" " if text[:1].isspace() else "") + " ".join(text.split()) + (" " if text[-1:].isspace() else ""))
-        for child in element:
-            walk(child)
-            if child.tail:
-                tail = child.tail
-                parts.append((" " if tail[:1].isspace() else "") + " ".join(tail.split()) + (" " if tail[-1:].isspace() else ""))
-        if block:
-            parts.append("\n\n")
-
-    walk(container)
+        elif isinstance(node, Tag):
+            block = node.name in _BLOCK_BREAK
+            if block or node.name == "br":
+                parts.append("\n\n")
+            if block:
+                stack.append(_BLOCK_END)
+            stack.extend(reversed(node.contents))
+        elif _is_text(node):
+            # Runs of spaces become one, but a space at either end still parts it from its neighbours.
+            parts.append((" " if node[:1].isspace() else "") + " ".join(node.split()) + (" " if node[-1:].isspace() else ""))
     return "".join(parts)
+

@@ -42,13 +42,13 @@ def test_normalization_folds_case_width_and_accents() -> None:
 
 
 def test_accent_folded_query_matches_text() -> None:
-    assert [t.stem for t in analyze("Fatih Aktaş")] == [t.stem for t in analyze("fatih aktas")]
+    assert [t.term for t in analyze("Fatih Aktaş")] == [t.term for t in analyze("fatih aktas")]
 
 
 def test_stopwords_are_talas_list_and_positions_close_up() -> None:
     assert len(stopwords()) == 355
     tokens = analyze("Presiden dan wakil presiden yang baru")
-    assert [t.stem for t in tokens] == ["presiden", "wakil", "presiden", "baru"]
+    assert [t.term for t in tokens] == ["presiden", "wakil", "presiden", "baru"]
     assert [t.position for t in tokens] == [0, 1, 2, 3]
 
 
@@ -59,7 +59,7 @@ def test_stopped_tokens_are_flagged_when_kept() -> None:
 
 def test_words_that_must_meet_do_meet() -> None:
     def stems(text: str) -> list[str]:
-        return [t.stem for t in analyze(text)]
+        return [t.term for t in analyze(text)]
 
     assert stems("bekerja") == stems("kerja")
     assert stems("pemerintahan") == stems("pemerintah")
@@ -77,14 +77,14 @@ def test_offsets_point_at_the_surface_text() -> None:
 def test_compounds_are_split_for_search_with_their_own_offsets() -> None:
     text = "warga Cibubur-Dukuh datang"
     tokens = analyze(text)
-    assert [(t.stem, t.text, t.position) for t in tokens] == [
+    assert [(t.term, t.text, t.position) for t in tokens] == [
         ("warga", "warga", 0), ("cibubur", "Cibubur", 1), ("dukuh", "Dukuh", 2), ("datang", "datang", 3),
     ]  # fmt: skip
 
 
 def test_reduplication_stays_one_token() -> None:
     tokens = analyze("teman-teman dan anak-anaknya")
-    assert [(t.text, t.stem) for t in tokens] == [("teman-teman", "teman"), ("anak-anaknya", "anak")]
+    assert [(t.text, t.term) for t in tokens] == [("teman-teman", "teman"), ("anak-anaknya", "anak")]
 
 
 def test_real_articles_analyse_cleanly(analysis_fixtures) -> None:
@@ -101,7 +101,7 @@ def test_real_articles_analyse_cleanly(analysis_fixtures) -> None:
         for token in tokens:
             assert 0 <= token.start < token.end <= len(text)
             assert text[token.start : token.end] == token.text
-            assert token.stem and token.normalized
+            assert token.term and token.stem and token.normalized
 
 
 def test_untokenized_query_terms_keep_their_wildcards() -> None:
@@ -109,18 +109,18 @@ def test_untokenized_query_terms_keep_their_wildcards() -> None:
     analyzer = indonesian_analyzer()
     assert [t.text for t in analyzer("Pemerint*", tokenize=False, mode="query")] == ["pemerint*"]
     assert [t.text for t in analyzer("Akta?", tokenize=False, mode="query")] == ["akta?"]
-    assert [t.text for t in analyzer("Pemerintahan", tokenize=False, mode="query")] == ["perintah"]
+    assert [t.text for t in analyzer("Pemerintahan", tokenize=False, mode="query")] == ["pemerintah"]
 
 
 def test_memo_caches_are_bounded(monkeypatch) -> None:
     """The normalization and stem caches empty themselves instead of growing past their limit."""
-    from search.analysis import filters, tokenizer
+    from search.analysis import terms, tokenizer
 
     monkeypatch.setattr(tokenizer, "_CACHE_LIMIT", 50)
-    monkeypatch.setattr(filters, "_STEM_CACHE_LIMIT", 50)
+    monkeypatch.setattr(terms, "CACHE_LIMIT", 50)
     text = " ".join(f"kata{i} pemerintah{i}an" for i in range(400))
     tokens = analyze(text)
     assert len(tokens) == 800
     assert len(tokenizer._normalized_cache) <= 50
-    assert len(filters._stem_cache) <= 50
-    assert tokens[1].stem == "pemerintah0an"  # unknown words pass through unchanged
+    assert len(terms.default_terms().cache) <= 50
+    assert tokens[1].term == "pemerintah0an"  # unknown words pass through unchanged

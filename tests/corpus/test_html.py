@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -146,3 +148,43 @@ def test_a_fragment_of_markup_is_read() -> None:
     assert errors == []
     assert articles[0].title == "Gempa Guncang Lombok"
     assert articles[0].body.startswith("Gempa bermagnitudo 5,2")
+
+
+def test_what_follows_the_closing_html_tag_is_not_read(sample_corpus: Path) -> None:
+    """The page ends at </html>: markup pasted after it (trackers, a second page) changes nothing."""
+    data = (sample_corpus / "html" / "tempoen-singlepage.html").read_bytes()
+    tail = (
+        b'<html><head><title>Halaman Lain</title><meta name="author" content="Orang Lain"></head><body>'
+        b'<h1>Judul Halaman Lain Yang Panjang</h1><div class="author">Penulis: Orang Lain</div>'
+        + b"<p>Paragraf halaman lain yang cukup panjang untuk terbaca sebagai isi artikel.</p>" * 20
+        + b"</body></html>"
+    )
+    (page,), errors = parse_bytes(data, "page.html", ".html")
+    (pasted,), pasted_errors = parse_bytes(data + tail, "page.html", ".html")
+    assert errors == pasted_errors == []
+    assert pasted == page
+
+
+def test_markup_that_looks_like_a_url_a_file_name_or_xml_is_read_without_a_warning(tmp_path: Path) -> None:
+    """BeautifulSoup warns about such input; the library never prints. In a process of its own:
+    pytest resets the warning filters around every test."""
+    for name, text in {
+        "url.html": "http://example.com/berita/banjir",
+        "name.html": "banjir-jakarta.html",
+        "xml.html": '<?xml version="1.0"><p>Banjir</p>',
+    }.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    script = "import sys; from search.corpus import read_articles; e = []; list(read_articles(sys.argv[1], errors=e)); print(len(e))"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        check=False, capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+    )
+    assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "3", "")
+
+
+def test_a_page_nested_thousands_deep_is_read() -> None:
+    paragraph = "Warga mengungsi ke masjid dan sekolah terdekat sambil menunggu air surut di permukiman mereka. "
+    page = "<html><body>" + "<div>" * 5000 + paragraph * 3 + "</div>" * 5000 + "</body></html>"
+    (article,), errors = parse_bytes(page.encode("utf-8"), "deep.html", ".html")
+    assert errors == []
+    assert article.body == (paragraph * 3).strip()

@@ -153,3 +153,12 @@ def test_source_facet_merges_spellings(index):
     folded = [name.lower() for name in sources]
     assert len(folded) == len(set(folded))
     assert sum(sources.values()) == index.doc_count
+
+
+def test_did_you_mean_offers_the_other_spelling_the_index_has(index) -> None:
+    """A word in the old spelling the index lacks is offered in the spelling it has (njanji ->
+    nyanyi, by the nj>ny rule that is not applied at indexing), before any nearer-looking word
+    (janji is one edit away)."""
+    results = index.search("njanji", highlight=False)
+    assert results.total == 0 and results.suggestion == "nyanyi"
+    assert index.search("Soekarno Hatta", highlight=False).suggestion is None  # folded: found

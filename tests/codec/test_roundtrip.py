@@ -1,0 +1,175 @@
+"""Whoosh's format written by ``search.codec.writing`` and read by ``search.codec.reading``: one
+round trip over an index of several segments, with deletions and merges, and Whoosh's own reader
+as the judge of every posting list, length and date cari reads.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import search
+from search.codec import BLOCK_PICKLE_PROTOCOL
+from search.codec.reading import (
+    MISSING_DATE,
+    date_column,
+    deleted_docs,
+    field_lengths,
+    ids_and_weights,
+    read_postings,
+    read_raw_positions,
+    term_blocks,
+    whole_block,
+)
+from search.store import open_whoosh_index
+
+FILES = ("click-id/detik.jsonl", "click-id/kompas.jsonl", "click-id/tempo.jsonl", "html/kompas-singlepage.html",
+         "jurnas-2020-06-turki-libya.txt")
+
+
+@pytest.fixture(scope="module")
+def changed_index(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index grown over several commits: files added (new segments, merged by Whoosh's policy),
+    records changed and a file removed (deletions), built with the parallel workers once."""
+    root = tmp_path_factory.mktemp("codec")
+    corpus = root / "corpus"
+    index_dir = root / "index"
+    for rel in FILES[:2]:
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(sample_corpus / rel, corpus / rel)
+    search.index_corpus(corpus, index_dir, jobs=1)
+    for rel in FILES[2:]:
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(sample_corpus / rel, corpus / rel)
+        search.index_corpus(corpus, index_dir, jobs=1)
+    kompas = corpus / "click-id" / "kompas.jsonl"
+    lines = kompas.read_text(encoding="utf-8").splitlines()
+    for n in range(0, len(lines), 4):
+        record = json.loads(lines[n])
+        record["body"] = "Berita yang diubah tentang banjir di Jakarta. " + record["body"]
+        lines[n] = json.dumps(record, ensure_ascii=False)
+    kompas.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    search.index_corpus(corpus, index_dir, jobs=1)
+    (corpus / "click-id" / "detik.jsonl").unlink()
+    search.index_corpus(corpus, index_dir, jobs=1)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def segments(changed_index: Path) -> list:
+    reader = open_whoosh_index(changed_index).reader()
+    leaves = [sub for sub, _offset in reader.leaf_readers()]
+    yield leaves
+    reader.close()
+
+
+def test_the_index_has_several_segments_and_deletions(segments: list) -> None:
+    assert len(segments) >= 2
+    assert any(sub.has_deletions() for sub in segments)
+
+
+def _whoosh_postings(sub, fieldname: str, btext: bytes):
+    """Every posting of a term as Whoosh's own matcher gives it (live documents only)."""
+    matcher = sub.postings(fieldname, btext)
+    ids, weights, positions = [], [], []
+    has_positions = sub.schema[fieldname].format.supports("positions")
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        positions.append(list(matcher.value_as("positions")) if has_positions else None)
+        matcher.next()
+    return ids, weights, positions
+
+
+def test_every_posting_list_reads_as_whoosh_reads_it(segments: list) -> None:
+    checked = 0
+    for sub in segments:
+        dead = set(deleted_docs(sub).tolist())
+        assert dead == {d for d in range(sub.doc_count_all()) if sub.is_deleted(d)}
+        for fieldname in sub.indexed_field_names():
+            with_positions = sub.schema[fieldname].format.supports("positions")
+            for n, btext in enumerate(sub.lexicon(fieldname)):
+                if n % 3 and fieldname in ("body", "body_exact"):
+                    continue  # a third of the big fields' terms is plenty
+                ids, weights, positions = _whoosh_postings(sub, fieldname, btext)
+                ours = read_postings(sub, fieldname, btext, values=with_positions)
+                keep = np.array([d not in dead for d in ours.ids.tolist()], dtype=bool)
+                assert ours.ids[keep].tolist() == ids, (fieldname, btext)
+                assert np.allclose(ours.tfs[keep], weights)
+                if with_positions:
+                    decoded: list[list[int]] = [[] for _ in ours.ids]
+                    for key in ours.position_keys(ours.ids).tolist():
+                        decoded[key >> 32].append(key & 0xFFFFFFFF)
+                    assert [p for p, k in zip(decoded, keep) if k] == positions, (fieldname, btext)
+                checked += 1
+    assert checked > 5000
+
+
+def test_positions_of_some_documents_read_as_whoosh_reads_them(segments: list) -> None:
+    """A phrase decodes the positions of its candidate documents only: the same as Whoosh's."""
+    for sub in segments:
+        for btext in (b"yang", b"dan", b"jakarta", b"banjir"):
+            if ("body_exact", btext) not in sub or sub.has_deletions():
+                continue
+            ids, _weights, positions = _whoosh_postings(sub, "body_exact", btext)
+            raw = read_raw_positions(sub, "body_exact", btext)
+            assert raw is not None and raw.ids.tolist() == ids
+            rows = list(range(0, len(ids), 3))
+            some = raw.positions_of(raw.ids[rows])
+            decoded: list[list[int]] = [[] for _ in rows]
+            for key in some.position_keys(some.ids).tolist():
+                decoded[key >> 32].append(key & 0xFFFFFFFF)
+            assert decoded == [positions[row] for row in rows]
+
+
+def test_blocks_cari_writes_take_the_fast_path(segments: list) -> None:
+    """Blocks written by cari (pickle protocol 3) give their ids and weights without unpickling
+    their positions, exactly what unpickling the whole block gives."""
+    checked = 0
+    for sub in segments:
+        for fieldname in ("body", "body_exact", "title", "keywords", "source"):
+            for n, btext in enumerate(sub.lexicon(fieldname)):
+                if n % 11:
+                    continue
+                blocks = term_blocks(sub, fieldname, btext)
+                assert blocks is not None
+                for count, compressed, data in blocks:
+                    assert bytes(data[:2]) == b"\x80%c" % BLOCK_PICKLE_PROTOCOL
+                    fast = ids_and_weights(data, count, compressed)
+                    assert fast is not None, (fieldname, btext)
+                    ids, tfs = whole_block(data, count, compressed, [])
+                    assert fast[0].tolist() == ids.tolist() and fast[1].tolist() == tfs.tolist()
+                    checked += 1
+    assert checked > 300
+
+
+def test_lengths_and_dates_read_as_whoosh_reads_them(segments: list) -> None:
+    from whoosh.util.times import datetime_to_long
+
+    for sub in segments:
+        n = sub.doc_count_all()
+        for fieldname in ("title", "title_exact", "lead", "caption", "body", "body_exact", "keywords_text"):
+            ours = field_lengths(sub, fieldname)
+            assert ours.tolist() == [float(sub.doc_field_length(d, fieldname, 0) or 0) for d in range(n)]
+        for fieldname in ("published", "published_local"):
+            ours = date_column(sub, fieldname)
+            column = sub.column_reader(fieldname)
+            expected = [MISSING_DATE if column[d] is None else datetime_to_long(column[d]) for d in range(n)]
+            assert ours.tolist() == [int(v) for v in expected]
+
+
+def test_whoosh_finds_what_cari_finds(changed_index: Path) -> None:
+    """Whoosh's own searcher over the segments cari wrote: the same articles for every word."""
+    from whoosh import query as wq
+
+    with search.open_index(changed_index) as index, open_whoosh_index(changed_index).searcher() as searcher:
+        for word in ("banjir", "jakarta", "pemerintah", "presiden", "bekasi"):
+            docnums = searcher.docs_for_query(wq.Term("body_exact", word))
+            whoosh_ids = {searcher.stored_fields(d)["id"] for d in docnums}
+            # a quoted single word is looked for as written: the exact body field, as Whoosh's Term
+            cari_ids = {h.id for h in index.search(f'body:"{word}"', limit=1000, highlight=False).hits}
+            assert whoosh_ids == cari_ids, word
