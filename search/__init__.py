@@ -22,10 +22,10 @@ from search.errors import (
     CariError,
     CorpusConflict,
     CorpusNotFound,
-    IndexClosed,
-    IndexCorrupt,
     CorrectionsError,
     CorrectionsNeedRebuild,
+    IndexClosed,
+    IndexCorrupt,
     IndexIncompatible,
     IndexLocked,
     IndexNotFound,
@@ -103,13 +103,13 @@ __all__ = [
 if TYPE_CHECKING:
     from search.corpus import read_articles
     from search.corpus.article import Article, ReadError
-    from search.highlight import Highlight
     from search.corpus.publishers import PublisherRules
+    from search.highlight import Highlight
     from search.indexer import IndexProgress, IndexReport, index_corpus, remove_paths
-    from search.querylang import Query, parse_query
-    from search.store import IndexStats, check_index, index_stats
     from search.query import Hit, Index, Results, open_index
+    from search.querylang import Query, parse_query
     from search.research import Concordance, Export, KwicLine, Timeline
+    from search.store import IndexStats, check_index, index_stats
 
 
 def __getattr__(name: str) -> Any:

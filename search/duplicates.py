@@ -30,9 +30,9 @@ import array
 import json
 import struct
 import zlib
-from itertools import chain
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,8 @@ def _mix(values: np.ndarray) -> np.ndarray:
         values = values * _U64(0xBF58476D1CE4E5B9)
         values = values ^ (values >> _U64(27))
         values = values * _U64(0x94D049BB133111EB)
-        return values ^ (values >> _U64(31))
+        mixed: np.ndarray = values ^ (values >> _U64(31))
+        return mixed
 
 
 def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +174,8 @@ def _densify(sigs: np.ndarray, signed: np.ndarray) -> None:
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The estimated Jaccard similarity of signatures ``a`` and ``b`` (rows of either may be many)."""
-    return (np.asarray(a) == np.asarray(b)).mean(axis=-1)
+    agree: np.ndarray = (np.asarray(a) == np.asarray(b)).mean(axis=-1)
+    return agree
 
 
 def _band_keys(sigs: np.ndarray) -> np.ndarray:
@@ -402,7 +404,8 @@ def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
     if group < 0:
         return np.zeros(0, dtype=np.int64)
     found = np.flatnonzero(mask & (groups == group))
-    return found[found != docnum]
+    others: np.ndarray = found[found != docnum]
+    return others
 
 
 def representatives(mask: np.ndarray, groups: np.ndarray | None, ranked: np.ndarray) -> np.ndarray:
@@ -416,4 +419,5 @@ def representatives(mask: np.ndarray, groups: np.ndarray | None, ranked: np.ndar
     _, first = np.unique(codes[grouped], return_index=True)
     keep = ~grouped
     keep[np.flatnonzero(grouped)[first]] = True
-    return ranked[keep]
+    kept: np.ndarray = ranked[keep]
+    return kept

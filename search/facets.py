@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from search.compiler import fold
 from search.codec.reading import read_postings
+from search.compiler import fold
 from search.matching import DocColumns
 from search.periods import count_periods, period_label, period_range
 

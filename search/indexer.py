@@ -627,9 +627,9 @@ class _Run:
         rewritten = {aid for _rel, _line, aid in new}
         kept = old.without({aid for aid in old.ids if aid not in chosen or aid in rewritten})
         added = []
-        for _rel, line, aid in new:
-            state = chosen[aid][0]
-            signature = (results[state.path].signatures or {}).get((aid, chosen[aid][2]))
+        for _rel, _order, aid in new:
+            state, _digest, line = chosen[aid]
+            signature = (results[state.path].signatures or {}).get((aid, line))
             if signature is not None:
                 added.append((aid, signature))
         sigs = np.stack([sig for _aid, sig in added]) if added else np.zeros((0, kept.sigs.shape[1]), np.uint32)

@@ -22,7 +22,7 @@ import io
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -420,7 +420,7 @@ def _fold(text: str) -> list[str]:
     return _WORDS.findall(fold(text))
 
 
-def kwic_key(line: KwicLine, sort: str) -> tuple:
+def kwic_key(line: KwicLine, sort: str) -> tuple[Any, ...]:
     """How ``sort`` orders lines: by the words before the match, nearest first (``left``), or by
     the match and the words after it (``right``); then by date and place."""
     when = line.published.timestamp() if line.published else float("inf")
@@ -466,7 +466,7 @@ class Concordance:
         self._started = True
         return self._lines()
 
-    def _all(self) -> Iterator[KwicLine]:
+    def _all(self) -> Generator[KwicLine, None, None]:
         try:
             for start in range(0, len(self._docnums), BATCH):
                 chunk = self._docnums[start:start + BATCH].tolist()

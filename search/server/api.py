@@ -21,8 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from search.query import FACETS, SORTS
 from search.research import EXPORT_FIELDS, EXPORT_SORTS, KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH
 from search.server.errors import ApiError
-from search.server.models import (ArticleOut, ErrorOut, HealthOut, KwicOut, SearchOut, SimilarOut, StatsOut,
-                                  TimelineOut)
+from search.server.models import ArticleOut, ErrorOut, HealthOut, KwicOut, SearchOut, SimilarOut, StatsOut, TimelineOut
 
 __all__ = ["Filters", "MAX_DEPTH", "MAX_LIMIT", "MAX_QUERY_CHARS", "ServedIndex", "api", "health"]
 

@@ -70,7 +70,7 @@ def syndicated(article, n: int) -> dict:
         body = " ".join(keep)
     return {"id": f"copy-{n}-{article.id.rsplit('/', 1)[-1]}", "title": f"{article.title} (salinan {n})",
             "body": body, "source": ["Antara News", "merdeka", "suara"][n % 3],
-            "url": f"https://www.example.com/berita/{n}", "date": "2019-09-2%d" % (n % 10)}
+            "url": f"https://www.example.com/berita/{n}", "date": f"2019-09-2{n % 10}"}
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,18 @@ import numpy as np
 import pytest
 
 import search
-from search.duplicates import (BINS, MIN_SHINGLES, SignatureStore, groups_name, jaccard, load_store,
-                               signatures, signed_text, signatures_name, similarity)
+from search.duplicates import (
+    BINS,
+    MIN_SHINGLES,
+    SignatureStore,
+    groups_name,
+    jaccard,
+    load_store,
+    signatures,
+    signatures_name,
+    signed_text,
+    similarity,
+)
 from search.errors import IndexCorrupt
 from search.store import live_generation_dir
 from tests.research.conftest import COPIED, cli_json, run_cli, syndicated

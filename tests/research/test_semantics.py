@@ -84,7 +84,7 @@ def test_facets_by_week_and_day_with_zero_periods_and_a_limit(index):
                            facets=("day", "week", "source", "section"), facet_limit=3, facet_zeros=True)
     days = results.facets["day"]
     assert list(days) == sorted(days) and 0 in days.values()
-    from datetime import date, timedelta
+    from datetime import date
 
     first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
     assert len(days) == (last - first).days + 1  # every day between the first and the last
