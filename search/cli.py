@@ -411,13 +411,17 @@ def _explanation_lines(explanation: Any) -> list[str]:
     return [for_terminal(line) for line in lines]
 
 
-def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] | None = None) -> None:
+def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] | None = None, *,
+                        ranked: bool = True) -> None:
     from search.highlight import render_terminal
 
     color = _use_color()
+    # ranked by relevance the tail follows the set: one line marks where it begins; in a date
+    # order (with --any) partial matches are among the others, each marked
+    marker = ranked
     tail_shown = False
     for number, hit in enumerate(results.hits, start):
-        if getattr(hit, "tail", False) and not tail_shown:
+        if marker and getattr(hit, "tail", False) and not tail_shown:
             tail_shown = True
             line = (f"── then {_articles(results.tail)} with only some of the words"
                     f"{' (counted: --any)' if results.any else ' (not counted; --any counts them)'} ──")
@@ -426,7 +430,9 @@ def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] |
         title = render_terminal(_hit_title(hit), hit.title_spans if hit.title else [], color=color,
                                 base="\x1b[1m")
         click.echo(f"{number:>3}. {title}")
-        meta = for_terminal(" · ".join(part for part in (_date_text(hit.published), hit.source, hit.url) if part))
+        parts = (_date_text(hit.published), hit.source, hit.url,
+                 "some of the words" if getattr(hit, "tail", False) and not marker else "")
+        meta = for_terminal(" · ".join(part for part in parts if part))
         click.echo("     " + (click.style(meta, dim=True) if color else meta))
         for passage in hit.highlights:
             ellipsis = "… " if passage.start > 0 else ""
@@ -616,7 +622,7 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         reason = f" ({results.partial_reason})" if results.partial_reason else ""
         click.echo(f"Note: the search stopped at its time limit{reason}; some matches may be missing.")
     click.echo()
-    _echo_hits_terminal(results, start, explanations)
+    _echo_hits_terminal(results, start, explanations, ranked=sort == "relevance")
     if results.facets:
         _echo_facets_terminal(results.facets)
 

@@ -118,3 +118,12 @@ def test_the_cli_offers_every_facet_and_marks_the_tail_in_html(sample_index):
     html = run_cli("search", "jakarta polisi", "--html", "--limit", "40", "--index", sample_index).stdout
     data = cli_json("search", "jakarta polisi", "--json", "--limit", "40", "--index", sample_index)
     assert html.count('<li class="cari-tail">') == sum(h["tail"] for h in data["hits"]) > 0
+
+
+def test_in_a_date_order_each_partial_match_is_marked(sample_index):
+    result = run_cli("search", "jakarta polisi", "--any", "--sort", "newest", "-n", "50", "--passages", "0",
+                     "--index", sample_index)
+    data = cli_json("search", "jakarta polisi", "--any", "--sort", "newest", "-n", "50", "--passages", "0",
+                    "--index", sample_index, "--json")
+    assert "── then" not in result.stdout
+    assert result.stdout.count("· some of the words") == sum(h["tail"] for h in data["hits"]) > 0
