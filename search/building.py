@@ -36,6 +36,11 @@ __all__ = ["FileResult", "FileTask", "content_hash", "file_digest", "line_digest
 
 # Below this many bytes to parse, starting worker processes costs more than it saves.
 SMALL_WORK_BYTES = 2 * 1024 * 1024
+# Articles read between two progress reports (a report from a worker is a message on a queue).
+ARTICLE_BATCH = 50
+# Where a build's time goes (``read_files``' ``timings``): worker processes starting, reading files
+# (decoding, repair, parsing, hashing), analysing articles into the segment, writing its postings.
+TIMING_PARTS = ("start", "read", "analysis", "write")
 
 
 def content_hash(article: Article) -> str:
@@ -125,16 +130,21 @@ class _SegmentBuilder:
         self.writer = FastSegmentWriter(ix, _lk=False, limitmb=limitmb)
         self.indexed_hashes = indexed_hashes
         self.zone = timezone_named(zone_name)
+        self.seconds = dict.fromkeys(TIMING_PARTS, 0.0)  # this builder's busy time, by part
         from search.corpus.publishers import PublisherRules
 
         self.publishers = PublisherRules.recorded(publishers)
 
-    def process(self, task: FileTask, on_articles: Callable[[int], None] | None = None) -> FileResult:
+    def process(self, task: FileTask, on_articles: Callable[[int, int], None] | None = None) -> FileResult:
+        """Read one file and add its new or changed articles to the segment. ``on_articles(n,
+        bytes)`` is told every ``ARTICLE_BATCH`` articles: ``n`` more were read, and about
+        ``bytes`` of the file are done."""
         from search.corpus.reader import read_records
         from search.schema import document_fields
 
         lines: tuple[list[str], list[str | None]] | None = None
         entries: list[tuple[str, str, int | None, int]] = []
+        started = time.perf_counter()
         try:
             jsonl = _read_jsonl_lines(task, self.zone, self.publishers)
             if jsonl is None:
@@ -145,8 +155,11 @@ class _SegmentBuilder:
                 entries.extend((aid, digest, line, -1) for aid, digest, line in reused)
         except Exception as error:  # a reader bug must not stop the run: skip the file, say why
             return FileResult(task, [], [ReadError(task.rel, None, f"could not be read: {error!r}")])
+        read = time.perf_counter()
+        self.seconds["read"] += read - started
         writer = self.writer
         signed: list[tuple[tuple[str, int | None], Article]] = []
+        count = len(records) or 1
         for n, (article, line) in enumerate(records, 1):
             digest = content_hash(article)
             if self.indexed_hashes.get(article.id) == digest:
@@ -162,20 +175,27 @@ class _SegmentBuilder:
                     continue
                 entries.append((article.id, digest, line, docnum))
                 signed.append(((article.id, line), article))
-            if on_articles is not None and n % 200 == 0:
-                on_articles(200)
-        if on_articles is not None and len(records) % 200:
-            on_articles(len(records) % 200)
+            if on_articles is not None and n % ARTICLE_BATCH == 0:
+                on_articles(ARTICLE_BATCH, task.size * n // count)
+        if on_articles is not None and len(records) % ARTICLE_BATCH:
+            on_articles(len(records) % ARTICLE_BATCH, task.size)
         signatures, seconds = _signatures(signed)
+        self.seconds["analysis"] += time.perf_counter() - read
         if not gc.isenabled():
             # Paused for speed (see _collector_paused): still free the reference cycles this file
             # may have left (a reader's exception and its traceback), looking at young objects only.
             gc.collect(0)
         return FileResult(task, entries, errors, lines, signatures, seconds)
 
-    def finish(self) -> Any:
-        """Close the segment; return it (None when no article was written)."""
-        return self.writer.finish_segment()
+    def finish(self, on_postings: Callable[[int, int], None] | None = None) -> Any:
+        """Write the segment's postings and close it; return it (None when no article was
+        written). ``on_postings(done, total)`` is told as the postings are written."""
+        started = time.perf_counter()
+        self.writer.on_postings = on_postings
+        try:
+            return self.writer.finish_segment()
+        finally:
+            self.seconds["write"] += time.perf_counter() - started
 
 
 def _signatures(written: list[tuple[tuple[str, int | None], Article]]) -> tuple[dict[tuple[str, int | None], Any], float]:
@@ -264,7 +284,8 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
-                 tasks: Any, results: Any, parent_pid: int, publishers: dict[str, Any] | None = None) -> None:
+                 tasks: Any, results: Any, parent_pid: int, launched: float = 0.0,
+                 publishers: dict[str, Any] | None = None) -> None:
     """Body of a worker process: build one segment from the files taken off ``tasks``."""
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
@@ -272,10 +293,16 @@ def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: i
     gc.disable()  # see _collector_paused: this process only builds a segment, then exits
     try:
         builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers)
+        # From the parent's start() to a builder ready: the interpreter, the imports, the lexicon.
+        builder.seconds["start"] = max(0.0, time.time() - launched) if launched else 0.0
         while (task := tasks.get()) is not None:
-            result = builder.process(task, lambda n: results.put(("articles", n)))
-            results.put(("file", result))
-        results.put(("segment", builder.finish()))
+            result = builder.process(task, lambda n, done: results.put(("articles", (n, done))))
+            # with the postings the segment holds so far: what writing it will write, if this
+            # was the last file, so the parent knows every worker's share before they all start
+            results.put(("file", (result, builder.writer.pool.postings)))
+        segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
+        results.put(("timings", builder.seconds))
+        results.put(("segment", segment))
     except BaseException as error:  # reported to the parent, which aborts the run
         if isinstance(error, OSError):
             where = f" ({error.filename})" if error.filename else ""
@@ -297,40 +324,84 @@ def default_jobs() -> int:
 Tell = Callable[..., None]
 
 
+class _Counts:
+    """What ``read_files`` has done so far, as ``tell`` reports it (``IndexProgress`` fields):
+    files and bytes read (with an estimate of the files being read, from their articles done),
+    articles read, postings written of the postings to write."""
+
+    def __init__(self, to_read: list[FileTask], tell: Tell) -> None:
+        self.tell = tell
+        self.files_total = len(to_read)
+        self.bytes_total = sum(t.size for t in to_read)
+        self.files_done = 0
+        self.bytes_read = 0  # of whole files read
+        self.articles_read = 0
+        self.partial: dict[int, int] = {}  # builder -> bytes done of the file it is reading
+        self.postings: dict[int, tuple[int, int]] = {}  # builder -> (written, to write)
+
+    def articles(self, builder: int, n: int, done: int) -> None:
+        self.articles_read += n
+        self.partial[builder] = done
+
+    def file(self, builder: int, task: FileTask) -> None:
+        self.files_done += 1
+        self.bytes_read += task.size
+        self.partial.pop(builder, None)
+
+    def report(self, phase: str) -> None:
+        self.tell(phase, files_done=self.files_done, files_total=self.files_total,
+                  bytes_done=self.bytes_read + sum(self.partial.values()), bytes_total=self.bytes_total,
+                  articles_read=self.articles_read,
+                  postings_done=sum(d for d, _t in self.postings.values()),
+                  postings_total=sum(t for _d, t in self.postings.values()))
+
+
 def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                jobs: int | None, zone_name: str, limitmb: int, tell: Tell,
+               timings: dict[str, float] | None = None,
                publishers: dict[str, Any] | None = None,
                ) -> tuple[list[tuple[int, FileResult]], list[tuple[int, Any]], int, int]:
     """Read the files, in worker processes when it pays. Returns (builder number and result of each
     file, builder number and segment of each new segment, articles read, workers used).
-    ``publishers`` holds the publisher rules a user added (``search.corpus.publishers``)."""
+
+    ``tell(phase, **counts)`` gets the progress: phase "read" as articles are read (every
+    ``ARTICLE_BATCH``) and files done, then "write" as the postings are written. ``timings`` (by
+    part of ``TIMING_PARTS``) gains the seconds this call took, shared out in proportion to the
+    builders' busy time in each part. ``publishers`` holds the publisher rules a user added
+    (``search.corpus.publishers``)."""
     # Largest files first, so the workers finish together.
     to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
-    bytes_total = sum(t.size for t in to_read)
     workers = min(jobs or default_jobs(), len(to_read))
     if sum(t.work for t in to_read) < SMALL_WORK_BYTES:
         workers = 1  # starting workers (~1 s each) would cost more than they save
     if not to_read:
         return [], [], 0, 1
-    counts = {"files_done": 0, "bytes_done": 0, "articles_read": 0}
-
-    def tell_read() -> None:
-        tell("read", files_total=len(to_read), bytes_total=bytes_total, **counts)
-
-    def tell_write() -> None:
-        tell("write", files_total=len(to_read), bytes_total=bytes_total, **counts)
-
-    tell_read()
+    started = time.perf_counter()
+    counts = _Counts(to_read, tell)
+    counts.report("read")
     results: list[tuple[int, FileResult]] = []
     segments: list[tuple[int, Any]] = []
+    busy: list[dict[str, float]] = []
     if workers <= 1:
         with _collector_paused():
             _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, results, segments,
-                              counts, tell_read, tell_write, publishers)
+                              counts, busy, publishers)
     else:
         _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, results,
-                         segments, counts, tell_read, tell_write, publishers)
-    return results, segments, counts["articles_read"], max(workers, 1)
+                         segments, counts, busy, publishers)
+    if timings is not None:
+        _share_out(time.perf_counter() - started, busy, timings)
+    return results, segments, counts.articles_read, max(workers, 1)
+
+
+def _share_out(seconds: float, busy: list[dict[str, float]], timings: dict[str, float]) -> None:
+    """Add ``seconds`` of wall-clock time to ``timings``, part by part in proportion to the builders'
+    busy time (2 workers busy 10 s reading and 30 s analysing over 20 s: 5 s and 15 s)."""
+    totals = {part: sum(b.get(part, 0.0) for b in busy) for part in TIMING_PARTS}
+    whole = sum(totals.values())
+    for part in TIMING_PARTS:
+        share = totals[part] / whole if whole > 0 else (1.0 if part == "read" else 0.0)
+        timings[part] = timings.get(part, 0.0) + seconds * share
 
 
 @contextmanager
@@ -352,31 +423,34 @@ def _collector_paused() -> Iterator[None]:
 
 def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
-                      segments: list[tuple[int, Any]], counts: dict[str, int],
-                      tell_read: Callable[[], None], tell_write: Callable[[], None],
+                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
                       publishers: dict[str, Any] | None = None) -> None:
     """Read the files and write their segment in this process (small work)."""
     builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers)
 
-    def on_articles(n: int) -> None:
-        counts["articles_read"] += n
-        tell_read()
+    def on_articles(n: int, done: int) -> None:
+        counts.articles(0, n, done)
+        counts.report("read")
+
+    def on_postings(done: int, total: int) -> None:
+        counts.postings[0] = (done, total)
+        counts.report("write")
 
     for task in to_read:
         results.append((0, builder.process(task, on_articles)))
-        counts["files_done"] += 1
-        counts["bytes_done"] += task.size
-        tell_read()
-    tell_write()
-    segment = builder.finish()
+        counts.file(0, task)
+        counts.report("read")
+    counts.postings[0] = (0, builder.writer.pool.postings)
+    counts.report("write")
+    segment = builder.finish(on_postings)
+    busy.append(builder.seconds)
     if segment is not None:
         segments.append((0, segment))
 
 
 def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
-                     segments: list[tuple[int, Any]], counts: dict[str, int],
-                     tell_read: Callable[[], None], tell_write: Callable[[], None],
+                     segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
                      publishers: dict[str, Any] | None = None) -> None:
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
@@ -393,7 +467,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
         process = context.Process(
             target=_worker_main,
             args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
-                  publishers),
+                  time.time(), publishers),
             daemon=True,
         )
         process.start()
@@ -401,9 +475,9 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
         result_queues.append(results_queue)
     finished = [False] * workers
     failure: tuple[str, Any] | None = None
+    phase = "read"
     try:
         while not all(finished) and failure is None:
-            progressed = False
             for n, results_queue in enumerate(result_queues):
                 if finished[n]:
                     continue
@@ -414,16 +488,21 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                         failure = ("failed", f"worker process {n} died (exit code {processes[n].exitcode})")
                         break
                     continue
-                progressed = True
                 if kind == "articles":
-                    counts["articles_read"] += payload
+                    counts.articles(n, *payload)
                 elif kind == "file":
-                    results.append((n, payload))
-                    counts["files_done"] += 1
-                    counts["bytes_done"] += payload.task.size
-                    if counts["files_done"] == len(to_read):
-                        tell_read()
-                        tell_write()  # the workers now sort and write their postings
+                    result, pending = payload
+                    results.append((n, result))
+                    counts.file(n, result.task)
+                    if counts.postings.get(n, (0, 0))[0] == 0:
+                        counts.postings[n] = (0, pending)
+                    if counts.files_done == len(to_read):
+                        counts.report("read")
+                        phase = "write"  # the workers now sort and write their postings
+                elif kind == "postings":
+                    counts.postings[n] = payload
+                elif kind == "timings":
+                    busy.append(payload)
                 elif kind == "segment":
                     finished[n] = True
                     if payload is not None:
@@ -431,8 +510,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                 else:
                     failure = (kind, payload)
                     break
-                if progressed:
-                    tell_read()
+                counts.report(phase)
     finally:
         if failure is not None or not all(finished):
             for process in processes:

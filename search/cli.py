@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 from typing import Any
 
 import click
 
-from search.errors import CariError
-from search.terminal import for_terminal
+from search.errors import (
+    CariError,
+    CorpusNotFound,
+    IndexCorrupt,
+    IndexIncompatible,
+    IndexNotFound,
+)
+from search.terminal import COLOR_MODES, color_wanted, for_terminal, terminal_width, wrap_marked
 
 DEFAULT_INDEX = "index"
 
@@ -25,14 +32,74 @@ def default_index_dir() -> str:
     return os.environ.get("CARI_INDEX") or DEFAULT_INDEX
 
 
+def _remember_index(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # Error messages name the command that fixes an index (see _error_message): they need its path.
+    ctx.meta["cari.index_dir"] = value
+    return value
+
+
 index_option = click.option(
     "--index",
     "index_dir",
     type=click.Path(file_okay=False),
     default=default_index_dir,
     show_default="$CARI_INDEX or ./index",
+    callback=_remember_index,
     help="Index directory.",
 )
+
+
+def _completion_index(ctx: click.Context) -> str:
+    """The index a completion reads: ``--index`` as typed so far, else the default."""
+    return str(ctx.params.get("index_dir") or default_index_dir())
+
+
+def complete_sources(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of ``--source``: the source names of the index named by ``--index``."""
+    from click.shell_completion import CompletionItem
+
+    from search.completion import source_names
+
+    return [CompletionItem(name) for name in source_names(_completion_index(ctx), incomplete)]
+
+
+def complete_ids(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of an article ID: the ids of the index named by ``--index``."""
+    from click.shell_completion import CompletionItem
+
+    from search.completion import article_ids
+
+    return [CompletionItem(aid) for aid in article_ids(_completion_index(ctx), incomplete)]
+
+
+# `--source` as every command that filters by source takes it (search; export, timeline, kwic).
+sources_option = click.option(
+    "--source", "sources", multiple=True, metavar="SOURCE", shell_complete=complete_sources,
+    help="Only articles from this source (repeatable; 'kompas' finds kompas.com).")
+
+
+# --- colour -------------------------------------------------------------------------------------
+
+
+def _set_color(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--color``: decide once whether stdout gets escape codes, for click.echo and _use_color."""
+    if value is None:  # not given to this command: as the group decided (or auto)
+        if ctx.color is None:
+            ctx.color = color_wanted("auto", sys.stdout)
+        return value
+    ctx.color = color_wanted(value, sys.stdout)
+    if ctx.parent is not None:
+        ctx.parent.color = ctx.color
+    return value
+
+
+def color_option() -> click.Option:
+    """The ``--color`` option every cari command takes (CariGroup adds it to each)."""
+    return click.Option(
+        ["--color", "color"], type=click.Choice(COLOR_MODES), default=None,
+        expose_value=False, is_eager=True, callback=_set_color,
+        help="Colour and bold on stdout: auto (a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR "
+             "or CLICOLOR_FORCE force it), always or never.  [default: auto]")
 
 
 EXIT_BUG = 70  # EX_SOFTWARE: an error cari did not expect (a bug); never 1
@@ -43,15 +110,58 @@ def _debugging() -> bool:
     return os.environ.get("CARI_DEBUG", "") not in ("", "0")
 
 
+def _flag_of(ctx: click.Context, parameter: str | None) -> str | None:
+    """The command-line flag of the invoked command for a library parameter (``limit`` ->
+    ``--limit``), or None."""
+    if not parameter or ctx.invoked_subcommand is None or not isinstance(ctx.command, click.Group):
+        return None
+    command = ctx.command.get_command(ctx, ctx.invoked_subcommand)
+    for param in getattr(command, "params", []):
+        if param.name == parameter and isinstance(param, click.Option) and param.opts:
+            return max(param.opts, key=len)
+    return None
+
+
+# What the CLI adds to a library error: the command that does what it says ({index}: --index).
+_REMEDIES: dict[type[CariError], str] = {
+    IndexNotFound: "cari index CORPUS... --index {index}",
+    IndexIncompatible: "cari index --rebuild --index {index}",
+    IndexCorrupt: "cari index --rebuild --index {index}",
+}
+
+
+def _error_message(ctx: click.Context, error: CariError) -> str:
+    """A library error as the CLI says it: the parameter it names given as the command's flag
+    (``limit must be...`` -> ``--limit must be...``) and the command that fixes the index."""
+    message = " ".join(str(error).split())
+    flag = _flag_of(ctx, error.parameter)
+    if flag and error.parameter:
+        named = re.compile(rf"(?<![\w-]){re.escape(error.parameter)}(?![\w-])")
+        message = named.sub(flag, message) if named.search(message) else f"{flag}: {message}"
+    index = ctx.meta.get("cari.index_dir")
+    remedy = next((r for cls, r in _REMEDIES.items() if isinstance(error, cls)), None)
+    if remedy and index and "kept changing" not in message:
+        message += f" ({remedy.format(index=shlex.quote(index))})"
+    elif isinstance(error, CorpusNotFound) and "no corpus path given" in message:
+        message += " (cari index CORPUS...)"
+    return for_terminal(message)
+
+
 class CariGroup(click.Group):
     """A click group that turns library errors into a one-line message and their exit code, and
-    any other exception into one line saying it is a bug (exit 70; ``--debug`` shows it whole)."""
+    any other exception into one line saying it is a bug (exit 70; ``--debug`` shows it whole).
+    Every command added to it takes ``--color``."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(param.name == "color" for param in cmd.params):
+            cmd.params.append(color_option())
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CariError as error:
-            click.echo(f"Error: {for_terminal(str(error))}", err=True)
+            click.echo(f"Error: {_error_message(ctx, error)}", err=True)
             ctx.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -78,7 +188,11 @@ class CariGroup(click.Group):
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (also CARI_DEBUG=1).")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
-    """cari: full-text search for Indonesian news."""
+    """cari: full-text search for Indonesian news.
+
+    \b
+    Shell completion: cari completion bash|zsh|fish (see its --help).
+    """
     ctx.obj = {"debug": debug}
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -135,51 +249,31 @@ def _human_bytes(size: float) -> str:
     return f"{size:.1f} GB"
 
 
-class _IndexProgressView:
-    """Renders index progress: a bar on a terminal, a line every few seconds otherwise (stderr)."""
+def _progress_display(quiet: bool) -> Any:
+    """The progress of ``cari index`` / ``cari remove`` on stderr (see ``search.progress``)."""
+    from search.progress import ProgressDisplay
 
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.bar: Any = None
-        self.bytes_shown = 0
-        self.last_line = 0.0
-        self.last: Any = None
+    return ProgressDisplay(sys.stderr, quiet=quiet)
 
-    def __call__(self, event: Any) -> None:
-        self.last = event
-        if event.phase == "write":
-            self.close()
-            click.echo(f"writing the index ({event.articles_read:,} articles read)...", err=True)
-            return
-        if event.phase != "read" or event.bytes_total == 0:
-            return
-        if self.tty:
-            if self.bar is None:
-                self.bar = click.progressbar(
-                    length=event.bytes_total, label="Indexing", file=sys.stderr,
-                    show_eta=True, show_percent=True, item_show_func=self._label,
-                )
-                self.bar.__enter__()
-            self.bar.update(event.bytes_done - self.bytes_shown, event)
-            self.bytes_shown = event.bytes_done
-        elif event.seconds - self.last_line >= 5 or event.files_done == event.files_total:
-            if event.files_done == event.files_total and self.last_line < 0:
-                return
-            click.echo(f"indexing: {self._label(event)}", err=True)
-            self.last_line = -1.0 if event.files_done == event.files_total else event.seconds
 
-    @staticmethod
-    def _label(event: Any) -> str:
-        if event is None:
-            return ""
-        rate = event.articles_read / event.seconds if event.seconds > 0 else 0.0
-        return (f"{event.articles_read:,} articles, {event.files_done}/{event.files_total} files, "
-                f"{rate:,.0f} articles/s")
+def _time_line(report: Any) -> str | None:
+    """Where the run's time went, in one line (None when it read nothing and wrote nothing)."""
+    from search.progress import duration_text
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
+    if not (report.articles_read or report.committed):
+        return None
+    main_parts = [("reading", report.read_seconds), ("analysis", report.analysis_seconds),
+                  ("writing", report.write_seconds)]
+    other = [("checking and scanning", report.scan_seconds), ("workers starting", report.start_seconds),
+             ("commit", report.commit_seconds)]
+    rest = max(report.seconds - sum(v for _n, v in main_parts + other), 0.0)
+    other_total = sum(v for _n, v in other) + rest
+    shown = [f"{name} {duration_text(value)}" for name, value in main_parts]
+    # the rest in detail only where it weighs (workers starting on a small corpus, a slow commit)
+    details = ", ".join(f"{name} {duration_text(value)}" for name, value in other
+                        if value >= max(0.05, 0.05 * report.seconds))
+    shown.append(f"other {duration_text(other_total)}" + (f" ({details})" if details else ""))
+    return "  time: " + ", ".join(shown)
 
 
 def _echo_report(report: Any, verbose: bool, what: str) -> None:
@@ -189,6 +283,9 @@ def _echo_report(report: Any, verbose: bool, what: str) -> None:
         f"({report.articles_read:,} read, {report.articles_per_second:,.0f} articles/s, "
         f"{report.jobs} job{'s' if report.jobs != 1 else ''})"
     )
+    times = _time_line(report)
+    if times:
+        _echo_wrapped(times.strip(), first="  ", indent="    ")
     click.echo(
         f"  added {report.added:,}, updated {report.updated:,}, removed {report.removed:,}, "
         f"unchanged {report.unchanged:,}, skipped {report.skipped:,}"
@@ -217,6 +314,10 @@ jobs_option = click.option(
     help="Worker processes for reading and analysis.  [default: number of cores]")
 verbose_option = click.option("--verbose", "-v", is_flag=True,
                               help="List every skipped file and record, and every removed article.")
+quiet_option = click.option("--quiet", "-q", is_flag=True,
+                            help="No progress display (on a terminal) or progress lines (elsewhere).")
+report_json_option = click.option("--json", "as_json", is_flag=True,
+                                  help="Print the report (every IndexReport field) as one JSON object.")
 
 
 @cli.command("index")
@@ -236,9 +337,11 @@ verbose_option = click.option("--verbose", "-v", is_flag=True,
                    "ones; kept by the index (changing them needs --rebuild).")
 @lock_timeout_option
 @verbose_option
+@quiet_option
+@report_json_option
 def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
                   timezone: str | None, analysis: str | None, publishers: str | None, lock_timeout: float,
-                  verbose: bool) -> None:
+                  verbose: bool, quiet: bool, as_json: bool) -> None:
     """Index the articles of CORPUS (files or folders) into the index, incrementally.
 
     \b
@@ -255,13 +358,16 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
     """
     from search.indexer import index_corpus
 
-    view = _IndexProgressView()
+    view = _progress_display(quiet)
     try:
         report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
                               lock_timeout=lock_timeout, progress=view, timezone=timezone,
                               analysis=analysis, publishers=publishers)
     finally:
         view.close()
+    if as_json:
+        _echo_json(report.to_json())
+        return
     what = "Rebuilt" if report.rebuilt else ("Updated" if report.committed else "Checked")
     _echo_report(report, verbose, what)
 
@@ -272,19 +378,24 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
 @jobs_option
 @lock_timeout_option
 @verbose_option
+@quiet_option
+@report_json_option
 def remove_command(paths: tuple[str, ...], index_dir: str, jobs: int | None, lock_timeout: float,
-                   verbose: bool) -> None:
+                   verbose: bool, quiet: bool, as_json: bool) -> None:
     """Remove the articles of an indexed corpus path (a corpus folder, or a folder or file in one).
 
     The files are not touched; a path that no longer exists can be removed too.
     """
     from search.indexer import remove_paths
 
-    view = _IndexProgressView()
+    view = _progress_display(quiet)
     try:
         report = remove_paths(list(paths), index_dir, jobs=jobs, lock_timeout=lock_timeout, progress=view)
     finally:
         view.close()
+    if as_json:
+        _echo_json(report.to_json())
+        return
     _echo_report(report, verbose, "Updated")
 
 
@@ -369,8 +480,17 @@ def stats_command(index_dir: str, as_json: bool) -> None:
 
 
 def _use_color() -> bool:
-    """Bold/colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Whether stdout gets bold and colour: as ``--color`` decided (``search.terminal.color_wanted``:
+    a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR and CLICOLOR_FORCE force it)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.color is not None:
+        return ctx.color
+    return color_wanted("auto", sys.stdout)
+
+
+def _width() -> int | None:
+    """Columns to wrap stdout to: the terminal's width; None (no wrapping) when piped."""
+    return terminal_width(sys.stdout)
 
 
 def _echo_json(data: Any) -> None:
@@ -408,43 +528,49 @@ def _explanation_lines(explanation: Any) -> list[str]:
                      f"weight {match['weight']:g} -> {match['score']:.2f}")
     if explanation.filters:
         lines.append(f"  filters: {explanation.filters}")
-    return [for_terminal(line) for line in lines]
+    return lines
+
+
+HIT_INDENT = "     "  # under a hit's number ("  1. "): its metadata and passages
+
+
+def _echo_wrapped(text: str, spans: Any = (), *, indent: str = "", first: str = "",
+                  base: str = "") -> None:
+    """Untrusted ``text`` on stdout: cleaned, highlighted when colouring, wrapped to the terminal
+    (hanging ``indent``; ``first`` opens the first line), one line a paragraph when piped."""
+    click.echo(wrap_marked(text, spans, width=_width(), indent=indent, first=first, color=_use_color(),
+                           base=base))
 
 
 def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] | None = None, *,
                         ranked: bool = True) -> None:
-    from search.highlight import render_terminal
-
-    color = _use_color()
-    # ranked by relevance the tail follows the set: one line marks where it begins; in a date
-    # order (with --any) partial matches are among the others, each marked
-    marker = ranked
+    # Ranked by relevance, AND>OR's tail follows the set: one line marks where it begins; in a
+    # date order (with --any) the partial matches are among the others, each marked.
     tail_shown = False
     for number, hit in enumerate(results.hits, start):
-        if marker and getattr(hit, "tail", False) and not tail_shown:
+        if ranked and getattr(hit, "tail", False) and not tail_shown:
             tail_shown = True
-            line = (f"── then {_articles(results.tail)} with only some of the words"
-                    f"{' (counted: --any)' if results.any else ' (not counted; --any counts them)'} ──")
-            click.echo(click.style(line, dim=True) if color else line)
+            counted = " (counted: --any)" if results.any else " (not counted; --any counts them)"
+            _echo_wrapped(f"── then {_articles(results.tail)} with only some of the words{counted} ──",
+                          base="\x1b[2m")
             click.echo()
-        title = render_terminal(_hit_title(hit), hit.title_spans if hit.title else [], color=color,
-                                base="\x1b[1m")
-        click.echo(f"{number:>3}. {title}")
+        _echo_wrapped(_hit_title(hit), hit.title_spans if hit.title else [], first=f"{number:>3}. ",
+                      indent=HIT_INDENT, base="\x1b[1m")
         parts = (_date_text(hit.published), hit.source, hit.url,
-                 "some of the words" if getattr(hit, "tail", False) and not marker else "")
-        meta = for_terminal(" · ".join(part for part in parts if part))
-        click.echo("     " + (click.style(meta, dim=True) if color else meta))
+                 "some of the words" if getattr(hit, "tail", False) and not ranked else "")
+        meta = " · ".join(part for part in parts if part)
+        _echo_wrapped(meta, first=HIT_INDENT, indent=HIT_INDENT, base="\x1b[2m")  # dim
         for passage in hit.highlights:
             ellipsis = "… " if passage.start > 0 else ""
-            click.echo(f"     {ellipsis}{render_terminal(passage.text, passage.spans, color=color)}")
+            _echo_wrapped(passage.text, passage.spans, first=HIT_INDENT + ellipsis, indent=HIT_INDENT)
         copies = getattr(hit, "duplicates", [])
         if copies:
             where = ", ".join(dict.fromkeys(s for s in hit.duplicate_sources if s))
-            line = f"     + {len(copies)} cop{'y' if len(copies) == 1 else 'ies'}" + (f" ({where})" if where else "")
-            click.echo(click.style(for_terminal(line), dim=True) if color else for_terminal(line))
+            line = f"+ {len(copies)} cop{'y' if len(copies) == 1 else 'ies'}" + (f" ({where})" if where else "")
+            _echo_wrapped(line, first=HIT_INDENT, indent=HIT_INDENT, base="\x1b[2m")
         if explanations and hit.id in explanations:
             for line in _explanation_lines(explanations[hit.id]):
-                click.echo(f"     {line}")
+                _echo_wrapped(line, first=HIT_INDENT, indent=HIT_INDENT + "  ")
         click.echo()
 
 
@@ -532,11 +658,10 @@ class _QueryCommand(click.Command):
 @cli.command("search", cls=_QueryCommand)
 @click.argument("query")
 @index_option
-@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Hits per page.")
+@click.option("--limit", "-n", type=click.IntRange(0, 1000), default=10, show_default=True,
+              help="Hits per page (0: only the count and the facets).")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of hits.")
-@click.option("--source", "sources", multiple=True, metavar="SOURCE",
-              help="Only articles from this source (repeatable; 'kompas' finds kompas.com).")
+@sources_option
 @click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
@@ -591,6 +716,9 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         explanations = {hit.id: index.explain(query, hit.id, operator=operator, sources=list(sources) or None,
                                               since=since, until=until)
                         for hit in results.hits} if explain else {}
+        hints: list[str] = []
+        if not results.listed and not (as_json or as_html):
+            hints = _why_nothing(index, query, operator, sources, since, until)
     start = (page - 1) * limit + 1
     if as_json:
         data = results.to_dict()
@@ -602,8 +730,14 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
     if as_html:
         _echo_results_html(results, start)
         return
-    if results.total or results.listed:
-        pages = max((results.listed + limit - 1) // limit, 1)
+    shown = for_terminal(repr(query))
+    if results.listed and limit and not results.hits:
+        pages = (results.listed + limit - 1) // limit
+        _echo_wrapped(f"{_articles(results.total)} for {shown}, but page {page} is past the end: "
+                      f"{'there is 1 page' if pages == 1 else f'there are {pages:,} pages'} of {limit} "
+                      f"(the last is --page {pages}).", indent="  ")
+    elif results.total or results.listed:
+        pages = (results.listed + limit - 1) // limit if limit else 0
         notes = []
         if results.any and results.matched_all is not None:
             notes.append(f"{results.matched_all:,} with every word")
@@ -612,10 +746,15 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         if results.collapsed:
             notes.append(f"{results.collapsed:,} cop{'y' if results.collapsed == 1 else 'ies'} folded")
         every = "".join(f"{note}; " for note in notes)
-        click.echo(f"{_articles(results.total)} for {for_terminal(repr(query))} ({every}page {page} of {pages}, "
-                   f"{results.elapsed * 1000:.0f} ms)")
+        where = f"page {page} of {pages:,}, " if limit else ""
+        _echo_wrapped(f"{_articles(results.total)} for {shown} ({every}{where}"
+                      f"{results.elapsed * 1000:.0f} ms)", indent="  ")
     else:
-        click.echo(f"No articles match {for_terminal(repr(query))}.")
+        filters = _filter_flags(sources, since, until, every_word)
+        _echo_wrapped(f"No articles match {shown}" + (f" with {_and(filters)}." if filters else "."),
+                      indent="  ")
+        for hint in hints:
+            _echo_wrapped(hint, first="  ", indent="    ")
     if results.suggestion:
         click.echo(f"Did you mean: {for_terminal(results.suggestion)}")
     if results.partial:
@@ -627,8 +766,61 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         _echo_facets_terminal(results.facets)
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _filter_flags(sources: tuple[str, ...], since: str | None, until: str | None,
+                  every_word: bool = False) -> list[str]:
+    """The filters of a search as typed: ``--source kompas``, ``--since 2020``..."""
+    flags = [f"--source {shlex.quote(s)}" for s in sources]
+    flags += [f"--since {shlex.quote(since)}"] if since else []
+    flags += [f"--until {shlex.quote(until)}"] if until else []
+    return flags + (["--all"] if every_word else [])
+
+
+def _why_nothing(index: Any, query: str, operator: str | None, sources: tuple[str, ...],
+                 since: str | None, until: str | None) -> list[str]:
+    """What to do about a search that matched nothing: each source name that names no source
+    (with the closest ones), and how many articles match without the filters, and without each."""
+    hints = []
+    for source in sources:
+        if not index.resolve_values("source", source):
+            closest = index.closest_values("source", source, limit=4)
+            hints.append(f"--source {shlex.quote(source)}: no source is named like that"
+                         + (f"; the closest are {', '.join(closest)}" if closest else
+                            ", nor close to it (cari stats lists the sources)"))
+    dates = "--since and --until" if since and until else ("--since" if since else "--until")
+    given = {"--source": bool(sources), dates: bool(since or until), "--all": operator == "AND"}
+    kinds = [kind for kind, on in given.items() if on]
+    if not kinds:
+        return hints
+
+    def count(drop: set[str], facets: tuple[str, ...] = ()) -> Any:
+        return index.search(query, limit=0, highlight=False, facets=facets,
+                            sources=None if "--source" in drop else list(sources) or None,
+                            since=None if dates in drop else since,
+                            until=None if dates in drop else until,
+                            operator=None if "--all" in drop else operator)
+
+    unfiltered = count(set(kinds), ("source",))
+    if not unfiltered.total:
+        hints.append(f"Without {_and(kinds)} nothing matches either.")
+        return hints
+    by_source = list(unfiltered.facets.get("source", {}).items())
+    where = ", ".join(f"{name} {n:,}" for name, n in by_source[:3]) + (", ..." if len(by_source) > 3 else "")
+    verb = "matches" if unfiltered.total == 1 else "match"
+    hints.append(f"Without {_and(kinds)}, {_articles(unfiltered.total)} {verb}"
+                 f"{f' ({where})' if where else ''}: drop {'it' if len(kinds) == 1 else 'them'} to see "
+                 f"{'it' if unfiltered.total == 1 else 'them'}.")
+    if len(kinds) > 1:
+        alone = [f"without {kind} {_articles(count({kind}).total)}" for kind in kinds]
+        hints.append(f"One at a time: {', '.join(alone)}.")
+    return hints
+
+
 @cli.command("show")
-@click.argument("article_id", metavar="ID")
+@click.argument("article_id", metavar="ID", shell_complete=complete_ids)
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the article as one JSON object.")
 def show_command(article_id: str, index_dir: str, as_json: bool) -> None:
@@ -640,9 +832,7 @@ def show_command(article_id: str, index_dir: str, as_json: bool) -> None:
     if as_json:
         _echo_json(article.to_dict())
         return
-    color = _use_color()
-    heading = for_terminal(article.title or article.url or article.id)
-    click.echo(click.style(heading, bold=True) if color else heading)
+    _echo_wrapped(article.title or article.url or article.id, base="\x1b[1m")
     rows = [("ID", article.id),
             ("Published", article.published.isoformat(sep=" ") if article.published else ""),
             ("Source", article.source), ("URL", article.url), ("Author", article.author),
@@ -650,15 +840,15 @@ def show_command(article_id: str, index_dir: str, as_json: bool) -> None:
             ("File", article.path)]
     for label, value in rows:
         if value:
-            click.echo(f"{label + ':':<11}{for_terminal(value)}")
+            _echo_wrapped(value, first=f"{label + ':':<11}", indent=" " * 11)
     for part in (article.lead, article.caption and f"[{article.caption}]", article.body):
         if part:
             click.echo()
-            click.echo(for_terminal(part))
+            _echo_wrapped(part)
 
 
 @cli.command("similar")
-@click.argument("article_id", metavar="ID")
+@click.argument("article_id", metavar="ID", shell_complete=complete_ids)
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Number of related articles.")
@@ -743,6 +933,33 @@ def serve_command(index_dir: str, host: str, port: int, workers: int, token: str
                f"({workers} worker{'s' if workers != 1 else ''}; Ctrl+C stops)", err=True)
     uvicorn.run("search.server.app:create_app_from_environment", factory=True, host=host,
                 port=port, workers=workers)
+
+
+# --- cari completion (click's shell completion) ---------------------------------------------------
+
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+COMPLETE_VAR = "_CARI_COMPLETE"  # what click's completion scripts set when they ask cari
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(COMPLETION_SHELLS))
+def completion_command(shell: str) -> None:
+    """Print the script that makes SHELL complete cari's commands, options, --source names and
+    article ids (from the index named by --index, else $CARI_INDEX or ./index).
+
+    \b
+    bash:  eval "$(cari completion bash)"        (in ~/.bashrc)
+    zsh:   eval "$(cari completion zsh)"         (in ~/.zshrc, after compinit)
+    fish:  cari completion fish > ~/.config/fish/completions/cari.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    completion_class = get_completion_class(shell)
+    assert completion_class is not None  # click ships all three
+    click.echo(completion_class(cli, {}, "cari", COMPLETE_VAR).source())
+
+
+cli.params.append(color_option())
 
 
 # The research commands (export, timeline, kwic) are in a module of their own.

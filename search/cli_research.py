@@ -15,15 +15,14 @@ from typing import IO, Any
 
 import click
 
-from search.cli import _QueryCommand, cli, index_option
+from search.cli import _QueryCommand, _use_color, cli, index_option, sources_option
 from search.terminal import for_terminal, json_line
 
 __all__ = ["export_command", "kwic_command", "timeline_command"]
 
 PROGRESS_AT = 2000  # exports of more rows than this show a progress bar on a terminal
 
-source_option = click.option("--source", "sources", multiple=True, metavar="SOURCE",
-                             help="Only articles from this source (repeatable; 'kompas' finds kompas.com).")
+source_option = sources_option  # the --source of cari search, with its completion
 since_option = click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
 until_option = click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive).")
 all_option = click.option("--all", "every_word", is_flag=True,
@@ -184,7 +183,7 @@ def _bar(count: int, top: int, width: int) -> str:
 
 
 def _echo_timeline(timeline: Any) -> None:
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    color = _use_color()
     queries = [for_terminal(q) for q in timeline.queries]
     total_text = ", ".join(f"{q!r} {n:,}" for q, n in zip(queries, timeline.totals))
     undated = sum(timeline.undated)
@@ -318,7 +317,7 @@ def _echo_kwic_json(concordance: Any) -> None:
 
 
 def _echo_kwic_terminal(concordance: Any, width: int) -> None:
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    color = _use_color()
     count = 0
     for line in concordance:
         left = for_terminal(line.left)

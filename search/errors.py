@@ -1,7 +1,11 @@
 """Typed exceptions of the cari library.
 
 The library never prints: it raises one of these, and the CLI turns each into a one-line message and
-the exit code it carries (in the manner of ``click.ClickException``).
+the exit code it carries (in the manner of ``click.ClickException``), the server into an HTTP status.
+
+Messages speak to a caller of the library: they name the parameter at fault (``limit``, ``page``,
+``lock_timeout``; also in ``parameter``), never a command-line flag or command, which the CLI adds
+(its flag for the parameter, the command that fixes an index).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ class CariError(Exception):
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.parameter = parameter  # the argument at fault, by its parameter name, if one is
 
     def __str__(self) -> str:
         return self.message

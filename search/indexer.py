@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,14 @@ class IndexReport:
     jobs: int = 1
     rebuilt: bool = False
     committed: bool = False
+    # Where ``seconds`` went (wall-clock; the parts run by worker processes are shared out in
+    # proportion to the workers' busy time, so the parts add up to about ``seconds``):
+    scan_seconds: float = 0.0  # the lock, checking the live index, finding the changed files
+    start_seconds: float = 0.0  # worker processes starting (interpreter, imports)
+    read_seconds: float = 0.0  # reading files: decoding, repair, parsing, hashing
+    analysis_seconds: float = 0.0  # analysing articles into new segments
+    write_seconds: float = 0.0  # writing the new segments' postings
+    commit_seconds: float = 0.0  # deletions, merges, checksums, the commit
     duplicate_seconds: float = 0.0  # CPU seconds of near-duplicate signatures and grouping
 
     @property
@@ -107,18 +115,31 @@ class IndexReport:
         """Articles read per second of the whole run."""
         return self.articles_read / self.seconds if self.seconds > 0 else 0.0
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (``cari index --json``), with ``skipped`` and
+        ``articles_per_second``; each error as ``{"path", "line", "reason"}``."""
+        data = asdict(self)
+        data["skipped"] = self.skipped
+        data["articles_per_second"] = round(self.articles_per_second, 1)
+        for key, value in data.items():
+            if key.endswith("seconds") and isinstance(value, float):
+                data[key] = round(value, 3)
+        return data
+
 
 @dataclass(slots=True, frozen=True)
 class IndexProgress:
     """Progress of a run, passed to the ``progress`` callback (the library itself never prints)."""
 
-    phase: str  # "scan", "read" (files), "write" (segments), "commit", "done"
+    phase: str  # "scan", "read" (files and articles), "write" (postings), "commit", "done"
     files_done: int = 0
     files_total: int = 0
-    bytes_done: int = 0
+    bytes_done: int = 0  # of the files to read (estimated within the files being read)
     bytes_total: int = 0
     articles_read: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # since the run started
+    postings_done: int = 0  # "write" and "commit": postings of the new segments written so far
+    postings_total: int = 0  # of those to write (known once every writer has started)
 
 
 ProgressCallback = Callable[[IndexProgress], None]
@@ -184,7 +205,7 @@ def _plan(roots: list[Root], paths: Sequence[str | os.PathLike[str]], notes: lis
             if inner:
                 raise CorpusConflict(
                     f"{path} holds corpus folders indexed on their own ({', '.join(inner)}): index "
-                    "them by their own paths, or remove them first (cari remove PATH)")
+                    "them by their own paths, or remove them from the index first")
             owner = _moved_root(path, roots)
             if owner is not None:
                 notes.append(f"corpus {owner.path} moved to {path}")
@@ -378,7 +399,7 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         try:
             timezone_named(timezone)
         except ValueError as error:
-            raise InvalidArgument(str(error)) from None
+            raise InvalidArgument(str(error), parameter="timezone") from None
     rules = None
     if publishers is not None:
         from search.corpus.publishers import PublisherRules
@@ -398,7 +419,7 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, rules).run(paths, drops)
+            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started, rules).run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -412,7 +433,8 @@ class _Run:
 
     def __init__(self, index_root: Path, report: IndexReport, jobs: int | None, rebuild: bool,
                  timezone: str | None, corrections: Any, tell: Callable[..., None],
-                 rules: Any = None) -> None:
+                 started: float | None = None, rules: Any = None) -> None:
+        self.started = time.monotonic() if started is None else started
         self.rules = rules  # publisher rules given for this run (PublisherRules), or None
         self.index_root = index_root
         self.report = report
@@ -454,14 +476,14 @@ class _Run:
         if generation is not None and self.timezone is not None and self.timezone != generation.timezone and not self.rebuild:
             raise InvalidArgument(
                 f"the index reads dates without a zone in {generation.timezone}; to use "
-                f"{self.timezone}, rebuild it: cari index --rebuild --timezone {self.timezone}")
+                f"{self.timezone}, rebuild it with that timezone", parameter="timezone")
         from search.corpus.finalize import DEFAULT_TIMEZONE
 
         zone = zone or DEFAULT_TIMEZONE
         publishers = self._publishers(generation)
         roots = [replace(r) for r in old.roots]
         if not paths and not drops and not roots:
-            raise CorpusNotFound("no corpus path given, and the index has none yet: cari index CORPUS...")
+            raise CorpusNotFound("no corpus path given, and the index has none yet: give the paths to index")
         targets = _plan(roots, paths, report.notes)
         known = {} if (self.rebuild or generation is None) else dict(old.files)
         for drop in drops:
@@ -508,6 +530,8 @@ class _Run:
             files.pop(task.path, None)
         report.files_unchanged = len(scan.unchanged)
         report.files_read = len(scan.to_read)
+        report.scan_seconds = time.monotonic() - self.started
+        timings: dict[str, float] = {}
 
         written: dict[tuple[str, str, int | None], tuple[int, int]] = {}  # copy -> (builder, docnum)
         segments: list[tuple[int, Any]] = []
@@ -517,7 +541,7 @@ class _Run:
         for _pass in range(MAX_SETTLE_PASSES):
             if to_read:
                 pass_results, pass_segments, articles_read, jobs_used = read_files(
-                    to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell,
+                    to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell, timings,
                     publishers["publishers"])
                 report.articles_read += articles_read
                 report.jobs = max(report.jobs, jobs_used)
@@ -539,6 +563,10 @@ class _Run:
             if not to_read:
                 break
         chosen = winners(files.values())
+        report.start_seconds = timings.get("start", 0.0)
+        report.read_seconds = timings.get("read", 0.0)
+        report.analysis_seconds = timings.get("analysis", 0.0)
+        report.write_seconds = timings.get("write", 0.0)
 
         to_delete: set[str] = set()
         keep_written: set[tuple[int, int]] = set()
@@ -578,11 +606,14 @@ class _Run:
         if not fresh and not changed and not state_changed:
             report.articles = _live_count(generation)
             return
-        self.tell("commit", files_done=len(scan.to_read), files_total=len(scan.to_read))
+        self.tell("commit", files_done=len(scan.to_read), files_total=len(scan.to_read),
+                  articles_read=report.articles_read)
+        committing = time.monotonic()
         articles = self._commit(directory, generation if not fresh else None, new_segments, to_delete,
                                 new_state, signed)
         if fresh:
             store.make_live(self.index_root, directory)
+        report.commit_seconds = time.monotonic() - committing
         report.committed = True
         report.articles = articles
 
@@ -597,11 +628,11 @@ class _Run:
         settings = {"publishers": rules.user, "publishers_checksum": rules.digest()}
         if generation is not None and not self.rebuild:
             if self.rules is not None and rules.user != recorded:
-                raise InvalidArgument("the index names publishers by other rules; to use these, "
-                                      "rebuild it: cari index --rebuild --publishers FILE")
+                raise InvalidArgument("the index was built with other publisher rules; to use "
+                                      "these, rebuild it with them", parameter="publishers")
             if generation.meta.get("publishers_checksum") != settings["publishers_checksum"]:
-                raise InvalidArgument("the publisher rules changed since the index was built (a "
-                                      "new cari?); rebuild it: cari index --rebuild")
+                raise InvalidArgument("the shipped publisher rules changed since the index was "
+                                      "built (a new cari?); rebuild it", parameter="rebuild")
         return settings
 
     def _signed(self, generation: store.Generation | None,
@@ -675,6 +706,9 @@ class _Run:
 
         ix = FileIndex(FileStorage(str(directory)), indexname=store.INDEX_NAME)
         writer = FastSegmentWriter(ix, timeout=5.0, limitmb=WRITER_LIMIT_MB)
+        # Merging small segments writes their postings again: that is progress of the commit.
+        writer.on_postings = lambda done, total: self.tell("commit", postings_done=done, postings_total=total,
+                                                          articles_read=self.report.articles_read)
         try:
             if to_delete:
                 searcher = writer.searcher()

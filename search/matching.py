@@ -488,8 +488,8 @@ def top_documents(mask: np.ndarray, scores: np.ndarray, wanted: int, *,
     by score (ties: lower docnum first), or by date newest/oldest first (undated last)."""
     candidates = np.flatnonzero(mask)
     total = int(candidates.size)
-    if not total:
-        return 0, []
+    if not total or wanted <= 0:
+        return total, []
     cand_scores = scores[candidates]
     if order == "relevance":
         if total > wanted:

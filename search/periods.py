@@ -27,7 +27,7 @@ MAX_PERIODS = 100_000
 
 def _check(by: str) -> None:
     if by not in PERIODS:
-        raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})")
+        raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
 
 
 def period_key(day: date, by: str) -> int:
@@ -97,5 +97,5 @@ def period_range(first: int, last: int, by: str) -> list[int]:
     if count > MAX_PERIODS:
         raise InvalidArgument(f"{count:,} {by}s from {period_label(first, by)} to "
                               f"{period_label(last, by)} are too many (at most {MAX_PERIODS:,}): "
-                              "use a longer period or a shorter date range")
+                              "use a longer period or a shorter date range", parameter="by")
     return list(range(first, last + 1, step))

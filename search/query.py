@@ -31,12 +31,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from whoosh import query as wq
 from whoosh import scoring
 
 from search.analysis.tokenizer import WORD_PATTERN
+from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold
+from search.duplicates import collapse_copies, copies_of, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -47,10 +48,8 @@ from search.errors import (
 )
 from search.facets import FACETS, count_facets
 from search.fields import EXACT_FIELDS, FIELD_WEIGHTS, PASSAGE_FIELDS, STEMMED_FIELDS
-from search.codec.reading import open_every_file
-from search.duplicates import collapse_copies, copies_of, read_groups, representatives
 from search.highlight import HIGHLIGHT_CHARS, Highlight, Highlighter
-from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
+from search.matching import K1, B, DocColumns, Evaluator, PostingCache, top_documents
 from search.querylang import Query, date_bounds, parse_query
 from search.schema import DATE_FIELD, INSTANT_FIELD, article_of, published_of
 from search.store import open_generation
@@ -413,9 +412,11 @@ class Index:
                  weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
         if operator.upper() not in OPERATORS:
-            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})")
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
+                                  parameter="operator")
         if time_limit is not None and not time_limit > 0:
-            raise InvalidArgument("time_limit must be a positive number of seconds, or None")
+            raise InvalidArgument("time_limit must be a positive number of seconds, or None",
+                                  parameter="time_limit")
         self.path = Path(path)
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
@@ -437,7 +438,7 @@ class Index:
             raise _SnapshotGone() from error
         except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, struct.error) as error:
             raise IndexCorrupt(f"the index at {self.path} cannot be read ({type(error).__name__}); "
-                               f"rebuild it: cari index --rebuild CORPUS... --index {self.path}") from error
+                               "rebuild it from its corpus") from error
 
     # -- lifecycle
 
@@ -505,8 +506,7 @@ class Index:
             yield
         except (EOFError, struct.error, pickle.UnpicklingError, zlib.error) as error:
             raise IndexCorrupt(f"the index at {self.path} is damaged ({type(error).__name__} while "
-                               f"reading it); rebuild it: cari index --rebuild CORPUS... "
-                               f"--index {self.path}") from error
+                               "reading it); rebuild it from its corpus") from error
 
     def _owned(self) -> tuple[_Snapshot, Any]:
         """The live snapshot and a reader of it that the caller keeps (an export, a concordance)
@@ -542,7 +542,8 @@ class Index:
     def _operator(self, operator: str | None) -> str:
         op = (operator or self.operator).upper()
         if op not in OPERATORS:
-            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})")
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
+                                  parameter="operator")
         return op
 
     def parse(self, text: str | Query, *, operator: str | None = None) -> wq.Query:
@@ -591,6 +592,23 @@ class Index:
         with self._reading() as (snapshot, searcher):
             return resolve_values(snapshot.id_map(searcher, fieldname), text)
 
+    def closest_values(self, fieldname: str, text: str, *, limit: int = 3) -> list[str]:
+        """The stored values of ``fieldname`` (``source``, ``location``, ``author``) nearest to
+        ``text`` by spelling, best first: those containing it, then those alike (difflib's ratio of
+        at least 0.5); none when nothing is close (for a filter that matched no value: "no source
+        'kompaz'; the closest are Kompas.com, ...")."""
+        import difflib
+
+        with self._reading() as (snapshot, searcher):
+            values = snapshot.id_map(searcher, fieldname)
+        wanted = fold(text)
+        containing = sorted(v for v in values if wanted and wanted in v)
+        alike = difflib.get_close_matches(wanted, list(values), n=limit, cutoff=0.5)
+        found: list[str] = []
+        for folded in dict.fromkeys(containing + alike):
+            found.extend(sorted(values[folded]))
+        return found[:limit]
+
     def _filter_query(self, snapshot: _Snapshot, searcher: Any, sources: Sequence[str] | None,
                       since: Any, until: Any) -> wq.Query | None:
         """The query for the ``sources``/``since``/``until`` filters, or None."""
@@ -635,18 +653,19 @@ class Index:
         range.
         """
         started = time.perf_counter()
-        _check_positive("limit", limit)
+        _check_positive("limit", limit, least=0)  # 0: the count and the facets, no hits
         _check_positive("page", page)
         _check_range("passages", passages, 0, MAX_PASSAGES)
         if facet_limit is not None:
             _check_positive("facet_limit", facet_limit)
         if sort not in SORTS:
-            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(SORTS)})")
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(SORTS)})", parameter="sort")
         if isinstance(facets, str):
             facets = [facets]
         for name in facets:
             if name not in FACETS:
-                raise InvalidArgument(f"unknown facet {name!r} (use {', '.join(FACETS)})")
+                raise InvalidArgument(f"unknown facet {name!r} (use {', '.join(FACETS)})",
+                                      parameter="facets")
         with self._reading() as (snapshot, searcher):
             return self._search(snapshot, searcher, started, query, limit=limit, page=page,
                                 sources=sources, since=since, until=until, sort=sort,
@@ -765,7 +784,7 @@ class Index:
 
         chosen_fields = check_fields(fields)
         if sort not in EXPORT_SORTS:
-            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(EXPORT_SORTS)})")
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(EXPORT_SORTS)})", parameter="sort")
         _check_range("passages", passages, 0, MAX_PASSAGES)
         snapshot, searcher = self._owned()
         try:
@@ -802,11 +821,11 @@ class Index:
             queries = [queries]
         queries = list(queries)
         if not queries:
-            raise InvalidArgument("no query given")
+            raise InvalidArgument("no query given", parameter="queries")
         if len(queries) > MAX_TIMELINE_QUERIES:
-            raise InvalidArgument(f"at most {MAX_TIMELINE_QUERIES} queries side by side")
+            raise InvalidArgument(f"at most {MAX_TIMELINE_QUERIES} queries side by side", parameter="queries")
         if by not in PERIODS:
-            raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})")
+            raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
         start = parse_date_bound(since, end=False)
         end = parse_date_bound(until, end=True)
         if start is not None and end is not None and start > end:
@@ -840,11 +859,12 @@ class Index:
         if limit is not None:
             _check_positive("limit", limit)
         if sort not in KWIC_SORTS:
-            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(KWIC_SORTS)})")
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(KWIC_SORTS)})", parameter="sort")
         chosen_fields = tuple(dict.fromkeys(fields or KWIC_FIELDS))
         for name in chosen_fields:
             if name not in KWIC_FIELDS:
-                raise InvalidArgument(f"unknown field {name!r} (use {', '.join(KWIC_FIELDS)})")
+                raise InvalidArgument(f"unknown field {name!r} (use {', '.join(KWIC_FIELDS)})",
+                                      parameter="fields")
         snapshot, searcher = self._owned()
         try:
             with self._damage_as_corrupt():
@@ -1032,14 +1052,16 @@ class _SnapshotGone(Exception):
     """The commit being opened was replaced and its files removed: open the live one."""
 
 
-def _check_positive(name: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidArgument(f"{name} must be a whole number of at least 1, not {value!r}")
+def _check_positive(name: str, value: Any, least: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise InvalidArgument(f"{name} must be a whole number of at least {least}, not {value!r}",
+                              parameter=name)
 
 
 def _check_range(name: str, value: Any, low: int, high: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+        raise InvalidArgument(f"{name} must be a whole number from {low} to {high}, not {value!r}",
+                              parameter=name)
 
 
 _WORDS = WORD_PATTERN  # words as the tokenizer reads them

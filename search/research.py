@@ -80,10 +80,11 @@ def check_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
         fields = [f.strip() for f in fields.split(",")]
     chosen = tuple(dict.fromkeys(f for f in fields if f))
     if not chosen:
-        raise InvalidArgument("no export field given")
+        raise InvalidArgument("no export field given", parameter="fields")
     for name in chosen:
         if name not in EXPORT_FIELDS:
-            raise InvalidArgument(f"unknown export field {name!r} (use {', '.join(EXPORT_FIELDS)})")
+            raise InvalidArgument(f"unknown export field {name!r} (use {', '.join(EXPORT_FIELDS)})",
+                                  parameter="fields")
     return chosen
 
 
@@ -325,7 +326,7 @@ def build_timeline(queries: list[str], dates: list[np.ndarray], undated: list[in
                    since: datetime | None, until: datetime | None, **flags: Any) -> Timeline:
     """The timeline of the local date longs of each query's articles (``dates[i]``)."""
     if by not in PERIODS:
-        raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})")
+        raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
     counted = [count_periods(d, by) for d in dates]
     keys = [k for c in counted for k in c]
     first = period_key(since.date(), by) if since is not None else (min(keys) if keys else None)

@@ -91,17 +91,14 @@ __all__ = [
 ]
 
 
+# Messages say what is wrong with the index and what it needs (built, rebuilt); the command that
+# does it is the CLI's to add (search.cli), the server scrubs the index path.
 def _not_found(index_dir: str | os.PathLike[str]) -> IndexNotFound:
-    return IndexNotFound(
-        f"no cari index at {index_dir} (build one with: cari index CORPUS... --index {index_dir})"
-    )
+    return IndexNotFound(f"no cari index at {index_dir} yet: build one from a corpus first")
 
 
 def damaged(index_dir: str | os.PathLike[str], what: str) -> IndexCorrupt:
-    return IndexCorrupt(
-        f"the index at {index_dir} is damaged ({what}); rebuild it: "
-        f"cari index --rebuild CORPUS... --index {index_dir}"
-    )
+    return IndexCorrupt(f"the index at {index_dir} is damaged ({what}); rebuild it from its corpus")
 
 
 # --- files written by cari: atomic, checksummed ----------------------------------------------------
@@ -264,7 +261,7 @@ def check_compatible(meta: dict[str, Any], index_dir: str | os.PathLike[str]) ->
         raise IndexIncompatible(
             f"the index at {index_dir} was built with schema version {built[0]} and analyzer "
             f"{built[1]!r}; this cari uses schema version {SCHEMA_VERSION} and analyzer "
-            f"{ANALYZER_VERSION!r}. Rebuild it: cari index --rebuild CORPUS... --index {index_dir}"
+            f"{ANALYZER_VERSION!r}; rebuild it from its corpus"
         )
 
 
@@ -571,7 +568,8 @@ def open_generation(index_dir: str | os.PathLike[str], *, attempts: int = 20,
         except _Raced as race:
             last = race.__cause__
         time.sleep(min(0.01 * (attempt + 1), 0.1))
-    raise IndexNotFound(f"the index at {index_dir} kept changing while opening it ({last})")
+    raise IndexNotFound(f"the index at {index_dir} kept changing while opening it "
+                        f"({type(last).__name__}); try again")
 
 
 class _Raced(Exception):
@@ -637,6 +635,21 @@ def open_whoosh_index(index_dir: str | os.PathLike[str]) -> Any:
         except FileNotFoundError:  # a writer committed (and removed that TOC) meanwhile
             time.sleep(0.01 * (attempt + 1))
     raise IndexNotFound(f"the index at {index_dir} kept changing while opening it")
+
+
+def unchecked_reader(index_dir: str | os.PathLike[str]) -> Any | None:
+    """A Whoosh reader of the live commit of ``index_dir`` as its TOC lists it, with no check at
+    all (for shell completion, which must answer at once and may answer nothing); None when there
+    is no index. Whatever Whoosh raises on a damaged or changing index passes through."""
+    from whoosh.index import TOC, FileIndex
+
+    directory = live_generation_dir(index_dir)
+    whoosh_generation = _latest_toc(directory) if directory is not None else -1
+    if directory is None or whoosh_generation < 0:
+        return None
+    storage = _storage(directory)
+    toc = TOC.read(storage, INDEX_NAME, gen=whoosh_generation)
+    return FileIndex._reader(storage, toc.schema, toc.segments, whoosh_generation)
 
 
 def _storage(directory: Path) -> Any:
@@ -748,7 +761,7 @@ class WriterLock:
                 raise IndexLocked(
                     f"the index at {self.path.parent} is being written by another process "
                     f"(waited {self.timeout:g} s); try again when it has finished, "
-                    "or raise --lock-timeout"
+                    "or give a longer lock_timeout", parameter="lock_timeout"
                 )
             time.sleep(0.1)
         return self
@@ -825,6 +838,11 @@ def _index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
     first = last = None
     reader = generation.reader()
     try:
+        from search.codec.reading import open_every_file
+
+        # every file of the commit open now: a commit that removes them meanwhile (a rebuild)
+        # cannot take them from under the reads below (FileNotFoundError here: read the new one)
+        open_every_file(reader)
         earliest: tuple[int, Any, int] | None = None  # (instant, segment reader, docnum)
         latest: tuple[int, Any, int] | None = None
         for sub, _offset in reader.leaf_readers():

@@ -13,7 +13,7 @@ import heapq
 import marshal
 import pickle
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -28,6 +28,8 @@ __all__ = ["BLOCK_PICKLE_PROTOCOL", "FastSegmentWriter", "TermPool", "WRITER_LIM
 # The term pool holds about this many MB of postings per writing process before spilling a sorted
 # run to disk (a worker of the full shared corpus spills 3; each worker peaks near 300 MB RSS).
 WRITER_LIMIT_MB = 128
+# Postings written between two reports to a writer's ``on_postings`` (a report per term would cost).
+POSTINGS_REPORT_EVERY = 100_000
 
 class TermPool:
     """The new segment's postings, held per term: ``{field: {term bytes: [docnum, weight,
@@ -48,6 +50,7 @@ class TermPool:
         self.currentsize = 0
         self.fields: dict[str, dict[bytes, list]] = {}
         self.runs: list[str] = []
+        self.postings = 0  # added in all, spilled or held: what writing the segment will write
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         """Add one ``(fieldname, term bytes, docnum, weight, value)`` posting (Whoosh's API,
@@ -62,6 +65,7 @@ class TermPool:
         (``_encode_into`` does the same for cari's text fields, without the tuples)."""
         terms = self.field_terms(fieldname)
         size = 0
+        count = 0
         for tbytes, _freq, weight, vbytes in items:
             postings = terms.get(tbytes)
             if postings is None:
@@ -70,6 +74,8 @@ class TermPool:
             else:
                 postings += (docnum, weight, vbytes)
             size += _POOL_POSTING_BYTES + (len(vbytes) if vbytes else 0)
+            count += 1
+        self.postings += count
         self.grew(size)
 
     def field_terms(self, fieldname: str) -> dict[bytes, list]:
@@ -234,6 +240,7 @@ class FastSegmentWriter(SegmentWriter):
                 if field.indexed:
                     if items is None:
                         length, size = _encode_into(pool.field_terms(fieldname), docnum, *analysed[fieldname])
+                        pool.postings += len(analysed[fieldname][0])
                         pool.grew(size)
                     else:
                         if field.scorable:
@@ -265,6 +272,8 @@ class FastSegmentWriter(SegmentWriter):
         kwargs.setdefault("compound", False)
         super().__init__(ix, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb=kwargs.get("limitmb", WRITER_LIMIT_MB))
+        # Told ``(postings written, postings to write)`` while the segment's postings are written.
+        self.on_postings: Callable[[int, int], None] | None = None
 
     def finish_segment(self) -> Any:
         """Close the segment being written; return it (None when no document was added)."""
@@ -289,7 +298,13 @@ class FastSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         lengths = CachedLengths(pdr) if pdr is not None else None
-        _write_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_terms())
+        report, total = self.on_postings, self.pool.postings
+        if report is not None:
+            report(0, total)
+        _write_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_terms(),
+                        None if report is None else (lambda done: report(min(done, total), total)))
+        if report is not None:
+            report(total, total)
         self.fieldwriter.close()
         if pdr is not None:
             pdr.close()
@@ -476,7 +491,8 @@ def _encode_into(terms: dict[bytes, list], docnum: int, postings: dict[str, list
     return length, size + _POOL_POSTING_BYTES * len(postings)
 
 
-def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[tuple[str, bytes, list]]) -> None:
+def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[tuple[str, bytes, list]],
+                    progress: Callable[[int], None] | None = None) -> None:
     """Write ``(fieldname, term bytes, [docnum, weight, value, ...])`` terms, sorted, to a new
     segment as Whoosh's ``W3FieldWriter.add_postings`` does, but a term at a time instead of a
     posting at a time (Whoosh's per-posting method calls and checks were a third of a build), and
@@ -486,6 +502,8 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
     with the term's statistics and extent. ``search.codec.reading`` reads these blocks directly.
+
+    ``progress(postings written)`` is called every ``POSTINGS_REPORT_EVERY`` postings or so.
     """
     import zlib
     from array import array
@@ -520,6 +538,8 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     prefix = b""
     field_lengths: list[int | None] | None = None
     fixedsize: int | None = None
+    written = 0
+    next_report = POSTINGS_REPORT_EVERY if progress is not None else float("inf")
     for fieldname, btext, postings in terms:
         if fieldname != lastfield:
             if lastfield is not None and fieldname < lastfield:
@@ -537,6 +557,11 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
         values = postings[2::3]
         startoffset = offset
         total = len(docnums)
+        written += total
+        if written >= next_report:
+            assert progress is not None
+            progress(written)
+            next_report = written + POSTINGS_REPORT_EVERY
         # The term's statistics, as W3TermInfo.add_block accumulates them block by block.
         term_weight = 0.0
         term_minlength: int | None = None

@@ -128,7 +128,8 @@ class PublisherRules:
             with open(path, "rb") as handle:
                 raw = handle.read(MAX_RULES_BYTES + 1)
         except OSError as error:
-            raise InvalidArgument(f"publisher rules {path}: cannot be read ({error.strerror or error})") from None
+            raise InvalidArgument(f"publisher rules {path}: cannot be read ({error.strerror or error})",
+                                  parameter="publishers") from None
         if len(raw) > MAX_RULES_BYTES:
             raise InvalidArgument(f"publisher rules {path}: over {MAX_RULES_BYTES // 1024} KB")
         try:

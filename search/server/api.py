@@ -101,7 +101,8 @@ Filters = Annotated[SearchFilters, Depends(search_filters)]
 def search(
     index: ServedIndex,
     filters: Filters,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Hits per page.")] = 10,
+    limit: Annotated[int, Query(ge=0, le=MAX_LIMIT, description="Hits per page (0: only the "
+                                                             "total and the facets).")] = 10,
     page: Annotated[int, Query(ge=1, le=MAX_DEPTH, description=f"Page of hits; page x limit at "
                                                                f"most {MAX_DEPTH}.")] = 1,
     sort: Annotated[Literal[SORTS], Query(description="Order of hits.")] = "relevance",  # type: ignore[valid-type]

@@ -160,13 +160,13 @@ def test_incompatible_index_is_refused_until_rebuilt(small_corpus: Path, tmp_pat
     meta["analyzer_version"] = "an-older-analyzer"  # as another version of cari writes it
     write_checked_json(meta_path, meta)
 
-    with pytest.raises(IndexIncompatible, match="cari index --rebuild"):
+    with pytest.raises(IndexIncompatible, match="rebuild it from its corpus"):  # no CLI flag
         open_whoosh_index(index_dir)
     with pytest.raises(IndexIncompatible, match="an-older-analyzer"):
         index_corpus(small_corpus, index_dir, jobs=1)
     result = CliRunner().invoke(cli, ["stats", "--index", str(index_dir)])
     assert result.exit_code == IndexIncompatible.exit_code
-    assert "--rebuild" in result.output and "Traceback" not in result.output
+    assert f"cari index --rebuild --index {index_dir}" in result.output and "Traceback" not in result.output
 
     report = index_corpus(small_corpus, index_dir, jobs=1, rebuild=True)
     assert report.rebuilt and indexed(index_dir) == content
@@ -221,7 +221,7 @@ def test_current_pointing_at_a_missing_generation_is_damage_a_rebuild_repairs(sm
     shutil.rmtree(live_generation_dir(index_dir))  # type: ignore[arg-type]
     with pytest.raises(IndexCorrupt, match="missing"):
         open_whoosh_index(index_dir)
-    with pytest.raises(IndexCorrupt, match="--rebuild"):
+    with pytest.raises(IndexCorrupt, match="rebuild it"):
         index_corpus(small_corpus, index_dir, jobs=1)
     report = index_corpus(small_corpus, index_dir, jobs=1, rebuild=True)
     assert report.rebuilt and report.articles == len(indexed(index_dir)) > 100

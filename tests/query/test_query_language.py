@@ -295,12 +295,15 @@ def test_bad_queries_raise_one_line_errors(index, query, reason):
     [({"since": "2019-02-30"}, QuerySyntaxError), ({"until": "last week"}, QuerySyntaxError),
      ({"since": "2020", "until": "2019"}, QuerySyntaxError), ({"since": "0000-01-01"}, QuerySyntaxError),
      ({"sort": "random"}, InvalidArgument), ({"facets": ["author"]}, InvalidArgument),
-     ({"limit": 0}, InvalidArgument), ({"page": -1}, InvalidArgument), ({"passages": 99}, InvalidArgument)],
+     ({"limit": -1}, InvalidArgument), ({"limit": 2.5}, InvalidArgument), ({"page": -1}, InvalidArgument),
+     ({"page": 0}, InvalidArgument), ({"passages": 99}, InvalidArgument)],
 )
 def test_bad_options_raise_typed_errors(index, kwargs, error):
     with pytest.raises(error) as caught:
         index.search("jakarta", **kwargs)
     assert "--" not in str(caught.value)  # the library names parameters, not CLI flags
+    if error is InvalidArgument:
+        assert caught.value.parameter in kwargs
 
 
 def test_colon_text_that_is_not_a_field_is_searched(index):

@@ -124,10 +124,11 @@ def test_the_index_keeps_its_rules(sample_corpus: Path, tmp_path: Path):
         assert index.search("*", limit=1, facets=("source",)).facets["source"]["grup kompas"] == kompas + 1
     rules.write_text('[[publisher]]\nname = "kompas lain"\ndomains = ["kompas.com"]\n', encoding="utf-8")
     refused = run_cli("index", corpus, "--index", index_dir, "--publishers", rules)
-    assert refused.exit_code == 2 and "--rebuild" in refused.stderr
+    assert refused.exit_code == 2 and "--publishers: the index was built with other publisher rules" in refused.stderr
+    assert "rebuild it" in refused.stderr
     assert run_cli("index", corpus, "--index", index_dir, "--publishers", rules, "--rebuild").exit_code == 0
     with search.open_index(index_dir) as index:
         assert "kompas lain" in index.search("*", limit=1, facets=("source",)).facets["source"]
     bad = run_cli("index", corpus, "--index", tmp_path / "other", "--publishers", tmp_path / "nothing.toml")
-    assert bad.exit_code == 2 and bad.stderr.strip().splitlines()[-1].startswith("Error: publisher rules")
+    assert bad.exit_code == 2 and bad.stderr.strip().splitlines()[-1].startswith("Error: --publishers: publisher rules")
     assert not (tmp_path / "other").exists()

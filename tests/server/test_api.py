@@ -108,7 +108,7 @@ def test_healthz(client, article_count):
     ({"q": ""}, "invalid_parameter"),
     ({"q": "x" * (MAX_QUERY_CHARS + 1)}, "invalid_parameter"),
     ({"q": "kerja", "limit": MAX_LIMIT + 1}, "invalid_parameter"),
-    ({"q": "kerja", "limit": 0}, "invalid_parameter"),
+    ({"q": "kerja", "limit": -1}, "invalid_parameter"),
     ({"q": "kerja", "limit": "ten"}, "invalid_parameter"),
     ({"q": "kerja", "page": 0}, "invalid_parameter"),
     ({"q": "kerja", "limit": 100, "page": MAX_DEPTH // 100 + 1}, "page_too_deep"),
