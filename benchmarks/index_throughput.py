@@ -35,7 +35,8 @@ r = search.index_corpus([sys.argv[1]], sys.argv[2], jobs=int(sys.argv[3]) or Non
 print(json.dumps({"added": r.added, "updated": r.updated, "removed": r.removed,
                   "unchanged": r.unchanged, "skipped": r.skipped, "articles": r.articles,
                   "articles_read": r.articles_read, "files_read": r.files_read,
-                  "seconds": r.seconds, "jobs": r.jobs, "committed": r.committed}))
+                  "seconds": r.seconds, "jobs": r.jobs, "committed": r.committed,
+                  "duplicate_seconds": getattr(r, "duplicate_seconds", 0.0)}))
 """
 
 
@@ -60,12 +61,13 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_indexer(corpus: Path, index_dir: Path, jobs: int | None) -> dict:
-    """Run one `index_corpus` in a fresh process; wall time, CPU time, peak RSS of its tree."""
+def run_indexer(corpus: Path, index_dir: Path, jobs: int | None, repo: Path = REPO) -> dict:
+    """Run one `index_corpus` in a fresh process (of the cari in ``repo``); wall time, CPU time,
+    peak RSS of its tree."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", RUN_INDEX, str(corpus), str(index_dir), str(jobs or 0)],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
     stop = threading.Event()
 
@@ -179,6 +181,9 @@ def main() -> None:
         print(f"full build:       {n:,} articles in {full['wall']:.1f} s end to end = {rate:,.0f} articles/s "
               f"(target <= 60 s, >= 480/s: {verdict(full['wall'] <= 60)}); CPU {full['cpu']:.0f} s; "
               f"skipped {full['skipped']}", flush=True)
+        print(f"near-duplicate detection (signatures in the workers, grouping at the commit): "
+              f"{full['duplicate_seconds']:.1f} s = {full['duplicate_seconds'] / full['cpu']:.1%} of the CPU "
+              f"(target < 10%: {verdict(full['duplicate_seconds'] < 0.1 * full['cpu'])})", flush=True)
         print(f"peak RSS (all processes): {full['peak_rss'] / 2**20:,.0f} MiB "
               f"(target <= 1024: {verdict(full['peak_rss'] <= 2**30)})", flush=True)
         print(f"index size on disk: {du(index_dir) / 2**20:,.1f} MiB", flush=True)

@@ -247,7 +247,9 @@ class Cari(System):
         self.index = search.open_index(str(index_dir))
 
     def search(self, query, k):
-        results = self.index.search(query, limit=k, highlight=False, **self.options)
+        # every copy ranked where it ranks (collapsing near-duplicates is a presentation choice,
+        # which the qrels, made per article, know nothing of)
+        results = self.index.search(query, limit=k, highlight=False, collapse=False, **self.options)
         return [hit.id for hit in results.hits]
 
 

@@ -146,7 +146,8 @@ def check_reproduction(ranker: WordRanker, topics: list[rt.Topic], log) -> None:
         for operator in ("AND", "OR"):
             mine = ranker.ids(ranker.top(arrays, operator))
             theirs = [h.id for h in ranker.index.search(topic.query, limit=relevance.DEPTH,
-                                                         highlight=False, operator=operator).hits]
+                                                         highlight=False, operator=operator,
+                                                         collapse=False).hits]
             if mine != theirs:
                 mismatches += 1
     log(f"reproduction check: {mismatches} of 120 rankings differ from Index.search")

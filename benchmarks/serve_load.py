@@ -217,8 +217,10 @@ def check(kind: str, path: str, status: int, body: bytes, valid_totals: set[int]
     elif kind == "search":
         if path.startswith("/api/search?q=%2A") and "sort" not in path and data["total"] not in valid_totals:
             return f"'*' matched {data['total']} articles, not a committed state"
-        if len(data["hits"]) > data["total"]:
-            return f"more hits than total for {path}"
+        # the hits list the query's set, then AND>OR's tail, less the copies collapsed
+        listed = data["total"] + (0 if data["any"] else data["tail"]) - data["collapsed"]
+        if len(data["hits"]) > listed or sum(not h["tail"] for h in data["hits"]) > data["total"]:
+            return f"more hits than the query lists for {path}"
     elif kind in ("article", "similar") and "id" not in data:
         return f"no id in {path}"
     return None

@@ -22,10 +22,10 @@ from search.errors import (
     CariError,
     CorpusConflict,
     CorpusNotFound,
-    IndexClosed,
-    IndexCorrupt,
     CorrectionsError,
     CorrectionsNeedRebuild,
+    IndexClosed,
+    IndexCorrupt,
     IndexIncompatible,
     IndexLocked,
     IndexNotFound,
@@ -54,10 +54,17 @@ _LAZY = {
     "Results": "search.query",
     "Hit": "search.query",
     "Highlight": "search.highlight",
+    "Export": "search.research",
+    "Timeline": "search.research",
+    "Concordance": "search.research",
+    "KwicLine": "search.research",
+    "PublisherRules": "search.corpus.publishers",
 }
 
 __all__ = [
     "Article",
+    "Concordance",
+    "Export",
     "ArticleNotFound",
     "CariError",
     "CorpusConflict",
@@ -77,10 +84,13 @@ __all__ = [
     "IndexStats",
     "IndexWriteError",
     "InvalidArgument",
+    "KwicLine",
+    "PublisherRules",
     "Query",
     "QuerySyntaxError",
     "ReadError",
     "Results",
+    "Timeline",
     "check_index",
     "index_corpus",
     "index_stats",
@@ -93,11 +103,13 @@ __all__ = [
 if TYPE_CHECKING:
     from search.corpus import read_articles
     from search.corpus.article import Article, ReadError
+    from search.corpus.publishers import PublisherRules
     from search.highlight import Highlight
     from search.indexer import IndexProgress, IndexReport, index_corpus, remove_paths
-    from search.querylang import Query, parse_query
-    from search.store import IndexStats, check_index, index_stats
     from search.query import Hit, Index, Results, open_index
+    from search.querylang import Query, parse_query
+    from search.research import Concordance, Export, KwicLine, Timeline
+    from search.store import IndexStats, check_index, index_stats
 
 
 def __getattr__(name: str) -> Any:

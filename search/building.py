@@ -49,7 +49,7 @@ def content_hash(article: Article) -> str:
     parts = [
         article.id, article.title, article.lead, article.body, published, article.source,
         article.location, article.author, article.caption, article.keywords, article.url,
-        article.path,
+        article.path, article.section, article.source_original,
     ]
     data = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -89,6 +89,9 @@ class FileResult:
     records: list[tuple[str, str, int | None, int]]
     errors: list[ReadError]
     lines: tuple[list[str], list[str | None]] | None = None
+    # near-duplicate signatures of the articles written, by (id, line) (``search.duplicates``)
+    signatures: dict[tuple[str, int | None], Any] | None = None
+    signature_seconds: float = 0.0
 
     def state(self) -> FileState:
         """The file's state as recorded in the index."""
@@ -115,7 +118,7 @@ class _SegmentBuilder:
     """Reads corpus files and writes their new or changed articles into one new Whoosh segment."""
 
     def __init__(self, generation_dir: str, indexed_hashes: dict[str, str], limitmb: int,
-                 zone_name: str) -> None:
+                 zone_name: str, publishers: dict[str, Any] | None = None) -> None:
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
 
@@ -128,6 +131,9 @@ class _SegmentBuilder:
         self.indexed_hashes = indexed_hashes
         self.zone = timezone_named(zone_name)
         self.seconds = dict.fromkeys(TIMING_PARTS, 0.0)  # this builder's busy time, by part
+        from search.corpus.publishers import PublisherRules
+
+        self.publishers = PublisherRules.recorded(publishers)
 
     def process(self, task: FileTask, on_articles: Callable[[int, int], None] | None = None) -> FileResult:
         """Read one file and add its new or changed articles to the segment. ``on_articles(n,
@@ -140,9 +146,10 @@ class _SegmentBuilder:
         entries: list[tuple[str, str, int | None, int]] = []
         started = time.perf_counter()
         try:
-            jsonl = _read_jsonl_lines(task, self.zone)
+            jsonl = _read_jsonl_lines(task, self.zone, self.publishers)
             if jsonl is None:
-                records, errors = read_records(Path(task.path), Path(task.base), self.zone)
+                records, errors = read_records(Path(task.path), Path(task.base), self.zone,
+                                               publishers=self.publishers)
             else:
                 records, errors, reused, lines = jsonl
                 entries.extend((aid, digest, line, -1) for aid, digest, line in reused)
@@ -151,6 +158,7 @@ class _SegmentBuilder:
         read = time.perf_counter()
         self.seconds["read"] += read - started
         writer = self.writer
+        signed: list[tuple[tuple[str, int | None], Article]] = []
         count = len(records) or 1
         for n, (article, line) in enumerate(records, 1):
             digest = content_hash(article)
@@ -166,16 +174,18 @@ class _SegmentBuilder:
                     errors.append(ReadError(task.rel, line, f"cannot be indexed ({type(error).__name__}: {error})"))
                     continue
                 entries.append((article.id, digest, line, docnum))
+                signed.append(((article.id, line), article))
             if on_articles is not None and n % ARTICLE_BATCH == 0:
                 on_articles(ARTICLE_BATCH, task.size * n // count)
         if on_articles is not None and len(records) % ARTICLE_BATCH:
             on_articles(len(records) % ARTICLE_BATCH, task.size)
+        signatures, seconds = _signatures(signed)
         self.seconds["analysis"] += time.perf_counter() - read
         if not gc.isenabled():
             # Paused for speed (see _collector_paused): still free the reference cycles this file
             # may have left (a reader's exception and its traceback), looking at young objects only.
             gc.collect(0)
-        return FileResult(task, entries, errors, lines)
+        return FileResult(task, entries, errors, lines, signatures, seconds)
 
     def finish(self, on_postings: Callable[[int, int], None] | None = None) -> Any:
         """Write the segment's postings and close it; return it (None when no article was
@@ -188,7 +198,20 @@ class _SegmentBuilder:
             self.seconds["write"] += time.perf_counter() - started
 
 
-def _read_jsonl_lines(task: FileTask, zone: Any) -> tuple[list[tuple[Article, int | None]], list[ReadError],
+def _signatures(written: list[tuple[tuple[str, int | None], Article]]) -> tuple[dict[tuple[str, int | None], Any], float]:
+    """The near-duplicate signatures of the articles written (one numpy call for the whole file),
+    and the seconds they took."""
+    if not written:
+        return {}, 0.0
+    from search.duplicates import signatures, signed_text
+
+    started = time.perf_counter()
+    sigs, signed = signatures([signed_text(article) for _key, article in written])
+    found = {key: sigs[i] for i, (key, _article) in enumerate(written) if signed[i]}
+    return found, time.perf_counter() - started
+
+
+def _read_jsonl_lines(task: FileTask, zone: Any, publishers: Any = None) -> tuple[list[tuple[Article, int | None]], list[ReadError],
                                                           list[tuple[str, str, int]],
                                                           tuple[list[str], list[str | None]]] | None:
     """Read a UTF-8 JSONL file, parsing only the lines that changed since it was last indexed.
@@ -239,7 +262,7 @@ def _read_jsonl_lines(task: FileTask, zone: Any) -> tuple[list[tuple[Article, in
     errors: list[ReadError] = []
     if to_parse:
         text = b"\n".join(line if keep[n] else b"" for n, line in enumerate(raw_lines))
-        records, errors = parse_records(text, task.rel, suffix, zone)
+        records, errors = parse_records(text, task.rel, suffix, zone, publishers=publishers)
         if any(e.line is None for e in errors) or any(line is None for _a, line in records):
             return None  # not one record a line as assumed: read it whole
         for article, line in records:
@@ -261,14 +284,15 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
-                 tasks: Any, results: Any, parent_pid: int, launched: float = 0.0) -> None:
+                 tasks: Any, results: Any, parent_pid: int, launched: float = 0.0,
+                 publishers: dict[str, Any] | None = None) -> None:
     """Body of a worker process: build one segment from the files taken off ``tasks``."""
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
     gc.disable()  # see _collector_paused: this process only builds a segment, then exits
     try:
-        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name)
+        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers)
         # From the parent's start() to a builder ready: the interpreter, the imports, the lexicon.
         builder.seconds["start"] = max(0.0, time.time() - launched) if launched else 0.0
         while (task := tasks.get()) is not None:
@@ -335,6 +359,7 @@ class _Counts:
 def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                jobs: int | None, zone_name: str, limitmb: int, tell: Tell,
                timings: dict[str, float] | None = None,
+               publishers: dict[str, Any] | None = None,
                ) -> tuple[list[tuple[int, FileResult]], list[tuple[int, Any]], int, int]:
     """Read the files, in worker processes when it pays. Returns (builder number and result of each
     file, builder number and segment of each new segment, articles read, workers used).
@@ -342,7 +367,8 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
     ``tell(phase, **counts)`` gets the progress: phase "read" as articles are read (every
     ``ARTICLE_BATCH``) and files done, then "write" as the postings are written. ``timings`` (by
     part of ``TIMING_PARTS``) gains the seconds this call took, shared out in proportion to the
-    builders' busy time in each part."""
+    builders' busy time in each part. ``publishers`` holds the publisher rules a user added
+    (``search.corpus.publishers``)."""
     # Largest files first, so the workers finish together.
     to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
     workers = min(jobs or default_jobs(), len(to_read))
@@ -359,10 +385,10 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
     if workers <= 1:
         with _collector_paused():
             _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, results, segments,
-                              counts, busy)
+                              counts, busy, publishers)
     else:
         _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, results,
-                         segments, counts, busy)
+                         segments, counts, busy, publishers)
     if timings is not None:
         _share_out(time.perf_counter() - started, busy, timings)
     return results, segments, counts.articles_read, max(workers, 1)
@@ -397,9 +423,10 @@ def _collector_paused() -> Iterator[None]:
 
 def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
-                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]]) -> None:
+                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
+                      publishers: dict[str, Any] | None = None) -> None:
     """Read the files and write their segment in this process (small work)."""
-    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name)
+    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers)
 
     def on_articles(n: int, done: int) -> None:
         counts.articles(0, n, done)
@@ -423,7 +450,8 @@ def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: di
 
 def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
-                     segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]]) -> None:
+                     segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
+                     publishers: dict[str, Any] | None = None) -> None:
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
     context = multiprocessing.get_context("spawn")
@@ -439,7 +467,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
         process = context.Process(
             target=_worker_main,
             args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
-                  time.time()),
+                  time.time(), publishers),
             daemon=True,
         )
         process.start()

@@ -354,13 +354,16 @@ report_json_option = click.option("--json", "as_json", is_flag=True,
                    "(changing it needs --rebuild).  [default: Asia/Jakarta, WIB]")
 @click.option("--analysis", "analysis", type=click.Path(dir_okay=False), default=None,
               help="Corrections file: protected words, stem overrides, synonyms (kept with the index).")
+@click.option("--publishers", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+              help="A TOML file of publisher rules (canonical names, sections) before the shipped "
+                   "ones; kept by the index (changing them needs --rebuild).")
 @lock_timeout_option
 @verbose_option
 @quiet_option
 @report_json_option
 def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
-                  timezone: str | None, analysis: str | None, lock_timeout: float, verbose: bool,
-                  quiet: bool, as_json: bool) -> None:
+                  timezone: str | None, analysis: str | None, publishers: str | None, lock_timeout: float,
+                  verbose: bool, quiet: bool, as_json: bool) -> None:
     """Index the articles of CORPUS (files or folders) into the index, incrementally.
 
     \b
@@ -381,7 +384,7 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
     try:
         report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
                               lock_timeout=lock_timeout, progress=view, timezone=timezone,
-                              analysis=analysis)
+                              analysis=analysis, publishers=publishers)
     finally:
         view.close()
     if as_json:
@@ -446,6 +449,9 @@ def check_command(index_dir: str, as_json: bool) -> None:
         click.get_current_context().exit(3)
 
 
+STATS_SECTIONS = 30  # sections listed by `cari stats` (--json lists all)
+
+
 @cli.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
@@ -475,10 +481,22 @@ def stats_command(index_dir: str, as_json: bool) -> None:
     ]
     for label, value in rows:
         click.echo(f"{label + ':':<18}{for_terminal(value)}")
-    click.echo("Sources:")
-    width = max((len(name) for name in stats.sources), default=0)
+    if stats.duplicate_groups:
+        click.echo(f"{'Near-duplicates:':<18}{stats.duplicate_copies:,} copies of "
+                   f"{stats.duplicate_groups:,} stories")
+    click.echo("Sources (canonical names; the corpus's spellings after them):")
+    width = max((len(for_terminal(name)) for name in stats.sources), default=0)
     for name, count in stats.sources.items():
-        click.echo(f"  {for_terminal(name):<{width}}  {count:>8,}")
+        spelled = {s: n for s, n in stats.source_spellings.get(name, {}).items() if s != name}
+        also = "  " + ", ".join(f"{s} {n:,}" for s, n in spelled.items()) if spelled else ""
+        click.echo(f"  {for_terminal(name):<{width}}  {count:>8,}{for_terminal(also)}")
+    if stats.sections:
+        click.echo("Sections:")
+        width = max((len(for_terminal(name)) for name in stats.sections), default=0)
+        for name, count in list(stats.sections.items())[:STATS_SECTIONS]:
+            click.echo(f"  {for_terminal(name):<{width}}  {count:>8,}")
+        if len(stats.sections) > STATS_SECTIONS:
+            click.echo(f"  ... {len(stats.sections) - STATS_SECTIONS:,} more (--json lists them all)")
 
 # --- cari search / show / similar (search.query, search.highlight) --------------------------------
 
@@ -497,17 +515,12 @@ def _width() -> int | None:
     return terminal_width(sys.stdout)
 
 
-_C1_AND_DEL = re.compile("[\x7f-\x9f]")
-
-
 def _echo_json(data: Any) -> None:
     """One JSON object: indented on a terminal, one line when piped (for jq and scripts). JSON
     escapes C0 controls itself; DEL and C1 controls are escaped too (a terminal may obey them)."""
-    import json
+    from search.terminal import json_line
 
-    indent = 2 if sys.stdout.isatty() else None
-    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
-    click.echo(_C1_AND_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    click.echo(json_line(data, indent=2 if sys.stdout.isatty() else None))
 
 
 def _articles(count: int) -> str:
@@ -551,26 +564,55 @@ def _echo_wrapped(text: str, spans: Any = (), *, indent: str = "", first: str = 
                            base=base))
 
 
-def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] | None = None) -> None:
+def _echo_hits_terminal(results: Any, start: int, explanations: dict[str, Any] | None = None, *,
+                        ranked: bool = True) -> None:
+    # Ranked by relevance, AND>OR's tail follows the set: one line marks where it begins; in a
+    # date order (with --any) the partial matches are among the others, each marked.
+    tail_shown = False
     for number, hit in enumerate(results.hits, start):
+        if ranked and getattr(hit, "tail", False) and not tail_shown:
+            tail_shown = True
+            counted = " (counted: --any)" if results.any else " (not counted; --any counts them)"
+            _echo_wrapped(f"── then {_articles(results.tail)} with only some of the words{counted} ──",
+                          base="\x1b[2m")
+            click.echo()
         _echo_wrapped(_hit_title(hit), hit.title_spans if hit.title else [], first=f"{number:>3}. ",
                       indent=HIT_INDENT, base="\x1b[1m")
-        meta = " · ".join(part for part in (_date_text(hit.published), hit.source, hit.url) if part)
+        parts = (_date_text(hit.published), hit.source, hit.url,
+                 "some of the words" if getattr(hit, "tail", False) and not ranked else "")
+        meta = " · ".join(part for part in parts if part)
         _echo_wrapped(meta, first=HIT_INDENT, indent=HIT_INDENT, base="\x1b[2m")  # dim
         for passage in hit.highlights:
             ellipsis = "… " if passage.start > 0 else ""
             _echo_wrapped(passage.text, passage.spans, first=HIT_INDENT + ellipsis, indent=HIT_INDENT)
+        copies = getattr(hit, "duplicates", [])
+        if copies:
+            where = ", ".join(dict.fromkeys(s for s in hit.duplicate_sources if s))
+            line = f"+ {len(copies)} cop{'y' if len(copies) == 1 else 'ies'}" + (f" ({where})" if where else "")
+            _echo_wrapped(line, first=HIT_INDENT, indent=HIT_INDENT, base="\x1b[2m")
         if explanations and hit.id in explanations:
             for line in _explanation_lines(explanations[hit.id]):
                 _echo_wrapped(line, first=HIT_INDENT, indent=HIT_INDENT + "  ")
         click.echo()
 
 
+FACET_LABELS = {"source": "Source", "section": "Section", "year": "Year", "month": "Month",
+                "week": "Week", "day": "Day"}
+
+
 def _echo_facets_terminal(facets: dict[str, dict[str, int]]) -> None:
-    labels = {"source": "Sources", "year": "Years", "month": "Months"}
+    """Each facet as a table: value, count, share of the largest as a bar."""
     for name, counts in facets.items():
-        listed = ", ".join(f"{value} {count:,}" for value, count in counts.items()) or "none"
-        _echo_wrapped(f"{labels.get(name, name)}: {listed}", indent="  ")
+        click.echo(f"{FACET_LABELS.get(name, name)}:")
+        if not counts:
+            click.echo("  (none)")
+        width = max((len(for_terminal(v)) for v in counts), default=0)
+        digits = max((len(f"{c:,}") for c in counts.values()), default=1)
+        top = max(counts.values(), default=0)
+        for value, count in counts.items():
+            bar = "█" * (round(20 * count / top) if top else 0)
+            click.echo(f"  {for_terminal(value):<{width}}  {count:>{digits},}  {bar}".rstrip())
+        click.echo()
 
 
 def _link(url: str) -> str | None:
@@ -602,7 +644,9 @@ def _echo_results_html(results: Any, start: int) -> None:
         link = _link(hit.url)
         heading = f'<a href="{html.escape(link, quote=True)}">{title}</a>' if link else title
         meta = html.escape(" · ".join(p for p in (_date_text(hit.published), hit.source) if p))
-        out.append(f'<li><h3>{heading}</h3><p class="cari-meta">{meta}</p>')
+        # AND>OR's partial matches (listed after the set, not counted) are marked by their class
+        marked = ' class="cari-tail"' if hit.tail else ""
+        out.append(f'<li{marked}><h3>{heading}</h3><p class="cari-meta">{meta}</p>')
         for passage in hit.highlights:
             out.append(f'<p class="cari-passage">{render_html(passage.text, passage.spans)}</p>')
         out.append("</li>")
@@ -644,12 +688,19 @@ class _QueryCommand(click.Command):
 @click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
               show_default=True, help="Order of hits.")
-@click.option("--facet", "facets", multiple=True, type=click.Choice(["source", "year", "month"]),
-              help="Count all matches by source, year or month (repeatable).")
+@click.option("--facet", "facets", multiple=True,
+              type=click.Choice(["source", "section", "year", "month", "week", "day"]),
+              help="Count the query's articles by source, section, year, month, week or day (repeatable).")
+@click.option("--facet-limit", type=click.IntRange(1), default=None,
+              help="Show only the N largest sources and sections.")
+@click.option("--facet-zeros", is_flag=True, help="List the periods with no article too (between the first and the last).")
 @click.option("--passages", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Highlighted passages per hit.")
 @click.option("--all", "every_word", is_flag=True,
-              help="Only articles with every word (strict AND, as typing AND between words).")
+              help="Only articles with every word: no tail of partial matches (strict AND).")
+@click.option("--any", "any_word", is_flag=True,
+              help="Count the articles with only some of the words too (total and facets).")
+@click.option("--no-collapse", is_flag=True, help="List near-duplicate copies one by one.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--html", "as_html", is_flag=True, help="Print an HTML fragment (escaped, <mark>).")
 @click.option("--explain", is_flag=True,
@@ -657,12 +708,15 @@ class _QueryCommand(click.Command):
                    "the BM25 parts.")
 def search_command(query: str, index_dir: str, limit: int, page: int, sources: tuple[str, ...],
                    since: str | None, until: str | None, sort: str, facets: tuple[str, ...],
-                   passages: int, every_word: bool, as_json: bool, as_html: bool, explain: bool) -> None:
+                   facet_limit: int | None, facet_zeros: bool, passages: int, every_word: bool,
+                   any_word: bool, no_collapse: bool, as_json: bool, as_html: bool, explain: bool) -> None:
     """Search the index for QUERY.
 
     \b
-    Articles with all the words come first, then those with some of them
-    (--all, or AND / DAN between words, keeps only the first kind);
+    The query names the articles with all its words (in any inflection): the total
+    and the facets count them. Ranked by relevance, those with only some of the
+    words follow as a marked tail (--all: none; --any: counted too). Near-duplicate
+    copies are folded into their best-ranked one (--no-collapse: listed).
     OR / ATAU, NOT / BUKAN / -word and ( ) combine words.
     "exact phrase", "phrase"~3, prefix kerja*, fuzzy teroris~,
     fields title: body: lead: caption: keywords: source: location: author:,
@@ -670,18 +724,22 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
     """
     if as_json and as_html:
         raise click.UsageError("--json and --html cannot be used together")
+    if every_word and any_word:
+        raise click.UsageError("--all and --any cannot be used together")
     from search.query import open_index
 
     operator = "AND" if every_word else None
     with open_index(index_dir) as index:
         results = index.search(query, limit=limit, page=page, sources=list(sources) or None,
                                since=since, until=until, sort=sort, highlight=passages > 0,
-                               passages=passages, facets=facets, operator=operator)
+                               passages=passages, facets=facets, operator=operator, any=any_word,
+                               collapse=not no_collapse, facet_limit=facet_limit,
+                               facet_zeros=facet_zeros)
         explanations = {hit.id: index.explain(query, hit.id, operator=operator, sources=list(sources) or None,
                                               since=since, until=until)
                         for hit in results.hits} if explain else {}
         hints: list[str] = []
-        if not results.total and not (as_json or as_html):
+        if not results.listed and not (as_json or as_html):
             hints = _why_nothing(index, query, operator, sources, since, until)
     start = (page - 1) * limit + 1
     if as_json:
@@ -695,15 +753,21 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         _echo_results_html(results, start)
         return
     shown = for_terminal(repr(query))
-    if results.total and limit and not results.hits:
-        pages = (results.total + limit - 1) // limit
+    if results.listed and limit and not results.hits:
+        pages = (results.listed + limit - 1) // limit
         _echo_wrapped(f"{_articles(results.total)} for {shown}, but page {page} is past the end: "
                       f"{'there is 1 page' if pages == 1 else f'there are {pages:,} pages'} of {limit} "
                       f"(the last is --page {pages}).", indent="  ")
-    elif results.total:
-        pages = (results.total + limit - 1) // limit if limit else 0
-        every = ("" if results.matched_all is None or results.matched_all == results.total
-                 else f"{results.matched_all:,} with every word; ")
+    elif results.total or results.listed:
+        pages = (results.listed + limit - 1) // limit if limit else 0
+        notes = []
+        if results.any and results.matched_all is not None:
+            notes.append(f"{results.matched_all:,} with every word")
+        elif results.tail:
+            notes.append(f"then {results.tail:,} with some of the words")
+        if results.collapsed:
+            notes.append(f"{results.collapsed:,} cop{'y' if results.collapsed == 1 else 'ies'} folded")
+        every = "".join(f"{note}; " for note in notes)
         where = f"page {page} of {pages:,}, " if limit else ""
         _echo_wrapped(f"{_articles(results.total)} for {shown} ({every}{where}"
                       f"{results.elapsed * 1000:.0f} ms)", indent="  ")
@@ -719,7 +783,7 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         reason = f" ({results.partial_reason})" if results.partial_reason else ""
         click.echo(f"Note: the search stopped at its time limit{reason}; some matches may be missing.")
     click.echo()
-    _echo_hits_terminal(results, start, explanations)
+    _echo_hits_terminal(results, start, explanations, ranked=sort == "relevance")
     if results.facets:
         _echo_facets_terminal(results.facets)
 
@@ -918,6 +982,10 @@ def completion_command(shell: str) -> None:
 
 
 cli.params.append(color_option())
+
+
+# The research commands (export, timeline, kwic) are in a module of their own.
+from search import cli_research  # noqa: E402,F401
 
 
 def main() -> None:

@@ -127,9 +127,15 @@ class _Compiler:
 
     def phrase(self, node: ql.Phrase) -> wq.Query | None:
         clauses: list[wq.Query] = []
-        for target in self.surface_targets[node.field]:
+        analysed = {target: list(self.schema[target].process_text(node.text, mode="query"))
+                    for target in self.surface_targets[node.field]}
+        longest = max((len(words) for words in analysed.values()), default=0)
+        for target, words in analysed.items():
             boost = node.boost * self.weights.get(target, 1.0)
-            words = list(self.schema[target].process_text(node.text, mode="query"))
+            if len(words) < longest:
+                # a stemmed field without a surface companion drops the phrase's stopwords
+                # ("kerja sama" would be kerja alone): the phrase is not looked for there
+                continue
             if len(words) == 1:
                 clauses.append(wq.Term(target, words[0], boost=boost))
             elif words:

@@ -74,7 +74,9 @@ CATALOGUE: tuple[Field, ...] = (
           chars=True),
     Field("body_exact", "surface", "body", "body", 0.5, phrases=True),
     Field("keywords", "keywords", "keywords", stored=True),
-    Field("source", "value", "source", "source", stored=True, facet=True),
+    Field("source", "value", "source", "source", stored=True, facet=True),  # canonical name
+    Field("section", "value", "section", "section", stored=True, facet=True),
+    Field("source_original", "value", "source_original", stored=True),  # as the dataset gave it
     Field("location", "value", "location", "location", stored=True, facet=True),
     Field("author", "value", "author", "author", stored=True, facet=True),
     Field("published", "date", "published", facet=True),  # the instant (naive UTC): sorting
@@ -93,6 +95,8 @@ FIELD_ALIASES: dict[str, str] = {
     "caption": "caption", "keterangan": "caption",
     "keywords": "keywords", "keyword": "keywords", "kata": "keywords",
     "source": "source", "sumber": "source",
+    "section": "section", "rubrik": "section", "kanal": "section", "category": "section",
+    "kategori": "section",
     "location": "location", "lokasi": "location",
     "author": "author", "penulis": "author",
     "date": "date", "tanggal": "date", "published": "date",

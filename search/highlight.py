@@ -326,7 +326,7 @@ class Highlighter:
         texts = {name: (stored.get(name) or "")[:HIGHLIGHT_CHARS] for name in fields.PASSAGE_FIELDS}
         for fieldname in fields.PASSAGE_FIELDS:
             text = texts[fieldname]
-            if not text or (fieldname == "lead" and text.strip()[:80] in body[:400]):
+            if not text or (fieldname == "lead" and lead_opens_body(text, body)):
                 continue  # a lead that is the body's opening would give the same passage twice
             all_spans = self.spans(text, terms)
             if not all_spans:
@@ -374,6 +374,11 @@ class Highlighter:
                 if pe > ps:
                     return [Highlight(text[ps:pe], [], fieldname, ps)]
         return []
+
+
+def lead_opens_body(lead: str, body: str) -> bool:
+    """Whether an article's lead is the opening of its body (a page's description often is)."""
+    return lead.strip()[:80] in body[:400]
 
 
 def _fold_text(text: str) -> str | None:

@@ -103,6 +103,7 @@ class IndexReport:
     analysis_seconds: float = 0.0  # analysing articles into new segments
     write_seconds: float = 0.0  # writing the new segments' postings
     commit_seconds: float = 0.0  # deletions, merges, checksums, the commit
+    duplicate_seconds: float = 0.0  # CPU seconds of near-duplicate signatures and grouping
 
     @property
     def skipped(self) -> int:
@@ -340,6 +341,7 @@ def index_corpus(
     progress: ProgressCallback | None = None,
     timezone: str | None = None,
     analysis: str | os.PathLike[str] | None = None,
+    publishers: str | os.PathLike[str] | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
@@ -350,8 +352,10 @@ def index_corpus(
     changing it needs a rebuild). ``analysis`` is a corrections file (``search.analysis.corrections``:
     protected words, stem overrides, synonyms), whose text is kept with the index; its protected
     words and overrides need a rebuild to change (``CorrectionsNeedRebuild``), its synonyms do not;
-    a rebuild without it keeps the index's own corrections. Raises CorpusNotFound, CorpusConflict,
-    CorrectionsError, IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError; unreadable
+    a rebuild without it keeps the index's own corrections. ``publishers`` is a TOML file of
+    publisher rules added to the shipped ones (``search.corpus.publishers``; kept by the index,
+    changing them needs a rebuild). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
+    IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError, InvalidArgument; unreadable
     files and records are skipped and listed in the report's ``errors``.
     """
     if isinstance(paths, (str, os.PathLike)):
@@ -363,7 +367,7 @@ def index_corpus(
         corrections = read_corrections(analysis)
     return _locked_run(list(paths), [], index_dir, jobs=jobs, rebuild=rebuild,
                        lock_timeout=lock_timeout, progress=progress, timezone=timezone,
-                       corrections=corrections)
+                       corrections=corrections, publishers=publishers)
 
 
 def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -383,7 +387,8 @@ def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
 
 def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir: str | os.PathLike[str], *,
                 jobs: int | None, rebuild: bool, lock_timeout: float,
-                progress: ProgressCallback | None, timezone: str | None, corrections: Any) -> IndexReport:
+                progress: ProgressCallback | None, timezone: str | None, corrections: Any,
+                publishers: str | os.PathLike[str] | None = None) -> IndexReport:
     started = time.monotonic()
     for given in paths:  # bad paths fail before the lock is taken or anything is written
         if not os.path.lexists(_absolute(given)):
@@ -395,6 +400,11 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
             timezone_named(timezone)
         except ValueError as error:
             raise InvalidArgument(str(error), parameter="timezone") from None
+    rules = None
+    if publishers is not None:
+        from search.corpus.publishers import PublisherRules
+
+        rules = PublisherRules.from_file(os.fspath(publishers))
     index_root = Path(index_dir)
     report = IndexReport(index_dir=str(index_dir), rebuilt=rebuild)
 
@@ -409,7 +419,7 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started).run(paths, drops)
+            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started, rules).run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -423,8 +433,9 @@ class _Run:
 
     def __init__(self, index_root: Path, report: IndexReport, jobs: int | None, rebuild: bool,
                  timezone: str | None, corrections: Any, tell: Callable[..., None],
-                 started: float | None = None) -> None:
+                 started: float | None = None, rules: Any = None) -> None:
         self.started = time.monotonic() if started is None else started
+        self.rules = rules  # publisher rules given for this run (PublisherRules), or None
         self.index_root = index_root
         self.report = report
         self.jobs = jobs
@@ -469,6 +480,7 @@ class _Run:
         from search.corpus.finalize import DEFAULT_TIMEZONE
 
         zone = zone or DEFAULT_TIMEZONE
+        publishers = self._publishers(generation)
         roots = [replace(r) for r in old.roots]
         if not paths and not drops and not roots:
             raise CorpusNotFound("no corpus path given, and the index has none yet: give the paths to index")
@@ -499,7 +511,7 @@ class _Run:
                 except IndexCorrupt:
                     corrections = None
             directory = store.new_generation_dir(self.index_root)
-            store.create_generation(directory, build_schema(corrections), zone)
+            store.create_generation(directory, build_schema(corrections), zone, publishers)
             store.store_corrections(directory, corrections)
             report.rebuilt = True
         else:
@@ -529,7 +541,8 @@ class _Run:
         for _pass in range(MAX_SETTLE_PASSES):
             if to_read:
                 pass_results, pass_segments, articles_read, jobs_used = read_files(
-                    to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell, timings)
+                    to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell, timings,
+                    publishers["publishers"])
                 report.articles_read += articles_read
                 report.jobs = max(report.jobs, jobs_used)
                 for builder_no, result in pass_results:
@@ -583,6 +596,7 @@ class _Run:
             report.errors.extend(ReadError(*e) for e in files[path].errors)
         report.errors.extend(_duplicate_errors(files, chosen, scanned))
 
+        signed = self._signed(generation if not fresh else None, chosen, written, results)
         new_state = CorpusState(roots=roots, files=files)
         new_segments = [segment for _n, segment in sorted(segments, key=lambda s: s[0])]
         changed = bool(new_segments or to_delete)
@@ -596,12 +610,64 @@ class _Run:
                   articles_read=report.articles_read)
         committing = time.monotonic()
         articles = self._commit(directory, generation if not fresh else None, new_segments, to_delete,
-                                new_state)
+                                new_state, signed)
         if fresh:
             store.make_live(self.index_root, directory)
         report.commit_seconds = time.monotonic() - committing
         report.committed = True
         report.articles = articles
+
+    def _publishers(self, generation: store.Generation | None) -> dict[str, Any]:
+        """The publisher settings of the index after this run (``cari.json``): the rules a user
+        added, and a checksum of all the rules. Sources already indexed were named by the
+        recorded rules: other rules need a rebuild."""
+        from search.corpus.publishers import PublisherRules
+
+        recorded = generation.meta.get("publishers") if generation is not None else None
+        rules = self.rules if self.rules is not None else PublisherRules.recorded(recorded)
+        settings = {"publishers": rules.user, "publishers_checksum": rules.digest()}
+        if generation is not None and not self.rebuild:
+            if self.rules is not None and rules.user != recorded:
+                raise InvalidArgument("the index was built with other publisher rules; to use "
+                                      "these, rebuild it with them", parameter="publishers")
+            if generation.meta.get("publishers_checksum") != settings["publishers_checksum"]:
+                raise InvalidArgument("the shipped publisher rules changed since the index was "
+                                      "built (a new cari?); rebuild it", parameter="rebuild")
+        return settings
+
+    def _signed(self, generation: store.Generation | None,
+                chosen: dict[str, tuple[FileState, str, int | None]],
+                written: dict[tuple[str, str, int | None], tuple[int, int]],
+                results: dict[str, FileResult]) -> Any:
+        """The near-duplicate signatures of the articles indexed after this run: those of the
+        last commit that stay as they are, then those written now in corpus order, each joining
+        the group of the earlier article it copies (``search.duplicates``)."""
+        import numpy as np
+
+        from search.duplicates import SignatureStore, load_store
+
+        started = time.perf_counter()
+        old = SignatureStore()
+        if generation is not None:
+            try:
+                old = load_store(generation.directory, generation.whoosh_generation)
+            except ValueError as error:
+                raise store.damaged(self.index_root, str(error)) from error
+        new = sorted((state.rel, line or 0, aid) for aid, (state, _digest, line) in chosen.items()
+                     if (state.path, aid, line) in written)
+        rewritten = {aid for _rel, _line, aid in new}
+        kept = old.without({aid for aid in old.ids if aid not in chosen or aid in rewritten})
+        added = []
+        for _rel, _order, aid in new:
+            state, _digest, line = chosen[aid]
+            signature = (results[state.path].signatures or {}).get((aid, line))
+            if signature is not None:
+                added.append((aid, signature))
+        sigs = np.stack([sig for _aid, sig in added]) if added else np.zeros((0, kept.sigs.shape[1]), np.uint32)
+        signed = kept.added([aid for aid, _sig in added], sigs)
+        self.report.duplicate_seconds += (time.perf_counter() - started) + sum(
+            r.signature_seconds for r in results.values())
+        return signed
 
     def _update_corrections(self, generation: store.Generation) -> bool:
         """Check the corrections given against the index's own: those that change how words are
@@ -631,7 +697,7 @@ class _Run:
                         None, state.size)
 
     def _commit(self, directory: Path, generation: store.Generation | None, new_segments: list[Any],
-                to_delete: set[str], state: CorpusState) -> int:
+                to_delete: set[str], state: CorpusState, signed: Any) -> int:
         """Delete, merge small segments, add the new ones and commit; returns the live count."""
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
@@ -651,8 +717,12 @@ class _Run:
                         writer.delete_document(docnum)
             final_segments = writer.segments_to_commit(new_segments)
             checksums = generation.checksums if generation is not None else {}
+            from search.duplicates import groups_bytes, groups_name, signatures_name
+
+            extras = {signatures_name(writer.generation): signed.to_bytes(),
+                      groups_name(writer.generation): groups_bytes(signed)}
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
-                                    checksums)
+                                    checksums, extras)
         finally:
             writer.release()  # before the TOC's rename the old commit is the live one
         return sum(segment.doc_count() for segment in final_segments)

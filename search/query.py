@@ -29,14 +29,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-
+from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 from whoosh import scoring
 
 from search.analysis.tokenizer import WORD_PATTERN
+from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold
+from search.duplicates import collapse_copies, copies_of, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -48,12 +49,14 @@ from search.errors import (
 from search.facets import FACETS, count_facets
 from search.fields import EXACT_FIELDS, FIELD_WEIGHTS, PASSAGE_FIELDS, STEMMED_FIELDS
 from search.highlight import HIGHLIGHT_CHARS, Highlight, Highlighter
-from search.codec.reading import open_every_file
-from search.matching import B, K1, DocColumns, Evaluator, PostingCache, top_documents
+from search.matching import K1, B, DocColumns, Evaluator, PostingCache, top_documents
 from search.querylang import Query, date_bounds, parse_query
 from search.schema import DATE_FIELD, INSTANT_FIELD, article_of, published_of
 from search.store import open_generation
 from search.suggest import suggest_words
+
+if TYPE_CHECKING:
+    from search.research import Concordance, Export, Timeline
 
 __all__ = [
     "DEFAULT_OPERATOR",
@@ -83,6 +86,7 @@ SIMILAR_TEXT_CHARS = 100_000  # of an article's text, for its key terms
 SORTS = ("relevance", "newest", "oldest")
 PARSED_CACHE_SIZE = 512
 SIMILAR_TERMS = 15  # distinctive words of an article that make its "similar" query
+MAX_TIMELINE_QUERIES = 20
 
 # Slow-tail guard (seconds): phrase checks still running past this stop, and the results say so
 # (``Results.partial``) rather than taking seconds on phrases of the most common words.
@@ -101,6 +105,13 @@ class Hit:
     score: float
     highlights: list[Highlight] = field(default_factory=list)
     title_spans: list[tuple[int, int]] = field(default_factory=list)
+    # A partial match of AND>OR, listed after the query's own set (not counted in ``total``
+    # unless the search asked for ``any``).
+    tail: bool = False
+    # Ids of the near-duplicate copies of this article in the listing that it stands for
+    # (collapsed into it); their sources in ``duplicate_sources``, in the same order.
+    duplicates: list[str] = field(default_factory=list)
+    duplicate_sources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a hit (``cari search --json``)."""
@@ -112,12 +123,21 @@ class Hit:
             "url": self.url,
             "score": round(self.score, 4),
             "highlights": [h.to_dict() for h in self.highlights],
+            "tail": self.tail,
+            "duplicates": list(self.duplicates),
         }
 
 
 @dataclass(slots=True)
 class Results:
-    """One page of hits, the total number of matches, an optional spelling suggestion and facets."""
+    """One page of hits, the number of articles the query names, a spelling suggestion, facets.
+
+    ``total`` counts the query's set exactly: the articles that match it strictly (every plain
+    word), or, when the search asked for ``any``, those with some of the words too. ``hits`` list
+    that set first, then (ranking by relevance under AND>OR) the ``tail`` articles that have only
+    some of the plain words, each marked ``Hit.tail``. Near-duplicate copies are collapsed into
+    their best-ranked member (``Hit.duplicates``) unless the search asked otherwise; ``collapsed``
+    says how many were. ``listed`` is the length of the whole listing the pages run over."""
 
     query: str
     total: int
@@ -128,9 +148,18 @@ class Results:
     page: int = 1
     limit: int = 10
     partial: bool = False  # the time limit cut matching short: hits are the best found in time
-    # With the AND>OR operator: how many of ``total`` have every word (they rank first); else None.
+    # With the AND>OR operator: how many articles have every word (they rank first); else None.
     matched_all: int | None = None
     partial_reason: str | None = None  # what was cut short, when ``partial``
+    tail: int = 0  # AND>OR's partial matches, listed after the strict ones (in total with ``any``)
+    any: bool = False  # total (and facets) count the partial matches too
+    collapsed: int = 0  # near-duplicate copies folded into a listed hit (over the whole listing)
+
+    @property
+    def listed(self) -> int:
+        """How many entries the pages of hits run over: the set, the tail, less the copies
+        collapsed."""
+        return self.total + (0 if self.any else self.tail) - self.collapsed
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of results (``cari search --json``); scripts rely on these keys."""
@@ -141,8 +170,29 @@ class Results:
             "suggestion": self.suggestion,
             "facets": self.facets,
             "matched_all": self.matched_all,
+            "tail": self.tail,
+            "any": self.any,
+            "collapsed": self.collapsed,
             "partial": self.partial,
         }
+
+
+@dataclass(slots=True)
+class Selection:
+    """What a query names in one snapshot, as masks over its documents (live ones only).
+
+    ``strict``: the strict matches; ``listed``: what a ranked listing shows (the strict matches,
+    then AND>OR's partial ones); ``counted``: the query's set (``strict``, or ``listed`` when the
+    caller asked for ``any``); ``scores`` rank ``listed``; ``q`` is what highlighting looks for."""
+
+    strict: Any
+    listed: Any
+    counted: Any
+    scores: Any
+    q: wq.Query
+    matched_all: int | None
+    evaluator: Evaluator
+    columns: DocColumns
 
 
 @dataclass(slots=True)
@@ -197,6 +247,9 @@ def parse_date_bound(value: str | date | datetime | None, *, end: bool) -> datet
 # --- the index ------------------------------------------------------------------------------------
 
 
+_UNSET = object()
+
+
 class _Snapshot:
     """One commit of the index opened for searching, shared by every thread.
 
@@ -214,6 +267,10 @@ class _Snapshot:
         self._columns: DocColumns | None = None
         self._compiled: dict[tuple[str, str], tuple[wq.Query, wq.Query | None]] = {}
         self._id_values: dict[str, dict[str, list[str]]] = {}
+        self._value_columns: dict[str, tuple[list[str], Any]] = {}
+        self._groups: Any = _UNSET
+        # read now: a later commit removes this commit's files (a reader keeps those it opened)
+        self._group_ids = read_groups(generation.directory, generation.whoosh_generation)
         self._expander: tuple[Any] | None = None  # (synonym expander or None,), read on first use
         self.doc_count = sum(s.doc_count() for s in generation.segments)
         # Open one reader now: a commit whose files cannot be opened fails here, at refresh.
@@ -277,6 +334,41 @@ class _Snapshot:
             if len(self._compiled) >= PARSED_CACHE_SIZE:
                 self._compiled = {}
             self._compiled[key] = compiled
+
+    def own_searcher(self) -> Any:
+        """A Whoosh searcher of this commit that the caller keeps and closes (out of the pool)."""
+        with self._lock:
+            searcher = self._idle.pop() if self._idle else None
+        return searcher if searcher is not None else self._new_searcher()
+
+    def value_column(self, searcher: Any, fieldname: str) -> tuple[list[str], Any]:
+        """``(values, codes)`` of a value field (``section``...): its distinct values, and for
+        each document the index of its value in them (-1: none); built once per commit."""
+        found = self._value_columns.get(fieldname)
+        if found is None:
+            from search.facets import value_codes
+
+            found = value_codes(searcher, fieldname)
+            with self._lock:
+                found = self._value_columns.setdefault(fieldname, found)
+        return found
+
+    def groups(self, searcher: Any) -> Any:
+        """The near-duplicate group of each document (an int32 array, -1 for an article with no
+        copy), or None when the commit records none; built once per commit."""
+        if self._groups is _UNSET:
+            from search.duplicates import group_column
+
+            built = group_column(self._group_ids, searcher, self.columns(searcher).live)
+            with self._lock:
+                if self._groups is _UNSET:
+                    self._groups = built
+        return self._groups
+
+    @staticmethod
+    def ids_of(searcher: Any, docnums: Any) -> list[str]:
+        """The article ids of documents ``docnums`` (stored fields)."""
+        return [searcher.stored_fields(int(d)).get("id", "") for d in docnums]
 
     def synonyms(self, compile_text: Any) -> Any:
         """The synonym expander of the corrections stored with the index (None: no synonyms);
@@ -402,12 +494,29 @@ class Index:
             searcher_context = snapshot.searcher()
             searcher = searcher_context.__enter__()
         try:
-            yield snapshot, searcher
+            with self._damage_as_corrupt():
+                yield snapshot, searcher
+        finally:
+            searcher_context.__exit__(None, None, None)
+
+    @contextmanager
+    def _damage_as_corrupt(self) -> Iterator[None]:
+        """Whoosh's errors on damaged bytes raised as ``IndexCorrupt``."""
+        try:
+            yield
         except (EOFError, struct.error, pickle.UnpicklingError, zlib.error) as error:
             raise IndexCorrupt(f"the index at {self.path} is damaged ({type(error).__name__} while "
                                "reading it); rebuild it from its corpus") from error
-        finally:
-            searcher_context.__exit__(None, None, None)
+
+    def _owned(self) -> tuple[_Snapshot, Any]:
+        """The live snapshot and a reader of it that the caller keeps (an export, a concordance)
+        and closes: taken out of the snapshot's pool, every file of the commit open."""
+        snapshot = self._current()
+        try:
+            return snapshot, snapshot.own_searcher()
+        except FileNotFoundError:
+            snapshot = self._refreshed(snapshot)
+            return snapshot, snapshot.own_searcher()
 
     def _refreshed(self, stale: _Snapshot) -> _Snapshot:
         """A snapshot of the live commit other than ``stale``, waiting for the writer if needed."""
@@ -527,19 +636,28 @@ class Index:
     def search(self, query: str, *, limit: int = 10, page: int = 1,
                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                sort: str = "relevance", highlight: bool = True, passages: int = 3,
-               facets: Sequence[str] = (), operator: str | None = None) -> Results:
+               facets: Sequence[str] = (), operator: str | None = None, any: bool = False,
+               collapse: bool = True, facet_limit: int | None = None,
+               facet_zeros: bool = False) -> Results:
         """Search ``query``; one page of ``limit`` hits, newest/oldest first or by relevance.
 
         ``sources`` keeps articles of those sources (friendly matching, as ``source:``);
         ``since``/``until`` (``YYYY[-MM[-DD]]``, inclusive, in the articles' local dates) bound the
-        publication date; ``facets`` asks counts over all matches by ``source``, ``year`` and/or
-        ``month``. Raises ``QuerySyntaxError`` for a bad query, ``InvalidArgument`` for an argument
-        out of range.
+        publication date. ``total`` and ``facets`` count the query's set (its strict matches;
+        with ``any``, AND>OR's partial matches too); ranked by relevance, the partial matches
+        follow the set as a tail of hits (see ``Results``). ``facets`` names counts by ``source``,
+        ``section``, ``year``, ``month``, ``week`` or ``day`` (``facet_limit`` keeps the largest
+        values of source and section; ``facet_zeros`` lists the empty periods between the first
+        and the last). ``collapse`` folds near-duplicate copies into their best-ranked member.
+        Raises ``QuerySyntaxError`` for a bad query, ``InvalidArgument`` for an argument out of
+        range.
         """
         started = time.perf_counter()
         _check_positive("limit", limit, least=0)  # 0: the count and the facets, no hits
         _check_positive("page", page)
         _check_range("passages", passages, 0, MAX_PASSAGES)
+        if facet_limit is not None:
+            _check_positive("facet_limit", facet_limit)
         if sort not in SORTS:
             raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(SORTS)})", parameter="sort")
         if isinstance(facets, str):
@@ -552,44 +670,83 @@ class Index:
             return self._search(snapshot, searcher, started, query, limit=limit, page=page,
                                 sources=sources, since=since, until=until, sort=sort,
                                 highlight=highlight, passages=passages, facets=facets,
-                                operator=operator)
+                                operator=operator, any=any, collapse=collapse,
+                                facet_limit=facet_limit, facet_zeros=facet_zeros)
 
-    def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str, *, limit: int,
-                page: int, sources: Sequence[str] | None, since: Any, until: Any, sort: str,
-                highlight: bool, passages: int, facets: Sequence[str], operator: str | None) -> Results:
+    def _select(self, snapshot: _Snapshot, searcher: Any, started: float, query: str | Query, *,
+                sources: Sequence[str] | None, since: Any, until: Any, operator: str | None,
+                any: bool, ranked: bool, exact: bool = False) -> Selection:
+        """The articles ``query`` (with its filters) names in this snapshot: its strict matches,
+        and, when ``ranked`` (a listing by relevance) or ``any``, AND>OR's partial matches.
+        ``exact``: no time limit (an export or a count must not stop short)."""
         q, relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
-        if sort != "relevance":
-            relaxed = None  # a date order lists the articles with every word, by date
+        if not ranked and not any:
+            relaxed = None  # a date order, a count, an export: the set alone
         filt = self._filter_query(snapshot, searcher, sources, since, until)
         if filt is not None:
             q = wq.And([q, wq.ConstantScoreQuery(filt, 0.0)])
             if relaxed is not None:
                 relaxed = wq.And([relaxed, wq.ConstantScoreQuery(filt, 0.0)])
         columns = snapshot.columns(searcher)
-        deadline = started + self.time_limit if self.time_limit else None
+        deadline = started + self.time_limit if self.time_limit and not exact else None
         evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b)
-        mask, scores = evaluator.evaluate(q)
-        mask &= columns.live
+        strict, scores = evaluator.evaluate(q)
+        strict &= columns.live
+        listed = strict
         matched_all = None
         if relaxed is not None:  # AND>OR: all-word matches first, then the partial matches
-            every_word = mask
-            matched_all = int(every_word.sum())
-            mask, scores = evaluator.evaluate(relaxed)
-            mask &= columns.live
-            if every_word.any() and (mask & ~every_word).any():
-                scores[every_word] += float(scores[mask].max()) + 1.0
+            matched_all = int(strict.sum())
+            listed, scores = evaluator.evaluate(relaxed)
+            listed &= columns.live
+            if strict.any() and (listed & ~strict).any():
+                scores[strict] += float(scores[listed].max()) + 1.0
             q = relaxed
+        counted = listed if any else strict
+        return Selection(strict=strict, listed=listed, counted=counted, scores=scores, q=q,
+                         matched_all=matched_all, evaluator=evaluator, columns=columns)
+
+    def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str, *, limit: int,
+                page: int, sources: Sequence[str] | None, since: Any, until: Any, sort: str,
+                highlight: bool, passages: int, facets: Sequence[str], operator: str | None,
+                any: bool = False, collapse: bool = True, facet_limit: int | None = None,
+                facet_zeros: bool = False) -> Results:
+        chosen = self._select(snapshot, searcher, started, query, sources=sources, since=since,
+                              until=until, operator=operator, any=any, ranked=sort == "relevance")
+        columns = chosen.columns
+        listed, scores = chosen.listed, chosen.scores
+        order_dates = columns.instants if sort != "relevance" else None
+        groups = snapshot.groups(searcher) if collapse else None
+        collapsed = 0
+        if groups is not None:
+            listed, collapsed = collapse_copies(listed, scores, groups, order=sort, dates=order_dates)
         wanted = limit * page
-        total, top = top_documents(mask, scores, wanted, order=sort,
-                                   dates=columns.instants if sort != "relevance" else None)
-        hits = self._hits(searcher, q, top[(page - 1) * limit:], highlight=highlight, passages=passages)
-        suggestion = self._suggest(snapshot, searcher, columns, query, q, deadline)
-        facet_counts = count_facets(columns, mask, facets) if facets else {}
+        _shown, top = top_documents(listed, scores, wanted, order=sort, dates=order_dates)
+        hits = self._hits(searcher, chosen.q, top[(page - 1) * limit:], highlight=highlight,
+                          passages=passages)
+        tail = 0
+        if chosen.matched_all is not None:
+            tail = int((chosen.listed & ~chosen.strict).sum())
+            for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
+                hit.tail = not bool(chosen.strict[docnum])
+        if groups is not None:
+            for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
+                copies = copies_of(docnum, chosen.listed, groups)
+                if len(copies):
+                    hit.duplicates = snapshot.ids_of(searcher, copies)
+                    hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""
+                                             for c in columns.source_codes[copies].tolist()]
+        suggestion = self._suggest(snapshot, searcher, columns, query, chosen.q, chosen.evaluator.deadline)
+        facet_counts = (count_facets(columns, chosen.counted, facets, limit=facet_limit, zeros=facet_zeros,
+                                     values=lambda name: snapshot.value_column(searcher, name))
+                        if facets else {})
+        total = int(chosen.counted.sum())
+        evaluator = chosen.evaluator
         return Results(query=query if isinstance(query, str) else query.text, total=total, hits=hits,
                        suggestion=suggestion,
                        facets=facet_counts, elapsed=time.perf_counter() - started,
                        page=page, limit=limit, partial=evaluator.partial,
-                       partial_reason=evaluator.partial_reason, matched_all=matched_all)
+                       partial_reason=evaluator.partial_reason, matched_all=chosen.matched_all,
+                       tail=tail, any=any, collapsed=collapsed)
 
     def _hits(self, searcher: Any, q: wq.Query, top: list[tuple[int, float]], *, highlight: bool,
               passages: int) -> list[Hit]:
@@ -610,6 +767,120 @@ class Index:
                 hit.highlights = self._highlighter.passages(stored, terms, limit=passages)
             hits.append(hit)
         return hits
+
+    # -- research workflows (search.research)
+
+    def export(self, query: str, *, fields: Sequence[str] | None = None, sort: str = "index",
+               sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
+               operator: str | None = None, any: bool = False, unique: bool = False,
+               passages: int = 3) -> Export:
+        """Every article ``query`` names (with its filters), no cap: an ``Export`` whose rows are
+        dicts of ``fields`` (default ``DEFAULT_EXPORT_FIELDS``; also ``score``, ``tail``, ``group``,
+        ``duplicates`` and ``highlights``, up to ``passages`` of them), in index order, by
+        ``relevance``, ``newest`` or ``oldest``. ``any`` adds AND>OR's partial matches; ``unique``
+        gives one row a story (near-duplicate copies left out, listed in ``duplicates``). Reads a
+        batch at a time from the commit live now (see ``search.research``)."""
+        from search.research import EXPORT_SORTS, Export, ExportPlan, check_fields, ordered
+
+        chosen_fields = check_fields(fields)
+        if sort not in EXPORT_SORTS:
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(EXPORT_SORTS)})", parameter="sort")
+        _check_range("passages", passages, 0, MAX_PASSAGES)
+        snapshot, searcher = self._owned()
+        try:
+            with self._damage_as_corrupt():
+                chosen = self._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
+                                      since=since, until=until, operator=operator, any=any,
+                                      ranked=False, exact=True)
+                wants_groups = unique or "group" in chosen_fields or "duplicates" in chosen_fields
+                groups = snapshot.groups(searcher) if wants_groups else None
+                docnums = ordered(chosen.counted, chosen.scores, sort, chosen.columns.instants)
+                if unique:
+                    docnums = representatives(chosen.counted, groups, docnums)
+                terms = (self._highlighter.query_terms(chosen.q, searcher.reader())
+                         if "highlights" in chosen_fields else None)
+        except BaseException:
+            searcher.close()
+            raise
+        plan = ExportPlan(docnums=docnums, fields=chosen_fields, counted=chosen.counted,
+                          strict=chosen.strict, scores=chosen.scores, groups=groups, terms=terms,
+                          passages=passages, highlighter=self._highlighter)
+        return Export(self, searcher, plan, query=query, unique=unique)
+
+    def timeline(self, queries: str | Sequence[str], *, by: str = "month",
+                 sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
+                 operator: str | None = None, any: bool = False, unique: bool = False) -> Timeline:
+        """Exact counts of the articles of each query per day, week, month or year of their local
+        date, every period from ``since`` (or the first article) to ``until`` (or the last)
+        listed, the empty ones as 0 (a ``Timeline``). ``unique`` counts a story once, on the day
+        of its earliest copy."""
+        from search.periods import PERIODS
+        from search.research import build_timeline, earliest_of_each_story
+
+        if isinstance(queries, str):
+            queries = [queries]
+        queries = list(queries)
+        if not queries:
+            raise InvalidArgument("no query given", parameter="queries")
+        if len(queries) > MAX_TIMELINE_QUERIES:
+            raise InvalidArgument(f"at most {MAX_TIMELINE_QUERIES} queries side by side", parameter="queries")
+        if by not in PERIODS:
+            raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
+        start = parse_date_bound(since, end=False)
+        end = parse_date_bound(until, end=True)
+        if start is not None and end is not None and start > end:
+            raise QuerySyntaxError(f"since {since} is after until {until}")
+        dates, undated = [], []
+        with self._reading() as (snapshot, searcher):
+            groups = snapshot.groups(searcher) if unique else None
+            for text in queries:
+                chosen = self._select(snapshot, searcher, time.perf_counter(), text, sources=sources,
+                                      since=since, until=until, operator=operator, any=any,
+                                      ranked=False, exact=True)
+                columns = chosen.columns
+                counted = chosen.counted
+                if unique:
+                    counted = earliest_of_each_story(counted, groups, columns.dates)
+                dates.append(columns.dates[counted & columns.has_date])
+                undated.append(int((counted & ~columns.has_date).sum()))
+        return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any)
+
+    def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
+             fields: Sequence[str] | None = None, sources: Sequence[str] | None = None,
+             since: Any = None, until: Any = None, operator: str | None = None,
+             any: bool = False) -> Concordance:
+        """A concordance of ``query``: every occurrence of its words (any inflection: ``kerja``
+        finds ``bekerja``) in the ``fields`` (default title, lead, body, caption) of the articles
+        it names, with ``width`` characters of context each side; by ``date`` (oldest first),
+        ``index`` order, or sorted by the ``left`` or ``right`` context; at most ``limit`` lines."""
+        from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH, Concordance
+
+        _check_range("width", width, 0, MAX_KWIC_WIDTH)
+        if limit is not None:
+            _check_positive("limit", limit)
+        if sort not in KWIC_SORTS:
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(KWIC_SORTS)})", parameter="sort")
+        chosen_fields = tuple(dict.fromkeys(fields or KWIC_FIELDS))
+        for name in chosen_fields:
+            if name not in KWIC_FIELDS:
+                raise InvalidArgument(f"unknown field {name!r} (use {', '.join(KWIC_FIELDS)})",
+                                      parameter="fields")
+        snapshot, searcher = self._owned()
+        try:
+            with self._damage_as_corrupt():
+                chosen = self._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
+                                      since=since, until=until, operator=operator, any=any,
+                                      ranked=False, exact=True)
+                order = "oldest" if sort == "date" else "index"
+                from search.research import ordered
+
+                docnums = ordered(chosen.counted, chosen.scores, order, chosen.columns.instants)
+                terms = self._highlighter.query_terms(chosen.q, searcher.reader())
+        except BaseException:
+            searcher.close()
+            raise
+        return Concordance(self, searcher, docnums, query=query, terms=terms, highlighter=self._highlighter,
+                           fields=chosen_fields, width=width, limit=limit, sort=sort)
 
     # -- did you mean
 

@@ -21,7 +21,8 @@ from search.fields import CATALOGUE, Field
 
 # Bump when fields change; an index with another version is refused (rebuild it).
 # 2: path ids start with the corpus folder's name; published_local; dates always zone-aware.
-SCHEMA_VERSION = 2
+# 3: canonical sources, section and source_original; near-duplicate signatures and groups.
+SCHEMA_VERSION = 3
 
 DATE_FIELD = "published_local"  # what date filters and facets read
 INSTANT_FIELD = "published"  # what sorting by date reads

@@ -195,8 +195,10 @@ def new_generation_dir(index_dir: Path) -> Path:
     return index_dir / f"{GENERATION_PREFIX}{max(numbers, default=0) + 1:06d}"
 
 
-def create_generation(generation_dir: Path, schema: Any, zone: str) -> None:
-    """Create an empty Whoosh index with cari's meta file in a new generation directory."""
+def create_generation(generation_dir: Path, schema: Any, zone: str,
+                      extra_meta: dict[str, Any] | None = None) -> None:
+    """Create an empty Whoosh index with cari's meta file in a new generation directory
+    (``extra_meta``: more settings the index keeps, such as its publisher rules)."""
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
 
@@ -208,6 +210,7 @@ def create_generation(generation_dir: Path, schema: Any, zone: str) -> None:
         "analyzer_version": ANALYZER_VERSION,
         "timezone": zone,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **(extra_meta or {}),
     })
 
 
@@ -385,9 +388,11 @@ def _render_toc(schema: Any, segments: list[Any], whoosh_generation: int) -> byt
 
 
 def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any, segments: list[Any],
-                      state: CorpusState, checksums: dict[str, tuple[int, int]]) -> None:
-    """Commit Whoosh generation ``whoosh_generation`` of ``generation_dir``: write the corpus state,
-    the manifest (sizes and CRC-32s; ``checksums`` holds those already known, the others are
+                      state: CorpusState, checksums: dict[str, tuple[int, int]],
+                      extras: dict[str, bytes] | None = None) -> None:
+    """Commit Whoosh generation ``whoosh_generation`` of ``generation_dir``: write the corpus state
+    and the ``extras`` (files of this commit, named ``cari-<what>-<generation>.<ext>``), the
+    manifest (sizes and CRC-32s; ``checksums`` holds those already known, the others are
     computed), then the TOC, whose rename makes the commit live; then remove what the previous
     commit used and this one does not."""
     from whoosh.index import clean_files
@@ -395,6 +400,11 @@ def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any,
 
     _write_state(generation_dir, whoosh_generation, state)
     files: dict[str, list[int]] = {}
+    for name, data in (extras or {}).items():
+        if _commit_file_generation(name) != whoosh_generation:
+            raise ValueError(f"{name} is not a file of commit {whoosh_generation}")
+        write_atomically(generation_dir / name, data)
+        files[name] = [len(data), _checksum(data)]
     for segment in segments:
         for name in segment_files(generation_dir, segment.segment_id()):
             known = checksums.get(name)
@@ -414,10 +424,20 @@ def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any,
     clean_files(FileStorage(str(generation_dir)), INDEX_NAME, whoosh_generation, segments)
     for entry in generation_dir.iterdir():
         name = entry.name
-        stale = (name.startswith((STATE_PREFIX, MANIFEST_PREFIX))
-                 and name not in (state_name, _manifest_path(generation_dir, whoosh_generation).name))
+        number = _commit_file_generation(name)
+        stale = number is not None and number != whoosh_generation
         if stale or (name.startswith(".") and name.endswith(".tmp")):
             entry.unlink(missing_ok=True)
+
+
+_COMMIT_FILE = re.compile(r"cari-[a-z]+-(\d+)\.[a-z]+")
+
+
+def _commit_file_generation(name: str) -> int | None:
+    """The commit a file of cari's belongs to (``cari-state-12.json`` -> 12), or None for any
+    other file (segments, the TOC, ``cari.json``)."""
+    match = _COMMIT_FILE.fullmatch(name)
+    return int(match.group(1)) if match else None
 
 
 def clean_generation(generation_dir: Path, whoosh_generation: int, segment_ids: Iterable[str]) -> None:
@@ -434,7 +454,10 @@ def clean_generation(generation_dir: Path, whoosh_generation: int, segment_ids: 
         match = segment_name.match(name)
         if match and match.group(1) in keep_segments:
             continue
-        if (match or name.startswith((STATE_PREFIX, MANIFEST_PREFIX, f"_{INDEX_NAME}_"))
+        number = _commit_file_generation(name)
+        if number == whoosh_generation:
+            continue  # a file of the live commit
+        if (match or number is not None or name.startswith((STATE_PREFIX, MANIFEST_PREFIX, f"_{INDEX_NAME}_"))
                 or name.endswith(".tmp")):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
@@ -781,6 +804,11 @@ class IndexStats:
     deleted_pending: int  # deleted articles still taking space until their segment is merged
     corpus_paths: list[str]
     corpus_files: int
+    sections: dict[str, int] = field(default_factory=dict)
+    # canonical source -> the spellings the corpus gave it and their counts
+    source_spellings: dict[str, dict[str, int]] = field(default_factory=dict)
+    duplicate_groups: int = 0  # stories with near-duplicate copies in the index
+    duplicate_copies: int = 0  # articles that are a copy of an earlier one
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO text)."""
@@ -805,9 +833,16 @@ def _index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
 
     generation = open_generation(index_dir)
     sources: Counter[str] = Counter()
+    sections: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
     first = last = None
     reader = generation.reader()
     try:
+        from search.codec.reading import open_every_file
+
+        # every file of the commit open now: a commit that removes them meanwhile (a rebuild)
+        # cannot take them from under the reads below (FileNotFoundError here: read the new one)
+        open_every_file(reader)
         earliest: tuple[int, Any, int] | None = None  # (instant, segment reader, docnum)
         latest: tuple[int, Any, int] | None = None
         for sub, _offset in reader.leaf_readers():
@@ -819,6 +854,10 @@ def _index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
                 sources.update(column[d] or "(none)" for d in live)
             else:
                 sources["(none)"] += len(live)
+            if sub.has_column("section"):
+                column = sub.column_reader("section")
+                sections.update(column[d] for d in live if column[d])
+            _count_spellings(sub, live, spellings)
             if sub.has_column("published"):
                 # Raw values: an article without a date holds the column default (2**64-1).
                 column = sub.column_reader("published", translate=False)
@@ -839,6 +878,9 @@ def _index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
     finally:
         reader.close()
     state = generation.state()
+    from search.duplicates import read_groups
+
+    groups = read_groups(generation.directory, generation.whoosh_generation)
     return IndexStats(
         index_dir=str(index_dir),
         articles=articles,
@@ -855,7 +897,29 @@ def _index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
         deleted_pending=deleted,
         corpus_paths=[r.path for r in state.roots],
         corpus_files=len(state.files),
+        sections=dict(sorted(sections.items(), key=lambda kv: (-kv[1], kv[0]))),
+        source_spellings={name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+                          for name, counts in sorted(spellings.items())},
+        duplicate_groups=len(groups),
+        duplicate_copies=sum(len(ids) - 1 for ids in groups.values()),
     )
+
+
+def _count_spellings(sub: Any, live: list[int], into: dict[str, Counter[str]]) -> None:
+    """Count, per canonical source, the spellings (``source_original``) of a segment's live
+    articles, from the spellings' posting lists and the source column."""
+    if "source_original" not in sub.indexed_field_names() or not sub.has_column("source"):
+        return
+    from search.codec.reading import read_postings
+
+    alive = set(live)
+    column = sub.column_reader("source")
+    for btext in sub.lexicon("source_original"):
+        spelling = btext.decode("utf-8")
+        for docnum in read_postings(sub, "source_original", btext).ids.tolist():
+            if docnum in alive:
+                name = column[docnum] or "(none)"
+                into.setdefault(name, Counter())[spelling] += 1
 
 
 def iter_live_docnums(reader: Any) -> Iterator[int]:

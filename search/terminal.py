@@ -13,6 +13,7 @@ its highlights (``wrap_marked``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -20,8 +21,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
-__all__ = ["COLOR_MODES", "cell_width", "color_wanted", "fit", "for_terminal", "terminal_width",
-           "wrap_marked"]
+__all__ = ["COLOR_MODES", "cell_width", "color_wanted", "fit", "for_terminal", "json_line",
+           "terminal_width", "wrap_marked"]
 
 _SEQUENCES = re.compile(
     r"""
@@ -41,6 +42,16 @@ def for_terminal(text: str) -> str:
     if not _UNSAFE.search(text):
         return text
     return _SEQUENCES.sub("", text)
+
+
+_C1_AND_DEL = re.compile("[\x7f-\x9f]")
+
+
+def json_line(data: Any, indent: int | None = None) -> str:
+    """``data`` as JSON text, non-ASCII kept; DEL and C1 controls escaped too (JSON escapes the C0
+    ones), so that no control character reaches a terminal or a log."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    return _C1_AND_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 # --- colour ---------------------------------------------------------------------------------------

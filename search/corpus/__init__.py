@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 
 from search.corpus.article import Article, ReadError
 from search.corpus.reader import MAX_FILE_BYTES, read_file
@@ -41,13 +42,14 @@ def corpus_root(path: Path) -> Path:
 
 def read_articles(
     path_or_paths: str | Path | Iterable[str | Path], errors: list[ReadError] | None = None, *,
-    zone: tzinfo | None = None,
+    zone: tzinfo | None = None, publishers: Any = None,
 ) -> Iterator[Article]:
     """Yield every article under one or more files or folders, in a stable order.
 
     Problems are appended to ``errors`` (when given) and skipped. Raises ``CorpusNotFound`` when a
     given path does not exist (checked for all paths before anything is read). Dates without a
-    zone are taken in ``zone`` (default WIB).
+    zone are taken in ``zone`` (default WIB); sources get their publisher's canonical name by
+    ``publishers`` (a ``PublisherRules``, default the rules shipped with cari).
     """
     if isinstance(path_or_paths, (str, Path)):
         roots = [Path(path_or_paths)]
@@ -62,6 +64,6 @@ def read_articles(
     for root in roots:
         base = corpus_root(root)
         for file in iter_corpus_files(root, sink, base):
-            articles, file_errors = read_file(file, base, zone)
+            articles, file_errors = read_file(file, base, zone, publishers=publishers)
             sink.extend(file_errors)
             yield from articles

@@ -15,7 +15,8 @@ class Article:
     otherwise the path from the corpus folder (its own name first: ``corpus/html/a.html``; plus
     ``#line`` for JSONL records). ``published`` is always timezone-aware: the zone the source gave,
     else the corpus's zone (WIB, UTC+07:00, unless the reader is told otherwise); ``None`` when no
-    date could be read.
+    date could be read. ``source`` is the publisher's canonical name and ``section`` its section
+    (``search.corpus.publishers``), ``source_original`` the source as the record gave it.
     """
 
     id: str
@@ -30,6 +31,8 @@ class Article:
     keywords: list[str] = field(default_factory=list)
     url: str = ""
     path: str = ""
+    section: str = ""  # the publisher's section (sub-site or the dataset's category), lower case
+    source_original: str = ""  # the source as the dataset spelled it (``source`` is canonical)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of an article (``cari show --json``): its fields, the date as ISO text."""

@@ -8,6 +8,8 @@ Each reader builds its articles from untrusted bytes. Before an article leaves t
 - ``published`` is timezone-aware: a date without a zone is taken in the corpus's zone (WIB,
   Asia/Jakarta, unless the caller says otherwise), and a date whose instant falls outside the years
   1..9999 (``0001-01-01T00:00:00+07:00``) is dropped rather than guessed;
+- the source gets its publisher's canonical name and the article its section
+  (``search.corpus.publishers``), the source as given kept in ``source_original``;
 - a body over ``MAX_ARTICLE_CHARS`` makes the record unreadable (reported, skipped): no news article
   is that long, and one such text would slow every search that shows it.
 """
@@ -19,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from search.corpus.article import Article
+from search.corpus.publishers import PublisherRules, shipped_rules
 
 __all__ = ["DEFAULT_TIMEZONE", "MAX_ARTICLE_CHARS", "finalize_article", "repair_surrogates", "timezone_named"]
 
@@ -83,16 +86,19 @@ def _aware(published: datetime | None, zone: tzinfo) -> datetime | None:
     return published
 
 
-def finalize_article(article: Article, zone: tzinfo = _WIB) -> Article | str:
-    """``article`` made safe (see the module docstring), or the reason it cannot be indexed."""
+def finalize_article(article: Article, zone: tzinfo = _WIB, publishers: PublisherRules | None = None) -> Article | str:
+    """``article`` made safe (see the module docstring), with its publisher's canonical name and
+    section (``publishers``, default the shipped rules), or the reason it cannot be indexed."""
     if len(article.body) > MAX_ARTICLE_CHARS:
         return (f"article body too long ({len(article.body):,} characters, over the "
                 f"{MAX_ARTICLE_CHARS:,} limit for one article)")
     fix = repair_surrogates
-    return replace(
+    safe = replace(
         article,
         id=fix(article.id), title=fix(article.title), lead=fix(article.lead), body=fix(article.body),
         source=fix(article.source), location=fix(article.location), author=fix(article.author),
         caption=fix(article.caption), keywords=[fix(k) for k in article.keywords], url=fix(article.url),
-        path=fix(article.path), published=_aware(article.published, zone),
+        path=fix(article.path), published=_aware(article.published, zone), section=fix(article.section),
+        source_original=fix(article.source_original),
     )
+    return (publishers or shipped_rules()).apply(safe)

@@ -161,6 +161,7 @@ def parse_html(text: str, path: str) -> Article | str:
         keywords=_keywords(meta, linked),
         url=url,
         path=path,
+        section=clean_line(_first_text(meta.get("article:section"), _ld_text(linked, "articleSection"))),
     )
 
 

@@ -1,7 +1,8 @@
 """JSON and JSONL records: one object, an array of objects, or one object a line.
 
 Field names are matched with common aliases (``content``/``text`` for the body, ``published_at``/
-``date`` for the date, ``link`` for the url, ``tags`` for the keywords...). A record's own ``id`` is
+``date`` for the date, ``link`` for the url, ``tags`` for the keywords, ``category`` for the
+section...). A record's own ``id`` is
 kept; without one the id is ``<path>#<line>`` (JSONL) or ``<path>#<index>`` (JSON array).
 
 ``published``: a record that gives a date without a time (click-id's ``date``, IndoSum) gets that date
@@ -36,6 +37,7 @@ LEAD_KEYS = ("lead", "description", "deck", "subtitle")
 CAPTION_KEYS = ("caption", "image_caption", "photo_caption")
 LOCATION_KEYS = ("location", "place", "lokasi", "dateline")
 ID_KEYS = ("id", "_id", "article_id", "doc_id", "docid", "guid")
+SECTION_KEYS = ("section", "category", "kategori", "rubrik", "kanal", "channel")
 
 _SLUG_TAIL = re.compile(r"(?:[-_.]?[0-9a-f]{5,}|\.html?|\.php)$", re.IGNORECASE)
 
@@ -137,6 +139,7 @@ def record_to_article(record: Any, fallback_id: str, path: str) -> Article | str
         keywords=_as_keywords(_first(record, KEYWORD_KEYS)),
         url=url,
         path=path,
+        section=clean_line(_as_text(_first(record, SECTION_KEYS))),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import tzinfo
 
 from search.corpus.article import Article, ReadError
 from search.corpus.finalize import finalize_article
+from search.corpus.publishers import PublisherRules
 from search.corpus.repair import NotText, decode_bytes
 from search.corpus.walk import HTML_SUFFIXES, JSON_SUFFIXES, JSONL_SUFFIXES, display_path
 
@@ -27,18 +28,20 @@ def _declared_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii", "replace") if match else None
 
 
-def read_file(path: Path, root: Path, zone: tzinfo | None = None) -> tuple[list[Article], list[ReadError]]:
+def read_file(path: Path, root: Path, zone: tzinfo | None = None, *,
+              publishers: PublisherRules | None = None) -> tuple[list[Article], list[ReadError]]:
     """Read one file into articles; every problem becomes a ReadError, nothing is raised.
 
     Ids and ``Article.path`` are relative to ``root`` (posix), so moving the corpus keeps them.
-    Dates without a zone are taken in ``zone`` (default WIB, see ``search.corpus.finalize``).
+    Dates without a zone are taken in ``zone`` (default WIB, see ``search.corpus.finalize``);
+    sources are named by ``publishers`` (default the shipped rules).
     """
-    records, errors = read_records(path, root, zone)
+    records, errors = read_records(path, root, zone, publishers=publishers)
     return [article for article, _line in records], errors
 
 
-def read_records(path: Path, root: Path,
-                 zone: tzinfo | None = None) -> tuple[list[tuple[Article, int | None]], list[ReadError]]:
+def read_records(path: Path, root: Path, zone: tzinfo | None = None, *,
+                 publishers: PublisherRules | None = None) -> tuple[list[tuple[Article, int | None]], list[ReadError]]:
     """``read_file`` with the line each article was read from (JSONL; None for other files).
     The format comes from the extension and a look at the content: HTML (also a ``.txt`` holding
     HTML), JSON / JSONL, otherwise the seed's news-text format.
@@ -69,27 +72,28 @@ def read_records(path: Path, root: Path,
     if len(data) > MAX_FILE_BYTES:
         return [], [ReadError(rel, None, "file too large (it grew while being read)")]
     try:
-        return parse_records(data, rel, os.path.splitext(path.name)[1].lower(), zone)
+        return parse_records(data, rel, os.path.splitext(path.name)[1].lower(), zone, publishers=publishers)
     except Exception as exc:  # noqa: BLE001  a reader bug must cost one file, not the whole run
         return [], [ReadError(rel, None, f"could not be parsed (reader error {type(exc).__name__}: {exc})")]
 
 
-def parse_bytes(data: bytes, rel: str, suffix: str,
-                zone: tzinfo | None = None) -> tuple[list[Article], list[ReadError]]:
+def parse_bytes(data: bytes, rel: str, suffix: str, zone: tzinfo | None = None, *,
+                publishers: PublisherRules | None = None) -> tuple[list[Article], list[ReadError]]:
     """Decode and parse a file's content; ``rel`` is its corpus-relative path, used for ids.
     Every article is finalized (``search.corpus.finalize``): a record that cannot be indexed
     becomes a ReadError of its own line."""
-    records, errors = parse_records(data, rel, suffix, zone)
+    records, errors = parse_records(data, rel, suffix, zone, publishers=publishers)
     return [article for article, _line in records], errors
 
 
-def parse_records(data: bytes, rel: str, suffix: str,
-                  zone: tzinfo | None = None) -> tuple[list[tuple[Article, int | None]], list[ReadError]]:
+def parse_records(data: bytes, rel: str, suffix: str, zone: tzinfo | None = None, *,
+                  publishers: PublisherRules | None = None) -> tuple[list[tuple[Article, int | None]], list[ReadError]]:
     """``parse_bytes`` with the line each article was read from (JSONL; None otherwise)."""
     articles, errors = _parse_bytes(data, rel, suffix)
     kept: list[tuple[Article, int | None]] = []
     for article, line in articles:
-        result = finalize_article(article) if zone is None else finalize_article(article, zone)
+        result = (finalize_article(article, publishers=publishers) if zone is None
+                  else finalize_article(article, zone, publishers))
         if isinstance(result, str):
             errors.append(ReadError(rel, line, result))
         else:

@@ -1,5 +1,6 @@
-"""The JSON API: ``/api/search``, ``/api/articles/{id}``, ``/api/articles/{id}/similar``,
-``/api/stats`` and ``/healthz``.
+"""The JSON API: ``/api/search``, ``/api/export`` (streamed CSV or JSON lines), ``/api/timeline``,
+``/api/kwic``, ``/api/articles/{id}``, ``/api/articles/{id}/similar``, ``/api/stats`` and
+``/healthz``.
 
 Each route is one function: it declares its parameters (FastAPI validates them and documents them
 in ``/openapi.json``), takes the shared index from ``ServedIndex`` and the search filters from
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from search.query import FACETS, SORTS
+from search.research import EXPORT_FIELDS, EXPORT_SORTS, KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH
 from search.server.errors import ApiError
-from search.server.models import ArticleOut, ErrorOut, HealthOut, SearchOut, SimilarOut, StatsOut
+from search.server.models import ArticleOut, ErrorOut, HealthOut, KwicOut, SearchOut, SimilarOut, StatsOut, TimelineOut
 
 __all__ = ["Filters", "MAX_DEPTH", "MAX_LIMIT", "MAX_QUERY_CHARS", "ServedIndex", "api", "health"]
 
@@ -29,6 +31,8 @@ MAX_DEPTH = 1000  # page x limit: the deepest hit a search can page to (an expor
 MAX_QUERY_CHARS = 1000
 MAX_SOURCES = 20
 MAX_PASSAGES = 20
+MAX_KWIC_LINES = 10_000  # lines of one /api/kwic answer (cari kwic has no limit)
+MAX_TIMELINE_QUERIES = 20
 
 # Statuses every route may answer with, documented once (the app's handlers give them their body).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -65,6 +69,7 @@ class SearchFilters:
     since: str | None
     until: str | None
     operator: str | None
+    any: bool = False
 
 
 def search_filters(
@@ -78,11 +83,15 @@ def search_filters(
                                                                   "(inclusive).")] = None,
     all: Annotated[bool, Query(description="Only articles with every word (strict AND), as "
                                            "cari search --all.")] = False,
+    any: Annotated[bool, Query(description="Count (and list) the articles with only some of the "
+                                           "plain words too, as cari search --any.")] = False,
 ) -> SearchFilters:
     if len(source) > MAX_SOURCES:
         raise ApiError(400, "invalid_parameter", f"source: at most {MAX_SOURCES} sources")
+    if all and any:
+        raise ApiError(400, "invalid_parameter", "all and any cannot be used together")
     return SearchFilters(q=q, sources=source or None, since=since or None, until=until or None,
-                         operator="AND" if all else None)
+                         operator="AND" if all else None, any=any)
 
 
 Filters = Annotated[SearchFilters, Depends(search_filters)]
@@ -98,9 +107,15 @@ def search(
                                                                f"most {MAX_DEPTH}.")] = 1,
     sort: Annotated[Literal[SORTS], Query(description="Order of hits.")] = "relevance",  # type: ignore[valid-type]
     facet: Annotated[list[Literal[FACETS]], Query(  # type: ignore[valid-type]
-        description="Count all matches by source, year or month (repeatable).")] = [],  # noqa: B006
+        description="Count the query's articles by source, section, year, month, week or day "
+                    "(repeatable).")] = [],  # noqa: B006
+    facet_limit: Annotated[int | None, Query(ge=1, le=10_000, description="Only the N largest "
+                                                                          "sources and sections.")] = None,
+    facet_zeros: Annotated[bool, Query(description="List the periods with no article too.")] = False,
     passages: Annotated[int, Query(ge=0, le=MAX_PASSAGES, description="Highlighted passages "
                                                                       "per hit.")] = 3,
+    collapse: Annotated[bool, Query(description="Fold near-duplicate copies into their "
+                                                "best-ranked one (false: list them).")] = True,
 ) -> JSONResponse:
     """One page of hits: the same object as ``cari search --json``."""
     if page * limit > MAX_DEPTH:
@@ -109,8 +124,109 @@ def search(
     results = index.search(filters.q, limit=limit, page=page, sources=filters.sources,
                            since=filters.since, until=filters.until, sort=sort,
                            highlight=passages > 0, passages=passages, facets=list(dict.fromkeys(facet)),
-                           operator=filters.operator)
+                           operator=filters.operator, any=filters.any, collapse=collapse,
+                           facet_limit=facet_limit, facet_zeros=facet_zeros)
     return JSONResponse(results.to_dict())
+
+
+EXPORT_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+
+@api.get("/export", summary="Every article of a query, streamed", response_class=StreamingResponse,
+         responses={200: {"description": "CSV (a header, then a row an article) or JSON lines (an "
+                                         "object an article), streamed: the rows cari export writes.",
+                          "content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                                      "text/csv": {"schema": {"type": "string"}}}}})
+def export(
+    index: ServedIndex,
+    filters: Filters,
+    format: Annotated[Literal["jsonl", "csv"], Query(description="csv or jsonl.")] = "jsonl",
+    fields: Annotated[list[Literal[EXPORT_FIELDS]], Query(  # type: ignore[valid-type]
+        description="Fields of each row, in order (repeatable); default id, title, published, source, "
+                    "section, author, url, keywords, body.")] = [],  # noqa: B006
+    sort: Annotated[Literal[EXPORT_SORTS], Query(description="Order of the rows.")] = "index",  # type: ignore[valid-type]
+    unique: Annotated[bool, Query(description="One row a story: near-duplicate copies left out.")] = False,
+    passages: Annotated[int, Query(ge=0, le=MAX_PASSAGES, description="Highlighted passages, with "
+                                                                      "fields=highlights.")] = 3,
+    bom: Annotated[bool, Query(description="CSV: start with a UTF-8 byte order mark.")] = False,
+    formulas: Annotated[bool, Query(description="CSV: keep cells starting with = + - @ as they are.")] = False,
+) -> StreamingResponse:
+    """Every article the query names, no cap, as ``cari export`` writes it. The rows come from
+    the commit live when the request arrived, a batch at a time."""
+    from search.research import csv_lines, jsonl_lines
+
+    rows = index.export(filters.q, fields=list(dict.fromkeys(fields)) or None, sort=sort,
+                        sources=filters.sources, since=filters.since, until=filters.until,
+                        operator=filters.operator, any=filters.any, unique=unique, passages=passages)
+    if format == "csv":
+        lines = csv_lines(rows, rows.fields, bom=bom, formulas=formulas)
+    else:
+        lines = jsonl_lines(rows)
+    name = f"cari-export.{format}"
+    return StreamingResponse(lines, media_type=EXPORT_TYPES[format],
+                             headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                      "X-Total-Count": str(rows.total)})
+
+
+@dataclass(slots=True, frozen=True)
+class TimelineQueries:
+    queries: list[str]
+
+
+def timeline_queries(
+    q: Annotated[list[str], Query(min_length=1, description="A query (repeatable: counted side by "
+                                                             "side, at most 20).")],
+) -> TimelineQueries:
+    if len(q) > MAX_TIMELINE_QUERIES:
+        raise ApiError(400, "invalid_parameter", f"q: at most {MAX_TIMELINE_QUERIES} queries")
+    for text in q:
+        if not 1 <= len(text) <= MAX_QUERY_CHARS:
+            raise ApiError(400, "invalid_parameter", f"q: 1 to {MAX_QUERY_CHARS} characters")
+    return TimelineQueries(q)
+
+
+@api.get("/timeline", response_model=TimelineOut, summary="Counts over time")
+def timeline(
+    index: ServedIndex,
+    queries: Annotated[TimelineQueries, Depends(timeline_queries)],
+    by: Annotated[Literal["day", "week", "month", "year"], Query(description="Period of a bucket.")] = "month",
+    source: Annotated[list[str], Query(description="Only articles from this source (repeatable).")] = [],  # noqa: B006
+    since: Annotated[str | None, Query(max_length=10, description="From: YYYY, YYYY-MM or YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, Query(max_length=10, description="To (inclusive).")] = None,
+    all: Annotated[bool, Query(description="Every word strictly.")] = False,
+    any: Annotated[bool, Query(description="Count the partial matches of AND>OR too.")] = False,
+    unique: Annotated[bool, Query(description="Count each story once (near-duplicates).")] = False,
+) -> JSONResponse:
+    """Exact counts of each query's articles per period, zero periods included: the object
+    ``cari timeline --json`` prints."""
+    if len(source) > MAX_SOURCES:
+        raise ApiError(400, "invalid_parameter", f"source: at most {MAX_SOURCES} sources")
+    if all and any:
+        raise ApiError(400, "invalid_parameter", "all and any cannot be used together")
+    result = index.timeline(queries.queries, by=by, sources=source or None, since=since or None,
+                            until=until or None, operator="AND" if all else None, any=any, unique=unique)
+    return JSONResponse(result.to_dict())
+
+
+@api.get("/kwic", response_model=KwicOut, summary="Keyword in context")
+def kwic(
+    index: ServedIndex,
+    filters: Filters,
+    width: Annotated[int, Query(ge=0, le=MAX_KWIC_WIDTH, description="Characters of context each side.")] = 40,
+    limit: Annotated[int, Query(ge=1, le=MAX_KWIC_LINES, description="Lines at most.")] = 100,
+    sort: Annotated[Literal[KWIC_SORTS], Query(description="date (oldest first), index, left or right "  # type: ignore[valid-type]
+                                                           "context.")] = "date",
+    field: Annotated[list[Literal[KWIC_FIELDS]], Query(  # type: ignore[valid-type]
+        description="Fields to look in (repeatable); default title, lead, body, caption.")] = [],  # noqa: B006
+) -> JSONResponse:
+    """Each occurrence of the query's words with its context: the object ``cari kwic --json``
+    prints."""
+    with index.kwic(filters.q, width=width, limit=limit, sort=sort, fields=list(dict.fromkeys(field)) or None,
+                    sources=filters.sources, since=filters.since, until=filters.until,
+                    operator=filters.operator, any=filters.any) as concordance:
+        lines = [line.to_dict() for line in concordance]
+    return JSONResponse({"query": concordance.query, "articles": concordance.articles, "width": width,
+                         "sort": sort, "lines": lines, "count": len(lines)})
 
 
 ArticleId = Annotated[str, Path(description="The article's id (as in hits), URL-encoded.")]

@@ -41,7 +41,11 @@ DESCRIPTION = """\
 Full-text search over a cari index of Indonesian news. Every answer is JSON; errors are
 `{"error": "one line", "code": "snake_case"}` with status 400 (bad query or parameter), 401 (token
 missing), 404 (unknown article or route) or 503 (no index, or one to rebuild).
-`/api/search` answers the object `cari search --json` prints."""
+`/api/search` answers the object `cari search --json` prints: `total` and `facets` count the
+articles the query names (every plain word; `any=true`: some too), the partial matches follow as a
+marked `tail`, near-duplicate copies are folded into a hit's `duplicates`. `/api/export` streams every
+article of the query (CSV or JSON lines, no cap), `/api/timeline` counts them per period and
+`/api/kwic` lists each occurrence of the query's words in context."""
 
 # FastAPI's own Swagger UI assets (its defaults, so their address is kept in one place: FastAPI).
 _SWAGGER_DEFAULTS = inspect.signature(get_swagger_ui_html).parameters

@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ArticleOut", "ErrorOut", "HealthOut", "SearchOut", "SimilarOut", "StatsOut"]
+__all__ = ["ArticleOut", "ErrorOut", "HealthOut", "KwicOut", "SearchOut", "SimilarOut", "StatsOut",
+           "TimelineOut"]
 
 
 class ErrorOut(BaseModel):
@@ -37,20 +38,30 @@ class HitOut(BaseModel):
     url: str
     score: float
     highlights: list[HighlightOut]
+    tail: bool = Field(description="A partial match of AND>OR (only some of the plain words), "
+                                   "listed after the query's set; counted in total only with any.")
+    duplicates: list[str] = Field(description="Ids of the near-duplicate copies of this article in "
+                                              "the listing that this hit stands for (collapsed).")
 
 
 class SearchOut(BaseModel):
     """The object ``cari search --json`` prints."""
 
     query: str
-    total: int = Field(description="Exact number of matching articles.")
+    total: int = Field(description="Exact number of articles the query names: those that match it "
+                                   "strictly (every plain word); with any, the partial matches too.")
     hits: list[HitOut]
     suggestion: str | None = Field(description="A 'did you mean' query, or null.")
     facets: dict[str, dict[str, int]] = Field(
-        description="For each requested facet, counts over all matches: source (most first), "
-                    "year and month (in order).")
-    matched_all: int | None = Field(description="How many of total have every word (they rank "
-                                                "first); null when the query asked for every word.")
+        description="For each requested facet, counts over the articles total counts: source and "
+                    "section (most first), year, month, week and day (in order).")
+    matched_all: int | None = Field(description="How many articles have every word (they rank "
+                                                "first); null when the query has no partial form.")
+    tail: int = Field(description="How many partial matches of AND>OR follow the strict ones in the "
+                                  "ranking (in total only with any).")
+    any: bool = Field(description="Whether total and facets count the partial matches.")
+    collapsed: int = Field(description="Near-duplicate copies folded into a listed hit.")
+    partial: bool = Field(description="The time limit cut matching short.")
 
 
 class SimilarOut(SearchOut):
@@ -91,8 +102,55 @@ class StatsOut(BaseModel):
     segments: int
     deleted_pending: int
     corpus_files: int
+    sections: dict[str, int]
+    source_spellings: dict[str, dict[str, int]]
+    duplicate_groups: int
+    duplicate_copies: int
 
 
 class HealthOut(BaseModel):
     status: str = Field(description="Always 'ok' in a 200 answer.")
     articles: int
+
+
+class PeriodOut(BaseModel):
+    period: str = Field(description="2019-09-17 (day), 2019-W38 (ISO week), 2019-09 (month), 2019 (year).")
+    start: str = Field(description="Its first day.")
+    end: str = Field(description="Its last day.")
+    counts: list[int] = Field(description="Articles of each query in it, in the order of queries.")
+
+
+class TimelineOut(BaseModel):
+    """The object ``cari timeline --json`` prints."""
+
+    by: str
+    queries: list[str]
+    since: str | None
+    until: str | None
+    unique: bool = Field(description="A story (a group of near-duplicate copies) counted once.")
+    any: bool
+    totals: list[int] = Field(description="Articles of each query in the range.")
+    undated: list[int] = Field(description="Articles of each query without a date (in no period).")
+    periods: list[PeriodOut] = Field(description="Every period of the range, the empty ones as 0.")
+
+
+class KwicLineOut(BaseModel):
+    id: str
+    published: str | None
+    source: str
+    field: str
+    offset: int = Field(description="Character offset of the match in the field.")
+    left: str
+    match: str = Field(description="The word (or phrase) as written in the text.")
+    right: str
+
+
+class KwicOut(BaseModel):
+    """The object ``cari kwic --json`` prints."""
+
+    query: str
+    articles: int = Field(description="Articles the query names.")
+    width: int
+    sort: str
+    lines: list[KwicLineOut]
+    count: int

@@ -260,6 +260,9 @@ def search_page(request: Request) -> HTMLResponse:
         "shown_url": hit.url,
         "passages": [Markup(render_html(p.text, p.spans)) for p in hit.highlights],
         "opening_cut": [p.start > 0 for p in hit.highlights],
+        "tail": hit.tail,
+        "copies": len(hit.duplicates),
+        "copy_sources": ", ".join(dict.fromkeys(s for s in hit.duplicate_sources if s)),
     } for hit in results.hits]
     chart = timeline(results.facets.get("month", {}), results.facets.get("year", {}))
     bar_urls = {}
@@ -269,7 +272,7 @@ def search_page(request: Request) -> HTMLResponse:
     return render(
         "search.html", request, language, state=state, error=None, results=results, hits=hits,
         facets=_facets(state, results.facets, language), chart=chart, bar_urls=bar_urls,
-        pages=pager(state, results.total), start=(state.page - 1) * PAGE_SIZE + 1,
+        pages=pager(state, results.listed), start=(state.page - 1) * PAGE_SIZE + 1,
         suggestion_url=state.url(q=results.suggestion) if results.suggestion else None,
         month_label=lambda key: month_label(key, language), max_depth=MAX_DEPTH, sorts=SORTS,
         axis_label=lambda period, first: axis_label(period, language, first=first),

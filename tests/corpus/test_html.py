@@ -29,7 +29,8 @@ def test_kompas_page_metadata_and_body(sample_corpus: Path) -> None:
     assert article.url == "http://nasional.kompas.com/read/2016/02/16/14382361/Menteri.Yuddy.Ancam.PNS.yang.Rankingnya.Terendah.Akan.Dipangkas."
     # No date in the metadata: the visible date line under the headline, in WIB.
     assert article.published == datetime(2016, 2, 16, 14, 38, tzinfo=WIB)
-    assert (article.location, article.source) == ("Jakarta", "KOMPAS.com")
+    assert (article.location, article.source, article.source_original) == ("Jakarta", "kompas.com", "KOMPAS.com")
+    assert article.section == "nasional"  # the sub-site of nasional.kompas.com
     assert article.author == "Nabilla Tashandra"
     assert article.body.startswith("Menteri Pendayagunaan Aparatur Negara dan Reformasi Birokrasi Yuddy Chrisnandi")
     for furniture in ("googletag", "komentar", "copy link", "Shares", "KOMPAS.com —"):
@@ -128,7 +129,7 @@ def test_minimal_page_falls_back_to_the_visible_page() -> None:
     (article,) = articles
     assert article.title == "Banjir Rendam Jakarta"
     assert article.published == datetime(2020, 2, 3, 8, 15, tzinfo=WIB)
-    assert (article.location, article.source) == ("Jakarta", "Contoh.com")
+    assert (article.location, article.source, article.source_original) == ("Jakarta", "contoh.com", "Contoh.com")
     assert article.body.split("\n\n") == [
         "Banjir merendam sebagian wilayah Jakarta sejak Minggu malam, kata petugas.",
         "Warga mengungsi ke masjid dan sekolah terdekat sambil menunggu air surut di permukiman mereka.",

@@ -121,7 +121,8 @@ def test_indosum_records(fixtures_dir: Path) -> None:
     assert first.title == "Ketua mpr mustahil transportasi tradisional dan online bersaing bebas"
     assert "Baca juga" not in first.body
     assert "Setya Novanto: Jangan Sampai Kisruh" not in first.body
-    assert first.source == "kumparan"
+    # the dataset's "kumparan" is the site of its URL (kumparan.com); its category the section
+    assert (first.source, first.source_original, first.section) == ("kumparan.com", "kumparan", "tajuk utama")
     assert all("\u200b" not in a.body and "â€" not in a.body for a in articles)
 
 

@@ -26,7 +26,7 @@ def test_seed_title_date_source_location(seed) -> None:
     assert seed.title == "Turki Siap Berkolaborasi dengan AS Basmi Teroris di Libya"
     assert seed.published == datetime(2024, 4, 26, 18, 13, tzinfo=timezone(timedelta(hours=7)))
     assert seed.published.utcoffset() == timedelta(hours=7)
-    assert seed.source == "Jurnas.com"
+    assert (seed.source, seed.source_original) == ("jurnas.com", "Jurnas.com")
     assert seed.location == "Jakarta"
 
 
@@ -112,7 +112,8 @@ def test_news_text_in_another_publishers_style(tmp_path: Path) -> None:
     assert errors == []
     assert article.title == "Judul Berita Kompas"
     assert article.published == datetime(2019, 9, 17, 21, 12, tzinfo=timezone(timedelta(hours=7)))
-    assert (article.location, article.source) == ("Jakarta", "KOMPAS.com")
+    # the dateline's spelling of the publisher, and its canonical name
+    assert (article.location, article.source, article.source_original) == ("Jakarta", "kompas.com", "KOMPAS.com")
     assert article.body == "Paragraf pertama berita.\n\nParagraf kedua."
     assert article.keywords == ["politik", "ekonomi"]
 
@@ -124,7 +125,7 @@ def test_text_without_blank_lines_has_one_paragraph_a_line(tmp_path: Path) -> No
     )
     (article,) = read_articles(tmp_path)
     assert article.title == "Rapat Paripurna DPR Sahkan RUU"
-    assert (article.location, article.source) == ("Jakarta", "ANTARA")
+    assert (article.location, article.source, article.source_original) == ("Jakarta", "antaranews.com", "ANTARA")
     assert article.body == "DPR mengesahkan RUU itu.\n\nSemua fraksi setuju."
     assert article.published is None
 

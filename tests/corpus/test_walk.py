@@ -60,7 +60,7 @@ def test_the_shipped_sample_reads_without_errors(sample_corpus: Path) -> None:
     assert len(by_kind["jurnas"]) == 1
     assert len(by_kind["html/"]) >= 10
     assert len(by_kind["click-id/"]) >= 300
-    assert {a.source for a in by_kind["click-id/"]} >= {"tempo.co", "Kompas.com", "okezone.com", "detik.com"}
+    assert {a.source for a in by_kind["click-id/"]} >= {"tempo.co", "kompas.com", "okezone.com", "detik.com"}
     for article in articles:
         assert article.title and article.body, article.id
     assert sum(a.published is not None for a in articles) == len(articles)

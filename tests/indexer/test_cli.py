@@ -38,7 +38,7 @@ def test_index_then_stats(small_corpus: Path, tmp_path: Path) -> None:
     text = runner.invoke(cli, ["stats", "--index", str(index_dir)])
     assert text.exit_code == 0
     for label in ("Articles:", "Published:", "Size on disk:", "Schema version:", "Analyzer version:",
-                  "Last updated:", "Sources:"):
+                  "Last updated:", "Sources (canonical names"):
         assert label in text.output
     assert f"{count:,}" in text.output
 

@@ -21,16 +21,21 @@ def test_missing_index_says_to_run_cari_index(tmp_path):
 
 def test_results_and_hits_carry_what_the_issue_lists(index, seed_id):
     results = index.search("turki libya", limit=3)
-    assert results.total >= len(results.hits) > 0
+    # total counts the articles with both words; the ranked tail (one word) follows them
+    assert results.total == results.matched_all >= 1 and results.tail > 0
+    assert results.listed >= len(results.hits) > 0
+    assert [h.tail for h in results.hits] == sorted(h.tail for h in results.hits)
     assert results.elapsed > 0 and results.partial is False
     assert results.hits[0].id == seed_id
     hit = results.hits[0]
     assert hit.title.startswith("Turki Siap Berkolaborasi")
-    assert hit.source == "Jurnas.com" and hit.published.year == 2024
+    assert hit.source == "jurnas.com" and hit.published.year == 2024
     assert hit.score > 0
     data = results.to_dict()
-    assert set(data) == {"query", "total", "hits", "suggestion", "facets", "matched_all", "partial"}
-    assert {"id", "title", "published", "source", "url", "score", "highlights"} <= set(data["hits"][0])
+    assert set(data) == {"query", "total", "hits", "suggestion", "facets", "matched_all", "tail", "any",
+                         "collapsed", "partial"}
+    assert {"id", "title", "published", "source", "url", "score", "highlights", "tail",
+            "duplicates"} <= set(data["hits"][0])
     assert {"text", "spans"} <= set(data["hits"][0]["highlights"][0])
     json.dumps(data)  # JSON-ready as it is
 

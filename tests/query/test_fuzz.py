@@ -27,4 +27,5 @@ def test_random_queries_raise_only_query_syntax_errors(index, query):
     except QuerySyntaxError as error:
         assert str(error) and "\n" not in str(error)
     else:
-        assert results.total >= len(results.hits)
+        assert results.listed >= len(results.hits)
+        assert results.total <= results.listed + results.collapsed

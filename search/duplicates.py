@@ -1,0 +1,423 @@
+"""Near-duplicate articles: the same story republished with a new dateline, a credit line, a
+paragraph more or less, or light edits.
+
+**Signatures.** An article's lead and body are read as words (letters and digits, lower case)
+and cut into shingles of ``SHINGLE_WORDS`` consecutive words; the set of shingles gets a MinHash
+signature of ``BINS`` values by one-permutation hashing (Li, Owen and Zhang 2012: each shingle's
+hash falls in one of ``BINS`` bins and each bin keeps its smallest value), with the empty bins of
+short texts filled by optimal densification (Shrivastava 2017). Two signatures agree in a bin
+with a probability equal to the Jaccard similarity of the two shingle sets. Texts of fewer than
+``MIN_SHINGLES`` shingles get no signature (stubs, captions): they are never grouped. The work is
+done with numpy over all the articles of a corpus file at once, in the indexing workers.
+
+**Candidates and groups.** Locality-sensitive hashing by banding: the signature is cut into
+``BANDS`` bands of ``ROWS`` values, and two articles that agree on a whole band are
+candidates; a candidate is a copy when the signatures agree in at least ``THRESHOLD`` of the bins.
+Each article joins the group of the earlier article it is most similar to (earlier: indexed
+before it, or before it in corpus order within one run), else it starts a group of its own. Group
+numbers never change once given, so groups are stable as the corpus grows; a rebuild numbers
+them afresh in corpus order.
+
+**Where it lives.** Each commit holds two files (listed in its manifest, so checksummed):
+``cari-signatures-<n>.bin`` (every signed article's id, group and signature: what the next
+indexing run compares new articles with) and ``cari-duplicates-<n>.json`` (the groups with two
+live members or more: what searching reads to collapse copies).
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BANDS",
+    "BINS",
+    "GROUPS_PREFIX",
+    "MIN_SHINGLES",
+    "SHINGLE_WORDS",
+    "SIGNATURES_PREFIX",
+    "THRESHOLD",
+    "SignatureStore",
+    "collapse_copies",
+    "copies_of",
+    "group_column",
+    "read_groups",
+    "signatures",
+    "signed_text",
+    "similarity",
+]
+
+SHINGLE_WORDS = 5
+BINS = 64  # a power of two (a shingle's bin is the top bits of its hash)
+BANDS = 21
+ROWS = 3  # values of a band (BANDS * ROWS <= BINS)
+THRESHOLD = 0.5
+MIN_SHINGLES = 20
+# Candidates an article is compared with per band at most (the nearest earlier ones): a band that
+# very many articles share (a stock text) must not make the comparisons quadratic.
+MAX_BAND_CANDIDATES = 64
+VERSION = 1  # of the signatures: a change here needs a rebuild (schema version)
+
+SIGNATURES_PREFIX = "cari-signatures-"
+GROUPS_PREFIX = "cari-duplicates-"
+_MAGIC = b"CARISIG1"
+
+_U64 = np.uint64
+_EMPTY = np.uint32(0xFFFFFFFF)
+_ROWS = ROWS
+_BIN_BITS = int(BINS).bit_length() - 1
+_rng = np.random.default_rng(20240613)  # fixed: signatures must be the same in every process
+_SHINGLE_MULTIPLIERS = _rng.integers(0, 2**63, size=SHINGLE_WORDS, dtype=np.uint64) * _U64(2) + _U64(1)
+_BAND_MULTIPLIERS = _rng.integers(0, 2**63, size=(BANDS, _ROWS), dtype=np.uint64) * _U64(2) + _U64(1)
+# Densification: the bins an empty bin borrows from, tried in this order.
+_BORROW = np.stack([_rng.permutation(BINS) for _ in range(BINS)])
+
+# Bytes of a UTF-8 text to word bytes: ASCII letters and digits lower-cased, other ASCII bytes
+# spaces, and the bytes of non-ASCII characters kept (they are letters as often as not).
+_WORD_BYTES = bytes(ord(chr(i).lower()) if chr(i).isalnum() else 0x20 if i < 0x80 else i
+                    for i in range(256))
+
+
+def signed_text(article: Any) -> str:
+    """What an article's signature is made of: its lead and body (headlines are rewritten by
+    the outlets that republish a story; the text is not)."""
+    return f"{article.lead}\n{article.body}" if article.lead else article.body
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """The splitmix64 finalizer: every bit of the result depends on every bit of the input."""
+    with np.errstate(over="ignore"):
+        values = values ^ (values >> _U64(30))
+        values = values * _U64(0xBF58476D1CE4E5B9)
+        values = values ^ (values >> _U64(27))
+        values = values * _U64(0x94D049BB133111EB)
+        mixed: np.ndarray = values ^ (values >> _U64(31))
+        return mixed
+
+
+def _word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, owners)``: a 64-bit hash of every word of the texts, in order, and the index of
+    the text each word is in. (Splitting and CRC-32 run in C, a word at a time; numpy mixes the
+    CRCs into 64 bits: faster than hashing the bytes with numpy.)"""
+    words = [text.encode("utf-8", "replace").translate(_WORD_BYTES).split() for text in texts]
+    counts = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    crcs = array.array("L", map(zlib.crc32, chain.from_iterable(words)))
+    hashes = _mix(np.frombuffer(crcs, dtype=np.dtype(f"u{crcs.itemsize}")).astype(np.uint64) + _U64(1))
+    return hashes, np.repeat(np.arange(len(words), dtype=np.int64), counts)
+
+
+def shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, owners)``: a 64-bit hash of every shingle (``SHINGLE_WORDS`` consecutive words)
+    of the texts, and the index of the text each is in."""
+    hashes, owners = _word_hashes(texts)
+    k = SHINGLE_WORDS
+    if len(hashes) < k:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    m = len(hashes) - k + 1
+    with np.errstate(over="ignore"):
+        shingles = hashes[:m] * _SHINGLE_MULTIPLIERS[0]
+        for j in range(1, k):
+            shingles += hashes[j:m + j] * _SHINGLE_MULTIPLIERS[j]
+    within = owners[:m] == owners[k - 1:]  # shingles that do not cross from one text to the next
+    return _mix(shingles[within]), owners[:m][within]
+
+
+def jaccard(a: str, b: str) -> float:
+    """The exact Jaccard similarity of the shingle sets of two texts (what signatures estimate)."""
+    hashes, owners = shingle_hashes([a, b])
+    first, second = set(hashes[owners == 0].tolist()), set(hashes[owners == 1].tolist())
+    return len(first & second) / len(first | second) if first or second else 0.0
+
+
+def signatures(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(signatures, signed)``: the MinHash signature of each text (``BINS`` uint32 values a row)
+    and whether it has one (texts of fewer than ``MIN_SHINGLES`` shingles do not)."""
+    count = len(texts)
+    sigs = np.full((count, BINS), _EMPTY, dtype=np.uint32)
+    if not count:
+        return sigs, np.zeros(0, dtype=bool)
+    shingles, shingle_owners = shingle_hashes(texts)
+    per_text = np.bincount(shingle_owners, minlength=count)
+    signed = per_text >= MIN_SHINGLES
+    keep = signed[shingle_owners]
+    shingles, shingle_owners = shingles[keep], shingle_owners[keep]
+    bins = (shingles >> _U64(64 - _BIN_BITS)).astype(np.int64)
+    values = ((shingles >> _U64(64 - _BIN_BITS - 32)) & _U64(0xFFFFFFFF)).astype(np.uint32)
+    flat = sigs.reshape(-1)
+    np.minimum.at(flat, shingle_owners * BINS + bins, values)
+    _densify(sigs, signed)
+    return sigs, signed
+
+
+def _densify(sigs: np.ndarray, signed: np.ndarray) -> None:
+    """Fill each empty bin of the signed rows with the value of the first non-empty bin of its
+    borrowing order (the same order for every text, so copies borrow alike)."""
+    rows = np.flatnonzero(signed & (sigs == _EMPTY).any(axis=1))
+    if not len(rows):
+        return
+    block = sigs[rows]
+    filled = block != _EMPTY  # [rows, bins]
+    tries = filled[:, _BORROW]  # [rows, empty bin, attempt]: is the bin tried non-empty
+    choice = _BORROW[np.arange(BINS)[None, :], tries.argmax(axis=2)]  # [rows, bins]
+    borrowed = np.take_along_axis(block, choice, axis=1)
+    sigs[rows] = np.where(filled, block, borrowed)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The estimated Jaccard similarity of signatures ``a`` and ``b`` (rows of either may be many)."""
+    agree: np.ndarray = (np.asarray(a) == np.asarray(b)).mean(axis=-1)
+    return agree
+
+
+def _band_keys(sigs: np.ndarray) -> np.ndarray:
+    """One 64-bit key per band of each signature: equal keys, equal bands (but for collisions,
+    which the similarity check removes)."""
+    shaped = sigs[:, :BANDS * _ROWS].reshape(len(sigs), BANDS, _ROWS).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        keys = (shaped * _BAND_MULTIPLIERS[None, :, :]).sum(axis=2, dtype=np.uint64)
+        keys += np.arange(BANDS, dtype=np.uint64)[None, :] * _U64(0x9E3779B97F4A7C15)
+    return _mix(keys)
+
+
+def _candidate_pairs(keys: np.ndarray, first_new: int) -> np.ndarray:
+    """``[[earlier, later], ...]``: pairs of rows that share a band, the later row new (at
+    ``first_new`` or after), at most ``MAX_BAND_CANDIDATES`` earlier rows per band and row."""
+    found = []
+    rows = np.arange(len(keys))
+    for band in range(keys.shape[1]):
+        order = np.lexsort((rows, keys[:, band]))
+        sorted_keys = keys[order, band]
+        for step in range(1, MAX_BAND_CANDIDATES + 1):
+            same = sorted_keys[step:] == sorted_keys[:-step]
+            if not same.any():
+                break
+            later, earlier = order[step:][same], order[:-step][same]
+            new = later >= first_new
+            found.append(np.stack([earlier[new], later[new]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.unique(np.concatenate(found), axis=0)
+
+
+@dataclass(slots=True)
+class SignatureStore:
+    """The signed articles of a commit, in the order they were indexed: id, group, signature."""
+
+    ids: list[str] = field(default_factory=list)
+    groups: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sigs: np.ndarray = field(default_factory=lambda: np.zeros((0, BINS), dtype=np.uint32))
+    next_group: int = 0
+
+    def without(self, ids: set[str]) -> SignatureStore:
+        """This store without the articles ``ids`` (removed, or about to be replaced)."""
+        keep = np.array([aid not in ids for aid in self.ids], dtype=bool)
+        return SignatureStore([aid for aid, k in zip(self.ids, keep) if k], self.groups[keep],
+                              self.sigs[keep], self.next_group)
+
+    def added(self, ids: Sequence[str], sigs: np.ndarray) -> SignatureStore:
+        """This store with new articles appended, in the order given, each joining the group of
+        the most similar earlier article it copies (else a new group)."""
+        if not len(ids):
+            return self
+        first_new = len(self.ids)
+        all_sigs = np.concatenate([self.sigs, sigs.astype(np.uint32)])
+        groups = np.concatenate([self.groups, np.full(len(ids), -1, dtype=np.int64)])
+        pairs = _candidate_pairs(_band_keys(all_sigs), first_new)
+        best: dict[int, tuple[float, int]] = {}
+        if len(pairs):
+            scores = similarity(all_sigs[pairs[:, 0]], all_sigs[pairs[:, 1]])
+            good = scores >= THRESHOLD
+            for (earlier, later), score in zip(pairs[good].tolist(), scores[good].tolist()):
+                found = best.get(later)
+                if found is None or score > found[0] or (score == found[0] and earlier < found[1]):
+                    best[later] = (score, earlier)
+        next_group = self.next_group
+        for row in range(first_new, len(groups)):
+            match = best.get(row)
+            if match is not None:
+                groups[row] = groups[match[1]]
+            else:
+                groups[row] = next_group
+                next_group += 1
+        return SignatureStore([*self.ids, *ids], groups, all_sigs, next_group)
+
+    def copies(self) -> list[list[str]]:
+        """The groups of two articles or more (ids in indexing order), by group number."""
+        members: dict[int, list[str]] = {}
+        for aid, group in zip(self.ids, self.groups.tolist()):
+            members.setdefault(group, []).append(aid)
+        return [ids for _group, ids in sorted(members.items()) if len(ids) > 1]
+
+    def group_of(self) -> dict[str, int]:
+        """Article id -> group number, for the articles of groups of two or more."""
+        members: dict[int, int] = {}
+        for group in self.groups.tolist():
+            members[group] = members.get(group, 0) + 1
+        return {aid: g for aid, g in zip(self.ids, self.groups.tolist()) if members[g] > 1}
+
+    # -- files
+
+    def to_bytes(self) -> bytes:
+        header = json.dumps({"version": VERSION, "bins": BINS, "shingle_words": SHINGLE_WORDS,
+                             "count": len(self.ids), "next_group": self.next_group,
+                             "ids": self.ids}).encode("utf-8")
+        return b"".join([_MAGIC, struct.pack("<Q", len(header)), header,
+                         self.groups.astype("<i8").tobytes(), self.sigs.astype("<u4").tobytes()])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SignatureStore:
+        """The store of ``to_bytes``; ValueError when the bytes are not one (or another version)."""
+        if data[:len(_MAGIC)] != _MAGIC:
+            raise ValueError("not a cari signature file")
+        try:
+            (size,) = struct.unpack_from("<Q", data, len(_MAGIC))
+            start = len(_MAGIC) + 8
+            header = json.loads(data[start:start + size].decode("utf-8"))
+            if (header.get("version"), header.get("bins"), header.get("shingle_words")) != (
+                    VERSION, BINS, SHINGLE_WORDS):
+                raise ValueError("signatures of another version")
+            count = int(header["count"])
+            offset = start + size
+            groups = np.frombuffer(data, dtype="<i8", count=count, offset=offset).astype(np.int64)
+            offset += 8 * count
+            sigs = np.frombuffer(data, dtype="<u4", count=count * BINS, offset=offset)
+            if offset + 4 * count * BINS != len(data) or len(header["ids"]) != count:
+                raise ValueError("the signature file has an unexpected size")
+            return cls(list(header["ids"]), groups, sigs.reshape(count, BINS).astype(np.uint32),
+                       int(header["next_group"]))
+        except (struct.error, KeyError, TypeError, UnicodeDecodeError) as error:
+            raise ValueError(f"the signature file cannot be read ({type(error).__name__})") from error
+
+
+def groups_bytes(store: SignatureStore) -> bytes:
+    """The ``cari-duplicates-<n>.json`` of a store: its groups of two or more, by group number."""
+    members: dict[int, list[str]] = {}
+    for aid, group in zip(store.ids, store.groups.tolist()):
+        members.setdefault(group, []).append(aid)
+    groups = {str(g): ids for g, ids in sorted(members.items()) if len(ids) > 1}
+    return json.dumps({"format": "cari-duplicates", "version": VERSION, "groups": groups},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def signatures_name(whoosh_generation: int) -> str:
+    return f"{SIGNATURES_PREFIX}{whoosh_generation}.bin"
+
+
+def groups_name(whoosh_generation: int) -> str:
+    return f"{GROUPS_PREFIX}{whoosh_generation}.json"
+
+
+def load_store(directory: Path, whoosh_generation: int) -> SignatureStore:
+    """The signature store of a commit (an empty one when the commit has none)."""
+    try:
+        data = (directory / signatures_name(whoosh_generation)).read_bytes()
+    except FileNotFoundError:
+        return SignatureStore()
+    return SignatureStore.from_bytes(data)
+
+
+def read_groups(directory: Path, whoosh_generation: int) -> dict[int, list[str]]:
+    """The groups of two articles or more of a commit (group number -> ids); empty when the
+    commit has no such file."""
+    try:
+        data = json.loads((directory / groups_name(whoosh_generation)).read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{groups_name(whoosh_generation)} cannot be read") from error
+    return {int(g): list(ids) for g, ids in data.get("groups", {}).items()}
+
+
+# --- searching -----------------------------------------------------------------------------------
+
+
+def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray) -> np.ndarray | None:
+    """For each document of ``searcher`` (one commit), its group number (``groups``: the commit's,
+    from ``read_groups``) when a live copy of it is in the index too, else -1; None when the
+    commit has no copies at all."""
+    from search.codec.reading import read_postings
+
+    if not groups:
+        return None
+    column = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
+    leaves = list(searcher.reader().leaf_readers())
+    for group, ids in groups.items():
+        for aid in ids:
+            btext = aid.encode("utf-8", "surrogatepass")
+            for sub, offset in leaves:
+                for docnum in read_postings(sub, "id", btext).ids.tolist():
+                    if live[docnum + offset]:
+                        column[docnum + offset] = group
+    # a group whose other members are gone (deleted meanwhile) is no group
+    present = column[column >= 0]
+    if len(present):
+        values, counts = np.unique(present, return_counts=True)
+        alone = values[counts < 2]
+        if len(alone):
+            column[np.isin(column, alone)] = -1
+    return column if (column >= 0).any() else None
+
+
+def _ranking(candidates: np.ndarray, scores: np.ndarray, order: str,
+             dates: np.ndarray | None) -> np.ndarray:
+    """``candidates`` (docnums) best first, as ``search.matching.top_documents`` ranks them."""
+    from search.codec.reading import MISSING_DATE
+
+    cand_scores = scores[candidates]
+    if order == "relevance" or dates is None:
+        return candidates[np.lexsort((candidates, -cand_scores))]
+    cand_dates = dates[candidates]
+    key = ~cand_dates if order == "newest" else cand_dates
+    return candidates[np.lexsort((candidates, -cand_scores, key, cand_dates == MISSING_DATE))]
+
+
+def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *, order: str = "relevance",
+                    dates: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """``mask`` with every group of copies reduced to its best-ranked member (in the listing's
+    ``order``), and how many copies were taken out."""
+    grouped = np.flatnonzero(mask & (groups >= 0))
+    if len(grouped) < 2:
+        return mask, 0
+    ranked = _ranking(grouped, scores, order, dates)
+    _, first = np.unique(groups[ranked], return_index=True)
+    drop = np.ones(len(ranked), dtype=bool)
+    drop[first] = False
+    if not drop.any():
+        return mask, 0
+    kept = mask.copy()
+    kept[ranked[drop]] = False
+    return kept, int(drop.sum())
+
+
+def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The other documents of ``mask`` in ``docnum``'s group (docnums, in index order)."""
+    group = groups[docnum]
+    if group < 0:
+        return np.zeros(0, dtype=np.int64)
+    found = np.flatnonzero(mask & (groups == group))
+    others: np.ndarray = found[found != docnum]
+    return others
+
+
+def representatives(mask: np.ndarray, groups: np.ndarray | None, ranked: np.ndarray) -> np.ndarray:
+    """``ranked`` (docnums of ``mask``, in a listing's order) keeping only the first of each group."""
+    if groups is None or not len(ranked):
+        return ranked
+    codes = groups[ranked]
+    grouped = codes >= 0
+    if not grouped.any():
+        return ranked
+    _, first = np.unique(codes[grouped], return_index=True)
+    keep = ~grouped
+    keep[np.flatnonzero(grouped)[first]] = True
+    kept: np.ndarray = ranked[keep]
+    return kept
