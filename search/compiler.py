@@ -67,6 +67,17 @@ class _Compiler:
         present = set(schema.names())
         self.word_targets = {k: tuple(f for f in v if f in present) for k, v in WORD_TARGETS.items()}
         self.surface_targets = {k: tuple(f for f in v if f in present) for k, v in SURFACE_TARGETS.items()}
+        self._analysed: dict[tuple[int, str], list[str]] = {}
+
+    def analysed(self, target: str, text: str) -> list[str]:
+        """The query terms ``text`` gives in field ``target`` (its ``process_text``), analysed once
+        per analyzer: the stemmed fields share one analyzer, the exact fields another."""
+        analyzer = self.schema[target].analyzer
+        key = (id(analyzer), text)
+        found = self._analysed.get(key)
+        if found is None:
+            found = self._analysed[key] = list(self.schema[target].process_text(text, mode="query"))
+        return found
 
     def compile(self, node: ql.Node) -> wq.Query | None:
         """None: the node asks for nothing (a word the analyzers drop entirely)."""
@@ -101,7 +112,7 @@ class _Compiler:
         clauses: list[wq.Query] = []
         for target in self.word_targets[node.field]:
             boost = node.boost * self.weights.get(target, 1.0)
-            tokens = list(self.schema[target].process_text(node.text, mode="query"))
+            tokens = self.analysed(target, node.text)
             if len(tokens) == 1:
                 clauses.append(wq.Term(target, tokens[0], boost=boost))
             elif tokens:  # a word the analyzer splits (covid-19): all its parts
@@ -127,8 +138,7 @@ class _Compiler:
 
     def phrase(self, node: ql.Phrase) -> wq.Query | None:
         clauses: list[wq.Query] = []
-        analysed = {target: list(self.schema[target].process_text(node.text, mode="query"))
-                    for target in self.surface_targets[node.field]}
+        analysed = {target: self.analysed(target, node.text) for target in self.surface_targets[node.field]}
         longest = max((len(words) for words in analysed.values()), default=0)
         for target, words in analysed.items():
             boost = node.boost * self.weights.get(target, 1.0)

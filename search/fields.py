@@ -57,7 +57,7 @@ class Field:
     surface: str | None = None
     phrases: bool = False
     passages: int = 0
-    chars: bool = False  # postings keep character offsets
+    chars: bool = False  # postings keep character offsets (with ``phrases``; no field needs them now)
     facet: bool = False
 
 
@@ -70,8 +70,7 @@ CATALOGUE: tuple[Field, ...] = (
     Field("lead", "stemmed", "lead", "lead", 2.0, stored=True, phrases=True, passages=1),
     Field("keywords_text", "stemmed", "keywords", "keywords", 2.0, phrases=True),
     Field("caption", "stemmed", "caption", "caption", 1.0, stored=True, phrases=True, passages=3),
-    Field("body", "stemmed", "body", "body", 1.0, stored=True, surface="body_exact", passages=2,
-          chars=True),
+    Field("body", "stemmed", "body", "body", 1.0, stored=True, surface="body_exact", passages=2),
     Field("body_exact", "surface", "body", "body", 0.5, phrases=True),
     Field("keywords", "keywords", "keywords", stored=True),
     Field("source", "value", "source", "source", stored=True, facet=True),  # canonical name
@@ -82,9 +81,9 @@ CATALOGUE: tuple[Field, ...] = (
     Field("published", "date", "published", facet=True),  # the instant (naive UTC): sorting
     Field("published_local", "date", "published", facet=True),  # local time: filters, facets
     Field("published_text", "stored", "published", stored=True),
-    Field("url", "value", "url", stored=True),
+    Field("url", "stored", "url", stored=True),
     Field("path", "stored", "path", stored=True),
-    Field("content_hash", "id", stored=True),
+    Field("content_hash", "stored", stored=True),
 )
 
 # Names users type (English and Indonesian) -> the user field they mean.

@@ -111,6 +111,7 @@ class DocColumns:
         self.source_field = source_field
         self.lengths: dict[tuple[Any, str], np.ndarray] = {}  # (segment, field) -> field lengths
         self.idfs: dict[tuple[str, bytes], float] = {}  # idf of each term looked up so far
+        self.dfs: dict[tuple[str, bytes], int] = {}  # live document frequency of each term so far
         self.avg_lengths: dict[str, float] = {}
         self.live = np.ones(self.doc_count_all, dtype=bool)
         for sub, offset in leaves:
@@ -161,6 +162,7 @@ class Evaluator:
         self.doc_count = max(columns.live_count, 1)
         self.leaves = [(r, off, segment_key(r)) for r, off in searcher.reader().leaf_readers()]
         self._lengths = columns.lengths
+        self._evaluated: dict[Any, tuple[np.ndarray, np.ndarray]] = {}  # compound query -> result
         self.partial = False  # set when a phrase check or an expansion stopped at the deadline
         self.partial_reason: str | None = None
 
@@ -215,15 +217,24 @@ class Evaluator:
             return found
         return raw.positions_of(wanted)
 
+    def doc_frequency(self, fieldname: str, btext: bytes) -> int:
+        """How many live documents have the term (cached per commit, in ``DocColumns``)."""
+        dfs = self.columns.dfs
+        df = dfs.get((fieldname, btext))
+        if df is None:
+            # the document frequency counts the live documents of the posting lists, read anyway
+            # for scoring (and cached), which spares a term-dictionary lookup per segment
+            live = self.columns.live
+            df = dfs[(fieldname, btext)] = sum(
+                int(live[self.postings(reader, key, fieldname, btext).ids + offset].sum())
+                for reader, offset, key in self.leaves)
+        return df
+
     def _idf(self, fieldname: str, btext: bytes) -> float:
         idfs = self.columns.idfs
         idf = idfs.get((fieldname, btext))
         if idf is None:
-            # the document frequency counts the live documents of the posting lists, read anyway
-            # for scoring (and cached), which spares a term-dictionary lookup per segment
-            live = self.columns.live
-            df = sum(int(live[self.postings(reader, key, fieldname, btext).ids + offset].sum())
-                     for reader, offset, key in self.leaves)
+            df = self.doc_frequency(fieldname, btext)
             idf = idfs[(fieldname, btext)] = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
         return idf
 
@@ -250,7 +261,21 @@ class Evaluator:
     # -- query types
 
     def evaluate(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``(mask, scores)`` of ``q``: which documents match, and their scores."""
+        """``(mask, scores)`` of ``q``: which documents match, and their scores (arrays the
+        caller owns and may change)."""
+        if isinstance(q, (wq.Or, wq.And, wq.Phrase)):
+            # AND>OR evaluates the strict and the relaxed query, which share their words' clauses
+            # (and phrases): each is evaluated once, and copied out
+            try:
+                found = self._evaluated.get(q)
+            except TypeError:  # a query Whoosh cannot hash
+                return self._evaluate(q)
+            if found is None:
+                found = self._evaluated[q] = self._evaluate(q)
+            return found[0].copy(), found[1].copy()
+        return self._evaluate(q)
+
+    def _evaluate(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(q, wq.Term):
             return self.term(q.fieldname, q.text, q.boost)
         if isinstance(q, wq.Or):
@@ -316,14 +341,20 @@ class Evaluator:
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()
+        self._add_term(fieldname, text, boost, mask, scores)
+        return mask, scores
+
+    def _add_term(self, fieldname: str, text: Any, boost: float, mask: np.ndarray, scores: np.ndarray) -> None:
+        """Mark the term's documents in ``mask`` and add its scores to ``scores`` (in place: no
+        array of every document per term)."""
         if fieldname not in self.searcher.schema:
-            return mask, scores
+            return
         fieldobj = self.searcher.schema[fieldname]
         btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
         if not fieldobj.scorable:
             for reader, offset, key in self.leaves:
                 mask[self.postings(reader, key, fieldname, btext).ids + offset] = True
-            return mask, scores
+            return
         idf = self._idf(fieldname, btext)
         avg = self._avg_length(fieldname)
         for reader, offset, key in self.leaves:
@@ -334,12 +365,14 @@ class Evaluator:
             lengths = self._field_lengths(reader, key, fieldname)[ids]
             gids = ids + offset
             mask[gids] = True
-            scores[gids] = self._bm25(tfs, lengths, avg, idf, boost)
-        return mask, scores
+            scores[gids] += self._bm25(tfs, lengths, avg, idf, boost).astype(np.float32, copy=False)
 
     def _or(self, subqueries: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()
         for sub in subqueries:
+            if type(sub) is wq.Term:  # the usual clause: a word in one field, added in place
+                self._add_term(sub.fieldname, sub.text, sub.boost, mask, scores)
+                continue
             m, s = self.evaluate(sub)
             mask |= m
             scores += s

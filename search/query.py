@@ -735,7 +735,8 @@ class Index:
                     hit.duplicates = snapshot.ids_of(searcher, copies)
                     hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""
                                              for c in columns.source_codes[copies].tolist()]
-        suggestion = self._suggest(snapshot, searcher, columns, query, chosen.q, chosen.evaluator.deadline)
+        suggestion = self._suggest(snapshot, searcher, columns, query, chosen.q, chosen.evaluator.deadline,
+                                   chosen.evaluator)
         facet_counts = (count_facets(columns, chosen.counted, facets, limit=facet_limit, zeros=facet_zeros,
                                      values=lambda name: snapshot.value_column(searcher, name))
                         if facets else {})
@@ -898,12 +899,13 @@ class Index:
             return self._suggest(snapshot, searcher, snapshot.columns(searcher), text, q, deadline)
 
     def _suggest(self, snapshot: _Snapshot, searcher: Any, columns: DocColumns, text: str | Query,
-                 q: wq.Query, deadline: float | None) -> str | None:
+                 q: wq.Query, deadline: float | None, evaluator: Evaluator | None = None) -> str | None:
         schema = snapshot.schema
         words = {leaf.text for leaf in positive_leaves(q)
                  if isinstance(leaf, wq.Term) and leaf.fieldname in EXACT_FIELDS}
         fixes = suggest_words(words, searcher.reader(), columns, [f for f in EXACT_FIELDS if f in schema],
-                              [f for f in STEMMED_FIELDS if f in schema], self._highlighter.stem, deadline)
+                              [f for f in STEMMED_FIELDS if f in schema], self._highlighter.stem, deadline,
+                              evaluator)
         if not fixes:
             return None
         raw_text = text if isinstance(text, str) else text.text

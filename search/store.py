@@ -527,13 +527,18 @@ class Generation:
             raise damaged(self.index_dir, str(error)) from error
 
     def is_current(self) -> bool:
-        """Whether this is still the live commit (cheap: a read of CURRENT and a directory list)."""
+        """Whether this is still the live commit (cheap: a read of CURRENT and a directory list;
+        every search asks, so plain ``os`` calls rather than pathlib's)."""
         try:
-            live = live_generation_dir(self.index_dir)
-        except IndexCorrupt:
+            with open(os.path.join(self.index_dir, CURRENT_FILE), "rb") as f:
+                live = f.read().decode("utf-8", "replace").strip()
+        except OSError:  # no CURRENT, or unreadable: not (or no longer) the live commit
             return False
-        return (live is not None and live.name == self.directory.name
-                and _latest_toc(self.directory) == self.whoosh_generation)
+        # a CURRENT naming anything but this generation (damaged included) is another commit
+        return live == self.directory.name and _latest_toc(self.directory) == self.whoosh_generation
+
+
+_TOC_NAME = re.compile(rf"_{INDEX_NAME}_(\d+)\.toc")
 
 
 def _latest_toc(generation_dir: Path) -> int:
@@ -543,9 +548,10 @@ def _latest_toc(generation_dir: Path) -> int:
     except OSError:
         return -1
     for name in names:
-        match = re.fullmatch(rf"_{INDEX_NAME}_(\d+)\.toc", name)
-        if match:
-            found = max(found, int(match.group(1)))
+        if name.endswith(".toc"):
+            match = _TOC_NAME.fullmatch(name)
+            if match:
+                found = max(found, int(match.group(1)))
     return found
 
 

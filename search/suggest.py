@@ -16,7 +16,7 @@ from typing import Any
 
 from search.analysis.variants import respellings
 from search.codec.reading import read_postings
-from search.matching import DocColumns
+from search.matching import DocColumns, Evaluator
 
 __all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "edit_distance", "suggest_words"]
 
@@ -37,12 +37,15 @@ def edit_distance(a: str, b: str) -> int:
 class LiveCounts:
     """Document frequencies counting live articles only."""
 
-    def __init__(self, reader: Any, columns: DocColumns) -> None:
+    def __init__(self, reader: Any, columns: DocColumns, evaluator: Evaluator | None = None) -> None:
         self.reader = reader
         self.columns = columns
+        self.evaluator = evaluator
 
     def df(self, fieldname: str, word: str) -> int:
         btext = word.encode("utf-8")
+        if self.evaluator is not None:  # the query's own: its words' postings are read already
+            return self.evaluator.doc_frequency(fieldname, btext)
         if (fieldname, btext) not in self.reader:
             return 0
         total = 0
@@ -55,9 +58,10 @@ class LiveCounts:
 
 def suggest_words(words: set[str], reader: Any, columns: DocColumns, exact_fields: list[str],
                   stemmed_fields: list[str], stem: Callable[[str], str | None],
-                  deadline: float | None) -> dict[str, str]:
-    """``{word: suggestion}`` for the ``words`` (surface forms) that no live article has."""
-    counts = LiveCounts(reader, columns)
+                  deadline: float | None, evaluator: Evaluator | None = None) -> dict[str, str]:
+    """``{word: suggestion}`` for the ``words`` (surface forms) that no live article has (their
+    document frequencies from ``evaluator`` when given: those of the query just evaluated)."""
+    counts = LiveCounts(reader, columns, evaluator)
     fixes: dict[str, str] = {}
     for word in sorted(words):
         if len(word) < 3 or len(word) > MAX_SUGGEST_CHARS or not word.isalpha():

@@ -26,6 +26,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.codec import BLOCK_PICKLE_PROTOCOL
+from search.codec.formats import VarintPositions, decode_many
 
 __all__ = [
     "MISSING_DATE",
@@ -459,6 +460,8 @@ def flat_positions(values: list[bytes], format_: Any) -> tuple[np.ndarray, np.nd
     microseconds of Python), and numpy sums the deltas. Anything else decodes one by one."""
     if not values:
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    if type(format_) is VarintPositions:
+        return decode_many(values)
     from whoosh.formats import Positions
 
     lists = None

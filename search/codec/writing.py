@@ -3,13 +3,14 @@ and a term-at-a-time posting writer (``FastSegmentWriter``).
 
 The bytes are Whoosh's W3 codec's (``whoosh/codec/whoosh3.py``), which Whoosh itself reads (the tests
 check every segment cari writes with Whoosh's reader), except that posting blocks are pickled with
-protocol 3 (Whoosh reads any protocol) and left uncompressed. This module imports Whoosh's writing
+protocol 3 (Whoosh reads any protocol), in blocks of ``POSTINGS_PER_BLOCK``. This module imports Whoosh's writing
 machinery: only the indexer imports it, never the search path.
 """
 
 from __future__ import annotations
 
 import heapq
+import io
 import marshal
 import pickle
 import struct
@@ -21,6 +22,7 @@ from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from search.codec import BLOCK_PICKLE_PROTOCOL
+from search.codec.formats import encode_positions
 from search.fields import CATALOGUE
 
 __all__ = ["BLOCK_PICKLE_PROTOCOL", "FastSegmentWriter", "TermPool", "WRITER_LIMIT_MB"]
@@ -28,6 +30,14 @@ __all__ = ["BLOCK_PICKLE_PROTOCOL", "FastSegmentWriter", "TermPool", "WRITER_LIM
 # The term pool holds about this many MB of postings per writing process before spilling a sorted
 # run to disk (a worker of the full shared corpus spills 3; each worker peaks near 300 MB RSS).
 WRITER_LIMIT_MB = 128
+# Posting blocks: zlib at its fastest level makes them about 3 times smaller (the postings were
+# two thirds of an uncompressed index) for a few percent of the writing time; blocks of 1,024
+# postings rather than Whoosh's 128 compress better and read in a few steps (a block is one
+# pickle to parse, in Python). Whoosh reads any block size and compression (each block records
+# its own), so older segments still read.
+POSTINGS_PER_BLOCK = 1024
+BLOCK_COMPRESSION = 1
+MIN_COMPRESSED_BLOCK = 48  # bytes: zlib's header and checksum outweigh what it saves below this
 # Postings written between two reports to a writer's ``on_postings`` (a report per term would cost).
 POSTINGS_REPORT_EVERY = 100_000
 
@@ -262,10 +272,7 @@ class FastSegmentWriter(SegmentWriter):
         if "codec" not in kwargs:
             from whoosh.codec.whoosh3 import W3Codec
 
-            # Uncompressed posting blocks: zlib on every block took about a quarter of the
-            # writing time; the index is about 45% larger, and reading it needs no inflating.
-            # (Each block records its own compression, so older segments still read.)
-            kwargs["codec"] = W3Codec(compression=0)
+            kwargs["codec"] = W3Codec(blocklimit=POSTINGS_PER_BLOCK, compression=BLOCK_COMPRESSION)
         # No compound .seg file: a reader opens each file of a compound segment as a BytesIO
         # copy of it (Whoosh's BufferFile), which for the full corpus meant ~1 GB of RAM and
         # 0.6 s at every open; separate files are read in place.
@@ -310,6 +317,21 @@ class FastSegmentWriter(SegmentWriter):
             pdr.close()
 
 
+# Blocks of more postings than this are pickled without the memo: past 256 objects pickle
+# marks each bytes value with a 5-byte LONG_BINPUT that nothing reads (Whoosh's reader included).
+_MEMO_FREE_FROM = 200
+
+
+def _dumps_unmemoized(data: Any) -> bytes:
+    """``pickle.dumps(data, BLOCK_PICKLE_PROTOCOL)`` in pickle's fast mode: no memo (``data``
+    holds no object twice that needs to stay shared, nor any cycle)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, BLOCK_PICKLE_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(data)
+    return buffer.getvalue()
+
+
 # Memory estimates (bytes, CPython 3.11) of the term pool, for its spill limit: three list slots
 # per posting plus its value's bytes object; per term, its key, its list and its dict entry.
 _POOL_POSTING_BYTES = 64
@@ -350,18 +372,20 @@ def _uses_cari_analyzers(schema: Any) -> bool:
     stemmed, surface = indonesian_analyzer(corrections), surface_analyzer()
     names = [name for pair in _PAIRED_FIELDS for name in pair] + list(_STEMMED_FIELDS)
     same = all(
-        name not in schema or schema[name].analyzer == (surface if name.endswith("_exact") else stemmed)
+        name not in schema or (schema[name].analyzer == (surface if name.endswith("_exact") else stemmed)
+                               and type(schema[name].format).__name__ in _ENCODINGS)
         for name in names
     )
     _ANALYZER_CHECKS[id(schema)] = (schema, same)
     return same
 
 
-def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict[str, list], bool]]:
+def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict[str, list], str]]:
     """The text fields of one document analysed as Whoosh's ``field.index`` would with the
     schema's analyzers, but with one tokenizer pass per text and no per-token generator layers:
-    ``{field: ({term: [position or (position, startchar, endchar), ...]}, with_chars)}``, for
-    ``_encode_into`` to encode.
+    ``{field: ({term: [position or (position, startchar, endchar), ...]}, encoding)}``, for
+    ``_encode_into`` to encode as the field's format does (``encoding``: ``"characters"``,
+    ``"positions"`` or ``"frequency"``, see ``_format_encoding``).
 
     The postings must equal Whoosh's (tests/indexer/test_postings.py checks it on real articles):
     the stemmed stream skips stopwords and numbers positions without them, and splits a stemmed
@@ -384,12 +408,13 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
     terms = stem_filter.terms
     stem_get = terms.cache.get
     cached_stem = terms.term
-    out: dict[str, tuple[dict[str, list], bool]] = {}
+    out: dict[str, tuple[dict[str, list], str]] = {}
     for stemmed_name, surface_name in _PAIRED_FIELDS + tuple((name, None) for name in _STEMMED_FIELDS):
         value = fields.get(stemmed_name)
         if not value:
             continue
-        with_chars = schema[stemmed_name].format.__class__.__name__ == "Characters"
+        encoding = _format_encoding(schema[stemmed_name].format)
+        with_chars = encoding == "characters"
         texts, starts, ends = token_spans(value)
         if surface_name is not None and surface_name in schema:
             surfaces: dict[str, list[int]] = {}
@@ -399,7 +424,7 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
                     surfaces[text] = [surface_pos]
                 else:
                     found.append(surface_pos)
-            out[surface_name] = (surfaces, False)
+            out[surface_name] = (surfaces, _format_encoding(schema[surface_name].format))
         stems: dict[str, list] = {}
         stem_pos = 0
         for text, start, end in zip(texts, starts, ends):
@@ -426,10 +451,21 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
             else:
                 found.append(entry)
             stem_pos += 1
-        out[stemmed_name] = (stems, with_chars)
+        out[stemmed_name] = (stems, encoding)
     return out
 
 
+def _format_encoding(format_: Any) -> str:
+    """How ``_encode_into`` encodes a Whoosh format's values: ``"characters"`` (positions and
+    character offsets), ``"positions"``, ``"frequency"`` (the count alone)."""
+    return _ENCODINGS[type(format_).__name__]
+
+
+_ENCODINGS = {"Characters": "characters", "Positions": "positions", "Frequency": "frequency",
+              "VarintPositions": "varints"}
+
+
+_ONE_BYTE = tuple(bytes([n]) for n in range(0x80))  # a single position under 128, as a varint
 # Encoded values of the postings at a single position (most terms occur once in a text), shared.
 _SINGLE_POSITION_VALUES: dict[int, bytes] = {}
 # Weights are frequencies as floats: one float object per frequency rather than one per posting.
@@ -437,10 +473,11 @@ _FREQUENCY_WEIGHTS = tuple(float(n) for n in range(1024))
 
 
 def _encode_into(terms: dict[bytes, list], docnum: int, postings: dict[str, list],
-                 with_chars: bool) -> tuple[int, int]:
+                 encoding: str) -> tuple[int, int]:
     """Encode one field's analysed ``postings`` (see ``_analysed_terms``) as Whoosh's Positions or
-    Characters format does (the count, then a protocol-2 pickle of the deltas), and add them for
-    ``docnum`` to a term pool's ``terms`` (term bytes -> [docnum, weight, value, ...]).
+    Characters format does (the count, then a protocol-2 pickle of the deltas), its Frequency
+    format (the count alone) or cari's ``VarintPositions`` (the deltas as varints), and add them for ``docnum`` to a term pool's ``terms`` (term bytes
+    -> [docnum, weight, value, ...]).
 
     Returns the field's length (its number of tokens) and an estimate of the memory added.
     """
@@ -453,10 +490,20 @@ def _encode_into(terms: dict[bytes, list], docnum: int, postings: dict[str, list
     one = pack_uint(1)
     length = 0
     size = 0
+    with_chars = encoding == "characters"
+    counts_only = encoding == "frequency"
+    varints = encoding == "varints"
     for term, entries in postings.items():
         freq = len(entries)
         length += freq
-        if with_chars:
+        if counts_only:
+            value = one if freq == 1 else pack_uint(freq)
+        elif varints:
+            if freq == 1 and entries[0] < 0x80:
+                value = _ONE_BYTE[entries[0]]
+            else:
+                value = encode_positions(entries)
+        elif with_chars:
             if freq == 1:
                 pos, start, end = entries[0]
                 value = one + dumps([(pos, start, end - start)], 2)
@@ -614,10 +661,16 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
                 mini_values = None
             else:
                 mini_values = b"".join([v for v in block_value_list if v])
-            databytes = dumps((tuple(deltas), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-            if compression:
-                databytes = zlib.compress(databytes, compression)
-            infobytes = dumps((count, ids[-1], maxweight, compression, to_byte(minlength),
+            if count > _MEMO_FREE_FROM:
+                databytes = _dumps_unmemoized((tuple(deltas), mini_weights, mini_values))
+            else:
+                databytes = dumps((tuple(deltas), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
+            block_compression = 0
+            if compression and len(databytes) > MIN_COMPRESSED_BLOCK:
+                packed = zlib.compress(databytes, compression)
+                if len(packed) < len(databytes):  # a small block may not shrink: kept as it is
+                    databytes, block_compression = packed, compression
+            infobytes = dumps((count, ids[-1], maxweight, block_compression, to_byte(minlength),
                                to_byte(maxlength)), 2)
             blocklength = len(infobytes) + len(databytes)
             if start + blocklimit >= total:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,7 @@ def test_blocks_cari_writes_take_the_fast_path(segments: list) -> None:
     """Blocks written by cari (pickle protocol 3) give their ids and weights without unpickling
     their positions, exactly what unpickling the whole block gives."""
     checked = 0
+    compressions = {False: 0, True: 0}
     for sub in segments:
         for fieldname in ("body", "body_exact", "title", "keywords", "source"):
             for n, btext in enumerate(sub.lexicon(fieldname)):
@@ -138,13 +140,16 @@ def test_blocks_cari_writes_take_the_fast_path(segments: list) -> None:
                 blocks = term_blocks(sub, fieldname, btext)
                 assert blocks is not None
                 for count, compressed, data in blocks:
-                    assert bytes(data[:2]) == b"\x80%c" % BLOCK_PICKLE_PROTOCOL
+                    raw = zlib.decompress(data) if compressed else bytes(data)
+                    assert raw[:2] == b"\x80%c" % BLOCK_PICKLE_PROTOCOL
+                    compressions[bool(compressed)] += 1
                     fast = ids_and_weights(data, count, compressed)
                     assert fast is not None, (fieldname, btext)
                     ids, tfs = whole_block(data, count, compressed, [])
                     assert fast[0].tolist() == ids.tolist() and fast[1].tolist() == tfs.tolist()
                     checked += 1
     assert checked > 300
+    assert compressions[True] and compressions[False]  # long blocks compressed, tiny ones not
 
 
 def test_lengths_and_dates_read_as_whoosh_reads_them(segments: list) -> None:
@@ -173,3 +178,21 @@ def test_whoosh_finds_what_cari_finds(changed_index: Path) -> None:
             # a quoted single word is looked for as written: the exact body field, as Whoosh's Term
             cari_ids = {h.id for h in index.search(f'body:"{word}"', limit=1000, highlight=False).hits}
             assert whoosh_ids == cari_ids, word
+
+
+def test_whoosh_matches_phrases_where_cari_does(changed_index: Path) -> None:
+    """Whoosh's own phrase matching reads the positions cari wrote (its varint format) and finds
+    the articles cari's evaluator finds."""
+    from whoosh import query as wq
+
+    with search.open_index(changed_index) as index, open_whoosh_index(changed_index).searcher() as searcher:
+        checked = 0
+        for words in (["banjir", "di", "jakarta"], ["presiden", "joko", "widodo"], ["di", "jakarta"],
+                      ["pemerintah", "daerah"]):
+            whoosh_ids = {searcher.stored_fields(d)["id"]
+                          for d in searcher.docs_for_query(wq.Phrase("body_exact", words))}
+            cari_ids = {h.id for h in index.search(f'body:"{" ".join(words)}"', limit=1000, highlight=False,
+                                                   collapse=False).hits}
+            assert whoosh_ids == cari_ids, words
+            checked += bool(whoosh_ids)
+        assert checked >= 2
