@@ -114,10 +114,21 @@ def changed_bytes(path: str, previous: FileState) -> int:
                if n >= len(old_digests) or old_digests[n] != line_digest(line))
 
 
-class _SegmentBuilder:
-    """Reads corpus files and writes their new or changed articles into one new Whoosh segment."""
+def generation_dirs(generation_dir: str | Path | list[str] | list[Path]) -> list[str]:
+    """The generation directories a build writes into: one, or one per shard of a sharded index
+    (``search.shards``), in shard order."""
+    if isinstance(generation_dir, (str, Path)):
+        return [str(generation_dir)]
+    return [str(d) for d in generation_dir]
 
-    def __init__(self, generation_dir: str, indexed_hashes: dict[str, str], limitmb: int,
+
+class _SegmentBuilder:
+    """Reads corpus files and writes their new or changed articles into one new Whoosh segment (one
+    per shard when given several generation directories: each article into its shard's, so that
+    a sharded index reads its corpus once). Document numbers it reports are
+    ``docnum * shards + shard`` (the docnum itself for one index)."""
+
+    def __init__(self, generation_dir: str | list[str], indexed_hashes: dict[str, str], limitmb: int,
                  zone_name: str, publishers: dict[str, Any] | None = None) -> None:
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
@@ -125,9 +136,14 @@ class _SegmentBuilder:
         from search.codec.writing import FastSegmentWriter
         from search.corpus.finalize import timezone_named
 
-        ix = FileIndex(FileStorage(generation_dir), indexname=INDEX_NAME)
-        # The parent process holds the locks; this writer only produces a segment it hands over.
-        self.writer = FastSegmentWriter(ix, _lk=False, limitmb=limitmb)
+        directories = generation_dirs(generation_dir)
+        self.shards = len(directories)
+        # The parent process holds the locks; these writers only produce segments they hand over.
+        # Shards share the memory budget of one writer.
+        self.writers = [FastSegmentWriter(FileIndex(FileStorage(d), indexname=INDEX_NAME), _lk=False,
+                                          limitmb=max(limitmb // self.shards, 16) if self.shards > 1 else limitmb)
+                        for d in directories]
+        self.writer = self.writers[0]
         self.indexed_hashes = indexed_hashes
         self.zone = timezone_named(zone_name)
         self.seconds = dict.fromkeys(TIMING_PARTS, 0.0)  # this builder's busy time, by part
@@ -158,6 +174,7 @@ class _SegmentBuilder:
         read = time.perf_counter()
         self.seconds["read"] += read - started
         writer = self.writer
+        shard = 0
         signed: list[tuple[tuple[str, int | None], Article]] = []
         count = len(records) or 1
         for n, (article, line) in enumerate(records, 1):
@@ -165,7 +182,12 @@ class _SegmentBuilder:
             if self.indexed_hashes.get(article.id) == digest:
                 entries.append((article.id, digest, line, -1))
             else:
-                docnum = writer.docnum
+                if self.shards > 1:
+                    from search.shards.layout import shard_of
+
+                    shard = shard_of(article.id, self.shards)
+                    writer = self.writers[shard]
+                docnum = writer.docnum * self.shards + shard
                 try:
                     writer.add_document(**document_fields(article, digest))
                 except OSError:  # the index side (disk full...): the run stops, nothing committed
@@ -187,13 +209,26 @@ class _SegmentBuilder:
             gc.collect(0)
         return FileResult(task, entries, errors, lines, signatures, seconds)
 
-    def finish(self, on_postings: Callable[[int, int], None] | None = None) -> Any:
-        """Write the segment's postings and close it; return it (None when no article was
-        written). ``on_postings(done, total)`` is told as the postings are written."""
+    @property
+    def postings(self) -> int:
+        """Postings the segments hold so far."""
+        return sum(w.pool.postings for w in self.writers)
+
+    def finish(self, on_postings: Callable[[int, int], None] | None = None) -> list[Any]:
+        """Write the segments' postings and close them; return them, one per shard (None where no
+        article was written). ``on_postings(done, total)`` is told as the postings are written."""
         started = time.perf_counter()
-        self.writer.on_postings = on_postings
+        total = self.postings
+        segments = []
+        written = 0
         try:
-            return self.writer.finish_segment()
+            for writer in self.writers:
+                if on_postings is not None:
+                    base = written
+                    writer.on_postings = lambda done, _total, base=base: on_postings(base + done, total)
+                written += writer.pool.postings
+                segments.append(writer.finish_segment())
+            return segments
         finally:
             self.seconds["write"] += time.perf_counter() - started
 
@@ -283,7 +318,7 @@ def _die_with_parent() -> None:
             pass
 
 
-def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
+def _worker_main(generation_dir: str | list[str], indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
                  tasks: Any, results: Any, parent_pid: int, launched: float = 0.0,
                  publishers: dict[str, Any] | None = None) -> None:
     """Body of a worker process: build one segment from the files taken off ``tasks``."""
@@ -299,7 +334,7 @@ def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: i
             result = builder.process(task, lambda n, done: results.put(("articles", (n, done))))
             # with the postings the segment holds so far: what writing it will write, if this
             # was the last file, so the parent knows every worker's share before they all start
-            results.put(("file", (result, builder.writer.pool.postings)))
+            results.put(("file", (result, builder.postings)))
         segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
         results.put(("timings", builder.seconds))
         results.put(("segment", segment))
@@ -356,7 +391,7 @@ class _Counts:
                   postings_total=sum(t for _d, t in self.postings.values()))
 
 
-def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
+def read_files(to_read: list[FileTask], generation_dir: Path | list[Path], indexed: dict[str, str],
                jobs: int | None, zone_name: str, limitmb: int, tell: Tell,
                timings: dict[str, float] | None = None,
                publishers: dict[str, Any] | None = None,
@@ -421,12 +456,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
+def _build_in_process(to_read: list[FileTask], generation_dir: Path | list[Path], indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
                       segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
                       publishers: dict[str, Any] | None = None) -> None:
     """Read the files and write their segment in this process (small work)."""
-    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers)
+    builder = _SegmentBuilder(generation_dirs(generation_dir), indexed, limitmb, zone_name, publishers)
 
     def on_articles(n: int, done: int) -> None:
         counts.articles(0, n, done)
@@ -440,15 +475,14 @@ def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: di
         results.append((0, builder.process(task, on_articles)))
         counts.file(0, task)
         counts.report("read")
-    counts.postings[0] = (0, builder.writer.pool.postings)
+    counts.postings[0] = (0, builder.postings)
     counts.report("write")
-    segment = builder.finish(on_postings)
+    finished = builder.finish(on_postings)
     busy.append(builder.seconds)
-    if segment is not None:
-        segments.append((0, segment))
+    segments.extend((shard, segment) for shard, segment in enumerate(finished) if segment is not None)
 
 
-def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
+def _read_in_workers(to_read: list[FileTask], generation_dir: Path | list[Path], indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
                      publishers: dict[str, Any] | None = None) -> None:
@@ -466,7 +500,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
         results_queue = context.Queue()
         process = context.Process(
             target=_worker_main,
-            args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
+            args=(generation_dirs(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
                   time.time(), publishers),
             daemon=True,
         )
@@ -505,8 +539,9 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                     busy.append(payload)
                 elif kind == "segment":
                     finished[n] = True
-                    if payload is not None:
-                        segments.append((n, payload))
+                    shards = len(payload)
+                    segments.extend((n * shards + shard, segment) for shard, segment in enumerate(payload)
+                                    if segment is not None)
                 else:
                     failure = (kind, payload)
                     break
