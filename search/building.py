@@ -114,37 +114,24 @@ def changed_bytes(path: str, previous: FileState) -> int:
                if n >= len(old_digests) or old_digests[n] != line_digest(line))
 
 
-def generation_dirs(generation_dir: str | Path | list[str] | list[Path]) -> list[str]:
-    """The generation directories a build writes into: one, or one per shard of a sharded index
-    (``search.shards``), in shard order."""
-    if isinstance(generation_dir, (str, Path)):
-        return [str(generation_dir)]
-    return [str(d) for d in generation_dir]
-
-
 class _SegmentBuilder:
-    """Reads corpus files and writes their new or changed articles into one new Whoosh segment (one
-    per shard when given several generation directories: each article into its shard's, so that
-    a sharded index reads its corpus once). Document numbers it reports are
-    ``docnum * shards + shard`` (the docnum itself for one index)."""
+    """Reads corpus files and writes their new or changed articles into one new Whoosh segment."""
 
-    def __init__(self, generation_dir: str | list[str], indexed_hashes: dict[str, str], limitmb: int,
-                 zone_name: str, publishers: dict[str, Any] | None = None) -> None:
+    def __init__(self, generation_dir: str, indexed_hashes: dict[str, str], limitmb: int,
+                 zone_name: str, publishers: dict[str, Any] | None = None,
+                 shard: tuple[int, int] | None = None) -> None:
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
 
         from search.codec.writing import FastSegmentWriter
         from search.corpus.finalize import timezone_named
 
-        directories = generation_dirs(generation_dir)
-        self.shards = len(directories)
-        # The parent process holds the locks; these writers only produce segments they hand over.
-        # Shards share the memory budget of one writer.
-        self.writers = [FastSegmentWriter(FileIndex(FileStorage(d), indexname=INDEX_NAME), _lk=False,
-                                          limitmb=max(limitmb // self.shards, 16) if self.shards > 1 else limitmb)
-                        for d in directories]
-        self.writer = self.writers[0]
+        ix = FileIndex(FileStorage(generation_dir), indexname=INDEX_NAME)
+        # The parent process holds the locks; this writer only produces a segment it hands over.
+        self.writer = FastSegmentWriter(ix, _lk=False, limitmb=limitmb)
         self.indexed_hashes = indexed_hashes
+        # (k, n): shard k of n of a sharded index (search.shards) keeps only the articles routed to it
+        self.shard = shard
         self.zone = timezone_named(zone_name)
         self.seconds = dict.fromkeys(TIMING_PARTS, 0.0)  # this builder's busy time, by part
         from search.corpus.publishers import PublisherRules
@@ -174,20 +161,16 @@ class _SegmentBuilder:
         read = time.perf_counter()
         self.seconds["read"] += read - started
         writer = self.writer
-        shard = 0
         signed: list[tuple[tuple[str, int | None], Article]] = []
         count = len(records) or 1
         for n, (article, line) in enumerate(records, 1):
+            if self.shard is not None and not _routed_here(article.id, self.shard):
+                continue  # another shard's article: that shard's run indexes it
             digest = content_hash(article)
             if self.indexed_hashes.get(article.id) == digest:
                 entries.append((article.id, digest, line, -1))
             else:
-                if self.shards > 1:
-                    from search.shards.layout import shard_of
-
-                    shard = shard_of(article.id, self.shards)
-                    writer = self.writers[shard]
-                docnum = writer.docnum * self.shards + shard
+                docnum = writer.docnum
                 try:
                     writer.add_document(**document_fields(article, digest))
                 except OSError:  # the index side (disk full...): the run stops, nothing committed
@@ -209,26 +192,13 @@ class _SegmentBuilder:
             gc.collect(0)
         return FileResult(task, entries, errors, lines, signatures, seconds)
 
-    @property
-    def postings(self) -> int:
-        """Postings the segments hold so far."""
-        return sum(w.pool.postings for w in self.writers)
-
-    def finish(self, on_postings: Callable[[int, int], None] | None = None) -> list[Any]:
-        """Write the segments' postings and close them; return them, one per shard (None where no
-        article was written). ``on_postings(done, total)`` is told as the postings are written."""
+    def finish(self, on_postings: Callable[[int, int], None] | None = None) -> Any:
+        """Write the segment's postings and close it; return it (None when no article was
+        written). ``on_postings(done, total)`` is told as the postings are written."""
         started = time.perf_counter()
-        total = self.postings
-        segments = []
-        written = 0
+        self.writer.on_postings = on_postings
         try:
-            for writer in self.writers:
-                if on_postings is not None:
-                    base = written
-                    writer.on_postings = lambda done, _total, base=base: on_postings(base + done, total)
-                written += writer.pool.postings
-                segments.append(writer.finish_segment())
-            return segments
+            return self.writer.finish_segment()
         finally:
             self.seconds["write"] += time.perf_counter() - started
 
@@ -244,6 +214,12 @@ def _signatures(written: list[tuple[tuple[str, int | None], Article]]) -> tuple[
     sigs, signed = signatures([signed_text(article) for _key, article in written])
     found = {key: sigs[i] for i, (key, _article) in enumerate(written) if signed[i]}
     return found, time.perf_counter() - started
+
+
+def _routed_here(article_id: str, shard: tuple[int, int]) -> bool:
+    from search.shards.layout import shard_of
+
+    return shard_of(article_id, shard[1]) == shard[0]
 
 
 def _read_jsonl_lines(task: FileTask, zone: Any, publishers: Any = None) -> tuple[list[tuple[Article, int | None]], list[ReadError],
@@ -318,23 +294,23 @@ def _die_with_parent() -> None:
             pass
 
 
-def _worker_main(generation_dir: str | list[str], indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
+def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
                  tasks: Any, results: Any, parent_pid: int, launched: float = 0.0,
-                 publishers: dict[str, Any] | None = None) -> None:
+                 publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
     """Body of a worker process: build one segment from the files taken off ``tasks``."""
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
     gc.disable()  # see _collector_paused: this process only builds a segment, then exits
     try:
-        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers)
+        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers, shard)
         # From the parent's start() to a builder ready: the interpreter, the imports, the lexicon.
         builder.seconds["start"] = max(0.0, time.time() - launched) if launched else 0.0
         while (task := tasks.get()) is not None:
             result = builder.process(task, lambda n, done: results.put(("articles", (n, done))))
             # with the postings the segment holds so far: what writing it will write, if this
             # was the last file, so the parent knows every worker's share before they all start
-            results.put(("file", (result, builder.postings)))
+            results.put(("file", (result, builder.writer.pool.postings)))
         segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
         results.put(("timings", builder.seconds))
         results.put(("segment", segment))
@@ -391,10 +367,10 @@ class _Counts:
                   postings_total=sum(t for _d, t in self.postings.values()))
 
 
-def read_files(to_read: list[FileTask], generation_dir: Path | list[Path], indexed: dict[str, str],
+def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                jobs: int | None, zone_name: str, limitmb: int, tell: Tell,
                timings: dict[str, float] | None = None,
-               publishers: dict[str, Any] | None = None,
+               publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None,
                ) -> tuple[list[tuple[int, FileResult]], list[tuple[int, Any]], int, int]:
     """Read the files, in worker processes when it pays. Returns (builder number and result of each
     file, builder number and segment of each new segment, articles read, workers used).
@@ -403,7 +379,8 @@ def read_files(to_read: list[FileTask], generation_dir: Path | list[Path], index
     ``ARTICLE_BATCH``) and files done, then "write" as the postings are written. ``timings`` (by
     part of ``TIMING_PARTS``) gains the seconds this call took, shared out in proportion to the
     builders' busy time in each part. ``publishers`` holds the publisher rules a user added
-    (``search.corpus.publishers``)."""
+    (``search.corpus.publishers``). ``shard`` ``(k, n)``: only the articles routed to shard ``k``
+    of ``n`` are kept (``search.shards``)."""
     # Largest files first, so the workers finish together.
     to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
     workers = min(jobs or default_jobs(), len(to_read))
@@ -420,10 +397,10 @@ def read_files(to_read: list[FileTask], generation_dir: Path | list[Path], index
     if workers <= 1:
         with _collector_paused():
             _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, results, segments,
-                              counts, busy, publishers)
+                              counts, busy, publishers, shard)
     else:
         _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, results,
-                         segments, counts, busy, publishers)
+                         segments, counts, busy, publishers, shard)
     if timings is not None:
         _share_out(time.perf_counter() - started, busy, timings)
     return results, segments, counts.articles_read, max(workers, 1)
@@ -456,12 +433,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _build_in_process(to_read: list[FileTask], generation_dir: Path | list[Path], indexed: dict[str, str],
+def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
                       segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
-                      publishers: dict[str, Any] | None = None) -> None:
+                      publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
     """Read the files and write their segment in this process (small work)."""
-    builder = _SegmentBuilder(generation_dirs(generation_dir), indexed, limitmb, zone_name, publishers)
+    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers, shard)
 
     def on_articles(n: int, done: int) -> None:
         counts.articles(0, n, done)
@@ -475,17 +452,18 @@ def _build_in_process(to_read: list[FileTask], generation_dir: Path | list[Path]
         results.append((0, builder.process(task, on_articles)))
         counts.file(0, task)
         counts.report("read")
-    counts.postings[0] = (0, builder.postings)
+    counts.postings[0] = (0, builder.writer.pool.postings)
     counts.report("write")
-    finished = builder.finish(on_postings)
+    segment = builder.finish(on_postings)
     busy.append(builder.seconds)
-    segments.extend((shard, segment) for shard, segment in enumerate(finished) if segment is not None)
+    if segment is not None:
+        segments.append((0, segment))
 
 
-def _read_in_workers(to_read: list[FileTask], generation_dir: Path | list[Path], indexed: dict[str, str],
+def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
-                     publishers: dict[str, Any] | None = None) -> None:
+                     publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
     context = multiprocessing.get_context("spawn")
@@ -500,8 +478,8 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path | list[Path],
         results_queue = context.Queue()
         process = context.Process(
             target=_worker_main,
-            args=(generation_dirs(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
-                  time.time(), publishers),
+            args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
+                  time.time(), publishers, shard),
             daemon=True,
         )
         process.start()
@@ -539,9 +517,8 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path | list[Path],
                     busy.append(payload)
                 elif kind == "segment":
                     finished[n] = True
-                    shards = len(payload)
-                    segments.extend((n * shards + shard, segment) for shard, segment in enumerate(payload)
-                                    if segment is not None)
+                    if payload is not None:
+                        segments.append((n, payload))
                 else:
                     failure = (kind, payload)
                     break

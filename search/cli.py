@@ -357,13 +357,16 @@ report_json_option = click.option("--json", "as_json", is_flag=True,
 @click.option("--publishers", metavar="FILE", type=click.Path(dir_okay=False), default=None,
               help="A TOML file of publisher rules (canonical names, sections) before the shipped "
                    "ones; kept by the index (changing them needs --rebuild).")
+@click.option("--shards", type=click.IntRange(1, 256), default=None,
+              help="Build a sharded index of N shards (articles routed by a hash of their id); "
+                   "a sharded index keeps its count.")
 @lock_timeout_option
 @verbose_option
 @quiet_option
 @report_json_option
 def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
-                  timezone: str | None, analysis: str | None, publishers: str | None, lock_timeout: float,
-                  verbose: bool, quiet: bool, as_json: bool) -> None:
+                  timezone: str | None, analysis: str | None, publishers: str | None, shards: int | None,
+                  lock_timeout: float, verbose: bool, quiet: bool, as_json: bool) -> None:
     """Index the articles of CORPUS (files or folders) into the index, incrementally.
 
     \b
@@ -384,7 +387,7 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
     try:
         report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
                               lock_timeout=lock_timeout, progress=view, timezone=timezone,
-                              analysis=analysis, publishers=publishers)
+                              analysis=analysis, publishers=publishers, shards=shards)
     finally:
         view.close()
     if as_json:

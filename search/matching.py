@@ -436,7 +436,9 @@ class Evaluator:
         btexts = [fieldobj.to_bytes(w) for w in q.words]
         if len(btexts) == 1:
             return self.term(fieldname, q.words[0], q.boost)
-        idf = sum(self._idf(fieldname, b) for b in set(btexts))
+        # summed in one order (a set's order changes from process to process), so that every
+        # process of a sharded index computes the same float
+        idf = sum(self._idf(fieldname, b) for b in sorted(set(btexts)))
         avg = self._avg_length(fieldname)
         for reader, offset, key in self.leaves:
             # ids first (cached, shared with plain word queries); positions only for candidates
@@ -486,12 +488,13 @@ class Evaluator:
     def _expand(self, q: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """Prefix/wildcard/fuzzy: the best-scoring variant counts. Raises QuerySyntaxError when
         the pattern stands for more than ``MAX_EXPANSION`` words, or takes too long to expand."""
+        btexts: list[bytes] | None
         if self.stats is not None and expansion_key(q) in self.stats.expansions:
             btexts = self.stats.expansions[expansion_key(q)]
         else:
             btexts = self.expansion(q)
-            if btexts is None:
-                return self.empty()
+        if btexts is None:
+            return self.empty()
         mask, scores = self.empty()
         for n, btext in enumerate(btexts):
             if n % 64 == 63 and self._past_deadline():
@@ -551,6 +554,8 @@ class Evaluator:
             elif isinstance(node, wq.MultiTerm) and hasattr(node, "_btexts"):
                 words = self.expansion(node) or []  # past the limit here, past it in all
                 expansions[expansion_key(node)] = words
+                if node.fieldname in schema and schema[node.fieldname].scorable:
+                    fields.add(node.fieldname)  # its words may be in other shards only
                 for btext in words:
                     term(node.fieldname, btext)
             elif not node.is_leaf():

@@ -220,11 +220,19 @@ class Explanation:
                 "lift": round(self.lift, 4), "matches": self.matches, "filters": self.filters}
 
 
-def open_index(path: str | Path, **options: Any) -> Index:
+def open_index(path: str | Path, *, workers: int | None = None, **options: Any) -> Index:
     """Open the cari index at ``path`` for searching (raises ``IndexNotFound``).
 
     ``options`` go to :class:`Index`: ``operator`` ("AND"/"OR" between plain words), ``weights``
-    (field boosts, default ``FIELD_WEIGHTS``), ``k1``/``b`` (BM25), ``time_limit`` (seconds)."""
+    (field boosts, default ``FIELD_WEIGHTS``), ``k1``/``b`` (BM25), ``time_limit`` (seconds).
+    A sharded index (``cari index --shards N``) gives a ``search.shards.ShardedIndex`` with the
+    same API, its shards searched in ``workers`` worker processes (None: in this process)."""
+    from search.shards.layout import is_sharded
+
+    if is_sharded(path):
+        from search.shards.coordinator import ShardedIndex
+
+        return ShardedIndex(path, workers=workers, **options)  # type: ignore[return-value]
     return Index(path, **options)
 
 
@@ -411,12 +419,7 @@ class Index:
     def __init__(self, path: str | Path, *, operator: str = DEFAULT_OPERATOR,
                  weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
-        if operator.upper() not in OPERATORS:
-            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
-                                  parameter="operator")
-        if time_limit is not None and not time_limit > 0:
-            raise InvalidArgument("time_limit must be a positive number of seconds, or None",
-                                  parameter="time_limit")
+        self._check_options(operator, time_limit)
         self.path = Path(path)
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
@@ -429,6 +432,15 @@ class Index:
         self._postings = PostingCache()
         self._snapshot = self._open_snapshot()
         self._highlighter = Highlighter(self._snapshot.schema)
+
+    @staticmethod
+    def _check_options(operator: str, time_limit: float | None) -> None:
+        if operator.upper() not in OPERATORS:
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
+                                  parameter="operator")
+        if time_limit is not None and not time_limit > 0:
+            raise InvalidArgument("time_limit must be a positive number of seconds, or None",
+                                  parameter="time_limit")
 
     def _open_snapshot(self) -> _Snapshot:
         generation = open_generation(self.path, verified=self._verified)
@@ -597,17 +609,9 @@ class Index:
         ``text`` by spelling, best first: those containing it, then those alike (difflib's ratio of
         at least 0.5); none when nothing is close (for a filter that matched no value: "no source
         'kompaz'; the closest are Kompas.com, ...")."""
-        import difflib
-
         with self._reading() as (snapshot, searcher):
             values = snapshot.id_map(searcher, fieldname)
-        wanted = fold(text)
-        containing = sorted(v for v in values if wanted and wanted in v)
-        alike = difflib.get_close_matches(wanted, list(values), n=limit, cutoff=0.5)
-        found: list[str] = []
-        for folded in dict.fromkeys(containing + alike):
-            found.extend(sorted(values[folded]))
-        return found[:limit]
+        return closest_of(values, text, limit)
 
     def _filter_query(self, snapshot: _Snapshot, searcher: Any, sources: Sequence[str] | None,
                       since: Any, until: Any) -> wq.Query | None:
@@ -653,6 +657,19 @@ class Index:
         range.
         """
         started = time.perf_counter()
+        facets = self._check_search(limit=limit, page=page, passages=passages, facet_limit=facet_limit,
+                                    sort=sort, facets=facets)
+        with self._reading() as (snapshot, searcher):
+            return self._search(snapshot, searcher, started, query, limit=limit, page=page,
+                                sources=sources, since=since, until=until, sort=sort,
+                                highlight=highlight, passages=passages, facets=facets,
+                                operator=operator, any=any, collapse=collapse,
+                                facet_limit=facet_limit, facet_zeros=facet_zeros)
+
+    @staticmethod
+    def _check_search(*, limit: Any, page: Any, passages: Any, facet_limit: Any, sort: Any,
+                      facets: Any) -> Sequence[str]:
+        """The arguments of ``search`` checked (InvalidArgument); returns the facet names."""
         _check_positive("limit", limit, least=0)  # 0: the count and the facets, no hits
         _check_positive("page", page)
         _check_range("passages", passages, 0, MAX_PASSAGES)
@@ -666,19 +683,17 @@ class Index:
             if name not in FACETS:
                 raise InvalidArgument(f"unknown facet {name!r} (use {', '.join(FACETS)})",
                                       parameter="facets")
-        with self._reading() as (snapshot, searcher):
-            return self._search(snapshot, searcher, started, query, limit=limit, page=page,
-                                sources=sources, since=since, until=until, sort=sort,
-                                highlight=highlight, passages=passages, facets=facets,
-                                operator=operator, any=any, collapse=collapse,
-                                facet_limit=facet_limit, facet_zeros=facet_zeros)
+        return list(facets)
 
     def _select(self, snapshot: _Snapshot, searcher: Any, started: float, query: str | Query, *,
                 sources: Sequence[str] | None, since: Any, until: Any, operator: str | None,
-                any: bool, ranked: bool, exact: bool = False) -> Selection:
+                any: bool, ranked: bool, exact: bool = False, stats: Any = None,
+                lift: float | None = None) -> Selection:
         """The articles ``query`` (with its filters) names in this snapshot: its strict matches,
         and, when ``ranked`` (a listing by relevance) or ``any``, AND>OR's partial matches.
-        ``exact``: no time limit (an export or a count must not stop short)."""
+        ``exact``: no time limit (an export or a count must not stop short). A shard of a sharded
+        index (``search.shards``) scores with the ``stats`` of all shards and lifts the every-word
+        tier by the ``lift`` of all shards (None: not at all, the caller does)."""
         q, relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
         if not ranked and not any:
             relaxed = None  # a date order, a count, an export: the set alone
@@ -689,7 +704,7 @@ class Index:
                 relaxed = wq.And([relaxed, wq.ConstantScoreQuery(filt, 0.0)])
         columns = snapshot.columns(searcher)
         deadline = started + self.time_limit if self.time_limit and not exact else None
-        evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b)
+        evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b, stats=stats)
         strict, scores = evaluator.evaluate(q)
         strict &= columns.live
         listed = strict
@@ -698,8 +713,11 @@ class Index:
             matched_all = int(strict.sum())
             listed, scores = evaluator.evaluate(relaxed)
             listed &= columns.live
-            if strict.any() and (listed & ~strict).any():
-                scores[strict] += float(scores[listed].max()) + 1.0
+            if stats is None:
+                if strict.any() and (listed & ~strict).any():
+                    scores[strict] += float(scores[listed].max()) + 1.0
+            elif lift is not None:
+                scores[strict] += lift
             q = relaxed
         counted = listed if any else strict
         return Selection(strict=strict, listed=listed, counted=counted, scores=scores, q=q,
@@ -906,16 +924,7 @@ class Index:
                               [f for f in STEMMED_FIELDS if f in schema], self._highlighter.stem, deadline)
         if not fixes:
             return None
-        raw_text = text if isinstance(text, str) else text.text
-        analyzer = schema["body_exact"].analyzer if "body_exact" in schema else None
-
-        def replace(match: re.Match[str]) -> str:
-            raw = match.group(0)
-            norm = [t.text for t in analyzer(raw)] if analyzer else [raw.lower()]
-            return fixes.get(norm[0], raw) if len(norm) == 1 else raw
-
-        suggestion = _WORDS.sub(replace, raw_text)
-        return suggestion if suggestion != raw_text else None
+        return suggestion_text(schema, text, fixes)
 
     # -- facets
 
@@ -1086,6 +1095,35 @@ def _check_range(name: str, value: Any, low: int, high: int) -> None:
 
 
 _WORDS = WORD_PATTERN  # words as the tokenizer reads them
+
+
+def closest_of(values: dict[str, list[str]], text: str, limit: int) -> list[str]:
+    """The stored values (``values``: folded -> stored) nearest to ``text`` by spelling, best
+    first (see ``Index.closest_values``)."""
+    import difflib
+
+    wanted = fold(text)
+    containing = sorted(v for v in values if wanted and wanted in v)
+    alike = difflib.get_close_matches(wanted, list(values), n=limit, cutoff=0.5)
+    found: list[str] = []
+    for folded in dict.fromkeys(containing + alike):
+        found.extend(sorted(values[folded]))
+    return found[:limit]
+
+
+def suggestion_text(schema: Any, text: str | Query, fixes: dict[str, str]) -> str | None:
+    """The query ``text`` with the words of ``fixes`` replaced ("did you mean"), or None when
+    that changes nothing."""
+    raw_text = text if isinstance(text, str) else text.text
+    analyzer = schema["body_exact"].analyzer if "body_exact" in schema else None
+
+    def replace(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        norm = [t.text for t in analyzer(raw)] if analyzer else [raw.lower()]
+        return fixes.get(norm[0], raw) if len(norm) == 1 else raw
+
+    suggestion = _WORDS.sub(replace, raw_text)
+    return suggestion if suggestion != raw_text else None
 
 
 def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:

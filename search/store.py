@@ -83,11 +83,9 @@ __all__ = [
     "live_generation_dir",
     "load_state",
     "make_live",
-    "open_commit",
     "open_generation",
     "open_whoosh_index",
     "read_meta",
-    "verify_commit",
     "verify_files",
     "verify_generation",
 ]
@@ -391,14 +389,12 @@ def _render_toc(schema: Any, segments: list[Any], whoosh_generation: int) -> byt
 
 def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any, segments: list[Any],
                       state: CorpusState, checksums: dict[str, tuple[int, int]],
-                      extras: dict[str, bytes] | None = None, *, clean: bool = True) -> None:
+                      extras: dict[str, bytes] | None = None) -> None:
     """Commit Whoosh generation ``whoosh_generation`` of ``generation_dir``: write the corpus state
     and the ``extras`` (files of this commit, named ``cari-<what>-<generation>.<ext>``), the
     manifest (sizes and CRC-32s; ``checksums`` holds those already known, the others are
     computed), then the TOC, whose rename makes the commit live; then remove what the previous
-    commit used and this one does not (unless ``clean`` is false: a shard of a sharded index keeps
-    its previous commit until the sharded index's own commit, ``search.shards``, names the new
-    one; ``clean_generation`` removes it then)."""
+    commit used and this one does not."""
     from whoosh.index import clean_files
     from whoosh.filedb.filestore import FileStorage
 
@@ -425,8 +421,6 @@ def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any,
         "segments": {s.segment_id(): [s.doc_count_all(), s.deleted_count()] for s in segments},
     })
     write_atomically(generation_dir / _toc_name(whoosh_generation), toc)
-    if not clean:
-        return
     clean_files(FileStorage(str(generation_dir)), INDEX_NAME, whoosh_generation, segments)
     for entry in generation_dir.iterdir():
         name = entry.name
@@ -582,35 +576,16 @@ class _Raced(Exception):
     """A writer changed the index while it was being opened: try again."""
 
 
-def open_commit(index_dir: str | os.PathLike[str], generation_name: str, whoosh_generation: int, *,
-                verified: set[tuple[str, int, int]] | None = None) -> Generation:
-    """Commit ``whoosh_generation`` of generation ``generation_name`` of ``index_dir``, checked as
-    ``open_generation`` checks the live one, whatever ``CURRENT`` and the latest TOC say: the
-    commit a sharded index names for one of its shards (``search.shards``). Raises
-    FileNotFoundError when that commit is gone (a later one replaced it), IndexCorrupt when it is
-    damaged, IndexIncompatible."""
-    root = Path(index_dir)
-    try:
-        return _open_once(root, root / generation_name, verified, whoosh_generation)
-    except _Raced as race:
-        raise FileNotFoundError(f"commit {whoosh_generation} of {root / generation_name} is gone") from race
-
-
-def _open_once(root: Path, directory: Path, verified: set[tuple[str, int, int]] | None,
-               pinned: int | None = None) -> Generation:
-    """Open and check the commit of ``directory`` (its latest, or the ``pinned`` one). Whatever
-    looks wrong is damage only if the index did not change meanwhile (a writer committing, a
-    rebuild removing the old generation; a pinned commit's files removed): then it is a race, and
-    the caller tries again."""
+def _open_once(root: Path, directory: Path, verified: set[tuple[str, int, int]] | None) -> Generation:
+    """Open and check the commit of ``directory``. Whatever looks wrong is damage only if the index
+    did not change meanwhile (a writer committing, a rebuild removing the old generation): then it
+    is a race, and the caller tries again."""
     from whoosh.index import TOC
 
-    whoosh_generation = _latest_toc(directory) if pinned is None else pinned
+    whoosh_generation = _latest_toc(directory)
 
     def fail(what: str, error: BaseException | None = None) -> NoReturn:
-        if pinned is not None:
-            if not ((directory / _toc_name(pinned)).exists() and _manifest_path(directory, pinned).exists()):
-                raise _Raced() from error
-        elif live_generation_dir(root) != directory or _latest_toc(directory) != whoosh_generation:
+        if live_generation_dir(root) != directory or _latest_toc(directory) != whoosh_generation:
             raise _Raced() from error
         raise damaged(root, what) from error
 
@@ -735,14 +710,9 @@ def verify_generation(index_dir: str | os.PathLike[str]) -> tuple[Generation | N
         generation = open_generation(index_dir)
     except IndexCorrupt as error:
         return None, [Damage(str(index_dir), error.message)]
-    return generation, verify_commit(generation)
-
-
-def verify_commit(generation: Generation) -> list[Damage]:
-    """The damage in an opened commit (``verify_generation``'s checks after the open)."""
     damage = verify_files(generation.directory, generation.manifest, full=True)
     if damage:
-        return damage
+        return generation, damage
     try:
         generation.state()
     except IndexCorrupt as error:
@@ -762,13 +732,13 @@ def verify_commit(generation: Generation) -> list[Damage]:
             reader.close()
     except Exception as error:  # noqa: BLE001  whatever Whoosh raises on damaged bytes is damage
         damage.append(Damage(str(generation.directory.name), f"a segment cannot be read ({type(error).__name__}: {error})"))
-    return damage
+    return generation, damage
 
 
 def check_index(index_dir: str | os.PathLike[str]) -> list[Damage]:
     """What is damaged in the index at ``index_dir`` (empty: it is sound): every check of
-    ``cari check`` (see ``verify_generation``; a sharded index's, ``search.shards.layout``).
-    Raises IndexNotFound / IndexIncompatible."""
+    ``cari check`` (see ``verify_generation``; of each shard of a sharded index,
+    ``search.shards``). Raises IndexNotFound / IndexIncompatible."""
     from search.shards.layout import check_sharded, is_sharded
 
     if is_sharded(index_dir):
@@ -844,8 +814,8 @@ class IndexStats:
     source_spellings: dict[str, dict[str, int]] = field(default_factory=dict)
     duplicate_groups: int = 0  # stories with near-duplicate copies in the index
     duplicate_copies: int = 0  # articles that are a copy of an earlier one
-    # a sharded index (``search.shards``): each shard's figures (shard, path, generation, commit,
-    # articles, segments, deleted_pending, size_bytes); empty for one index
+    # a sharded index (``search.shards``): each shard's figures (shard, path, articles, segments,
+    # deleted_pending, size_bytes); empty for one index
     shards: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -862,7 +832,7 @@ def index_stats(index_dir: str | os.PathLike[str], *, attempts: int = 10) -> Ind
     from search.shards.layout import is_sharded, sharded_stats
 
     if is_sharded(index_dir):
-        return sharded_stats(index_dir, attempts=attempts)
+        return sharded_stats(index_dir)
     for _attempt in range(attempts - 1):
         try:
             return _index_stats(index_dir)
@@ -872,15 +842,9 @@ def index_stats(index_dir: str | os.PathLike[str], *, attempts: int = 10) -> Ind
 
 
 def _index_stats(index_dir: str | os.PathLike[str]) -> IndexStats:
-    return generation_stats(index_dir, open_generation(index_dir))
-
-
-def generation_stats(index_dir: str | os.PathLike[str], generation: Generation, *,
-                     state: CorpusState | None = None, groups: dict[int, list[str]] | None = None) -> IndexStats:
-    """The ``IndexStats`` of one opened commit (``state`` and ``groups``: those to report instead
-    of the commit's own, for a shard of a sharded index)."""
     from search.schema import published_of
 
+    generation = open_generation(index_dir)
     sources: Counter[str] = Counter()
     sections: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
@@ -926,12 +890,10 @@ def generation_stats(index_dir: str | os.PathLike[str], generation: Generation, 
         deleted = reader.doc_count_all() - articles
     finally:
         reader.close()
-    if state is None:
-        state = generation.state()
-    if groups is None:
-        from search.duplicates import read_groups
+    state = generation.state()
+    from search.duplicates import read_groups
 
-        groups = read_groups(generation.directory, generation.whoosh_generation)
+    groups = read_groups(generation.directory, generation.whoosh_generation)
     return IndexStats(
         index_dir=str(index_dir),
         articles=articles,
