@@ -163,7 +163,7 @@ class ShardEngine:
                           for d, aid in zip(docnums, ids)]
             facet_counts = raw_facets(snapshot, searcher, columns, chosen.counted, facets) if facets else {}
             with self._lock:
-                self._selections[token] = (snapshot, chosen, groups)
+                self._selections[token] = (snapshot, chosen, groups, stats)
                 while len(self._selections) > KEPT_SELECTIONS:
                     self._selections.popitem(last=False)
             evaluator = chosen.evaluator
@@ -208,10 +208,11 @@ class ShardEngine:
             kept = self._selections.get(token)
         if kept is None:
             raise LookupError(f"selection {token} of shard {self.number} is gone")
-        snapshot, chosen, group_column = kept
+        snapshot, chosen, group_column, stats = kept
         index = self.index
         with snapshot.searcher() as searcher, index._damage_as_corrupt():
-            hits = index._hits(searcher, chosen.q, top, highlight=highlight, passages=passages) if top else []
+            q = highlight_query(chosen.q, stats)
+            hits = index._hits(searcher, q, top, highlight=highlight, passages=passages) if top else []
             for hit, tail in zip(hits, tails):
                 hit.tail = tail
             if opening:
@@ -265,7 +266,7 @@ class ShardEngine:
                 groups = self._groups(snapshot, searcher, groups_commit)
                 docnums = ordered(chosen.counted, chosen.scores, "index" if sort == "index" else sort,
                                   chosen.columns.instants)
-                terms = (index._highlighter.query_terms(chosen.q, searcher.reader())
+                terms = (index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
                          if "highlights" in fields else None)
                 keys = [(float(chosen.scores[d]), int(chosen.columns.instants[d]),
                          int(groups[d]) if groups is not None else -1) for d in docnums.tolist()]
@@ -295,7 +296,7 @@ class ShardEngine:
                                        exact=True, stats=stats, lift=lift)
                 docnums = ordered(chosen.counted, chosen.scores, "oldest" if sort == "date" else "index",
                                   chosen.columns.instants)
-                terms = index._highlighter.query_terms(chosen.q, searcher.reader())
+                terms = index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
         except BaseException:
             searcher.close()
             raise
@@ -337,9 +338,9 @@ class ShardEngine:
         with self.index._reading() as (_snapshot, searcher):
             return searcher.document_number(id=article_id) is not None
 
-    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def call(self, method: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> Any:
         """``Index.method(*args, **kwargs)`` of this shard (get, marks, explain, vocabulary...)."""
-        return getattr(self.index, method)(*args, **kwargs)
+        return getattr(self.index, method)(*args, **(kwargs or {}))
 
     def attribute(self, name: str) -> Any:
         """An attribute of this shard's ``Index`` (``schema``, ``corrections``)."""
@@ -379,6 +380,29 @@ class ShardEngine:
                 if (fieldname, btext) in reader:
                     found[word] = float(reader.frequency(fieldname, btext))
             return reader.doc_count_all(), float(reader.field_length(fieldname)), found
+
+
+def highlight_query(q: Any, stats: TermStatistics | None) -> Any:
+    """``q`` with each prefix, wildcard and fuzzy word replaced by the words it stands for in the
+    whole index (``stats.expansions``): what the highlighter marks is then what one index marks (a
+    stem of another shard's lead may be a word of this shard's body)."""
+    from search.highlight import MAX_EXPANSION as MARKED_WORDS
+    from search.matching import expansion_key
+
+    if stats is None or not stats.expansions:
+        return q
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, wq.MultiTerm) and hasattr(node, "_btexts"):
+            words = stats.expansions.get(expansion_key(node))
+            if words is not None:
+                if not words:
+                    return wq.NullQuery
+                # the first words in index order, as many as the highlighter marks of one index
+                return wq.Or([wq.Term(node.fieldname, w.decode("utf-8")) for w in words[:MARKED_WORDS]])
+        return node
+
+    return q.accept(swap)
 
 
 def _global_group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray) -> np.ndarray | None:
