@@ -68,8 +68,8 @@ def index_sharded(paths: list[Any], drops: list[str], index_dir: str | os.PathLi
     else:
         count = existing.shards
         if shards is not None and check_shard_count(shards) != count:
-            raise InvalidArgument(f"the index at {index_dir} has {count} shards, not {shards}; build an "
-                                  f"index of {shards} shards in another folder", parameter="shards")
+            raise InvalidArgument(f"the index at {index_dir} is sharded {count} ways, not {shards}; build "
+                                  f"the {shards}-way index in another folder", parameter="shards")
     corrections = None
     if analysis is not None:
         from search.analysis import read_corrections
