@@ -343,6 +343,7 @@ def index_corpus(
     analysis: str | os.PathLike[str] | None = None,
     publishers: str | os.PathLike[str] | None = None,
     shards: int | None = None,
+    cluster: str | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
@@ -358,18 +359,19 @@ def index_corpus(
     changing them needs a rebuild). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
     IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError, InvalidArgument; unreadable
     files and records are skipped and listed in the report's ``errors``. ``shards`` builds a
-    sharded index of that many shards (``search.shards``); a sharded index is updated as such.
+    sharded index of that many shards (``search.shards``); a sharded index is updated as such, its
+    shards built on the Dask cluster whose scheduler is at ``cluster`` when given.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     from search.shards.layout import is_sharded
 
-    if shards is not None or is_sharded(index_dir):
+    if shards is not None or cluster is not None or is_sharded(index_dir):
         from search.shards.indexing import index_sharded
 
         return index_sharded(list(paths), [], index_dir, shards=shards, jobs=jobs, rebuild=rebuild,
                              lock_timeout=lock_timeout, progress=progress, timezone=timezone,
-                             analysis=analysis, publishers=publishers)
+                             analysis=analysis, publishers=publishers, cluster=cluster)
     corrections = None
     if analysis is not None:
         from search.analysis import read_corrections

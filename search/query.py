@@ -154,6 +154,8 @@ class Results:
     tail: int = 0  # AND>OR's partial matches, listed after the strict ones (in total with ``any``)
     any: bool = False  # total (and facets) count the partial matches too
     collapsed: int = 0  # near-duplicate copies folded into a listed hit (over the whole listing)
+    # a sharded index on a cluster: the shards that did not answer in time (``partial`` then)
+    missing_shards: list[int] = field(default_factory=list)
 
     @property
     def listed(self) -> int:
@@ -174,6 +176,8 @@ class Results:
             "any": self.any,
             "collapsed": self.collapsed,
             "partial": self.partial,
+            # only from a sharded index on a cluster, when shards did not answer
+            **({"missing_shards": list(self.missing_shards)} if self.missing_shards else {}),
         }
 
 
@@ -220,19 +224,25 @@ class Explanation:
                 "lift": round(self.lift, 4), "matches": self.matches, "filters": self.filters}
 
 
-def open_index(path: str | Path, *, workers: int | None = None, **options: Any) -> Index:
+def open_index(path: str | Path, *, workers: int | None = None, cluster: str | None = None,
+               replicas: int = 1, **options: Any) -> Index:
     """Open the cari index at ``path`` for searching (raises ``IndexNotFound``).
 
     ``options`` go to :class:`Index`: ``operator`` ("AND"/"OR" between plain words), ``weights``
     (field boosts, default ``FIELD_WEIGHTS``), ``k1``/``b`` (BM25), ``time_limit`` (seconds).
     A sharded index (``cari index --shards N``) gives a ``search.shards.ShardedIndex`` with the
-    same API, its shards searched in ``workers`` worker processes (None: in this process)."""
+    same API, its shards searched in ``workers`` worker processes (None: in this process), or on
+    the Dask cluster whose scheduler is at ``cluster`` (``replicas`` copies of each shard)."""
     from search.shards.layout import is_sharded
 
     if is_sharded(path):
         from search.shards.coordinator import ShardedIndex
 
-        return ShardedIndex(path, workers=workers, **options)  # type: ignore[return-value]
+        return ShardedIndex(path, workers=workers, cluster=cluster, replicas=replicas,  # type: ignore[return-value]
+                            **options)
+    if cluster is not None:
+        raise InvalidArgument(f"the index at {path} is not sharded: build it with shards to search it on "
+                              "a cluster", parameter="cluster")
     return Index(path, **options)
 
 

@@ -104,7 +104,8 @@ class ShardedIndex:
     ``marks``...). ``workers``: the shards are searched in that many worker processes kept open
     (None or 0: in this process)."""
 
-    def __init__(self, path: str | Path, *, workers: int | None = None, **options: Any) -> None:
+    def __init__(self, path: str | Path, *, workers: int | None = None, cluster: str | None = None,
+                 replicas: int = 1, **options: Any) -> None:
         from search.query import DEFAULT_TIME_LIMIT, Index
 
         self.path = Path(path)
@@ -117,7 +118,12 @@ class ShardedIndex:
         self._lock = threading.Lock()
         Index._check_options(self.operator, self.time_limit)
         self.shards: ShardCalls
-        if workers:
+        if cluster is not None:
+            from search.shards.cluster import ClusterShards
+
+            self.shards = ClusterShards(self.path, self.layout.shards, self.options, cluster, replicas=replicas,
+                                        time_limit=self.time_limit)
+        elif workers:
             self.shards = PoolShards(self.path, self.layout.shards, self.options, workers)
         else:
             self.shards = LocalShards(self.path, self.layout.shards, self.options)
@@ -149,9 +155,24 @@ class ShardedIndex:
         """Pick up commits made since the index was opened (every call does this by itself)."""
         self._live()
 
-    def _all(self, engine_method: str, /, **kwargs: Any) -> list[Any]:
-        """``engine_method(**kwargs)`` of every shard, in shard order."""
-        return self.shards.run([(n, engine_method, kwargs) for n in range(self.layout.shards)])
+    def _run(self, calls: list[tuple[int, str, dict[str, Any]]], *, tolerate: bool = False) -> list[Any]:
+        """The calls' answers; a shard that no worker holding it answered (on a cluster) is
+        ``MISSING`` when ``tolerate``, else IndexNotFound."""
+        from search.errors import IndexNotFound
+        from search.shards.cluster import MISSING
+
+        answers = self.shards.run(calls)
+        missing = sorted({shard for (shard, _m, _k), a in zip(calls, answers) if a is MISSING})
+        if missing and not tolerate:
+            raise IndexNotFound(f"shards {missing} of the index at {self.path} are not available (every "
+                                "worker holding them was lost); try again when the cluster has reopened them")
+        return answers
+
+    def _all(self, engine_method: str, /, *, shards: list[int] | None = None, tolerate: bool = False,
+             **kwargs: Any) -> list[Any]:
+        """``engine_method(**kwargs)`` of every shard (or of ``shards``), in shard order."""
+        numbers = range(self.layout.shards) if shards is None else shards
+        return self._run([(n, engine_method, kwargs) for n in numbers], tolerate=tolerate)
 
     def _owner(self, article_id: str) -> int:
         if not isinstance(article_id, str):
@@ -163,7 +184,7 @@ class ShardedIndex:
         return shard_of(article_id, self.layout.shards)
 
     def _one(self, shard: int, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self.shards.run([(shard, "call", {"method": method, "args": args, "kwargs": kwargs})])[0]
+        return self._run([(shard, "call", {"method": method, "args": args, "kwargs": kwargs})])[0]
 
     @property
     def schema(self) -> Any:
@@ -171,7 +192,7 @@ class ShardedIndex:
         return self._shard_attribute("schema")
 
     def _shard_attribute(self, name: str) -> Any:
-        return self.shards.run([(0, "attribute", {"name": name})])[0]
+        return self._run([(0, "attribute", {"name": name})])[0]
 
     @property
     def doc_count(self) -> int:
@@ -182,9 +203,16 @@ class ShardedIndex:
     # -- statistics (round 1)
 
     def _statistics(self, query: Any, *, operator: str | None, sources: Any, since: Any, until: Any,
-                    any: bool, ranked: bool, suggest: bool = False) -> tuple[TermStatistics, list[dict[str, Any]]]:
+                    any: bool, ranked: bool, suggest: bool = False,
+                    tolerate: bool = False) -> tuple[TermStatistics, list[dict[str, Any]]]:
+        from search.shards.cluster import MISSING
+
         parts = self._all("statistics", query=query, operator=operator, sources=sources, since=since,
-                          until=until, any=any, ranked=ranked, suggest=suggest)
+                          until=until, any=any, ranked=ranked, suggest=suggest, tolerate=tolerate)
+        for n, part in enumerate(parts):
+            if part is MISSING:
+                parts[n] = {"doc_count": 0, "df": {}, "lengths": {}, "expansions": {}, "evidence": {},
+                            "missing": True}
         stats = merge_statistics(parts)
         _check_expansions(stats, query)
         return stats, parts
@@ -204,12 +232,27 @@ class ShardedIndex:
         facets = Index._check_search(limit=limit, page=page, passages=passages, facet_limit=facet_limit,
                                      sort=sort, facets=facets)
         commit = self._live()
-        stats, parts = self._statistics(query, operator=operator, sources=sources, since=since, until=until,
-                                        any=any, ranked=sort == "relevance", suggest=True)
-        return self._ranked(query, stats, parts, commit, started, limit=limit, page=page, sources=sources,
+        self._start_query(started)
+        try:
+            stats, parts = self._statistics(query, operator=operator, sources=sources, since=since, until=until,
+                                            any=any, ranked=sort == "relevance", suggest=True, tolerate=True)
+            return self._ranked(query, stats, parts, commit, started, limit=limit, page=page, sources=sources,
                             since=since, until=until, sort=sort, highlight=highlight, passages=passages,
                             facets=facets, operator=operator, any=any, collapse=collapse,
                             facet_limit=facet_limit, facet_zeros=facet_zeros)
+        finally:
+            self._end_query()
+
+    def _start_query(self, started: float) -> None:
+        """On a cluster: the rounds of this query share its time limit (a lost worker's shard
+        is then missing, not waited for)."""
+        if hasattr(self.shards, "deadline"):
+            limit = self.time_limit if self.time_limit else 30.0
+            self.shards.deadline = time.monotonic() + limit - (time.perf_counter() - started)
+
+    def _end_query(self) -> None:
+        if hasattr(self.shards, "deadline"):
+            self.shards.deadline = None
 
     def _ranked(self, query: Any, stats: TermStatistics, parts: list[dict[str, Any]], commit: int,
                 started: float, *, limit: int, page: int, sources: Any, since: Any, until: Any, sort: str,
@@ -217,14 +260,19 @@ class ShardedIndex:
                 collapse: bool, facet_limit: int | None, facet_zeros: bool, exclude: str | None = None,
                 opening: bool = False, label: str | None = None) -> Any:
         from search.query import Results
+        from search.shards.cluster import MISSING
         from search.suggest import choose_fixes, merge_evidence
 
         token = next(self._tokens)
         wanted = limit * page
-        selected = self._all("select", token=token, query=query, stats=stats, groups_commit=commit,
-                             operator=operator, sources=sources, since=since, until=until, any=any, sort=sort,
-                             wanted=wanted, collapse=collapse, facets=list(facets), exclude=exclude,
-                             started=None)
+        live = [n for n, part in enumerate(parts) if not part.get("missing")]
+        answers = self._all("select", shards=live, tolerate=True, token=token, query=query, stats=stats,
+                            groups_commit=commit, operator=operator, sources=sources, since=since, until=until,
+                            any=any, sort=sort, wanted=wanted, collapse=collapse, facets=list(facets),
+                            exclude=exclude, started=None)
+        places = [n for n, a in zip(live, answers) if a is not MISSING]
+        selected = [a for a in answers if a is not MISSING]
+        missing = sorted(set(range(self.layout.shards)) - set(places))
         tiered = any_tier = False
         strict_any = partial_any = False
         best = 0.0
@@ -237,7 +285,7 @@ class ShardedIndex:
         lift = float(best) + 1.0 if any_tier else None
         # every shard's best, lifted as one index lifts them, copies of a story folded across shards
         entries = []  # (sort key, shard, docnum, score, strict, group, id)
-        for shard, part in enumerate(selected):
+        for shard, part in zip(places, selected):
             raw = [c[1] for c in part["candidates"]]
             strict_flags = [c[2] for c in part["candidates"]]
             for (docnum, _raw, strict, instant, group, aid), score in zip(
@@ -263,18 +311,23 @@ class ShardedIndex:
         shown = entries[(page - 1) * limit:wanted]
         groups_wanted = sorted({e[5] for e in shown if e[5] >= 0}) if collapse else []
         calls = []
-        for shard in range(self.layout.shards):
+        for shard in places:
             mine = [e for e in shown if e[1] == shard]
             calls.append((shard, "fetch", {
                 "token": token, "top": [(e[2], e[3]) for e in mine], "tails": [not e[4] for e in mine],
                 "groups": groups_wanted, "highlight": highlight, "passages": passages, "opening": opening}))
-        fetched = self.shards.run(calls) if shown else [{"hits": [], "copies": {}}] * self.layout.shards
-        self.shards.run([(shard, "release", {"token": token}) for shard in range(self.layout.shards)])
+        fetched = self._run(calls, tolerate=True) if shown else []
+        self._run([(shard, "release", {"token": token}) for shard in places], tolerate=True)
         by_place = {}
-        for shard, answer in enumerate(fetched):
+        for (shard, _method, _kwargs), answer in zip(calls, fetched):
+            if answer is MISSING:  # lost between its selection and the fetch: its hits go too
+                missing = sorted({*missing, shard})
+                continue
             mine = [e for e in shown if e[1] == shard]
             for entry, hit in zip(mine, answer["hits"]):
                 by_place[(shard, entry[2])] = hit
+        fetched = [a for a in fetched if a is not MISSING]
+        shown = [e for e in shown if (e[1], e[2]) in by_place]
         members: dict[int, list[tuple[str, str]]] = {}
         for answer in fetched:
             for group, found in answer["copies"].items():
@@ -293,10 +346,14 @@ class ShardedIndex:
         facet_counts = (finish_facets([p["facets"] for p in selected], facets, limit=facet_limit, zeros=facet_zeros)
                         if facets else {})
         partial = [p for p in selected if p["partial"]]
+        reason = partial[0]["partial_reason"] if partial else None
+        if missing:
+            reason = (f"shards {missing} did not answer (their workers were lost): the results are those "
+                      "of the other shards")
         return Results(query=label or (query if isinstance(query, str) else query.text),
                        total=sum(p["total"] for p in selected), hits=hits, suggestion=suggestion,
                        facets=facet_counts, elapsed=time.perf_counter() - started, page=page, limit=limit,
-                       partial=bool(partial), partial_reason=partial[0]["partial_reason"] if partial else None,
+                       partial=bool(partial or missing), partial_reason=reason, missing_shards=missing,
                        matched_all=sum(p["strict"] for p in selected) if tiered else None,
                        tail=sum(p["partial_matches"] for p in selected), any=any, collapsed=collapsed if collapse else 0)
 

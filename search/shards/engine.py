@@ -46,7 +46,7 @@ class ShardEngine:
         self.number = number
         self.index = Index(self.index_dir / shard_dir_name(number), **options)
         self._lock = threading.Lock()
-        self._selections: OrderedDict[int, tuple[Any, Any, Any]] = OrderedDict()
+        self._selections: OrderedDict[int, tuple[Any, Any, Any, Any]] = OrderedDict()
         self._groups_commit = -1
         self._group_ids: dict[int, list[str]] = {}
         self._group_columns: dict[int, Any] = {}  # id(snapshot) -> column

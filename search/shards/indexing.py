@@ -45,9 +45,10 @@ def index_sharded(paths: list[Any], drops: list[str], index_dir: str | os.PathLi
                   shards: int | None = None, jobs: int | None = None, rebuild: bool = False,
                   lock_timeout: float = 30.0, progress: Any = None, timezone: str | None = None,
                   analysis: str | os.PathLike[str] | None = None,
-                  publishers: str | os.PathLike[str] | None = None) -> Any:
+                  publishers: str | os.PathLike[str] | None = None, cluster: str | None = None) -> Any:
     """``index_corpus`` (``drops``: ``remove_paths``) of a sharded index of ``shards`` shards (an
-    existing one keeps its count). Returns one ``IndexReport`` of the whole index."""
+    existing one keeps its count), the shards built one after the other here, or all at once on the
+    Dask cluster whose scheduler is at ``cluster``. Returns one ``IndexReport`` of the whole index."""
     from search.indexer import _locked_run
 
     started = time.monotonic()
@@ -86,10 +87,17 @@ def index_sharded(paths: list[Any], drops: list[str], index_dir: str | os.PathLi
         if existing is not None:
             existing = read_layout(root)  # as the last run left it
         reports = []
-        for number in range(count):
-            shard_dir = root / shard_dir_name(number)
+        shard_dirs = [root / shard_dir_name(number) for number in range(count)]
+        for number, shard_dir in enumerate(shard_dirs):
             if shard_marker(shard_dir) is None:
                 write_marker(shard_dir, number, count)
+        if cluster is not None:
+            from search.shards.cluster import build_on_cluster
+
+            reports = build_on_cluster(cluster, paths, drops, shard_dirs, {
+                "rebuild": rebuild, "lock_timeout": lock_timeout, "timezone": timezone,
+                "corrections": corrections, "publishers": publishers})
+        for number, shard_dir in enumerate(shard_dirs if cluster is None else []):
             reports.append(_locked_run(paths, drops, shard_dir, jobs=jobs, rebuild=rebuild,
                                        lock_timeout=lock_timeout, progress=progress, timezone=timezone,
                                        corrections=corrections, publishers=publishers,
