@@ -58,6 +58,21 @@ def load_articles(index_dir: Path, limit: int = 20_000) -> list[dict]:
     return load(index_dir)[:limit]
 
 
+def _resident_mib(index: object) -> str:
+    """Resident memory of the processes holding the shards (the worker processes of a pool, else
+    this one), from /proc."""
+    pids = index.shards.pids() if hasattr(getattr(index, "shards", None), "pids") else [os.getpid()]
+    sizes = []
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        except OSError:
+            pass
+    return " + ".join(f"{mib:,.0f}" for mib in sizes) + " MiB" if sizes else "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", type=Path, default=DEFAULT_SHARED)
@@ -102,11 +117,12 @@ def main(argv: list[str] | None = None) -> int:
                 results = index.search(query["cari"], limit=10)
                 times.append((time.perf_counter() - began) * 1000)
                 partial += bool(results.partial)
+            rss = _resident_mib(index)
         (args.out / f"shard-latency-{n}.txt").write_text("\n".join(f"{t:.3f}" for t in times) + "\n")
         rows.append((n, opened, times, partial))
         print(f"{n} shard(s): p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms  "
               f"p99 {percentile(times, 99):6.1f} ms  mean {statistics.fmean(times):6.1f} ms  "
-              f"(open {opened:.1f} s, {partial} partial)", flush=True)
+              f"(open {opened:.1f} s, {partial} partial; resident memory {rss})", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -103,7 +103,7 @@ class ClusterShards(ShardCalls):
         self._copies: list[list[tuple[str, Any]]] = [[] for _ in range(shards)]  # (worker, actor)
         self._last_heal = 0.0
         self._opening: list[tuple[int, str, Any]] = []  # (shard, worker, future of its actor)
-        self.deadline: float | None = None  # set by the coordinator for the rounds of one query
+        self._query = threading.local()  # the deadline of the query this thread is answering
         try:
             self.heal(wait=True)
             missing = [n for n, copies in enumerate(self._copies) if not copies]
@@ -113,6 +113,16 @@ class ClusterShards(ShardCalls):
         except BaseException:
             self.close()
             raise
+
+    @property
+    def deadline(self) -> float | None:
+        """When the rounds of this thread's query must be answered by (``time.monotonic``);
+        set by the coordinator, None between queries."""
+        return getattr(self._query, "deadline", None)
+
+    @deadline.setter
+    def deadline(self, value: float | None) -> None:
+        self._query.deadline = value
 
     # -- placement
 

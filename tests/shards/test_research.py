@@ -106,3 +106,18 @@ def test_bad_queries_raise_the_same_errors(single: Any, sharded: Any) -> None:
     for options in ({"limit": -1}, {"sort": "sideways"}, {"facets": ["colour"]}, {"page": 0}):
         with pytest.raises(InvalidArgument):
             sharded.search("jakarta", **options)
+
+
+def test_the_server_serves_a_sharded_index(sharded_dir: Any, single: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from search.server import create_app
+
+    with TestClient(create_app(sharded_dir)) as client:
+        response = client.get("/api/search", params={"q": "presiden jokowi", "limit": 5})
+        assert response.status_code == 200
+        data = response.json()
+        expected = single.search("presiden jokowi", limit=5)
+        assert data["total"] == expected.total
+        assert [h["id"] for h in data["hits"]] == [h.id for h in expected.hits]
+        assert client.get("/api/search", params={"q": '"unclosed'}).status_code == 400
