@@ -3,7 +3,7 @@
 A sharded query waits for its slowest shard: its latency is the maximum of N shard latencies (plus
 the coordinator's merge). This draws, for each simulated query, N latencies from the measured
 distribution of unseen queries on one shard (``benchmarks/shard_latency.py`` writes it to
-``benchmarks/out/shard-latency-<N>.txt``), independently (the optimistic case: real shards share
+``benchmarks/out/shard-latency-*.txt``), independently (the optimistic case: real shards share
 the query's hardness, which the "correlated" rows model by drawing one quantile per query and
 jittering it per shard), and prints p50/p95/p99 for N = 1..128, with and without hedging (each shard
 asked on two replicas, the faster answer kept).
@@ -47,7 +47,7 @@ def simulate(samples: list[float], shards: int, queries: int, overhead: float, r
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=Path, default=HERE / "out" / "shard-latency-1.txt")
+    parser.add_argument("--samples", type=Path, default=HERE / "out" / "shard-latency-measured-1.txt")
     parser.add_argument("--overhead-ms", type=float, default=1.0,
                         help="the coordinator's rounds and merge per query (measured: see docs/scaling.md)")
     parser.add_argument("--queries", type=int, default=20_000)

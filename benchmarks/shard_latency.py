@@ -82,7 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--measure", type=Path, nargs="+", default=None, metavar="INDEX",
+                        help="measure these indexes (plain or sharded) as they are, building nothing")
     args = parser.parse_args(argv)
+    if args.measure:
+        from search.shards.layout import is_sharded, read_layout
+
+        measured = {}
+        for index_dir in args.measure:
+            n = read_layout(index_dir).shards if is_sharded(index_dir) else 1
+            measured[n if n not in measured else len(measured) + 100] = index_dir
+        return measure(measured, args.queries, args.out, label="measured")
     if not args.source.is_dir():
         print(f"no shared corpus at {args.source}: nothing to measure")
         return 0
@@ -95,10 +105,15 @@ def main(argv: list[str] | None = None) -> int:
         build(corpus, index_dir, n, args.jobs)
     if args.build_only:
         return 0
+    return measure(indexes, args.queries, args.out, label=f"x{args.times}")
+
+
+def measure(indexes: dict[int, Path], count: int, out: Path, *, label: str) -> int:
+    """Time unseen queries on each index (shards -> index folder), after a warm-up on others."""
     import search
 
-    articles = load_articles(indexes[args.shards[0]])
-    queries = draw_queries(articles, args.queries, seed=16)
+    articles = load_articles(next(iter(indexes.values())))
+    queries = draw_queries(articles, count, seed=16)
     warm, timed = queries[0::2], queries[1::2]
     print(f"{len(timed)} timed queries (unseen), {len(warm)} warm-up queries; load average "
           f"{os.getloadavg()[0]:.2f}, calibration {calibration_ms():.1f} ms", flush=True)
@@ -118,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                 times.append((time.perf_counter() - began) * 1000)
                 partial += bool(results.partial)
             rss = _resident_mib(index)
-        (args.out / f"shard-latency-{n}.txt").write_text("\n".join(f"{t:.3f}" for t in times) + "\n")
+        (out / f"shard-latency-{label}-{n}.txt").write_text("\n".join(f"{t:.3f}" for t in times) + "\n")
         rows.append((n, opened, times, partial))
-        print(f"{n} shard(s): p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms  "
+        print(f"{index_dir.name}: {n} shard(s): p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms  "
               f"p99 {percentile(times, 99):6.1f} ms  mean {statistics.fmean(times):6.1f} ms  "
               f"(open {opened:.1f} s, {partial} partial; resident memory {rss})", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
