@@ -5,7 +5,7 @@ the coordinator's merge). This draws, for each simulated query, N latencies from
 distribution of unseen queries on one shard (``benchmarks/shard_latency.py`` writes it to
 ``benchmarks/out/shard-latency-*.txt``), independently (the optimistic case: real shards share
 the query's hardness, which the "correlated" rows model by drawing one quantile per query and
-jittering it per shard), and prints p50/p95/p99 for N = 1..128, with and without hedging (each shard
+jittering it per shard by a normal spread of 0.05 in quantile), and prints p50/p95/p99 for N = 1..128, with and without hedging (each shard
 asked on two replicas, the faster answer kept).
 
     .venv/bin/python benchmarks/fanout_tail.py [--samples benchmarks/out/shard-latency-1.txt]
@@ -35,7 +35,7 @@ def simulate(samples: list[float], shards: int, queries: int, overhead: float, r
     for _ in range(queries):
         if correlated:
             base = rng.random()
-            draws = [ordered[min(len(ordered) - 1, int(len(ordered) * min(max(base + rng.gauss(0, 0.1), 0), 0.9999)))]
+            draws = [ordered[min(len(ordered) - 1, int(len(ordered) * min(max(base + rng.gauss(0, 0.05), 0), 0.9999)))]
                      for _ in range(shards * (2 if hedged else 1))]
         else:
             draws = [rng.choice(samples) for _ in range(shards * (2 if hedged else 1))]
