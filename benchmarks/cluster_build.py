@@ -24,6 +24,50 @@ sys.path.insert(0, str(HERE))
 
 from scaled_corpus import DEFAULT_SHARED, scaled_corpus
 
+QUERIES = ["presiden", "kerja sama", '"pemerintah daerah"', "jakarta -banjir", "ekonomi OR bisnis", "menteri"]
+
+
+def faults(cluster: object, index_dir: Path, time_limit: float = 2.0) -> None:
+    """Queries while a worker is killed: the slowest answer, how many were partial, and how long
+    until every shard has its copies again."""
+    import signal
+
+    import search
+
+    for replicas in (2, 1):
+        _wait(lambda: len(cluster.scheduler_info["workers"]) >= 2, 60)  # type: ignore[attr-defined]
+        with search.open_index(index_dir, cluster=cluster.scheduler_address, replicas=replicas,  # type: ignore[attr-defined]
+                               time_limit=time_limit) as index:
+            for query in QUERIES:
+                index.search(query)
+            pids = index.shards.worker_pids()
+            os.kill(pids[sorted(pids)[0]], signal.SIGKILL)
+            killed = time.monotonic()
+            slowest, partial, count = 0.0, 0, 0
+            while time.monotonic() - killed < 3.0:
+                for query in QUERIES:
+                    began = time.monotonic()
+                    result = index.search(query)
+                    slowest = max(slowest, time.monotonic() - began)
+                    partial += bool(result.partial)
+                    count += 1
+            healed = _wait(lambda index=index, copies=replicas: not index.search("jakarta").partial and all(
+                len(h) == copies for h in index.shards.holders()), 60)
+            print(f"faults, {replicas} cop{'ies' if replicas > 1 else 'y'} of each shard: a worker killed; "
+                  f"{count} queries in the next 3 s, slowest {slowest * 1000:.0f} ms (time limit "
+                  f"{time_limit * 1000:.0f} ms), {partial} partial; every shard whole again "
+                  f"{time.monotonic() - killed:.1f} s after the kill" + ("" if healed else " (NOT within 60 s)"),
+                  flush=True)
+
+
+def _wait(condition: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -32,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--files", type=int, default=1)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--faults", action="store_true",
+                        help="then kill a worker (SIGKILL) while queries run, with 2 copies and with 1")
     args = parser.parse_args(argv)
     try:
         import distributed
@@ -55,9 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         report = search.index_corpus([corpus], index_dir, shards=args.shards, cluster=cluster.scheduler_address)
         seconds = time.perf_counter() - started
-    print(f"cluster: {args.workers} workers, {args.shards} shards: {report.articles:,} articles in {seconds:.1f} s = "
-          f"{report.articles / seconds:,.0f} articles/s ({report.articles / seconds / args.workers:,.0f} per worker)",
-          flush=True)
+        print(f"cluster: {args.workers} workers, {args.shards} shards: {report.articles:,} articles in {seconds:.1f} s = "
+              f"{report.articles / seconds:,.0f} articles/s ({report.articles / seconds / args.workers:,.0f} per worker)",
+              flush=True)
+        if args.faults:
+            faults(cluster, index_dir)
     index_dir = corpus.parent / "local-index"
     started = time.perf_counter()
     report = search.index_corpus([corpus], index_dir, shards=args.shards, jobs=args.workers)

@@ -497,6 +497,11 @@ def stats_command(index_dir: str, as_json: bool) -> None:
     if stats.duplicate_groups:
         click.echo(f"{'Near-duplicates:':<18}{stats.duplicate_copies:,} copies of "
                    f"{stats.duplicate_groups:,} stories")
+    if stats.shards:  # a sharded index (cari index --shards N)
+        click.echo(f"Shards ({len(stats.shards)}, articles routed by a hash of their id):")
+        for shard in stats.shards:
+            click.echo(f"  {shard['path']}  {shard['articles']:>9,} articles  {_human_bytes(shard['size_bytes'])}"
+                       f"  ({shard['segments']} segment{'s' if shard['segments'] != 1 else ''})")
     click.echo("Sources (canonical names; the corpus's spellings after them):")
     width = max((len(for_terminal(name)) for name in stats.sources), default=0)
     for name, count in stats.sources.items():
