@@ -966,7 +966,8 @@ class Index:
         return article_of(stored)
 
     def explain(self, query: str | Query, article_id: str, *, operator: str | None = None,
-                sources: Sequence[str] | None = None, since: Any = None, until: Any = None) -> Explanation:
+                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
+                stats: Any = None, lift: float | None = None) -> Explanation:
         """Why article ``article_id`` ranks where it does for ``query`` (with the same filters and
         operator as a search): its AND>OR tier, every term it matched (field, the article's words
         it stands for, the BM25 parts: tf, field length, mean length, idf, weight, score), the
@@ -975,7 +976,8 @@ class Index:
             docnum = self._docnum(searcher, article_id)
             strict, relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
             columns = snapshot.columns(searcher)
-            evaluator = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b)
+            # (a shard of a sharded index: the statistics and the lift of all shards)
+            evaluator = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b, stats=stats)
             filters: dict[str, Any] = {}
             passes = True
             filt = self._filter_query(snapshot, searcher, sources, since, until)
@@ -992,8 +994,10 @@ class Index:
                 mask &= False
                 strict_mask &= False
             tier = "every word" if strict_mask[docnum] else ("some words" if mask[docnum] else "no match")
-            lift = 0.0
-            if relaxed is not None and strict_mask.any() and (mask & ~strict_mask).any() and strict_mask[docnum]:
+            given, lift = lift, 0.0
+            if stats is not None:
+                lift = given if given is not None and relaxed is not None and strict_mask[docnum] else 0.0
+            elif relaxed is not None and strict_mask.any() and (mask & ~strict_mask).any() and strict_mask[docnum]:
                 lift = float(scores[mask].max()) + 1.0
             stored = searcher.stored_fields(docnum)
             matches = []

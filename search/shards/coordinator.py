@@ -542,11 +542,15 @@ class ShardedIndex:
         self._live()
         return self._one(self._owner(article_id), "get", article_id)
 
-    def explain(self, query: Any, article_id: str, **options: Any) -> Any:
-        """``Index.explain`` in the shard that holds the article (its BM25 parts are that shard's
-        own statistics, not the whole index's)."""
+    def explain(self, query: Any, article_id: str, *, operator: str | None = None,
+                sources: Sequence[str] | None = None, since: Any = None, until: Any = None) -> Any:
+        """``Index.explain`` in the shard that holds the article, with the whole index's statistics
+        and AND>OR lift (its BM25 parts are those one index gives)."""
         self._live()
-        return self._one(self._owner(article_id), "explain", query, article_id, **options)
+        options = {"operator": operator, "sources": sources, "since": since, "until": until}
+        stats, _parts = self._statistics(query, any=True, ranked=True, **options)
+        lift = self._lift(query, stats, any=True, **options)
+        return self._one(self._owner(article_id), "explain", query, article_id, stats=stats, lift=lift, **options)
 
     def marks(self, article_id: str, query: Any, **options: Any) -> Any:
         """``Index.marks`` in the shard that holds the article."""

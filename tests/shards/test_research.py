@@ -85,6 +85,9 @@ def test_single_articles_and_values(single: Any, sharded: Any) -> None:
     for hit in single.search("jakarta", limit=5).hits:
         assert sharded.get(hit.id) == single.get(hit.id)
         assert sharded.marks(hit.id, "jakarta") == single.marks(hit.id, "jakarta")
+    for query in ("presiden jokowi", "jakarta banjir", '"kerja sama"'):
+        for hit in single.search(query, limit=4).hits:
+            assert sharded.explain(query, hit.id).to_dict() == single.explain(query, hit.id).to_dict(), query
     with pytest.raises(ArticleNotFound):
         sharded.get("no such article")
     for text in ("kompas", "detik", "cnn", "kompaz"):
