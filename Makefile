@@ -38,7 +38,10 @@ demo: $(VENV)/.installed
 	@echo "Search it in a browser (http://127.0.0.1:8765/):"
 	@echo "  $(CARI) serve --index $(INDEX)"
 
+# Lint and strict types first (settings in pyproject.toml), then the whole suite.
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check search tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test $(VENV)/.installed-lucene

@@ -43,7 +43,7 @@ def scaled_corpus(source: Path, times: int, out: Path,
             if written % per_file == 0:
                 if handle is not None:
                     handle.close()
-                handle = open(out / f"part-{written // per_file:05d}.jsonl", "w", encoding="utf-8")
+                handle = open(out / f"part-{written // per_file:05d}.jsonl", "w", encoding="utf-8")  # noqa: SIM115 - one file after another
             record = json.loads(line)
             if k:
                 record["id"] = f"{record.get('id', written)}~{k}"

@@ -156,7 +156,7 @@ class _SegmentBuilder:
             else:
                 records, errors, reused, lines = jsonl
                 entries.extend((aid, digest, line, -1) for aid, digest, line in reused)
-        except Exception as error:  # a reader bug must not stop the run: skip the file, say why
+        except Exception as error:  # noqa: BLE001 - a reader bug must not stop the run: skip the file, say why
             return FileResult(task, [], [ReadError(task.rel, None, f"could not be read: {error!r}")])
         read = time.perf_counter()
         self.seconds["read"] += read - started
@@ -314,7 +314,7 @@ def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: i
         segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
         results.put(("timings", builder.seconds))
         results.put(("segment", segment))
-    except BaseException as error:  # reported to the parent, which aborts the run
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which aborts the run
         if isinstance(error, OSError):
             where = f" ({error.filename})" if error.filename else ""
             results.put(("write-failed", (error.errno, f"{error.strerror or error}{where}")))
@@ -474,7 +474,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
     processes = []
     for _ in range(workers):
         tasks.put(None)
-    for n in range(workers):
+    for _ in range(workers):
         results_queue = context.Queue()
         process = context.Process(
             target=_worker_main,

@@ -173,7 +173,7 @@ class CariGroup(click.Group):
             ctx.exit(EXIT_BROKEN_PIPE)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except Exception as error:  # noqa: BLE001  the last line of defence: one line, exit 70
+        except Exception as error:
             if _debugging() or (ctx.obj or {}).get("debug"):
                 raise
             message = for_terminal(" ".join(str(error).split()))[:300]
@@ -551,7 +551,7 @@ def _date_text(published: Any) -> str:
 
 def _hit_title(hit: Any) -> str:
     """The title, or for untitled articles (IndoSum) the URL, else the id."""
-    return hit.title or hit.url or hit.id
+    return str(hit.title or hit.url or hit.id)
 
 
 def _explanation_lines(explanation: Any) -> list[str]:
@@ -952,8 +952,9 @@ def serve_command(index_dir: str, host: str, port: int, workers: int, token: str
     /openapi.json). Commits of `cari index` are picked up without a restart.
     """
     try:
-        import search.server  # noqa: F401, I001  (its imports are the extra's; before uvicorn: named first)
         import uvicorn
+
+        import search.server  # noqa: F401  (its imports are the extra's)
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in SERVE_EXTRA_MODULES:
             raise

@@ -598,7 +598,7 @@ class _Run:
 
         to_delete: set[str] = set()
         keep_written: set[tuple[int, int]] = set()
-        for aid, (state, digest, line) in chosen.items():
+        for aid, (state, _digest, line) in chosen.items():
             copy = written.get((state.path, aid, line))
             if copy is not None:
                 keep_written.add(copy)

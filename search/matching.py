@@ -60,18 +60,18 @@ class PostingCache:
 
     def __init__(self, max_bytes: int = 128 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._data: OrderedDict[tuple, Any] = OrderedDict()
+        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Any:
+    def get(self, key: tuple[Any, ...]) -> Any:
         with self._lock:
             value = self._data.get(key)
             if value is not None:
                 self._data.move_to_end(key)
             return value
 
-    def put(self, key: tuple, value: Any) -> None:
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
         with self._lock:
             if value.nbytes > self.max_bytes // 4 or key in self._data:
                 return
@@ -183,7 +183,7 @@ class DocColumns:
             from whoosh.util.times import datetime_to_long
 
             value = datetime_to_long(value)
-        return value
+        return int(value)
 
 
 class Evaluator:
@@ -228,7 +228,7 @@ class Evaluator:
     def postings(self, reader: Any, key: Any, fieldname: str, btext: bytes, *,
                  values: bool = False) -> Postings:
         cache_key = (key, fieldname, btext, values)
-        found = self.cache.get(cache_key)
+        found: Postings | None = self.cache.get(cache_key)
         if found is None:
             found = read_postings(reader, fieldname, btext, values=values)
             self.cache.put(cache_key, found)
@@ -239,7 +239,7 @@ class Evaluator:
         """Postings with positions of a term covering the documents ``wanted``: decoded for them
         only when they are few (the encoded positions are cached), else all of them (cached)."""
         full_key = (key, fieldname, btext, True)
-        found = self.cache.get(full_key)
+        found: Postings | None = self.cache.get(full_key)
         if found is not None:
             return found
         raw_key = (key, fieldname, btext, "raw")
@@ -255,7 +255,8 @@ class Evaluator:
             found = raw.decoded()
             self.cache.put(full_key, found)
             return found
-        return raw.positions_of(wanted)
+        partial: Postings = raw.positions_of(wanted)
+        return partial
 
     def live_df(self, fieldname: str, btext: bytes) -> int:
         """Live documents of this searcher with the term."""

@@ -36,7 +36,7 @@ from whoosh import scoring
 
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
-from search.compiler import compile_query, fold
+from search.compiler import compile_query, fold, positive_leaves
 from search.duplicates import collapse_copies, copies_of, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
@@ -64,6 +64,7 @@ __all__ = [
     "FIELD_WEIGHTS",
     "Hit",
     "Index",
+    "Matches",
     "Results",
     "open_index",
 ]
@@ -197,6 +198,23 @@ class Selection:
     matched_all: int | None
     evaluator: Evaluator
     columns: DocColumns
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """Every article a query matches strictly, with its score, as arrays over the document numbers
+    of one commit (``Index.match``): the raw material for ranking experiments, which combine several
+    queries' arrays their own way. ``mask`` is True for the live documents that match; ``scores``
+    holds their BM25F scores (under the index's ``k1``, ``b`` and weights)."""
+
+    mask: Any
+    scores: Any
+    _snapshot: _Snapshot = field(repr=False)
+
+    def ids(self, docnums: Iterable[int]) -> list[str]:
+        """The article ids of document numbers ``docnums`` of this commit."""
+        with self._snapshot.searcher() as searcher:
+            return self._snapshot.ids_of(searcher, docnums)
 
 
 @dataclass(slots=True)
@@ -557,7 +575,7 @@ class Index:
     @property
     def doc_count(self) -> int:
         """Number of articles in the index."""
-        return self._current().doc_count
+        return int(self._current().doc_count)
 
     # -- parsing
 
@@ -647,13 +665,14 @@ class Index:
 
     # -- searching
 
-    def search(self, query: str, *, limit: int = 10, page: int = 1,
+    def search(self, query: str | Query, *, limit: int = 10, page: int = 1,
                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                sort: str = "relevance", highlight: bool = True, passages: int = 3,
                facets: Sequence[str] = (), operator: str | None = None, any: bool = False,
                collapse: bool = True, facet_limit: int | None = None,
                facet_zeros: bool = False) -> Results:
-        """Search ``query``; one page of ``limit`` hits, newest/oldest first or by relevance.
+        """Search ``query`` (text, or a ``Query`` from ``parse_query``); one page of ``limit`` hits,
+        newest/oldest first or by relevance.
 
         ``sources`` keeps articles of those sources (friendly matching, as ``source:``);
         ``since``/``until`` (``YYYY[-MM[-DD]]``, inclusive, in the articles' local dates) bound the
@@ -733,7 +752,16 @@ class Index:
         return Selection(strict=strict, listed=listed, counted=counted, scores=scores, q=q,
                          matched_all=matched_all, evaluator=evaluator, columns=columns)
 
-    def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str, *, limit: int,
+    def match(self, query: str | Query, *, operator: str | None = None) -> Matches:
+        """The strict matches of ``query`` and their scores over every document of the live commit:
+        what ``search`` ranks, before filters, paging, the AND>OR tail and highlights. No time limit."""
+        with self._reading() as (snapshot, searcher):
+            selection = self._select(snapshot, searcher, time.perf_counter(), query, sources=None,
+                                     since=None, until=None, operator=operator, any=False,
+                                     ranked=False, exact=True)
+            return Matches(selection.strict, selection.scores, snapshot)
+
+    def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str | Query, *, limit: int,
                 page: int, sources: Sequence[str] | None, since: Any, until: Any, sort: str,
                 highlight: bool, passages: int, facets: Sequence[str], operator: str | None,
                 any: bool = False, collapse: bool = True, facet_limit: int | None = None,
@@ -957,7 +985,7 @@ class Index:
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
-        return docnum
+        return int(docnum)
 
     def get(self, article_id: str) -> Any:
         """The stored article (``search.Article``) with id ``article_id``; raises ArticleNotFound."""
@@ -1138,21 +1166,3 @@ def suggestion_text(schema: Any, text: str | Query, fixes: dict[str, str]) -> st
 
     suggestion = _WORDS.sub(replace, raw_text)
     return suggestion if suggestion != raw_text else None
-
-
-def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:
-    """Leaves of ``q`` that are sought, not excluded (skips NOT and the right side of ANDNOT)."""
-    if isinstance(q, wq.Not):
-        return
-    if isinstance(q, wq.AndNot):
-        yield from positive_leaves(q.a)
-        return
-    if q.is_leaf():
-        yield q
-        return
-    for child in q.children():
-        yield from positive_leaves(child)
-
-
-
-

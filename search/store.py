@@ -39,7 +39,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -209,7 +209,7 @@ def create_generation(generation_dir: Path, schema: Any, zone: str,
         "schema_version": SCHEMA_VERSION,
         "analyzer_version": ANALYZER_VERSION,
         "timezone": zone,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **(extra_meta or {}),
     })
 
@@ -357,7 +357,7 @@ def _write_state(generation_dir: Path, whoosh_generation: int, state: CorpusStat
     write_checked_json(_state_path(generation_dir, whoosh_generation), {
         "format": STATE_FORMAT,
         "generation": whoosh_generation,
-        "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
         "roots": [asdict(r) for r in state.roots],
         "files": [f.to_json() for f in sorted(state.files.values(), key=lambda f: f.path)],
     })
@@ -395,8 +395,8 @@ def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any,
     manifest (sizes and CRC-32s; ``checksums`` holds those already known, the others are
     computed), then the TOC, whose rename makes the commit live; then remove what the previous
     commit used and this one does not."""
-    from whoosh.index import clean_files
     from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import clean_files
 
     _write_state(generation_dir, whoosh_generation, state)
     files: dict[str, list[int]] = {}
@@ -558,7 +558,7 @@ def open_generation(index_dir: str | os.PathLike[str], *, attempts: int = 20,
     ``verified`` holds ``(file, size, crc)`` already checked by this process (segment files never
     change, so a refresh only checks what is new); it is updated."""
     root = Path(index_dir)
-    last: Exception | None = None
+    last: BaseException | None = None
     for attempt in range(attempts):
         directory = live_generation_dir(root)
         if directory is None:

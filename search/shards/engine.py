@@ -79,8 +79,8 @@ class ShardEngine:
     def statistics(self, query: Any, *, operator: str | None, sources: Any, since: Any, until: Any,
                    any: bool, ranked: bool, suggest: bool) -> dict[str, Any]:
         """What scoring ``query`` reads from this shard's documents (see the module docstring)."""
+        from search.compiler import positive_leaves
         from search.fields import EXACT_FIELDS, STEMMED_FIELDS
-        from search.query import positive_leaves
         from search.suggest import word_evidence
 
         index = self.index

@@ -14,7 +14,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from search.shards.layout import (
     write_marker,
 )
 
+if TYPE_CHECKING:
+    from search.indexer import IndexReport
+
 __all__ = ["grouping_name", "index_sharded", "merged_report"]
 
 GROUPING_PREFIX = "cari-grouping-"
@@ -45,7 +48,7 @@ def index_sharded(paths: list[Any], drops: list[str], index_dir: str | os.PathLi
                   shards: int | None = None, jobs: int | None = None, rebuild: bool = False,
                   lock_timeout: float = 30.0, progress: Any = None, timezone: str | None = None,
                   analysis: str | os.PathLike[str] | None = None,
-                  publishers: str | os.PathLike[str] | None = None, cluster: str | None = None) -> Any:
+                  publishers: str | os.PathLike[str] | None = None, cluster: str | None = None) -> IndexReport:
     """``index_corpus`` (``drops``: ``remove_paths``) of a sharded index of ``shards`` shards (an
     existing one keeps its count), the shards built one after the other here, or all at once on the
     Dask cluster whose scheduler is at ``cluster``. Returns one ``IndexReport`` of the whole index."""
@@ -158,7 +161,7 @@ def _commit(root: Path, count: int, existing: ShardedLayout | None, *, fresh: bo
     write_layout(root, count, commit, files, created)
 
 
-def merged_report(index_dir: str, reports: list[Any]) -> Any:
+def merged_report(index_dir: str, reports: list[Any]) -> IndexReport:
     """One ``IndexReport`` of the shards' runs: counts summed; what every shard read (files, read
     errors, notes) counted once."""
     from search.indexer import IndexReport
