@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--files", type=int, default=1)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--no-local", action="store_true", help="skip the build without the cluster")
     parser.add_argument("--faults", action="store_true",
                         help="then kill a worker (SIGKILL) while queries run, with 2 copies and with 1")
     args = parser.parse_args(argv)
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         if args.faults:
             faults(cluster, index_dir)
+    if args.no_local:
+        shutil.rmtree(corpus.parent, ignore_errors=True)
+        return 0
     index_dir = corpus.parent / "local-index"
     started = time.perf_counter()
     report = search.index_corpus([corpus], index_dir, shards=args.shards, jobs=args.workers)

@@ -442,12 +442,18 @@ def check_command(index_dir: str, as_json: bool) -> None:
 
     Exit 0 when the index is sound, 3 when it is damaged (then: cari index --rebuild).
     """
-    from search.store import verify_generation
+    from search.shards.layout import checked_files, is_sharded
+    from search.store import check_index, verify_generation
 
-    generation, damage = verify_generation(index_dir)
+    if is_sharded(index_dir):  # every shard, and the sharded index's own files
+        damage = check_index(index_dir)
+        files = checked_files(index_dir) if not damage else 0
+    else:
+        generation, damage = verify_generation(index_dir)
+        files = len(generation.manifest["files"]) if generation is not None else 0
     if as_json:
         _echo_json({"index": index_dir, "ok": not damage,
-                    "files": len(generation.manifest["files"]) if generation is not None else 0,
+                    "files": files,
                     "damage": [{"file": d.file, "reason": d.reason} for d in damage]})
     elif damage:
         click.echo(f"The index at {for_terminal(index_dir)} is damaged:")
@@ -455,8 +461,7 @@ def check_command(index_dir: str, as_json: bool) -> None:
             click.echo(f"  {for_terminal(str(item))}")
         click.echo(f"Rebuild it: cari index --rebuild --index {for_terminal(index_dir)}")
     else:
-        assert generation is not None
-        click.echo(f"The index at {for_terminal(index_dir)} is sound: {len(generation.manifest['files'])} "
+        click.echo(f"The index at {for_terminal(index_dir)} is sound: {files} "
                    f"files match their checksums, every segment reads.")
     if damage:
         click.get_current_context().exit(3)

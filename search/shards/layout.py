@@ -37,6 +37,7 @@ __all__ = [
     "ShardedLayout",
     "check_shard_count",
     "check_sharded",
+    "checked_files",
     "is_sharded",
     "read_layout",
     "shard_dir_name",
@@ -235,6 +236,13 @@ def sharded_stats(index_dir: str | os.PathLike[str]) -> store.IndexStats:
                  "updated": p.updated}
                 for n, p in enumerate(parts)],
     )
+
+
+def checked_files(index_dir: str | os.PathLike[str]) -> int:
+    """The files ``cari check`` verifies in a sharded index: its own and every shard's."""
+    layout = read_layout(index_dir)
+    return len(layout.manifest.get("files", {})) + sum(
+        len(store.open_generation(d).manifest["files"]) for d in layout.shard_dirs())
 
 
 def check_sharded(index_dir: str | os.PathLike[str]) -> list[store.Damage]:

@@ -150,3 +150,21 @@ def test_a_killed_run_leaves_every_shard_answering(corpus: Path, tmp_path: Path)
     one = search.index_corpus([corpus], tmp_path / "one", jobs=1)
     assert final.articles == one.articles
     assert search.check_index(index_dir) == []
+
+
+def test_check_finds_damage_in_a_shard(sharded_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(sharded_dir, copy)
+    result = subprocess.run([sys.executable, "-m", "search", "check", "--index", str(copy)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "is sound" in result.stdout, result.stderr
+    victim = max((copy / "shard-002").rglob("*.seg*"), key=lambda p: p.stat().st_size, default=None) or max(
+        (p for p in (copy / "shard-002").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    damage = search.check_index(copy)
+    assert damage and all(d.file.startswith("shard-002/") for d in damage)
+    result = subprocess.run([sys.executable, "-m", "search", "check", "--index", str(copy)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3 and "shard-002/" in result.stdout
