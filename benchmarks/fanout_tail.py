@@ -47,7 +47,7 @@ def simulate(samples: list[float], shards: int, queries: int, overhead: float, r
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=Path, default=HERE / "out" / "shard-latency-measured-1.txt")
+    parser.add_argument("--samples", type=Path, default=HERE / "out" / "shard-latency-measured-shard-000.txt")
     parser.add_argument("--overhead-ms", type=float, default=1.0,
                         help="the coordinator's rounds and merge per query (measured: see docs/scaling.md)")
     parser.add_argument("--queries", type=int, default=20_000)

@@ -7,7 +7,7 @@ queries from the indexed articles as ``benchmarks/query_latency.py`` does, warms
 one half of them and times the other half (queries none of the processes has seen: no cached
 posting lists or parsed queries of theirs), top 10 with highlighted passages. Prints p50/p95/p99
 per shard count, the index size per article, and writes the latencies (ms) of each configuration
-to ``benchmarks/out/shard-latency-<N>.txt`` for ``benchmarks/fanout_tail.py``.
+to ``benchmarks/out/shard-latency-<label>-<index folder>.txt`` for ``benchmarks/fanout_tail.py``.
 
     .venv/bin/python benchmarks/shard_latency.py [--times 10] [--shards 1 2 4] [--queries 600]
     .venv/bin/python benchmarks/shard_latency.py --build-only    # the indexes alone
@@ -133,7 +133,7 @@ def measure(indexes: dict[int, Path], count: int, out: Path, *, label: str) -> i
                 times.append((time.perf_counter() - began) * 1000)
                 partial += bool(results.partial)
             rss = _resident_mib(index)
-        (out / f"shard-latency-{label}-{n}.txt").write_text("\n".join(f"{t:.3f}" for t in times) + "\n")
+        (out / f"shard-latency-{label}-{index_dir.name}.txt").write_text("\n".join(f"{t:.3f}" for t in times) + "\n")
         rows.append((n, opened, times, partial))
         print(f"{index_dir.name}: {n} shard(s): p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms  "
               f"p99 {percentile(times, 99):6.1f} ms  mean {statistics.fmean(times):6.1f} ms  "
