@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[serve,test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[serve,test,bench,cluster]'
 	touch $(VENV)/.installed $@
 
 # The Lucene peer of benchmarks/relevance.py: Anserini's fatjar, which ships inside the pyserini

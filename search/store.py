@@ -737,7 +737,12 @@ def verify_generation(index_dir: str | os.PathLike[str]) -> tuple[Generation | N
 
 def check_index(index_dir: str | os.PathLike[str]) -> list[Damage]:
     """What is damaged in the index at ``index_dir`` (empty: it is sound): every check of
-    ``cari check`` (see ``verify_generation``). Raises IndexNotFound / IndexIncompatible."""
+    ``cari check`` (see ``verify_generation``; of each shard of a sharded index,
+    ``search.shards``). Raises IndexNotFound / IndexIncompatible."""
+    from search.shards.layout import check_sharded, is_sharded
+
+    if is_sharded(index_dir):
+        return check_sharded(index_dir)
     return verify_generation(index_dir)[1]
 
 
@@ -809,6 +814,9 @@ class IndexStats:
     source_spellings: dict[str, dict[str, int]] = field(default_factory=dict)
     duplicate_groups: int = 0  # stories with near-duplicate copies in the index
     duplicate_copies: int = 0  # articles that are a copy of an earlier one
+    # a sharded index (``search.shards``): each shard's figures (shard, path, articles, segments,
+    # deleted_pending, size_bytes); empty for one index
+    shards: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO text)."""
@@ -819,7 +827,12 @@ class IndexStats:
 
 
 def index_stats(index_dir: str | os.PathLike[str], *, attempts: int = 10) -> IndexStats:
-    """Counts, per-source counts, date range, size and versions of the index at ``index_dir``."""
+    """Counts, per-source counts, date range, size and versions of the index at ``index_dir``
+    (of a sharded one, the whole index's and each shard's)."""
+    from search.shards.layout import is_sharded, sharded_stats
+
+    if is_sharded(index_dir):
+        return sharded_stats(index_dir)
     for _attempt in range(attempts - 1):
         try:
             return _index_stats(index_dir)
