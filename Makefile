@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[serve,test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[serve,test,bench,cluster]'
 	touch $(VENV)/.installed $@
 
 # The Lucene peer of benchmarks/relevance.py: Anserini's fatjar, which ships inside the pyserini
@@ -38,7 +38,10 @@ demo: $(VENV)/.installed
 	@echo "Search it in a browser (http://127.0.0.1:8765/):"
 	@echo "  $(CARI) serve --index $(INDEX)"
 
+# Lint and strict types first (settings in pyproject.toml), then the whole suite.
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check search tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test $(VENV)/.installed-lucene

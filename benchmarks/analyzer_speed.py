@@ -68,8 +68,7 @@ def main() -> int:
         print(f"corpus not found: {args.corpus} (set CARI_SHARED)", file=sys.stderr)
         return 1
 
-    from search.analysis import ANALYZER_VERSION, indonesian_analyzer, surface_analyzer
-    from search.analysis import terms, tokenizer
+    from search.analysis import ANALYZER_VERSION, indonesian_analyzer, surface_analyzer, terms, tokenizer
 
     bodies = load_bodies(args.corpus, args.docs)
     words = sum(len(b.split()) for b in bodies)
@@ -91,7 +90,7 @@ def main() -> int:
             gc.collect()
             counts[index], seconds = time_pass(analyzer, bodies, chars)
             timings[index].append(seconds)
-    for index, (label, analyzer, chars) in enumerate(cases):
+    for index, (label, _analyzer, _chars) in enumerate(cases):
         tokens, best = counts[index], min(timings[index])
         rate = tokens / best
         line = f"{label:<38} {tokens:>9,} tokens  {rate:>11,.0f} tokens/s"

@@ -26,9 +26,9 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search.corpus.html import parse_html  # noqa: E402
-from search.corpus.reader import _declared_charset  # noqa: E402
-from search.corpus.repair import decode_bytes  # noqa: E402
+from search.corpus.html import parse_html
+from search.corpus.reader import _declared_charset
+from search.corpus.repair import decode_bytes
 
 LXML_READER = "0de134d"
 ROUNDS = 3

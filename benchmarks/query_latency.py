@@ -457,7 +457,7 @@ def main() -> int:
         out = args.scaled_corpus or ROOT / "benchmarks" / "out" / f"corpus-x{args.times}"
         # files of 10,000 records (22 MB): under the per-file limit cari's reader had before it
         # streamed JSONL files
-        folder, records = scaled_corpus(args.corpus, args.times, out, records_per_file=10_000)
+        folder, records = scaled_corpus(args.corpus, args.times, out, per_file=10_000)
         print(f"scaled corpus: {records:,} records in {folder}")
         index_dir = args.index.with_name(f"{args.index.name}-x{args.times}")
         scales[f"{args.times}x"] = measure(f"{args.times}x", folder, index_dir, tantivy_dir, args)

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search.corpus import ReadError, read_articles  # noqa: E402
+from search.corpus import ReadError, read_articles
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-import relevance_topics as rt  # noqa: E402
+import relevance_topics as rt
 
 DEFAULT_SHARED = Path(os.environ.get("CARI_SHARED", ROOT.parent / "shared"))
 DEFAULT_OUT = HERE / "out"

@@ -13,7 +13,7 @@ that can matter here are varied; title, lead, caption and keyword weights keep t
   multiplied by (matched words / words) ** 1 or 2).
 
 Each word is evaluated once per (K1, B, weights) with cari's own parser and scorer
-(``search.query.build_parser`` and ``search.matching.Evaluator``, what ``Index.search`` runs); the
+(``Index.match``: the strict matches and scores ``Index.search`` ranks); the
 operators then combine the per-word results. A check first compares ``AND`` and ``OR`` computed
 this way with ``Index.search(operator=...)`` on 60 topics: they rank the same except where two words
 of a query share a stem (``menjabat jabatannya``), which Whoosh's query normalization counts once
@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 import relevance
 import relevance_topics as rt
 
@@ -67,41 +66,49 @@ class Config:
 
 
 class WordRanker:
-    """Ranks with cari's parser and scorer, combining per-word matches by a chosen operator."""
+    """Ranks with cari's own query compilation and scorer (``Index.match``, the strict matches
+    ``Index.search`` ranks), combining per-word matches by a chosen operator."""
 
     def __init__(self, index_dir) -> None:
-        import search
-        from search import matching, query
+        from search import matching
 
+        self.index_dir = index_dir
         self.matching = matching
-        self.query = query
-        self.index = search.open_index(index_dir)
-        self.searcher = self.index._searcher
-        self.columns = self.index._doc_columns(self.searcher)
-        self._parsers: dict[tuple, Any] = {}
         self.k1, self.b = matching.K1, matching.B
+        self._open: tuple[tuple, Any] | None = None  # (settings, Index) of the last call
         self._ids: dict[int, str] = {}
+        # the last word's matches, to look ids up by document number: the index does not change
+        # while tuning, so every match numbers the documents alike
+        self._last_matches: Any = None
 
     def set_bm25(self, k1: float, b: float) -> None:
         """BM25 constants for the next ``word_arrays`` calls."""
         self.k1, self.b = k1, b
 
+    def index(self, weights: dict[str, float]) -> Any:
+        """The index opened with these weights and the current BM25 constants (one at a time: each
+        open index keeps a posting cache)."""
+        import search
+
+        settings = (self.k1, self.b, tuple(sorted(weights.items())))
+        if self._open is None or self._open[0] != settings:
+            if self._open is not None:
+                self._open[1].close()
+            self._open = (settings, search.open_index(self.index_dir, weights=weights,
+                                                      k1=self.k1, b=self.b))
+        return self._open[1]
+
     def word_arrays(self, text: str, weights: dict[str, float],
                     field: str = "") -> list[tuple[np.ndarray, np.ndarray]]:
         """``(mask, scores)`` of each word of ``text`` over all articles (stopwords give nothing),
         each word searched in ``field`` only when one is given."""
-        key = tuple(sorted(weights.items()))
-        parser = self._parsers.get(key)
-        if parser is None:
-            parser = self._parsers[key] = self.query.build_parser(self.index.schema, "OR", weights)
-        evaluator = self.matching.Evaluator(self.searcher, self.index._postings, self.columns,
-                                            k1=self.k1, b=self.b)
+        index = self.index(weights)
         arrays = []
         for word in text.split():
-            q = parser.parse(f"{field}:{word}" if field else word, normalize=False).normalize()
-            mask, scores = evaluator.evaluate(q)
-            if mask.any():
-                arrays.append((mask & self.columns.live, scores))
+            matches = index.match(f"{field}:{word}" if field else word, operator="OR")
+            if matches.mask.any():
+                arrays.append((matches.mask, matches.scores))
+                self._last_matches = matches
         return arrays
 
     def top(self, arrays, operator: str, k: int = relevance.DEPTH) -> list[int]:
@@ -132,22 +139,24 @@ class WordRanker:
     def ids(self, docnums: list[int]) -> list[str]:
         """Article ids of ``docnums`` (cached: stored fields hold whole bodies, slow to load)."""
         cache = self._ids
-        for d in docnums:
-            if d not in cache:
-                cache[d] = self.searcher.stored_fields(d)["id"]
+        missing = [d for d in docnums if d not in cache]
+        if missing:
+            cache.update(zip(missing, self._last_matches.ids(missing), strict=True))
         return [cache[d] for d in docnums]
 
 
 def check_reproduction(ranker: WordRanker, topics: list[rt.Topic], log) -> None:
     """AND and OR computed per word must rank as ``Index.search`` does (same scorer, same weights)."""
+    from search.query import FIELD_WEIGHTS
+
     mismatches = 0
     for topic in [t for t in topics if not t.field][:60]:
-        arrays = ranker.word_arrays(topic.query, ranker.query.FIELD_WEIGHTS)
+        arrays = ranker.word_arrays(topic.query, FIELD_WEIGHTS)
         for operator in ("AND", "OR"):
             mine = ranker.ids(ranker.top(arrays, operator))
-            theirs = [h.id for h in ranker.index.search(topic.query, limit=relevance.DEPTH,
-                                                         highlight=False, operator=operator,
-                                                         collapse=False).hits]
+            index = ranker.index(FIELD_WEIGHTS)
+            theirs = [h.id for h in index.search(topic.query, limit=relevance.DEPTH, highlight=False,
+                                                 operator=operator, collapse=False).hits]
             if mine != theirs:
                 mismatches += 1
     log(f"reproduction check: {mismatches} of 120 rankings differ from Index.search")

@@ -23,9 +23,9 @@ RECORDS_PER_FILE = 20_000
 
 
 def scaled_corpus(source: Path, times: int, out: Path,
-                  records_per_file: int = RECORDS_PER_FILE) -> tuple[Path, int]:
-    """Write (or find written) the corpus ``times`` the JSONL records of ``source``, in files of
-    ``records_per_file`` records; returns its folder and its number of records."""
+                  per_file: int = RECORDS_PER_FILE) -> tuple[Path, int]:
+    """Write (or find written) the corpus ``times`` the JSONL records of ``source``, ``per_file``
+    records a file; returns its folder and its number of records."""
     lines = []
     for path in sorted(source.rglob("*.jsonl")):
         lines.extend(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
@@ -40,10 +40,10 @@ def scaled_corpus(source: Path, times: int, out: Path,
     handle = None
     for k in range(times):
         for line in lines:
-            if written % records_per_file == 0:
+            if written % per_file == 0:
                 if handle is not None:
                     handle.close()
-                handle = open(out / f"part-{written // records_per_file:05d}.jsonl", "w", encoding="utf-8")
+                handle = open(out / f"part-{written // per_file:05d}.jsonl", "w", encoding="utf-8")  # noqa: SIM115 - one file after another
             record = json.loads(line)
             if k:
                 record["id"] = f"{record.get('id', written)}~{k}"

@@ -51,6 +51,7 @@ _LAZY = {
     "IndexReport": "search.indexer",
     "open_index": "search.query",
     "Index": "search.query",
+    "Matches": "search.query",
     "Results": "search.query",
     "Hit": "search.query",
     "Highlight": "search.highlight",
@@ -85,6 +86,7 @@ __all__ = [
     "IndexWriteError",
     "InvalidArgument",
     "KwicLine",
+    "Matches",
     "PublisherRules",
     "Query",
     "QuerySyntaxError",
@@ -106,7 +108,7 @@ if TYPE_CHECKING:
     from search.corpus.publishers import PublisherRules
     from search.highlight import Highlight
     from search.indexer import IndexProgress, IndexReport, index_corpus, remove_paths
-    from search.query import Hit, Index, Results, open_index
+    from search.query import Hit, Index, Matches, Results, open_index
     from search.querylang import Query, parse_query
     from search.research import Concordance, Export, KwicLine, Timeline
     from search.store import IndexStats, check_index, index_stats

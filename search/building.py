@@ -118,7 +118,8 @@ class _SegmentBuilder:
     """Reads corpus files and writes their new or changed articles into one new Whoosh segment."""
 
     def __init__(self, generation_dir: str, indexed_hashes: dict[str, str], limitmb: int,
-                 zone_name: str, publishers: dict[str, Any] | None = None) -> None:
+                 zone_name: str, publishers: dict[str, Any] | None = None,
+                 shard: tuple[int, int] | None = None) -> None:
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
 
@@ -129,6 +130,8 @@ class _SegmentBuilder:
         # The parent process holds the locks; this writer only produces a segment it hands over.
         self.writer = FastSegmentWriter(ix, _lk=False, limitmb=limitmb)
         self.indexed_hashes = indexed_hashes
+        # (k, n): shard k of n of a sharded index (search.shards) keeps only the articles routed to it
+        self.shard = shard
         self.zone = timezone_named(zone_name)
         self.seconds = dict.fromkeys(TIMING_PARTS, 0.0)  # this builder's busy time, by part
         from search.corpus.publishers import PublisherRules
@@ -153,7 +156,7 @@ class _SegmentBuilder:
             else:
                 records, errors, reused, lines = jsonl
                 entries.extend((aid, digest, line, -1) for aid, digest, line in reused)
-        except Exception as error:  # a reader bug must not stop the run: skip the file, say why
+        except Exception as error:  # noqa: BLE001 - a reader bug must not stop the run: skip the file, say why
             return FileResult(task, [], [ReadError(task.rel, None, f"could not be read: {error!r}")])
         read = time.perf_counter()
         self.seconds["read"] += read - started
@@ -161,6 +164,8 @@ class _SegmentBuilder:
         signed: list[tuple[tuple[str, int | None], Article]] = []
         count = len(records) or 1
         for n, (article, line) in enumerate(records, 1):
+            if self.shard is not None and not _routed_here(article.id, self.shard):
+                continue  # another shard's article: that shard's run indexes it
             digest = content_hash(article)
             if self.indexed_hashes.get(article.id) == digest:
                 entries.append((article.id, digest, line, -1))
@@ -209,6 +214,12 @@ def _signatures(written: list[tuple[tuple[str, int | None], Article]]) -> tuple[
     sigs, signed = signatures([signed_text(article) for _key, article in written])
     found = {key: sigs[i] for i, (key, _article) in enumerate(written) if signed[i]}
     return found, time.perf_counter() - started
+
+
+def _routed_here(article_id: str, shard: tuple[int, int]) -> bool:
+    from search.shards.layout import shard_of
+
+    return shard_of(article_id, shard[1]) == shard[0]
 
 
 def _read_jsonl_lines(task: FileTask, zone: Any, publishers: Any = None) -> tuple[list[tuple[Article, int | None]], list[ReadError],
@@ -285,14 +296,14 @@ def _die_with_parent() -> None:
 
 def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
                  tasks: Any, results: Any, parent_pid: int, launched: float = 0.0,
-                 publishers: dict[str, Any] | None = None) -> None:
+                 publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
     """Body of a worker process: build one segment from the files taken off ``tasks``."""
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
     gc.disable()  # see _collector_paused: this process only builds a segment, then exits
     try:
-        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers)
+        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers, shard)
         # From the parent's start() to a builder ready: the interpreter, the imports, the lexicon.
         builder.seconds["start"] = max(0.0, time.time() - launched) if launched else 0.0
         while (task := tasks.get()) is not None:
@@ -303,7 +314,7 @@ def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: i
         segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
         results.put(("timings", builder.seconds))
         results.put(("segment", segment))
-    except BaseException as error:  # reported to the parent, which aborts the run
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which aborts the run
         if isinstance(error, OSError):
             where = f" ({error.filename})" if error.filename else ""
             results.put(("write-failed", (error.errno, f"{error.strerror or error}{where}")))
@@ -359,7 +370,7 @@ class _Counts:
 def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                jobs: int | None, zone_name: str, limitmb: int, tell: Tell,
                timings: dict[str, float] | None = None,
-               publishers: dict[str, Any] | None = None,
+               publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None,
                ) -> tuple[list[tuple[int, FileResult]], list[tuple[int, Any]], int, int]:
     """Read the files, in worker processes when it pays. Returns (builder number and result of each
     file, builder number and segment of each new segment, articles read, workers used).
@@ -368,7 +379,8 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
     ``ARTICLE_BATCH``) and files done, then "write" as the postings are written. ``timings`` (by
     part of ``TIMING_PARTS``) gains the seconds this call took, shared out in proportion to the
     builders' busy time in each part. ``publishers`` holds the publisher rules a user added
-    (``search.corpus.publishers``)."""
+    (``search.corpus.publishers``). ``shard`` ``(k, n)``: only the articles routed to shard ``k``
+    of ``n`` are kept (``search.shards``)."""
     # Largest files first, so the workers finish together.
     to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
     workers = min(jobs or default_jobs(), len(to_read))
@@ -385,10 +397,10 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
     if workers <= 1:
         with _collector_paused():
             _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, results, segments,
-                              counts, busy, publishers)
+                              counts, busy, publishers, shard)
     else:
         _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, results,
-                         segments, counts, busy, publishers)
+                         segments, counts, busy, publishers, shard)
     if timings is not None:
         _share_out(time.perf_counter() - started, busy, timings)
     return results, segments, counts.articles_read, max(workers, 1)
@@ -424,9 +436,9 @@ def _collector_paused() -> Iterator[None]:
 def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
                       segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
-                      publishers: dict[str, Any] | None = None) -> None:
+                      publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
     """Read the files and write their segment in this process (small work)."""
-    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers)
+    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers, shard)
 
     def on_articles(n: int, done: int) -> None:
         counts.articles(0, n, done)
@@ -451,7 +463,7 @@ def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: di
 def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
-                     publishers: dict[str, Any] | None = None) -> None:
+                     publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
     context = multiprocessing.get_context("spawn")
@@ -462,12 +474,12 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
     processes = []
     for _ in range(workers):
         tasks.put(None)
-    for n in range(workers):
+    for _ in range(workers):
         results_queue = context.Queue()
         process = context.Process(
             target=_worker_main,
             args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
-                  time.time(), publishers),
+                  time.time(), publishers, shard),
             daemon=True,
         )
         process.start()

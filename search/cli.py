@@ -173,7 +173,7 @@ class CariGroup(click.Group):
             ctx.exit(EXIT_BROKEN_PIPE)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except Exception as error:  # noqa: BLE001  the last line of defence: one line, exit 70
+        except Exception as error:
             if _debugging() or (ctx.obj or {}).get("debug"):
                 raise
             message = for_terminal(" ".join(str(error).split()))[:300]
@@ -342,6 +342,15 @@ report_json_option = click.option("--json", "as_json", is_flag=True,
                                   help="Print the report (every IndexReport field) as one JSON object.")
 
 
+cluster_option = click.option(
+    "--cluster", metavar="ADDRESS", default=None,
+    help="A Dask scheduler (tcp://HOST:PORT) whose workers build or search a sharded index "
+         "(pip install 'cari[cluster]').")
+replicas_option = click.option(
+    "--replicas", type=click.IntRange(1, 16), default=1, show_default=True,
+    help="With --cluster: workers holding each shard (a lost one's shards answer from another).")
+
+
 @cli.command("index")
 @click.argument("corpus", nargs=-1, type=click.Path())
 @index_option
@@ -357,13 +366,17 @@ report_json_option = click.option("--json", "as_json", is_flag=True,
 @click.option("--publishers", metavar="FILE", type=click.Path(dir_okay=False), default=None,
               help="A TOML file of publisher rules (canonical names, sections) before the shipped "
                    "ones; kept by the index (changing them needs --rebuild).")
+@click.option("--shards", type=click.IntRange(1, 256), default=None,
+              help="Build a sharded index of N shards (articles routed by a hash of their id); "
+                   "a sharded index keeps its count.")
+@cluster_option
 @lock_timeout_option
 @verbose_option
 @quiet_option
 @report_json_option
 def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, rebuild: bool,
-                  timezone: str | None, analysis: str | None, publishers: str | None, lock_timeout: float,
-                  verbose: bool, quiet: bool, as_json: bool) -> None:
+                  timezone: str | None, analysis: str | None, publishers: str | None, shards: int | None,
+                  cluster: str | None, lock_timeout: float, verbose: bool, quiet: bool, as_json: bool) -> None:
     """Index the articles of CORPUS (files or folders) into the index, incrementally.
 
     \b
@@ -384,7 +397,7 @@ def index_command(corpus: tuple[str, ...], index_dir: str, jobs: int | None, reb
     try:
         report = index_corpus(list(corpus), index_dir, jobs=jobs, rebuild=rebuild,
                               lock_timeout=lock_timeout, progress=view, timezone=timezone,
-                              analysis=analysis, publishers=publishers)
+                              analysis=analysis, publishers=publishers, shards=shards, cluster=cluster)
     finally:
         view.close()
     if as_json:
@@ -429,12 +442,18 @@ def check_command(index_dir: str, as_json: bool) -> None:
 
     Exit 0 when the index is sound, 3 when it is damaged (then: cari index --rebuild).
     """
-    from search.store import verify_generation
+    from search.shards.layout import checked_files, is_sharded
+    from search.store import check_index, verify_generation
 
-    generation, damage = verify_generation(index_dir)
+    if is_sharded(index_dir):  # every shard, and the sharded index's own files
+        damage = check_index(index_dir)
+        files = checked_files(index_dir) if not damage else 0
+    else:
+        generation, damage = verify_generation(index_dir)
+        files = len(generation.manifest["files"]) if generation is not None else 0
     if as_json:
         _echo_json({"index": index_dir, "ok": not damage,
-                    "files": len(generation.manifest["files"]) if generation is not None else 0,
+                    "files": files,
                     "damage": [{"file": d.file, "reason": d.reason} for d in damage]})
     elif damage:
         click.echo(f"The index at {for_terminal(index_dir)} is damaged:")
@@ -442,8 +461,7 @@ def check_command(index_dir: str, as_json: bool) -> None:
             click.echo(f"  {for_terminal(str(item))}")
         click.echo(f"Rebuild it: cari index --rebuild --index {for_terminal(index_dir)}")
     else:
-        assert generation is not None
-        click.echo(f"The index at {for_terminal(index_dir)} is sound: {len(generation.manifest['files'])} "
+        click.echo(f"The index at {for_terminal(index_dir)} is sound: {files} "
                    f"files match their checksums, every segment reads.")
     if damage:
         click.get_current_context().exit(3)
@@ -484,6 +502,11 @@ def stats_command(index_dir: str, as_json: bool) -> None:
     if stats.duplicate_groups:
         click.echo(f"{'Near-duplicates:':<18}{stats.duplicate_copies:,} copies of "
                    f"{stats.duplicate_groups:,} stories")
+    if stats.shards:  # a sharded index (cari index --shards N)
+        click.echo(f"Shards ({len(stats.shards)}, articles routed by a hash of their id):")
+        for shard in stats.shards:
+            click.echo(f"  {shard['path']}  {shard['articles']:>9,} articles  {_human_bytes(shard['size_bytes'])}"
+                       f"  ({shard['segments']} segment{'s' if shard['segments'] != 1 else ''})")
     click.echo("Sources (canonical names; the corpus's spellings after them):")
     width = max((len(for_terminal(name)) for name in stats.sources), default=0)
     for name, count in stats.sources.items():
@@ -533,7 +556,7 @@ def _date_text(published: Any) -> str:
 
 def _hit_title(hit: Any) -> str:
     """The title, or for untitled articles (IndoSum) the URL, else the id."""
-    return hit.title or hit.url or hit.id
+    return str(hit.title or hit.url or hit.id)
 
 
 def _explanation_lines(explanation: Any) -> list[str]:
@@ -706,10 +729,13 @@ class _QueryCommand(click.Command):
 @click.option("--explain", is_flag=True,
               help="Say why each hit ranks where it does: its tier, the words matched in each field, "
                    "the BM25 parts.")
+@cluster_option
+@replicas_option
 def search_command(query: str, index_dir: str, limit: int, page: int, sources: tuple[str, ...],
                    since: str | None, until: str | None, sort: str, facets: tuple[str, ...],
                    facet_limit: int | None, facet_zeros: bool, passages: int, every_word: bool,
-                   any_word: bool, no_collapse: bool, as_json: bool, as_html: bool, explain: bool) -> None:
+                   any_word: bool, no_collapse: bool, as_json: bool, as_html: bool, explain: bool,
+                   cluster: str | None = None, replicas: int = 1) -> None:
     """Search the index for QUERY.
 
     \b
@@ -729,7 +755,7 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
     from search.query import open_index
 
     operator = "AND" if every_word else None
-    with open_index(index_dir) as index:
+    with open_index(index_dir, cluster=cluster, replicas=replicas) as index:
         results = index.search(query, limit=limit, page=page, sources=list(sources) or None,
                                since=since, until=until, sort=sort, highlight=passages > 0,
                                passages=passages, facets=facets, operator=operator, any=any_word,
@@ -921,15 +947,19 @@ def _is_loopback(host: str) -> bool:
               help="Server processes (each holds its own open index).")
 @click.option("--token", envvar="CARI_TOKEN", default=None, show_envvar=True,
               help="Require 'Authorization: Bearer TOKEN' (the page asks for it once).")
-def serve_command(index_dir: str, host: str, port: int, workers: int, token: str | None) -> None:
+@cluster_option
+@replicas_option
+def serve_command(index_dir: str, host: str, port: int, workers: int, token: str | None,
+                  cluster: str | None = None, replicas: int = 1) -> None:
     """Serve a search page and an HTTP JSON API over the index (read-only).
 
     The page is at http://HOST:PORT/, the API under /api/ (documented at /docs and
     /openapi.json). Commits of `cari index` are picked up without a restart.
     """
     try:
-        import search.server  # noqa: F401  (its imports are the extra's)
         import uvicorn
+
+        import search.server  # noqa: F401  (its imports are the extra's)
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in SERVE_EXTRA_MODULES:
             raise
@@ -946,7 +976,15 @@ def serve_command(index_dir: str, host: str, port: int, workers: int, token: str
     os.environ["CARI_INDEX"] = index_dir
     if token:
         os.environ["CARI_TOKEN"] = token
-    if live_generation_dir(index_dir) is None:
+    if cluster:
+        from search.shards.cluster import client_for
+
+        client_for(cluster).close()  # reachable, and distributed installed (else a one-line error)
+        os.environ["CARI_CLUSTER"] = cluster
+        os.environ["CARI_REPLICAS"] = str(replicas)
+    from search.shards.layout import is_sharded
+
+    if live_generation_dir(index_dir) is None and not is_sharded(index_dir):
         click.echo(f"Warning: no index at {index_dir} yet: requests get 503 until "
                    f"`cari index CORPUS... --index {index_dir}` builds one.", err=True)
     shown_host = f"[{host}]" if ":" in host else host

@@ -10,8 +10,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -19,6 +19,8 @@ from search.cli import _QueryCommand, _use_color, cli, index_option, sources_opt
 from search.terminal import for_terminal, json_line
 
 __all__ = ["export_command", "kwic_command", "timeline_command"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 PROGRESS_AT = 2000  # exports of more rows than this show a progress bar on a terminal
 
@@ -31,6 +33,13 @@ any_option = click.option("--any", "any_word", is_flag=True,
                           help="Include the articles with only some of the plain words (AND>OR's partial matches).")
 unique_option = click.option("--unique", is_flag=True,
                              help="Count each story once: near-duplicate copies are left out.")
+
+
+def set_options(command: F) -> F:
+    """The options that name a query's set of articles: its filters and --all/--any."""
+    for option in (any_option, all_option, until_option, since_option, source_option):
+        command = option(command)
+    return command
 
 
 def _operator(every_word: bool, any_word: bool) -> str | None:
@@ -115,11 +124,7 @@ def _progress(items: Iterable[Any], total: int, label: str, to_terminal: bool) -
               help="Write to FILE (completed files only: FILE.part until the export ends).")
 @click.option("--sort", type=click.Choice(["index", "relevance", "newest", "oldest"]), default="index",
               show_default=True, help="Order of the articles.")
-@source_option
-@since_option
-@until_option
-@all_option
-@any_option
+@set_options
 @unique_option
 @click.option("--passages", type=click.IntRange(0, 20), default=3, show_default=True,
               help="Highlighted passages per article, with --fields ...,highlights.")
@@ -218,11 +223,7 @@ def _echo_timeline(timeline: Any) -> None:
 @index_option
 @click.option("--by", type=click.Choice(["day", "week", "month", "year"]), default="month",
               show_default=True, help="Period of each bucket (of the articles' local dates; weeks are ISO weeks).")
-@source_option
-@since_option
-@until_option
-@all_option
-@any_option
+@set_options
 @unique_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV: period, start, end, a column per query.")
@@ -267,11 +268,7 @@ def timeline_command(queries: tuple[str, ...], index_dir: str, by: str, sources:
               help="Order: by date (oldest first), index order, or by the words left or right of the match.")
 @click.option("--field", "fields", multiple=True, type=click.Choice(["title", "lead", "body", "caption"]),
               help="Look in this field only (repeatable).  [default: all four]")
-@source_option
-@since_option
-@until_option
-@all_option
-@any_option
+@set_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (its lines streamed).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV: id, published, source, field, offset, left, match, right.")
 def kwic_command(query: str, index_dir: str, width: int, limit: int | None, sort: str, fields: tuple[str, ...],

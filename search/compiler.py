@@ -14,7 +14,7 @@ highlighter: Whoosh's own query parser is not used.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from whoosh import query as wq
@@ -23,7 +23,7 @@ from search import querylang as ql
 from search.fields import FIELD_WEIGHTS, SURFACE_TARGETS, VALUE_FIELDS, WORD_TARGETS
 from search.schema import DATE_FIELD
 
-__all__ = ["FIELD_WEIGHTS", "compile_query", "fold"]
+__all__ = ["FIELD_WEIGHTS", "compile_query", "fold", "positive_leaves"]
 
 IdValues = Callable[[str], dict[str, list[str]]]  # value field -> {folded value: stored values}
 
@@ -167,3 +167,17 @@ class _Compiler:
             return wq.NullQuery
         terms = [wq.Term(fieldname, v) for v in found]
         return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+
+def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:
+    """Leaves of ``q`` that are sought, not excluded (skips NOT and the right side of ANDNOT)."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from positive_leaves(q.a)
+        return
+    if q.is_leaf():
+        yield q
+        return
+    for child in q.children():
+        yield from positive_leaves(child)

@@ -29,6 +29,7 @@ from typing import Any
 
 from search import fields
 from search.analysis.tokenizer import WORD_PATTERN
+from search.compiler import positive_leaves
 from search.terminal import for_terminal
 
 __all__ = ["Highlight", "Highlighter", "MatchTerms", "render_html", "render_terminal"]
@@ -111,8 +112,6 @@ class Highlighter:
     def query_terms(self, q: Any, reader: Any) -> MatchTerms:
         """Stems and surface forms sought by the positive parts of Whoosh query ``q`` (prefix and
         fuzzy words expanded against ``reader``'s vocabulary; NOT parts left out)."""
-        from search.query import positive_leaves
-
         stems: set[str] = set()
         surfaces: set[str] = set()
         phrases: dict[tuple[bool, tuple[str, ...]], None] = {}
@@ -141,7 +140,7 @@ class Highlighter:
             try:
                 btexts = islice(leaf._btexts(reader), MAX_EXPANSION)
                 into.update(b.decode("utf-8") if isinstance(b, bytes) else b for b in btexts)
-            except Exception:  # an exotic query type: highlight nothing for it rather than fail
+            except Exception:  # noqa: BLE001 - an exotic query type: highlight nothing for it rather than fail
                 continue
         return MatchTerms(frozenset(stems), frozenset(surfaces), tuple(phrases))
 
@@ -303,7 +302,7 @@ class Highlighter:
         """Spans of the words of each phrase where they follow each other in ``text``."""
         tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
         forms = [self._analyse_word(word) for _, _, word in tokens]
-        out = []
+        out: list[tuple[int, int]] = []
         for stemmed, words in phrases:
             form = 1 if stemmed else 0  # compare stems, or surface forms
             size = len(words)
@@ -338,9 +337,9 @@ class Highlighter:
             for index, inside in by_sentence.items():
                 if index % 2:  # inside the gap between two sentences (a quote mark)
                     continue
-                s = bounds[index - 1] if index else 0
-                e = bounds[index] if index < len(bounds) else len(text)
-                for s, e in _trimmed(text, s, e):
+                start = bounds[index - 1] if index else 0
+                end = bounds[index] if index < len(bounds) else len(text)
+                for s, e in _trimmed(text, start, end):
                     inside = [sp for sp in inside if sp[0] >= s and sp[1] <= e]
                     if inside:
                         distinct = {text[a:b].lower() for a, b in inside}
@@ -404,9 +403,7 @@ def _add_tokens(text: str, hit_start: int, hit_end: int, start: int, end: int,
     # (``-`` ``'``) only between two word characters, as _WORD reads them
     while i > start:
         before = text[i - 1]
-        if _is_word_char(before):
-            i -= 1
-        elif (before in _JOINERS and i - 2 >= start and i < end and _is_word_char(text[i - 2])
+        if _is_word_char(before) or (before in _JOINERS and i - 2 >= start and i < end and _is_word_char(text[i - 2])
               and _is_word_char(text[i])):
             i -= 1
         else:

@@ -342,6 +342,8 @@ def index_corpus(
     timezone: str | None = None,
     analysis: str | os.PathLike[str] | None = None,
     publishers: str | os.PathLike[str] | None = None,
+    shards: int | None = None,
+    cluster: str | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
@@ -356,10 +358,20 @@ def index_corpus(
     publisher rules added to the shipped ones (``search.corpus.publishers``; kept by the index,
     changing them needs a rebuild). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
     IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError, InvalidArgument; unreadable
-    files and records are skipped and listed in the report's ``errors``.
+    files and records are skipped and listed in the report's ``errors``. ``shards`` builds a
+    sharded index of that many shards (``search.shards``); a sharded index is updated as such, its
+    shards built on the Dask cluster whose scheduler is at ``cluster`` when given.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    from search.shards.layout import is_sharded
+
+    if shards is not None or cluster is not None or is_sharded(index_dir):
+        from search.shards.indexing import index_sharded
+
+        return index_sharded(list(paths), [], index_dir, shards=shards, jobs=jobs, rebuild=rebuild,
+                             lock_timeout=lock_timeout, progress=progress, timezone=timezone,
+                             analysis=analysis, publishers=publishers, cluster=cluster)
     corrections = None
     if analysis is not None:
         from search.analysis import read_corrections
@@ -381,6 +393,12 @@ def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     drops = [_absolute(p) for p in paths]
     if not drops:
         raise CorpusNotFound("no corpus path given to remove")
+    from search.shards.layout import is_sharded
+
+    if is_sharded(index_dir):
+        from search.shards.indexing import index_sharded
+
+        return index_sharded([], drops, index_dir, jobs=jobs, lock_timeout=lock_timeout, progress=progress)
     return _locked_run([], drops, index_dir, jobs=jobs, rebuild=False, lock_timeout=lock_timeout,
                        progress=progress, timezone=None, corrections=None)
 
@@ -388,7 +406,8 @@ def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
 def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir: str | os.PathLike[str], *,
                 jobs: int | None, rebuild: bool, lock_timeout: float,
                 progress: ProgressCallback | None, timezone: str | None, corrections: Any,
-                publishers: str | os.PathLike[str] | None = None) -> IndexReport:
+                publishers: str | os.PathLike[str] | None = None,
+                shard: tuple[int, int] | None = None) -> IndexReport:
     started = time.monotonic()
     for given in paths:  # bad paths fail before the lock is taken or anything is written
         if not os.path.lexists(_absolute(given)):
@@ -406,6 +425,12 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
 
         rules = PublisherRules.from_file(os.fspath(publishers))
     index_root = Path(index_dir)
+    if shard is None:
+        from search.shards.layout import shard_marker
+
+        if shard_marker(index_root) is not None:
+            raise InvalidArgument(f"{index_dir} is a shard of a sharded index: index the sharded index "
+                                  "(its parent folder)", parameter="index")
     report = IndexReport(index_dir=str(index_dir), rebuilt=rebuild)
 
     def tell(phase: str, **counts: int) -> None:
@@ -419,7 +444,9 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started, rules).run(paths, drops)
+            run = _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started, rules)
+            run.shard = shard
+            run.run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -444,6 +471,7 @@ class _Run:
         self.corrections = corrections  # from --analysis FILE, or None
         self.tell = tell
         self.old_directory: Path | None = None  # the live generation directory found, if any
+        self.shard: tuple[int, int] | None = None  # (k, n): shard k of n keeps its own articles
 
     def _open_live(self) -> tuple[store.Generation | None, CorpusState]:
         """The live commit, checked byte for byte, and its corpus state; for a rebuild of a
@@ -542,7 +570,7 @@ class _Run:
             if to_read:
                 pass_results, pass_segments, articles_read, jobs_used = read_files(
                     to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell, timings,
-                    publishers["publishers"])
+                    publishers["publishers"], shard=self.shard)
                 report.articles_read += articles_read
                 report.jobs = max(report.jobs, jobs_used)
                 for builder_no, result in pass_results:
@@ -570,7 +598,7 @@ class _Run:
 
         to_delete: set[str] = set()
         keep_written: set[tuple[int, int]] = set()
-        for aid, (state, digest, line) in chosen.items():
+        for aid, (state, _digest, line) in chosen.items():
             copy = written.get((state.path, aid, line))
             if copy is not None:
                 keep_written.add(copy)

@@ -38,7 +38,8 @@ from search.codec.reading import (
     segment_key,
 )
 
-__all__ = ["DocColumns", "Evaluator", "PostingCache", "phrase_counts", "top_documents"]
+__all__ = ["DocColumns", "Evaluator", "PostingCache", "TermStatistics", "bm25_idf", "expansion_key",
+           "phrase_counts", "top_documents"]
 
 K1 = 1.2
 B = 0.75
@@ -59,18 +60,18 @@ class PostingCache:
 
     def __init__(self, max_bytes: int = 128 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._data: OrderedDict[tuple, Any] = OrderedDict()
+        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Any:
+    def get(self, key: tuple[Any, ...]) -> Any:
         with self._lock:
             value = self._data.get(key)
             if value is not None:
                 self._data.move_to_end(key)
             return value
 
-    def put(self, key: tuple, value: Any) -> None:
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
         with self._lock:
             if value.nbytes > self.max_bytes // 4 or key in self._data:
                 return
@@ -95,6 +96,45 @@ def phrase_counts(keys: list[np.ndarray], slop: int, documents: int) -> np.ndarr
         step = following[nearest] - current
         current = following[nearest[step <= slop]]  # less than 2**32 apart: the same document
     return np.bincount(current >> 32, minlength=documents).astype(np.float32)
+
+
+def bm25_idf(doc_count: int, df: int) -> float:
+    """BM25's idf of a term in ``df`` of ``doc_count`` live documents (one formula for one index
+    and for the statistics a sharded index gathers, so that both rank alike)."""
+    return math.log(1.0 + (doc_count - df + 0.5) / (df + 0.5))
+
+
+def expansion_key(q: Any) -> tuple[Any, ...]:
+    """What identifies a prefix, wildcard or fuzzy query across processes (its words are decided
+    once for every shard of a sharded index)."""
+    return (type(q).__name__, q.fieldname, q.text, getattr(q, "maxdist", None),
+            getattr(q, "prefixlength", None))
+
+
+class TermStatistics:
+    """The statistics BM25 reads, given instead of read from the searcher's own documents: those of
+    every shard of a sharded index together (``search.shards``), so that each shard scores as one
+    index of all the articles would. ``df`` counts live documents of each ``(field, term)``,
+    ``lengths`` sums each field's stored lengths over live documents, ``expansions`` lists the words
+    of each prefix, wildcard or fuzzy query (by ``expansion_key``) in index order. Totals are whole
+    numbers, so they add up exactly."""
+
+    __slots__ = ("doc_count", "df", "lengths", "expansions", "_idfs")
+
+    def __init__(self, doc_count: int, df: dict[tuple[str, bytes], int], lengths: dict[str, float],
+                 expansions: dict[tuple[Any, ...], list[bytes]] | None = None) -> None:
+        self.doc_count = doc_count
+        self.df = df
+        self.lengths = lengths
+        self.expansions = expansions or {}
+        self._idfs: dict[tuple[str, bytes], float] = {}
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self.doc_count, self.df, self.lengths, self.expansions
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.doc_count, self.df, self.lengths, self.expansions = state
+        self._idfs = {}
 
 
 class DocColumns:
@@ -144,22 +184,24 @@ class DocColumns:
             from whoosh.util.times import datetime_to_long
 
             value = datetime_to_long(value)
-        return value
+        return int(value)
 
 
 class Evaluator:
     """Evaluates a Whoosh query on one searcher into ``(mask, scores)`` arrays over all documents."""
 
     def __init__(self, searcher: Any, cache: PostingCache, columns: DocColumns,
-                 deadline: float | None = None, *, k1: float = K1, b: float = B) -> None:
+                 deadline: float | None = None, *, k1: float = K1, b: float = B,
+                 stats: TermStatistics | None = None) -> None:
         self.searcher = searcher
+        self.stats = stats  # statistics of all shards (None: this index's own)
         self.k1 = k1
         self.b = b
         self.cache = cache
         self.columns = columns
         self.deadline = deadline
         self.n = searcher.doc_count_all()
-        self.doc_count = max(columns.live_count, 1)
+        self.doc_count = max(columns.live_count if stats is None else stats.doc_count, 1)
         self.leaves = [(r, off, segment_key(r)) for r, off in searcher.reader().leaf_readers()]
         self._lengths = columns.lengths
         self._evaluated: dict[Any, tuple[np.ndarray, np.ndarray]] = {}  # compound query -> result
@@ -188,7 +230,7 @@ class Evaluator:
     def postings(self, reader: Any, key: Any, fieldname: str, btext: bytes, *,
                  values: bool = False) -> Postings:
         cache_key = (key, fieldname, btext, values)
-        found = self.cache.get(cache_key)
+        found: Postings | None = self.cache.get(cache_key)
         if found is None:
             found = read_postings(reader, fieldname, btext, values=values)
             self.cache.put(cache_key, found)
@@ -199,7 +241,7 @@ class Evaluator:
         """Postings with positions of a term covering the documents ``wanted``: decoded for them
         only when they are few (the encoded positions are cached), else all of them (cached)."""
         full_key = (key, fieldname, btext, True)
-        found = self.cache.get(full_key)
+        found: Postings | None = self.cache.get(full_key)
         if found is not None:
             return found
         raw_key = (key, fieldname, btext, "raw")
@@ -215,27 +257,33 @@ class Evaluator:
             found = raw.decoded()
             self.cache.put(full_key, found)
             return found
-        return raw.positions_of(wanted)
+        partial: Postings = raw.positions_of(wanted)
+        return partial
+
+    def live_df(self, fieldname: str, btext: bytes) -> int:
+        """Live documents of this searcher with the term."""
+        # the live documents of the posting lists, read anyway for scoring (and cached), which
+        # spares a term-dictionary lookup per segment
+        live = self.columns.live
+        return sum(int(live[self.postings(reader, key, fieldname, btext).ids + offset].sum())
+                   for reader, offset, key in self.leaves)
 
     def doc_frequency(self, fieldname: str, btext: bytes) -> int:
-        """How many live documents have the term (cached per commit, in ``DocColumns``)."""
+        """``live_df``, cached per commit (in ``DocColumns``): did-you-mean asks it again."""
         dfs = self.columns.dfs
         df = dfs.get((fieldname, btext))
         if df is None:
-            # the document frequency counts the live documents of the posting lists, read anyway
-            # for scoring (and cached), which spares a term-dictionary lookup per segment
-            live = self.columns.live
-            df = dfs[(fieldname, btext)] = sum(
-                int(live[self.postings(reader, key, fieldname, btext).ids + offset].sum())
-                for reader, offset, key in self.leaves)
+            df = dfs[(fieldname, btext)] = self.live_df(fieldname, btext)
         return df
 
     def _idf(self, fieldname: str, btext: bytes) -> float:
-        idfs = self.columns.idfs
+        idfs = self.columns.idfs if self.stats is None else self.stats._idfs
         idf = idfs.get((fieldname, btext))
         if idf is None:
-            df = self.doc_frequency(fieldname, btext)
-            idf = idfs[(fieldname, btext)] = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+            df = None if self.stats is None else self.stats.df.get((fieldname, btext))
+            if df is None:  # this index's own (a term the gathered statistics lack: none should)
+                df = self.doc_frequency(fieldname, btext)
+            idf = idfs[(fieldname, btext)] = bm25_idf(self.doc_count, df)
         return idf
 
     def _bm25(self, tf: np.ndarray, lengths: np.ndarray, avg: float, idf: float, boost: float) -> np.ndarray:
@@ -243,16 +291,26 @@ class Evaluator:
         norm = k1 * ((1.0 - b) + b * lengths / avg)
         return (boost * idf) * tf * (k1 + 1.0) / (tf + norm)
 
+    def total_length(self, fieldname: str) -> float:
+        """The sum of the field's stored lengths over the live documents of this searcher (a whole
+        number: lengths are)."""
+        total = 0.0
+        live = self.columns.live
+        for reader, offset, key in self.leaves:
+            n = reader.doc_count_all()
+            total += float(self._field_lengths(reader, key, fieldname)[live[offset:offset + n]].sum(dtype=np.float64))
+        return total
+
     def _avg_length(self, fieldname: str) -> float:
         """The mean length of the field over the live documents (as their lengths are stored)."""
+        if self.stats is not None:
+            total = self.stats.lengths.get(fieldname)
+            if total is None:
+                total = self.total_length(fieldname)
+            return (total / self.doc_count) or 1.0
         avg = self.columns.avg_lengths.get(fieldname)
         if avg is None:
-            total = 0.0
-            live = self.columns.live
-            for reader, offset, key in self.leaves:
-                n = reader.doc_count_all()
-                total += float(self._field_lengths(reader, key, fieldname)[live[offset:offset + n]].sum(dtype=np.float64))
-            avg = self.columns.avg_lengths[fieldname] = (total / self.doc_count) or 1.0
+            avg = self.columns.avg_lengths[fieldname] = (self.total_length(fieldname) / self.doc_count) or 1.0
         return avg
 
     def empty(self) -> tuple[np.ndarray, np.ndarray]:
@@ -411,7 +469,9 @@ class Evaluator:
         btexts = [fieldobj.to_bytes(w) for w in q.words]
         if len(btexts) == 1:
             return self.term(fieldname, q.words[0], q.boost)
-        idf = sum(self._idf(fieldname, b) for b in set(btexts))
+        # summed in one order (a set's order changes from process to process), so that every
+        # process of a sharded index computes the same float
+        idf = sum(self._idf(fieldname, b) for b in sorted(set(btexts)))
         avg = self._avg_length(fieldname)
         for reader, offset, key in self.leaves:
             # ids first (cached, shared with plain word queries); positions only for candidates
@@ -461,20 +521,12 @@ class Evaluator:
     def _expand(self, q: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """Prefix/wildcard/fuzzy: the best-scoring variant counts. Raises QuerySyntaxError when
         the pattern stands for more than ``MAX_EXPANSION`` words, or takes too long to expand."""
-        from search.errors import QuerySyntaxError
-
-        btexts = []
-        try:
-            for n, btext in enumerate(q._btexts(self.searcher.reader())):
-                btexts.append(btext)
-                if len(btexts) > MAX_EXPANSION:
-                    raise QuerySyntaxError(
-                        f"{_pattern_text(q)} matches more than {MAX_EXPANSION:,} different words: "
-                        "make it longer or more specific")
-                if n % 256 == 255 and self._past_deadline():
-                    raise QuerySyntaxError(
-                        f"{_pattern_text(q)} takes too long to look up: make it longer or more specific")
-        except IndexError:  # Whoosh's automaton on a fuzzy word shorter than its prefix
+        btexts: list[bytes] | None
+        if self.stats is not None and expansion_key(q) in self.stats.expansions:
+            btexts = self.stats.expansions[expansion_key(q)]
+        else:
+            btexts = self.expansion(q)
+        if btexts is None:
             return self.empty()
         mask, scores = self.empty()
         for n, btext in enumerate(btexts):
@@ -485,6 +537,66 @@ class Evaluator:
             mask |= m
             np.maximum(scores, s, out=scores)
         return mask, scores
+
+    def expansion(self, q: Any) -> list[bytes] | None:
+        """The words of this searcher a prefix, wildcard or fuzzy query stands for, in index order
+        (None: none can be, as Whoosh's automaton on a fuzzy word shorter than its prefix). Raises
+        QuerySyntaxError past ``MAX_EXPANSION`` words, or when looking them up takes too long."""
+        from search.errors import QuerySyntaxError
+
+        btexts = []
+        try:
+            for n, btext in enumerate(q._btexts(self.searcher.reader())):
+                btexts.append(btext)
+                if len(btexts) > MAX_EXPANSION:
+                    raise too_many_words(q)
+                if n % 256 == 255 and self._past_deadline():
+                    raise QuerySyntaxError(
+                        f"{_pattern_text(q)} takes too long to look up: make it longer or more specific")
+        except IndexError:  # Whoosh's automaton on a fuzzy word shorter than its prefix
+            return None
+        return btexts
+
+    def statistics(self, q: Any) -> tuple[dict[tuple[str, bytes], int], set[str], dict[tuple[Any, ...], list[bytes]]]:
+        """What scoring ``q`` reads from this searcher's documents, for a sharded index to add up
+        over its shards before any of them scores: the live document frequency of every scored
+        term (``(field, term) -> df``, prefix, wildcard and fuzzy words included), the scored
+        fields (whose lengths are summed), and the words of each prefix, wildcard or fuzzy query
+        (by ``expansion_key``). It walks ``q`` as ``evaluate`` does."""
+        df: dict[tuple[str, bytes], int] = {}
+        fields: set[str] = set()
+        expansions: dict[tuple[Any, ...], list[bytes]] = {}
+        schema = self.searcher.schema
+
+        def term(fieldname: str, text: Any) -> None:
+            if fieldname not in schema or not schema[fieldname].scorable:
+                return
+            btext = schema[fieldname].to_bytes(text) if not isinstance(text, bytes) else text
+            if (fieldname, btext) not in df:
+                df[(fieldname, btext)] = self.live_df(fieldname, btext)
+            fields.add(fieldname)
+
+        def walk(node: Any) -> None:
+            if isinstance(node, wq.Term):
+                term(node.fieldname, node.text)
+            elif isinstance(node, wq.Phrase):
+                for word in node.words:
+                    term(node.fieldname, word)
+            elif isinstance(node, wq.ConstantScoreQuery):
+                walk(node.child)
+            elif isinstance(node, wq.MultiTerm) and hasattr(node, "_btexts"):
+                words = self.expansion(node) or []  # past the limit here, past it in all
+                expansions[expansion_key(node)] = words
+                if node.fieldname in schema and schema[node.fieldname].scorable:
+                    fields.add(node.fieldname)  # its words may be in other shards only
+                for btext in words:
+                    term(node.fieldname, btext)
+            elif not node.is_leaf():
+                for child in node.children():
+                    walk(child)
+
+        walk(q)
+        return df, fields, expansions
 
     def _fallback(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matching for anything else (unscored: a constant of the query's boost)."""
@@ -503,6 +615,14 @@ class Evaluator:
             self._cut_short("a phrase was checked in only some of the articles that have its words")
             return candidates[:affordable]
         return candidates
+
+
+def too_many_words(q: Any) -> Exception:
+    """The error of a prefix, wildcard or fuzzy word that stands for too many words."""
+    from search.errors import QuerySyntaxError
+
+    return QuerySyntaxError(f"{_pattern_text(q)} matches more than {MAX_EXPANSION:,} different words: "
+                            "make it longer or more specific")
 
 
 def _pattern_text(q: Any) -> str:

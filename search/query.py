@@ -36,7 +36,7 @@ from whoosh import scoring
 
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
-from search.compiler import compile_query, fold
+from search.compiler import compile_query, fold, positive_leaves
 from search.duplicates import collapse_copies, copies_of, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
@@ -64,6 +64,7 @@ __all__ = [
     "FIELD_WEIGHTS",
     "Hit",
     "Index",
+    "Matches",
     "Results",
     "open_index",
 ]
@@ -154,6 +155,8 @@ class Results:
     tail: int = 0  # AND>OR's partial matches, listed after the strict ones (in total with ``any``)
     any: bool = False  # total (and facets) count the partial matches too
     collapsed: int = 0  # near-duplicate copies folded into a listed hit (over the whole listing)
+    # a sharded index on a cluster: the shards that did not answer in time (``partial`` then)
+    missing_shards: list[int] = field(default_factory=list)
 
     @property
     def listed(self) -> int:
@@ -174,6 +177,8 @@ class Results:
             "any": self.any,
             "collapsed": self.collapsed,
             "partial": self.partial,
+            # only from a sharded index on a cluster, when shards did not answer
+            **({"missing_shards": list(self.missing_shards)} if self.missing_shards else {}),
         }
 
 
@@ -193,6 +198,23 @@ class Selection:
     matched_all: int | None
     evaluator: Evaluator
     columns: DocColumns
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """Every article a query matches strictly, with its score, as arrays over the document numbers
+    of one commit (``Index.match``): the raw material for ranking experiments, which combine several
+    queries' arrays their own way. ``mask`` is True for the live documents that match; ``scores``
+    holds their BM25F scores (under the index's ``k1``, ``b`` and weights)."""
+
+    mask: Any
+    scores: Any
+    _snapshot: _Snapshot = field(repr=False)
+
+    def ids(self, docnums: Iterable[int]) -> list[str]:
+        """The article ids of document numbers ``docnums`` of this commit."""
+        with self._snapshot.searcher() as searcher:
+            return self._snapshot.ids_of(searcher, docnums)
 
 
 @dataclass(slots=True)
@@ -220,11 +242,25 @@ class Explanation:
                 "lift": round(self.lift, 4), "matches": self.matches, "filters": self.filters}
 
 
-def open_index(path: str | Path, **options: Any) -> Index:
+def open_index(path: str | Path, *, workers: int | None = None, cluster: str | None = None,
+               replicas: int = 1, **options: Any) -> Index:
     """Open the cari index at ``path`` for searching (raises ``IndexNotFound``).
 
     ``options`` go to :class:`Index`: ``operator`` ("AND"/"OR" between plain words), ``weights``
-    (field boosts, default ``FIELD_WEIGHTS``), ``k1``/``b`` (BM25), ``time_limit`` (seconds)."""
+    (field boosts, default ``FIELD_WEIGHTS``), ``k1``/``b`` (BM25), ``time_limit`` (seconds).
+    A sharded index (``cari index --shards N``) gives a ``search.shards.ShardedIndex`` with the
+    same API, its shards searched in ``workers`` worker processes (None: in this process), or on
+    the Dask cluster whose scheduler is at ``cluster`` (``replicas`` copies of each shard)."""
+    from search.shards.layout import is_sharded
+
+    if is_sharded(path):
+        from search.shards.coordinator import ShardedIndex
+
+        return ShardedIndex(path, workers=workers, cluster=cluster, replicas=replicas,  # type: ignore[return-value]
+                            **options)
+    if cluster is not None:
+        raise InvalidArgument(f"the index at {path} is not sharded: build it with shards to search it on "
+                              "a cluster", parameter="cluster")
     return Index(path, **options)
 
 
@@ -411,12 +447,7 @@ class Index:
     def __init__(self, path: str | Path, *, operator: str = DEFAULT_OPERATOR,
                  weights: dict[str, float] | None = None, k1: float = K1, b: float = B,
                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> None:
-        if operator.upper() not in OPERATORS:
-            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
-                                  parameter="operator")
-        if time_limit is not None and not time_limit > 0:
-            raise InvalidArgument("time_limit must be a positive number of seconds, or None",
-                                  parameter="time_limit")
+        self._check_options(operator, time_limit)
         self.path = Path(path)
         self.operator = operator
         self.weights = dict(weights or FIELD_WEIGHTS)
@@ -429,6 +460,15 @@ class Index:
         self._postings = PostingCache()
         self._snapshot = self._open_snapshot()
         self._highlighter = Highlighter(self._snapshot.schema)
+
+    @staticmethod
+    def _check_options(operator: str, time_limit: float | None) -> None:
+        if operator.upper() not in OPERATORS:
+            raise InvalidArgument(f"unknown operator {operator!r} (use {', '.join(OPERATORS)})",
+                                  parameter="operator")
+        if time_limit is not None and not time_limit > 0:
+            raise InvalidArgument("time_limit must be a positive number of seconds, or None",
+                                  parameter="time_limit")
 
     def _open_snapshot(self) -> _Snapshot:
         generation = open_generation(self.path, verified=self._verified)
@@ -535,7 +575,7 @@ class Index:
     @property
     def doc_count(self) -> int:
         """Number of articles in the index."""
-        return self._current().doc_count
+        return int(self._current().doc_count)
 
     # -- parsing
 
@@ -597,17 +637,9 @@ class Index:
         ``text`` by spelling, best first: those containing it, then those alike (difflib's ratio of
         at least 0.5); none when nothing is close (for a filter that matched no value: "no source
         'kompaz'; the closest are Kompas.com, ...")."""
-        import difflib
-
         with self._reading() as (snapshot, searcher):
             values = snapshot.id_map(searcher, fieldname)
-        wanted = fold(text)
-        containing = sorted(v for v in values if wanted and wanted in v)
-        alike = difflib.get_close_matches(wanted, list(values), n=limit, cutoff=0.5)
-        found: list[str] = []
-        for folded in dict.fromkeys(containing + alike):
-            found.extend(sorted(values[folded]))
-        return found[:limit]
+        return closest_of(values, text, limit)
 
     def _filter_query(self, snapshot: _Snapshot, searcher: Any, sources: Sequence[str] | None,
                       since: Any, until: Any) -> wq.Query | None:
@@ -633,13 +665,14 @@ class Index:
 
     # -- searching
 
-    def search(self, query: str, *, limit: int = 10, page: int = 1,
+    def search(self, query: str | Query, *, limit: int = 10, page: int = 1,
                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                sort: str = "relevance", highlight: bool = True, passages: int = 3,
                facets: Sequence[str] = (), operator: str | None = None, any: bool = False,
                collapse: bool = True, facet_limit: int | None = None,
                facet_zeros: bool = False) -> Results:
-        """Search ``query``; one page of ``limit`` hits, newest/oldest first or by relevance.
+        """Search ``query`` (text, or a ``Query`` from ``parse_query``); one page of ``limit`` hits,
+        newest/oldest first or by relevance.
 
         ``sources`` keeps articles of those sources (friendly matching, as ``source:``);
         ``since``/``until`` (``YYYY[-MM[-DD]]``, inclusive, in the articles' local dates) bound the
@@ -653,6 +686,19 @@ class Index:
         range.
         """
         started = time.perf_counter()
+        facets = self._check_search(limit=limit, page=page, passages=passages, facet_limit=facet_limit,
+                                    sort=sort, facets=facets)
+        with self._reading() as (snapshot, searcher):
+            return self._search(snapshot, searcher, started, query, limit=limit, page=page,
+                                sources=sources, since=since, until=until, sort=sort,
+                                highlight=highlight, passages=passages, facets=facets,
+                                operator=operator, any=any, collapse=collapse,
+                                facet_limit=facet_limit, facet_zeros=facet_zeros)
+
+    @staticmethod
+    def _check_search(*, limit: Any, page: Any, passages: Any, facet_limit: Any, sort: Any,
+                      facets: Any) -> Sequence[str]:
+        """The arguments of ``search`` checked (InvalidArgument); returns the facet names."""
         _check_positive("limit", limit, least=0)  # 0: the count and the facets, no hits
         _check_positive("page", page)
         _check_range("passages", passages, 0, MAX_PASSAGES)
@@ -666,19 +712,17 @@ class Index:
             if name not in FACETS:
                 raise InvalidArgument(f"unknown facet {name!r} (use {', '.join(FACETS)})",
                                       parameter="facets")
-        with self._reading() as (snapshot, searcher):
-            return self._search(snapshot, searcher, started, query, limit=limit, page=page,
-                                sources=sources, since=since, until=until, sort=sort,
-                                highlight=highlight, passages=passages, facets=facets,
-                                operator=operator, any=any, collapse=collapse,
-                                facet_limit=facet_limit, facet_zeros=facet_zeros)
+        return list(facets)
 
     def _select(self, snapshot: _Snapshot, searcher: Any, started: float, query: str | Query, *,
                 sources: Sequence[str] | None, since: Any, until: Any, operator: str | None,
-                any: bool, ranked: bool, exact: bool = False) -> Selection:
+                any: bool, ranked: bool, exact: bool = False, stats: Any = None,
+                lift: float | None = None) -> Selection:
         """The articles ``query`` (with its filters) names in this snapshot: its strict matches,
         and, when ``ranked`` (a listing by relevance) or ``any``, AND>OR's partial matches.
-        ``exact``: no time limit (an export or a count must not stop short)."""
+        ``exact``: no time limit (an export or a count must not stop short). A shard of a sharded
+        index (``search.shards``) scores with the ``stats`` of all shards and lifts the every-word
+        tier by the ``lift`` of all shards (None: not at all, the caller does)."""
         q, relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
         if not ranked and not any:
             relaxed = None  # a date order, a count, an export: the set alone
@@ -689,7 +733,7 @@ class Index:
                 relaxed = wq.And([relaxed, wq.ConstantScoreQuery(filt, 0.0)])
         columns = snapshot.columns(searcher)
         deadline = started + self.time_limit if self.time_limit and not exact else None
-        evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b)
+        evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b, stats=stats)
         strict, scores = evaluator.evaluate(q)
         strict &= columns.live
         listed = strict
@@ -698,14 +742,26 @@ class Index:
             matched_all = int(strict.sum())
             listed, scores = evaluator.evaluate(relaxed)
             listed &= columns.live
-            if strict.any() and (listed & ~strict).any():
-                scores[strict] += float(scores[listed].max()) + 1.0
+            if stats is None:
+                if strict.any() and (listed & ~strict).any():
+                    scores[strict] += float(scores[listed].max()) + 1.0
+            elif lift is not None:
+                scores[strict] += lift
             q = relaxed
         counted = listed if any else strict
         return Selection(strict=strict, listed=listed, counted=counted, scores=scores, q=q,
                          matched_all=matched_all, evaluator=evaluator, columns=columns)
 
-    def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str, *, limit: int,
+    def match(self, query: str | Query, *, operator: str | None = None) -> Matches:
+        """The strict matches of ``query`` and their scores over every document of the live commit:
+        what ``search`` ranks, before filters, paging, the AND>OR tail and highlights. No time limit."""
+        with self._reading() as (snapshot, searcher):
+            selection = self._select(snapshot, searcher, time.perf_counter(), query, sources=None,
+                                     since=None, until=None, operator=operator, any=False,
+                                     ranked=False, exact=True)
+            return Matches(selection.strict, selection.scores, snapshot)
+
+    def _search(self, snapshot: _Snapshot, searcher: Any, started: float, query: str | Query, *, limit: int,
                 page: int, sources: Sequence[str] | None, since: Any, until: Any, sort: str,
                 highlight: bool, passages: int, facets: Sequence[str], operator: str | None,
                 any: bool = False, collapse: bool = True, facet_limit: int | None = None,
@@ -908,16 +964,7 @@ class Index:
                               evaluator)
         if not fixes:
             return None
-        raw_text = text if isinstance(text, str) else text.text
-        analyzer = schema["body_exact"].analyzer if "body_exact" in schema else None
-
-        def replace(match: re.Match[str]) -> str:
-            raw = match.group(0)
-            norm = [t.text for t in analyzer(raw)] if analyzer else [raw.lower()]
-            return fixes.get(norm[0], raw) if len(norm) == 1 else raw
-
-        suggestion = _WORDS.sub(replace, raw_text)
-        return suggestion if suggestion != raw_text else None
+        return suggestion_text(schema, text, fixes)
 
     # -- facets
 
@@ -940,7 +987,7 @@ class Index:
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
-        return docnum
+        return int(docnum)
 
     def get(self, article_id: str) -> Any:
         """The stored article (``search.Article``) with id ``article_id``; raises ArticleNotFound."""
@@ -949,7 +996,8 @@ class Index:
         return article_of(stored)
 
     def explain(self, query: str | Query, article_id: str, *, operator: str | None = None,
-                sources: Sequence[str] | None = None, since: Any = None, until: Any = None) -> Explanation:
+                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
+                stats: Any = None, lift: float | None = None) -> Explanation:
         """Why article ``article_id`` ranks where it does for ``query`` (with the same filters and
         operator as a search): its AND>OR tier, every term it matched (field, the article's words
         it stands for, the BM25 parts: tf, field length, mean length, idf, weight, score), the
@@ -958,7 +1006,8 @@ class Index:
             docnum = self._docnum(searcher, article_id)
             strict, relaxed = self._compiled(snapshot, searcher, query, self._operator(operator))
             columns = snapshot.columns(searcher)
-            evaluator = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b)
+            # (a shard of a sharded index: the statistics and the lift of all shards)
+            evaluator = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b, stats=stats)
             filters: dict[str, Any] = {}
             passes = True
             filt = self._filter_query(snapshot, searcher, sources, since, until)
@@ -975,8 +1024,10 @@ class Index:
                 mask &= False
                 strict_mask &= False
             tier = "every word" if strict_mask[docnum] else ("some words" if mask[docnum] else "no match")
-            lift = 0.0
-            if relaxed is not None and strict_mask.any() and (mask & ~strict_mask).any() and strict_mask[docnum]:
+            given, lift = lift, 0.0
+            if stats is not None:
+                lift = given if given is not None and relaxed is not None and strict_mask[docnum] else 0.0
+            elif relaxed is not None and strict_mask.any() and (mask & ~strict_mask).any() and strict_mask[docnum]:
                 lift = float(scores[mask].max()) + 1.0
             stored = searcher.stored_fields(docnum)
             matches = []
@@ -1090,19 +1141,30 @@ def _check_range(name: str, value: Any, low: int, high: int) -> None:
 _WORDS = WORD_PATTERN  # words as the tokenizer reads them
 
 
-def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:
-    """Leaves of ``q`` that are sought, not excluded (skips NOT and the right side of ANDNOT)."""
-    if isinstance(q, wq.Not):
-        return
-    if isinstance(q, wq.AndNot):
-        yield from positive_leaves(q.a)
-        return
-    if q.is_leaf():
-        yield q
-        return
-    for child in q.children():
-        yield from positive_leaves(child)
+def closest_of(values: dict[str, list[str]], text: str, limit: int) -> list[str]:
+    """The stored values (``values``: folded -> stored) nearest to ``text`` by spelling, best
+    first (see ``Index.closest_values``)."""
+    import difflib
+
+    wanted = fold(text)
+    containing = sorted(v for v in values if wanted and wanted in v)
+    alike = difflib.get_close_matches(wanted, list(values), n=limit, cutoff=0.5)
+    found: list[str] = []
+    for folded in dict.fromkeys(containing + alike):
+        found.extend(sorted(values[folded]))
+    return found[:limit]
 
 
+def suggestion_text(schema: Any, text: str | Query, fixes: dict[str, str]) -> str | None:
+    """The query ``text`` with the words of ``fixes`` replaced ("did you mean"), or None when
+    that changes nothing."""
+    raw_text = text if isinstance(text, str) else text.text
+    analyzer = schema["body_exact"].analyzer if "body_exact" in schema else None
 
+    def replace(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        norm = [t.text for t in analyzer(raw)] if analyzer else [raw.lower()]
+        return fixes.get(norm[0], raw) if len(norm) == 1 else raw
 
+    suggestion = _WORDS.sub(replace, raw_text)
+    return suggestion if suggestion != raw_text else None

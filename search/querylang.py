@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Union
 
 from search.errors import QuerySyntaxError
 from search.fields import FIELD_ALIASES, USER_FIELDS
@@ -119,7 +118,7 @@ class And:
     relaxable: tuple[bool, ...] = ()
 
 
-Node = Union[Term, Phrase, DateRange, Every, Not, Or, And]
+Node = Term | Phrase | DateRange | Every | Not | Or | And
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,6 @@ BATCH = 256  # stored articles read at a time
 MAX_KWIC_WIDTH = 500
 
 _SPACE = re.compile(r"\s+")
-_WORDS = re.compile(r"\w+")
 # CSV cells a spreadsheet would read as a formula (OWASP's list): kept as text with a quote.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -416,9 +415,10 @@ def _joined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _fold(text: str) -> list[str]:
+    from search.analysis.tokenizer import WORD_PATTERN
     from search.compiler import fold
 
-    return _WORDS.findall(fold(text))
+    return WORD_PATTERN.findall(fold(text))  # words as the tokenizer reads them
 
 
 def kwic_key(line: KwicLine, sort: str) -> tuple[Any, ...]:

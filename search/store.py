@@ -39,7 +39,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -209,7 +209,7 @@ def create_generation(generation_dir: Path, schema: Any, zone: str,
         "schema_version": SCHEMA_VERSION,
         "analyzer_version": ANALYZER_VERSION,
         "timezone": zone,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **(extra_meta or {}),
     })
 
@@ -357,7 +357,7 @@ def _write_state(generation_dir: Path, whoosh_generation: int, state: CorpusStat
     write_checked_json(_state_path(generation_dir, whoosh_generation), {
         "format": STATE_FORMAT,
         "generation": whoosh_generation,
-        "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
         "roots": [asdict(r) for r in state.roots],
         "files": [f.to_json() for f in sorted(state.files.values(), key=lambda f: f.path)],
     })
@@ -395,8 +395,8 @@ def commit_generation(generation_dir: Path, whoosh_generation: int, schema: Any,
     manifest (sizes and CRC-32s; ``checksums`` holds those already known, the others are
     computed), then the TOC, whose rename makes the commit live; then remove what the previous
     commit used and this one does not."""
-    from whoosh.index import clean_files
     from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import clean_files
 
     _write_state(generation_dir, whoosh_generation, state)
     files: dict[str, list[int]] = {}
@@ -564,7 +564,7 @@ def open_generation(index_dir: str | os.PathLike[str], *, attempts: int = 20,
     ``verified`` holds ``(file, size, crc)`` already checked by this process (segment files never
     change, so a refresh only checks what is new); it is updated."""
     root = Path(index_dir)
-    last: Exception | None = None
+    last: BaseException | None = None
     for attempt in range(attempts):
         directory = live_generation_dir(root)
         if directory is None:
@@ -743,7 +743,12 @@ def verify_generation(index_dir: str | os.PathLike[str]) -> tuple[Generation | N
 
 def check_index(index_dir: str | os.PathLike[str]) -> list[Damage]:
     """What is damaged in the index at ``index_dir`` (empty: it is sound): every check of
-    ``cari check`` (see ``verify_generation``). Raises IndexNotFound / IndexIncompatible."""
+    ``cari check`` (see ``verify_generation``; of each shard of a sharded index,
+    ``search.shards``). Raises IndexNotFound / IndexIncompatible."""
+    from search.shards.layout import check_sharded, is_sharded
+
+    if is_sharded(index_dir):
+        return check_sharded(index_dir)
     return verify_generation(index_dir)[1]
 
 
@@ -815,6 +820,9 @@ class IndexStats:
     source_spellings: dict[str, dict[str, int]] = field(default_factory=dict)
     duplicate_groups: int = 0  # stories with near-duplicate copies in the index
     duplicate_copies: int = 0  # articles that are a copy of an earlier one
+    # a sharded index (``search.shards``): each shard's figures (shard, path, articles, segments,
+    # deleted_pending, size_bytes); empty for one index
+    shards: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO text)."""
@@ -825,7 +833,12 @@ class IndexStats:
 
 
 def index_stats(index_dir: str | os.PathLike[str], *, attempts: int = 10) -> IndexStats:
-    """Counts, per-source counts, date range, size and versions of the index at ``index_dir``."""
+    """Counts, per-source counts, date range, size and versions of the index at ``index_dir``
+    (of a sharded one, the whole index's and each shard's)."""
+    from search.shards.layout import is_sharded, sharded_stats
+
+    if is_sharded(index_dir):
+        return sharded_stats(index_dir)
     for _attempt in range(attempts - 1):
         try:
             return _index_stats(index_dir)

@@ -18,7 +18,8 @@ from search.analysis.variants import respellings
 from search.codec.reading import read_postings
 from search.matching import DocColumns, Evaluator
 
-__all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "edit_distance", "suggest_words"]
+__all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "choose_fixes", "edit_distance", "merge_evidence", "suggest_words",
+           "word_evidence"]
 
 MAX_SUGGEST_CHARS = 30
 
@@ -61,23 +62,43 @@ def suggest_words(words: set[str], reader: Any, columns: DocColumns, exact_field
                   deadline: float | None, evaluator: Evaluator | None = None) -> dict[str, str]:
     """``{word: suggestion}`` for the ``words`` (surface forms) that no live article has (their
     document frequencies from ``evaluator`` when given: those of the query just evaluated)."""
+    return choose_fixes(word_evidence(words, reader, columns, exact_fields, stemmed_fields, stem, deadline,
+                                      evaluator=evaluator))
+
+
+# What one index knows of a query word: whether live articles have it (as typed, or its stem), the
+# live articles with each of its respellings, and its near words with their live articles. Those of
+# the shards of a sharded index add up (``merge_evidence``) to those of one index of all of them.
+Evidence = dict[str, Any]
+
+
+def word_evidence(words: set[str], reader: Any, columns: DocColumns, exact_fields: list[str],
+                  stemmed_fields: list[str], stem: Callable[[str], str | None],
+                  deadline: float | None, *, complete: bool = False,
+                  evaluator: Evaluator | None = None) -> dict[str, Evidence]:
+    """The evidence of each word ``suggest_words`` may fix. ``complete``: gather all of it even
+    where this index alone settles the word (a shard does not know what the others hold).
+    ``evaluator``: the query's, whose cached document frequencies are read."""
     counts = LiveCounts(reader, columns, evaluator)
-    fixes: dict[str, str] = {}
+    found: dict[str, Evidence] = {}
     for word in sorted(words):
         if len(word) < 3 or len(word) > MAX_SUGGEST_CHARS or not word.isalpha():
             continue
+        evidence: Evidence = {"known": False, "respellings": [], "candidates": {}}
+        found[word] = evidence
         if any(counts.df(f, word) for f in exact_fields):
+            evidence["known"] = True
             continue
         stemmed = stem(word)
         if stemmed and any(counts.df(f, stemmed) for f in stemmed_fields):
+            evidence["known"] = True
             continue
         # The same word in its other spelling, when the index has it (njonja -> nyonya).
-        respelled = next((w for w in respellings(word) if any(counts.df(f, w) for f in exact_fields)), None)
-        if respelled is not None:
-            fixes[word] = respelled
+        evidence["respellings"] = [(w, sum(counts.df(f, w) for f in exact_fields)) for w in respellings(word)]
+        if not complete and any(df for _w, df in evidence["respellings"]):
             continue
         maxdist = 1 if len(word) <= 5 else 2
-        candidates: dict[str, int] = {}
+        candidates: dict[str, int] = evidence["candidates"]
         for fieldname in exact_fields:
             for candidate in reader.terms_within(fieldname, word, maxdist, prefix=1):
                 if deadline is not None and time.perf_counter() > deadline:
@@ -89,6 +110,37 @@ def suggest_words(words: set[str], reader: Any, columns: DocColumns, exact_field
                 df = sum(counts.df(f, candidate) for f in exact_fields)
                 if df:
                     candidates[candidate] = df
+    return found
+
+
+def merge_evidence(parts: list[dict[str, Evidence]]) -> dict[str, Evidence]:
+    """The evidence of one index of all the articles of ``parts`` (those of its shards)."""
+    merged: dict[str, Evidence] = {}
+    for part in parts:
+        for word, evidence in part.items():
+            into = merged.setdefault(word, {"known": False, "respellings": [], "candidates": {}})
+            into["known"] = into["known"] or evidence["known"]
+            spelled = dict(into["respellings"])
+            for w, df in evidence["respellings"]:
+                spelled[w] = spelled.get(w, 0) + df
+            into["respellings"] = list(spelled.items())
+            for candidate, df in evidence["candidates"].items():
+                into["candidates"][candidate] = into["candidates"].get(candidate, 0) + df
+    return merged
+
+
+def choose_fixes(evidence: dict[str, Evidence]) -> dict[str, str]:
+    """``{word: suggestion}`` from the evidence: a respelling the index has, else the nearest near
+    word, then the one more live articles have, then the first alphabetically."""
+    fixes: dict[str, str] = {}
+    for word, found in sorted(evidence.items()):
+        if found["known"]:
+            continue
+        respelled = next((w for w, df in found["respellings"] if df), None)
+        if respelled is not None:
+            fixes[word] = respelled
+            continue
+        candidates = found["candidates"]
         if candidates:
             fixes[word] = min(candidates, key=lambda c: (edit_distance(word, c), -candidates[c], c))
     return fixes

@@ -109,7 +109,10 @@ def build(corpus: Path, *, min_uses: int = 5, min_family: int = 1000, min_docs: 
     from search.analysis.lexicon import follows, roots, stopwords
     from search.analysis.terms import TermMaker
 
-    log = lambda message: print(message, file=sys.stderr)  # noqa: E731
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
     if vocabulary is None:
         vocabulary = corpus_vocabulary(corpus)
     n = len(vocabulary.documents)
@@ -150,7 +153,10 @@ def build(corpus: Path, *, min_uses: int = 5, min_family: int = 1000, min_docs: 
         if len(evidenced) < 2:
             continue
         clusters = cluster(evidenced, frozen, n, threshold)
-        docs = lambda group: len(frozenset().union(*(frozen[w] for w in group)))  # noqa: E731
+
+        def docs(group: list[str]) -> int:
+            return len(frozenset().union(*(frozen[w] for w in group)))
+
         main = next((c for c in clusters if stem in c), None) or max(clusters, key=docs)
         kept = [main] + [c for c in clusters if c is not main and docs(c) >= min_split_docs]
         for small in (c for c in clusters if c is not main and docs(c) < min_split_docs):

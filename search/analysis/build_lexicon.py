@@ -112,9 +112,8 @@ def _pattern_root(entry: str, stemmer: IndonesianStemmer) -> str | None:
             return entry[2:]
     # Loan suffixes (idealis, idealisme, finalisasi).
     for suffix, shortest in LOAN_SUFFIXES:
-        if entry.endswith(suffix) and len(entry) - len(suffix) >= shortest:
-            if entry[: -len(suffix)] in roots:
-                return entry[: -len(suffix)]
+        if entry.endswith(suffix) and len(entry) - len(suffix) >= shortest and entry[: -len(suffix)] in roots:
+            return entry[: -len(suffix)]
     # Particles, possessives and derivational suffixes missing from the root's flags (besaran).
     for suffix, shortest in (("lah", 3), ("kah", 3), ("tah", 3), ("pun", 3), ("nya", 4), ("kan", 3), ("an", 3), ("i", 4)):
         if entry.endswith(suffix) and len(entry) - len(suffix) >= shortest and entry[: -len(suffix)] in roots:
@@ -152,7 +151,10 @@ def build(
     """Curated lexicon (root -> family frequency) and the list of corpus names never to stem."""
     from spylls.hunspell import Dictionary  # build-time dependency only
 
-    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
     dictionary = Dictionary.from_files(str(hunspell_dir / "id_ID"))
     lookup = dictionary.lookuper
     entries = {w.stem for w in dictionary.dic.words if ENTRY_SHAPE.fullmatch(w.stem)}
@@ -219,10 +221,10 @@ def build(
             if not lexicalised(entry, root):
                 dropped.add(entry)
             continue
-        root = _pattern_root(entry, stemmer)
-        if root is not None:
-            derived[entry] = root
-            if entry in ECS_IRREGULAR or family[root] >= pattern_ratio * max(freq[entry], 1):
+        pattern_root = _pattern_root(entry, stemmer)
+        if pattern_root is not None:
+            derived[entry] = pattern_root
+            if entry in ECS_IRREGULAR or family[pattern_root] >= pattern_ratio * max(freq[entry], 1):
                 dropped.add(entry)
             continue
         if family[entry] < min_family or freq[entry] == 0:

@@ -7,6 +7,7 @@ import collections
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -30,7 +31,7 @@ def article_texts(corpus: Path) -> Iterator[str]:
     caption, keywords and body), read and repaired by cari's own readers."""
     from search.corpus import read_articles
 
-    errors: list = []
+    errors: list[Any] = []
     for article in read_articles(corpus, errors=errors):
         yield "\n".join(part for part in (article.title, article.lead, article.caption,
                                           " ".join(article.keywords), article.body) if part)

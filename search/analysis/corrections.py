@@ -88,7 +88,7 @@ def parse_corrections(text: str, source: str = "corrections") -> Corrections:
         if not line:
             continue
 
-        def fail(reason: str) -> CorrectionsError:
+        def fail(reason: str, number: int = number, line: str = line) -> CorrectionsError:
             return CorrectionsError(f"{source}:{number}: {reason}: {line!r}")
 
         if _ARROW.search(line):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from whoosh.analysis import Filter, Token
@@ -37,7 +37,7 @@ class IndonesianStemFilter(Filter):
         self.corrections = corrections
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.corrections == self.corrections  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.corrections == self.corrections
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.corrections))
@@ -77,6 +77,46 @@ class IndonesianStemFilter(Filter):
             yield from self.split(token, parts)
             if token.positions:
                 shift += len(parts) - 1
+
+    def positions(self, texts: Sequence[str], starts: Sequence[int], ends: Sequence[int], *,
+                  chars: bool) -> dict[str, list[Any]]:
+        """Each term of one text with its positions, or ``(position, startchar, endchar)`` when
+        ``chars``, as ``indonesian_analyzer`` yields them: its tokenizer's stopwords left out and
+        positions closed up, then this filter (compounds split into parts). ``texts``, ``starts``
+        and ``ends`` are ``tokenizer.token_spans`` of the text. One pass without a Token per word,
+        for the index writer; it must give what ``__call__`` gives (tests/indexer/test_postings.py
+        compares the two on real articles)."""
+        stoplist = lexicon.stopwords()
+        terms = self.terms
+        cache_get = terms.cache.get
+        term_of = terms.term
+        out: dict[str, list[Any]] = {}
+        pos = 0
+        for text, start, end in zip(texts, starts, ends, strict=True):
+            if text in stoplist:
+                continue
+            stem = cache_get(text)
+            if stem is None:
+                stem = term_of(text)
+            if "-" in stem:
+                parts = [p for p in stem.split("-") if p]
+                if len(parts) >= 2:
+                    token = Token(positions=True, chars=True)
+                    token.text, token.pos, token.startchar, token.endchar = text, pos, start, end
+                    for part in self.split(token, parts):
+                        entry = (part.pos, part.startchar, part.endchar) if chars else part.pos
+                        out.setdefault(part.text, []).append(entry)
+                    pos += len(parts)
+                    continue
+                stem = stem.strip("-") or stem
+            entry = (pos, start, end) if chars else pos
+            found = out.get(stem)
+            if found is None:
+                out[stem] = [entry]
+            else:
+                found.append(entry)
+            pos += 1
+        return out
 
     def split(self, token: Token, parts: list[str]) -> Iterator[Token]:
         """One token per part of a compound, offsets following the surface hyphens when they line up."""

@@ -115,9 +115,8 @@ def _prefix_options(word: str) -> list[tuple[str, str]]:
     elif c0 in "mp" and c1 == "e":
         kind = "me" if c0 == "m" else "pe"
         nasal = "me" if c0 == "m" else "pN"  # pe- with a nasal (pem- pen- peng- peny-)
-        if word.startswith("menge") or word.startswith("penge"):
-            if n > 5 and word[5] not in VOWELS:
-                out.append((nasal, word[5:]))  # menge- before one-syllable roots: mengebom
+        if word.startswith(("menge", "penge")) and n > 5 and word[5] not in VOWELS:
+            out.append((nasal, word[5:]))  # menge- before one-syllable roots: mengebom
         if c2 == "n" and word[3] == "g":  # meng- / peng-
             rest = word[4:]
             if rest:
@@ -342,8 +341,7 @@ class IndonesianStemmer:
         for core_first in cores:
             for core_second in ends:
                 lexicalized = f"{core_first}-{core_second}" in self.roots
-                base = self._imitative_base(core_first, core_second, lexicalized)
-                if base is not None:
+                if self._imitative_base(core_first, core_second, lexicalized) is not None:
                     return f"{core_first}-{core_second}", SOUND_CHANGE
                 if lexicalized and (core_first, core_second) != (first, second):
                     return f"{core_first}-{core_second}", ONE_WORD  # digembar-gemborkan
@@ -418,9 +416,9 @@ class IndonesianStemmer:
         # (pemeran: peran, not per). penyelidikan -> selidik (one prefix), not lidi (two, via -kan).
         best: str | None = None
         best_depth = MAX_PREFIXES + 1
-        for stem_base, suffix in attempts:
+        for stem_base, stem_suffix in attempts:
             short_best = best is not None and len(best) <= MIN_ROOT
-            found = self._strip_prefixes(stem_base, suffix, max_depth=best_depth - (0 if short_best else 1))
+            found = self._strip_prefixes(stem_base, stem_suffix, max_depth=best_depth - (0 if short_best else 1))
             if found is not None and (best is None or found[1] < best_depth or len(found[0]) > MIN_ROOT):
                 best, best_depth = found
         if best is not None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress
+from typing import Any
 
 from unidecode import unidecode
 from whoosh.analysis import Token, Tokenizer
@@ -96,7 +97,7 @@ class IndonesianTokenizer(Tokenizer):
         self.stopwords = stopwords
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.stopwords == self.stopwords  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.stopwords == self.stopwords
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.stopwords))
@@ -165,7 +166,7 @@ def token_spans(value: str) -> tuple[list[str], list[int], list[int]]:
     lengths = list(map(len, surfaces))
     if 1 in lengths and _may_hold_abbreviation(value, compress(matches, map((1).__eq__, lengths))):
         return _token_spans_one_by_one(value, matches)
-    texts: list[str] = list(map(_normalized_cache.get, surfaces))
+    texts: list[Any] = list(map(_normalized_cache.get, surfaces))  # None where not cached yet
     if None in texts:
         for i, text in enumerate(texts):
             if text is None:
@@ -176,6 +177,19 @@ def token_spans(value: str) -> tuple[list[str], list[int], list[int]]:
         kept = [i for i, text in enumerate(texts) if text]
         return [texts[i] for i in kept], [starts[i] for i in kept], [ends[i] for i in kept]
     return texts, starts, ends
+
+
+def surface_positions(texts: Sequence[str]) -> dict[str, list[int]]:
+    """Each token of ``texts`` (``token_spans`` of a text) with its positions, every token kept:
+    what ``surface_analyzer`` yields for the text, as the index writer encodes it."""
+    out: dict[str, list[int]] = {}
+    for pos, text in enumerate(texts):
+        found = out.get(text)
+        if found is None:
+            out[text] = [pos]
+        else:
+            found.append(pos)
+    return out
 
 
 def _may_hold_abbreviation(value: str, one_letter_words: Iterable[re.Match[str]]) -> bool:

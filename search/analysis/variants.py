@@ -92,13 +92,13 @@ def fold(word: str, known: Callable[[str], bool], rules: Iterable[SpellingRule] 
         return "-".join(part for part, _names in parts), applied
     if known(word):
         return word, ()
-    applied = []
+    changes: list[str] = []
     for rule in rules:
         changed = rule.apply(word)
         if changed != word:
-            applied.append(rule.name)
+            changes.append(rule.name)
             word = changed
-    return word, tuple(applied)
+    return word, tuple(changes)
 
 
 def respellings(word: str) -> list[str]:
@@ -115,8 +115,7 @@ def respellings(word: str) -> list[str]:
             if rule.apply(candidate) == word:
                 out.append(candidate)
             start = at + 1
-    seen: set[str] = set()
-    return [w for w in out if w != word and not (w in seen or seen.add(w))]
+    return [w for w in dict.fromkeys(out) if w != word]
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return counts.astype(np.int64), running - np.repeat(before, counts)
 
 
-class VarintPositions(Positions):  # type: ignore[misc]
+class VarintPositions(Positions):
     """Whoosh's ``Positions`` format with the deltas as varints (see the module's docstring)."""
 
     def encode(self, poslist: Iterable[int]) -> bytes:

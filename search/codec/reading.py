@@ -46,14 +46,14 @@ __all__ = [
     "whole_block",
 ]
 
-class MappedFile(StructFile):  # type: ignore[misc]
+class MappedFile(StructFile):
     """A Whoosh file over a memory map: ``get`` is a slice (Whoosh's is a seek and a read)."""
 
     def get(self, position: int, length: int) -> bytes:
         return self.file[position:position + length]  # type: ignore[no-any-return]
 
 
-class MappedStorage(FileStorage):  # type: ignore[misc]
+class MappedStorage(FileStorage):
     """A read-only Whoosh storage whose files are memory-mapped: reading a posting list or a term
     is a slice of memory rather than a seek and a read system call each, and a mapped file stays
     readable after a later commit removes it."""
@@ -97,7 +97,8 @@ class Postings:
         before = np.cumsum(counts) - counts
         gather = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(self.starts[rows] - before, counts)
         owners = np.repeat(np.arange(len(wanted), dtype=np.int64), counts)
-        return (owners << 32) | self.positions[gather]
+        keys: np.ndarray = (owners << 32) | self.positions[gather]
+        return keys
 
 
 _EMPTY = Postings(np.empty(0, np.int32), np.empty(0, np.float32),
@@ -273,7 +274,7 @@ def term_blocks(reader: Any, fieldname: str, btext: bytes) -> list[tuple[int, in
     does not apply: another codec, a posting inlined in the dictionary. Deleted documents are
     listed too (callers mask them with ``DocColumns.live``). Raises ``TermNotFound`` as Whoosh's
     ``postings`` does."""
-    terms = getattr(reader, "_terms", None)
+    terms: Any = getattr(reader, "_terms", None)
     if (type(terms).__name__ != "W3TermsReader" or getattr(reader, "is_closed", True)
             or fieldname not in reader.schema):
         return None
@@ -316,7 +317,7 @@ def _blocks_at(postfile: Any, offset: int, size: Any) -> list[tuple[int, int, me
             position = following
             if position >= len(buf):
                 return None
-    except Exception:  # anything unexpected: let Whoosh read it
+    except Exception:  # noqa: BLE001 - anything unexpected: let Whoosh read it
         return None
 
 
@@ -430,7 +431,7 @@ def _ids_end(data: bytes, count: int) -> tuple[int, tuple[int, ...] | None]:
     while end >= 0:
         try:
             ids = loads(b"\x80\x02" + data[2:end + 1] + b".")
-        except Exception:
+        except Exception:  # noqa: BLE001 - not the end of the tuple: the next candidate
             ids = None
         if type(ids) is tuple and len(ids) == count:
             return end, ids
@@ -468,7 +469,7 @@ def flat_positions(values: list[bytes], format_: Any) -> tuple[np.ndarray, np.nd
     if type(format_) is Positions and values[0][4:6] == b"\x80\x02" and values[0][-1:] == b".":
         try:
             lists = loads(b"\x80\x02(" + b"".join([v[6:-1] for v in values]) + b"t.")
-        except Exception:
+        except Exception:  # noqa: BLE001 - not the expected layout: decode one by one below
             lists = None
         if not isinstance(lists, tuple) or len(lists) != len(values):
             lists = None

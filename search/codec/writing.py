@@ -38,6 +38,9 @@ WRITER_LIMIT_MB = 128
 POSTINGS_PER_BLOCK = 1024
 BLOCK_COMPRESSION = 1
 MIN_COMPRESSED_BLOCK = 48  # bytes: zlib's header and checksum outweigh what it saves below this
+# One term's postings as the pool holds them: (docnum, encoded value) pairs, or the analysed
+# positions (with character spans where the field stores them) of one article.
+TermPostings = list[Any]
 # Postings written between two reports to a writer's ``on_postings`` (a report per term would cost).
 POSTINGS_REPORT_EVERY = 100_000
 
@@ -58,7 +61,7 @@ class TermPool:
         self.tempstore = tempstore
         self.limit = limitmb * 1024 * 1024
         self.currentsize = 0
-        self.fields: dict[str, dict[bytes, list]] = {}
+        self.fields: dict[str, dict[bytes, TermPostings]] = {}
         self.runs: list[str] = []
         self.postings = 0  # added in all, spilled or held: what writing the segment will write
 
@@ -88,7 +91,7 @@ class TermPool:
         self.postings += count
         self.grew(size)
 
-    def field_terms(self, fieldname: str) -> dict[bytes, list]:
+    def field_terms(self, fieldname: str) -> dict[bytes, TermPostings]:
         """The held terms of a field, for ``_encode_into`` to add postings to (then ``grew``)."""
         terms = self.fields.get(fieldname)
         if terms is None:
@@ -101,7 +104,7 @@ class TermPool:
         if self.currentsize > self.limit:
             self.save()
 
-    def _sorted_terms(self) -> list[tuple[str, bytes, list]]:
+    def _sorted_terms(self) -> list[tuple[str, bytes, TermPostings]]:
         return [(fieldname, tbytes, terms[tbytes])
                 for fieldname, terms in sorted(self.fields.items())
                 for tbytes in sorted(terms)]
@@ -114,7 +117,7 @@ class TermPool:
         f = self.tempstore.create_file(path).raw_file()
         self.runs.append(path)
         try:
-            chunk: list[tuple[str, bytes, list]] = []
+            chunk: list[tuple[str, bytes, TermPostings]] = []
             held = 0
             for entry in self._sorted_terms():
                 chunk.append(entry)
@@ -130,14 +133,14 @@ class TermPool:
         self.currentsize = 0
 
     @staticmethod
-    def _write_chunk(f: Any, chunk: list) -> None:
+    def _write_chunk(f: Any, chunk: list[tuple[str, bytes, TermPostings]]) -> None:
         # Length-prefixed, so that reading takes one read and one marshal.loads a chunk
         # (marshal.load on the unbuffered run file reads each object with a call of its own).
         data = marshal.dumps(chunk)
         f.write(_CHUNK_LENGTH.pack(len(data)))
         f.write(data)
 
-    def _read_run(self, path: str) -> Iterator[tuple[str, bytes, list]]:
+    def _read_run(self, path: str) -> Iterator[tuple[str, bytes, TermPostings]]:
         f = self.tempstore.open_file(path).raw_file()
         try:
             while header := _read_exactly(f, _CHUNK_LENGTH.size):
@@ -147,7 +150,7 @@ class TermPool:
             f.close()
             self.tempstore.delete_file(path)
 
-    def iter_terms(self) -> Iterator[tuple[str, bytes, list]]:
+    def iter_terms(self) -> Iterator[tuple[str, bytes, TermPostings]]:
         """``(fieldname, term bytes, [docnum, weight, value, ...])`` in field and term order,
         each term once with all its postings in docnum order; empties the pool."""
         if not self.runs:
@@ -162,7 +165,7 @@ class TermPool:
         # for equal keys, so joining a term's pieces keeps its postings in docnum order.
         merged = heapq.merge(*(self._read_run(path) for path in runs), key=itemgetter(0, 1))
         last_key: tuple[str, bytes] | None = None
-        postings: list = []
+        postings: TermPostings = []
         for fieldname, tbytes, piece in merged:
             if (fieldname, tbytes) == last_key:
                 postings += piece
@@ -341,7 +344,7 @@ _CHUNK_LENGTH = struct.Struct("<Q")
 
 def _read_exactly(f: Any, size: int) -> bytes:
     """``size`` bytes from ``f`` (a raw file may return fewer per read), or b"" at the end."""
-    data = f.read(size)
+    data: bytes = f.read(size)
     while data and len(data) < size:
         more = f.read(size - len(data))
         if not more:
@@ -380,35 +383,27 @@ def _uses_cari_analyzers(schema: Any) -> bool:
     return same
 
 
-def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict[str, list], str]]:
+def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict[str, TermPostings], str]]:
     """The text fields of one document analysed as Whoosh's ``field.index`` would with the
     schema's analyzers, but with one tokenizer pass per text and no per-token generator layers:
     ``{field: ({term: [position or (position, startchar, endchar), ...]}, encoding)}``, for
     ``_encode_into`` to encode as the field's format does (``encoding``: ``"characters"``,
     ``"positions"`` or ``"frequency"``, see ``_format_encoding``).
 
-    The postings must equal Whoosh's (tests/indexer/test_postings.py checks it on real articles):
-    the stemmed stream skips stopwords and numbers positions without them, and splits a stemmed
-    hyphenated compound into parts (positions shifted after it); the surface stream keeps every
-    token, numbered from 0.
+    The analysis is the analyzers' own one-pass form (``IndonesianStemFilter.positions``,
+    ``tokenizer.surface_positions``); the postings must equal Whoosh's (tests/indexer/test_postings.py
+    checks it on real articles).
     """
     if not _uses_cari_analyzers(schema):
         return {}
-    from whoosh.analysis import Token
-
-    from search.analysis import lexicon
     from search.analysis.filters import stem_filter_of
-    from search.analysis.tokenizer import token_spans
+    from search.analysis.tokenizer import surface_positions, token_spans
 
-    stoplist = lexicon.stopwords()
     # The schema's own terms (with the user's corrections it was built with).
     stem_filter = stem_filter_of(schema["body"].analyzer) if "body" in schema else None
     if stem_filter is None:
         return {}
-    terms = stem_filter.terms
-    stem_get = terms.cache.get
-    cached_stem = terms.term
-    out: dict[str, tuple[dict[str, list], str]] = {}
+    out: dict[str, tuple[dict[str, TermPostings], str]] = {}
     for stemmed_name, surface_name in _PAIRED_FIELDS + tuple((name, None) for name in _STEMMED_FIELDS):
         value = fields.get(stemmed_name)
         if not value:
@@ -417,41 +412,8 @@ def _analysed_terms(fields: dict[str, Any], schema: Any) -> dict[str, tuple[dict
         with_chars = encoding == "characters"
         texts, starts, ends = token_spans(value)
         if surface_name is not None and surface_name in schema:
-            surfaces: dict[str, list[int]] = {}
-            for surface_pos, text in enumerate(texts):
-                found = surfaces.get(text)
-                if found is None:
-                    surfaces[text] = [surface_pos]
-                else:
-                    found.append(surface_pos)
-            out[surface_name] = (surfaces, _format_encoding(schema[surface_name].format))
-        stems: dict[str, list] = {}
-        stem_pos = 0
-        for text, start, end in zip(texts, starts, ends):
-            if text in stoplist:
-                continue
-            stem = stem_get(text)
-            if stem is None:
-                stem = cached_stem(text)
-            if "-" in stem:
-                parts = [p for p in stem.split("-") if p]
-                if len(parts) >= 2:
-                    token = Token(positions=True, chars=True)
-                    token.text, token.pos, token.startchar, token.endchar = text, stem_pos, start, end
-                    for part in stem_filter.split(token, parts):
-                        entry = (part.pos, part.startchar, part.endchar) if with_chars else part.pos
-                        stems.setdefault(part.text, []).append(entry)
-                    stem_pos += len(parts)
-                    continue
-                stem = stem.strip("-") or stem
-            entry = (stem_pos, start, end) if with_chars else stem_pos
-            found = stems.get(stem)
-            if found is None:
-                stems[stem] = [entry]
-            else:
-                found.append(entry)
-            stem_pos += 1
-        out[stemmed_name] = (stems, encoding)
+            out[surface_name] = (surface_positions(texts), _format_encoding(schema[surface_name].format))
+        out[stemmed_name] = (stem_filter.positions(texts, starts, ends, chars=with_chars), encoding)
     return out
 
 
@@ -472,12 +434,12 @@ _SINGLE_POSITION_VALUES: dict[int, bytes] = {}
 _FREQUENCY_WEIGHTS = tuple(float(n) for n in range(1024))
 
 
-def _encode_into(terms: dict[bytes, list], docnum: int, postings: dict[str, list],
+def _encode_into(terms: dict[bytes, TermPostings], docnum: int, postings: dict[str, TermPostings],
                  encoding: str) -> tuple[int, int]:
     """Encode one field's analysed ``postings`` (see ``_analysed_terms``) as Whoosh's Positions or
     Characters format does (the count, then a protocol-2 pickle of the deltas), its Frequency
-    format (the count alone) or cari's ``VarintPositions`` (the deltas as varints), and add them for ``docnum`` to a term pool's ``terms`` (term bytes
-    -> [docnum, weight, value, ...]).
+    format (the count alone) or cari's ``VarintPositions`` (the deltas as varints), and add them
+    for ``docnum`` to a term pool's ``terms`` (term bytes -> [docnum, weight, value, ...]).
 
     Returns the field's length (its number of tokens) and an estimate of the memory added.
     """
@@ -538,7 +500,7 @@ def _encode_into(terms: dict[bytes, list], docnum: int, postings: dict[str, list
     return length, size + _POOL_POSTING_BYTES * len(postings)
 
 
-def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[tuple[str, bytes, list]],
+def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable[tuple[str, bytes, TermPostings]],
                     progress: Callable[[int], None] | None = None) -> None:
     """Write ``(fieldname, term bytes, [docnum, weight, value, ...])`` terms, sorted, to a new
     segment as Whoosh's ``W3FieldWriter.add_postings`` does, but a term at a time instead of a

@@ -10,12 +10,12 @@ A date with a zone is timezone-aware; without one it is naive. A date without a 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 WIB = timezone(timedelta(hours=7), "WIB")
 WITA = timezone(timedelta(hours=8), "WITA")
 WIT = timezone(timedelta(hours=9), "WIT")
-_ZONES = {"WIB": WIB, "WITA": WITA, "WIT": WIT, "UTC": timezone.utc, "GMT": timezone.utc, "Z": timezone.utc}
+_ZONES = {"WIB": WIB, "WITA": WITA, "WIT": WIT, "UTC": UTC, "GMT": UTC, "Z": UTC}
 
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from search.corpus.article import Article
 from search.corpus.publishers import PublisherRules, shipped_rules
@@ -80,7 +80,7 @@ def _aware(published: datetime | None, zone: tzinfo) -> datetime | None:
     if published.tzinfo is None or published.utcoffset() is None:
         published = published.replace(tzinfo=zone)
     try:
-        published.astimezone(timezone.utc)
+        published.astimezone(UTC)
     except (OverflowError, ValueError):
         return None  # its instant is outside the years 1..9999
     return published
@@ -101,4 +101,5 @@ def finalize_article(article: Article, zone: tzinfo = _WIB, publishers: Publishe
         path=fix(article.path), published=_aware(article.published, zone), section=fix(article.section),
         source_original=fix(article.source_original),
     )
-    return (publishers or shipped_rules()).apply(safe)
+    named: Article | str = (publishers or shipped_rules()).apply(safe)
+    return named

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -76,11 +76,10 @@ def _as_date(record: dict[str, Any]) -> datetime | None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         # A Unix timestamp in seconds (or milliseconds): an instant, so UTC.
-        from datetime import timezone
 
         seconds = value / 1000 if value > 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     published = parse_date(_as_text(value))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import re
 import stat
-from pathlib import Path
-
 from datetime import tzinfo
+from pathlib import Path
 
 from search.corpus.article import Article, ReadError
 from search.corpus.finalize import finalize_article

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from search.query import FACETS, SORTS
+from search.facets import FACETS
+from search.query import SORTS
 from search.research import EXPORT_FIELDS, EXPORT_SORTS, KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH
 from search.server.errors import ApiError
 from search.server.models import ArticleOut, ErrorOut, HealthOut, KwicOut, SearchOut, SimilarOut, StatsOut, TimelineOut

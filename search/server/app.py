@@ -62,11 +62,12 @@ _JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
 
 
 def create_app(index_dir: str | os.PathLike[str], *, token: str | None = None,
-               time_limit: float | None = None) -> FastAPI:
+               time_limit: float | None = None, cluster: str | None = None, replicas: int = 1) -> FastAPI:
     """The app serving the index at ``index_dir`` (opened on first use, refreshed on commits);
     with ``token``, every request must carry it. ``time_limit`` bounds a query's matching
-    (seconds; the library's default when None)."""
-    holder = IndexHolder(index_dir, time_limit=time_limit)
+    (seconds; the library's default when None). ``cluster``: a sharded index searched on that
+    Dask scheduler's workers, ``replicas`` copies of each shard."""
+    holder = IndexHolder(index_dir, time_limit=time_limit, cluster=cluster, replicas=replicas)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,7 +102,9 @@ def create_app_from_environment() -> FastAPI:
     ``$CARI_INDEX``, the token from ``$CARI_TOKEN``."""
     from search.cli import default_index_dir
 
-    return create_app(default_index_dir(), token=os.environ.get("CARI_TOKEN") or None)
+    return create_app(default_index_dir(), token=os.environ.get("CARI_TOKEN") or None,
+                      cluster=os.environ.get("CARI_CLUSTER") or None,
+                      replicas=int(os.environ.get("CARI_REPLICAS") or 1))
 
 
 def _wants_page(request: Request) -> bool:

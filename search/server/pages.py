@@ -24,8 +24,7 @@ from search.highlight import render_html
 from search.query import SORTS
 from search.server.api import MAX_DEPTH, MAX_QUERY_CHARS, MAX_SOURCES
 from search.server.chart import timeline
-from search.server.i18n import (LABELS, axis_label, choose_language, format_date, format_number,
-                                month_label)
+from search.server.i18n import LABELS, axis_label, choose_language, format_date, format_number, month_label
 
 __all__ = ["PAGE_SIZE", "PageState", "pages", "render"]
 

@@ -22,9 +22,12 @@ __all__ = ["IndexHolder"]
 class IndexHolder:
     """Gives the shared ``search.Index`` of ``index_dir``, opening it when needed."""
 
-    def __init__(self, index_dir: str | os.PathLike[str], *, time_limit: float | None = None) -> None:
+    def __init__(self, index_dir: str | os.PathLike[str], *, time_limit: float | None = None,
+                 cluster: str | None = None, replicas: int = 1) -> None:
         self.index_dir = Path(os.path.abspath(index_dir))
         self.time_limit = time_limit
+        self.cluster = cluster  # a sharded index searched on a Dask cluster (search.shards.cluster)
+        self.replicas = replicas
         self._index: Any = None
         self._lock = threading.Lock()
 
@@ -38,7 +41,8 @@ class IndexHolder:
                 from search.query import DEFAULT_TIME_LIMIT, open_index
 
                 limit = DEFAULT_TIME_LIMIT if self.time_limit is None else self.time_limit
-                self._index = open_index(self.index_dir, time_limit=limit)
+                self._index = open_index(self.index_dir, time_limit=limit, cluster=self.cluster,
+                                         replicas=self.replicas)
             return self._index
 
     def forget_after(self, error: CariError) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import collections
 import itertools
-import re
 import json
+import re
 from pathlib import Path
 
 from search.analysis import analyze

@@ -88,9 +88,8 @@ def test_limit_zero_gives_counts_and_facets(cli_index: Path) -> None:
 
 def test_library_names_parameters_and_the_cli_its_flags(cli_index: Path, sample_corpus: Path,
                                                         tmp_path: Path) -> None:
-    with search.open_index(cli_index) as index:
-        with pytest.raises(InvalidArgument) as caught:
-            index.search("jakarta", limit=-1)
+    with search.open_index(cli_index) as index, pytest.raises(InvalidArgument) as caught:
+        index.search("jakarta", limit=-1)
     assert str(caught.value) == "limit must be a whole number of at least 0, not -1"
     assert caught.value.parameter == "limit"
     code, output = run("index", str(sample_corpus), "--index", str(tmp_path / "ix"), "--timezone", "Mars/Base")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -30,8 +30,8 @@ WIT = timezone(timedelta(hours=9))
         ("30 Okt 2019", datetime(2019, 10, 30)),
         ("2019-09-17", datetime(2019, 9, 17)),
         ("2016-02-16T14:38:23+07:00", datetime(2016, 2, 16, 14, 38, 23, tzinfo=WIB)),
-        ("2015-11-05T10:00:26Z", datetime(2015, 11, 5, 10, 0, 26, tzinfo=timezone.utc)),
-        ("2015-11-05 T10:08:58Z".replace(" T", "T"), datetime(2015, 11, 5, 10, 8, 58, tzinfo=timezone.utc)),
+        ("2015-11-05T10:00:26Z", datetime(2015, 11, 5, 10, 0, 26, tzinfo=UTC)),
+        ("2015-11-05 T10:08:58Z".replace(" T", "T"), datetime(2015, 11, 5, 10, 8, 58, tzinfo=UTC)),
         ("05-11-2015 10:00", datetime(2015, 11, 5, 10, 0)),
         ("Friday, February 17, 2017", datetime(2017, 2, 17)),
         ("November 4, 2015 | 09:12 pm", datetime(2015, 11, 4, 21, 12)),

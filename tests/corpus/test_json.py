@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from search.corpus import ReadError, read_articles, read_file
@@ -91,7 +91,7 @@ def test_date_only_record_with_a_separate_time(tmp_path: Path) -> None:
 def test_unix_timestamps_are_utc(tmp_path: Path) -> None:
     _write(tmp_path / "x.json", {"id": "a", "body": "x.", "date": 1490674536})
     (article,) = read_articles(tmp_path)
-    assert article.published == datetime(2017, 3, 28, 4, 15, 36, tzinfo=timezone.utc)
+    assert article.published == datetime(2017, 3, 28, 4, 15, 36, tzinfo=UTC)
 
 
 def test_click_id_records_are_cleaned(sample_corpus: Path) -> None:

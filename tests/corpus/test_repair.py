@@ -36,8 +36,8 @@ def _records(path: Path) -> list[dict]:
 @pytest.mark.parametrize(
     ("data", "encoding"),
     [
-        ("Jakarta – berita".encode("utf-8"), "utf-8"),
-        (codecs.BOM_UTF8 + "Jakarta – berita".encode("utf-8"), "utf-8-sig"),
+        ("Jakarta – berita".encode(), "utf-8"),
+        (codecs.BOM_UTF8 + "Jakarta – berita".encode(), "utf-8-sig"),
         ("Jakarta – berita".encode("utf-16"), "utf-16"),
         (codecs.BOM_UTF16_BE + "Jakarta – berita".encode("utf-16-be"), "utf-16"),
         ("Jakarta berita".encode("utf-16-le"), "utf-16-le"),

@@ -10,9 +10,9 @@ import pytest
 
 import search
 from search.analysis import read_corrections
-from search.errors import CorrectionsNeedRebuild
 from search.building import content_hash
 from search.codec.writing import _analysed_terms, _encode_into
+from search.errors import CorrectionsNeedRebuild
 from search.schema import build_schema, document_fields
 from search.store import live_generation_dir, read_stored_corrections
 

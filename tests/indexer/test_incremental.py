@@ -200,8 +200,8 @@ def test_index_inside_the_corpus_is_not_read_as_corpus(small_corpus: Path) -> No
 
 
 def _expected(corpus: Path) -> dict[str, str]:
-    from search.corpus import read_articles
     from search.building import content_hash
+    from search.corpus import read_articles
 
     return {a.id: content_hash(a) for a in read_articles(corpus)}
 

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from whoosh.fields import TEXT
 
-from search.corpus import read_file
 from search.building import content_hash
 from search.codec.writing import _analysed_terms, _encode_into
-from search.schema import document_fields
-from search.schema import build_schema
-from whoosh.fields import TEXT
+from search.corpus import read_file
+from search.schema import build_schema, document_fields
 
 
 def test_one_pass_postings_equal_whoosh_field_analysis(sample_corpus: Path) -> None:

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 from whoosh.query import Every
 
-from search.cli import cli
-from search.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexNotFound, IndexWriteError
-from search.corpus import read_articles
 from search.building import content_hash
+from search.cli import cli
+from search.corpus import read_articles
+from search.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexNotFound, IndexWriteError
 from search.indexer import index_corpus
 from search.store import live_generation_dir, open_whoosh_index, read_checked_json, write_checked_json
 from tests.indexer.conftest import REPO, indexed, search_ids, start_slow_writer, wait_for_line

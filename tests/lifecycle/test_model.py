@@ -140,7 +140,11 @@ class Lifecycle(RuleBasedStateMachine):
         marker = data.draw(st.sampled_from(MARKERS))
         record["body"] = f"Kabar {marker} terbaru dari Jakarta. " + record["body"]
         lines[n] = json.dumps(record, ensure_ascii=False)
-        self._write(root, rel, ("\n".join(lines) + "\n").encode("utf-8"))
+        try:
+            changed = ("\n".join(lines) + "\n").encode("utf-8")
+        except UnicodeEncodeError:  # a record of add_bad_records (a lone surrogate): not one to edit
+            return
+        self._write(root, rel, changed)
 
     @rule(data=st.data())
     def delete_file(self, data: st.DataObject) -> None:
@@ -284,7 +288,7 @@ class Lifecycle(RuleBasedStateMachine):
             try:
                 for call in order * 3:
                     assert self._call(index, call) == alone[call], call
-            except BaseException as error:  # noqa: BLE001  reported by the main thread
+            except BaseException as error:
                 failures.append(error)
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
@@ -319,7 +323,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     @staticmethod
     def _held(index: search.Index) -> set[str]:
-        results = index.search("*", limit=1000, highlight=False)
+        results = index.search("*", limit=1000, highlight=False, collapse=False)
         return {h.id for h in results.hits}
 
     def _words(self, expected: dict[str, search.Article], count: int) -> list[str]:
@@ -372,7 +376,7 @@ class Lifecycle(RuleBasedStateMachine):
             body = expected[aid].body.split()
             pair = [w for w in body if w.isalpha()][3:5]
             if len(pair) == 2:
-                assert self._ids(index, 'body:"%s %s"' % tuple(pair)) == reference.with_phrase_in_body(pair)
+                assert self._ids(index, f'body:"{pair[0]} {pair[1]}"') == reference.with_phrase_in_body(pair)
             similar = index.similar(aid, limit=5)
             assert {h.id for h in similar.hits} <= set(expected) - {aid}
         dated = sorted(a.published for a in expected.values() if a.published)

@@ -308,7 +308,7 @@ def test_threads_share_an_index_while_it_is_rewritten(corpus: Path, index_dir: P
                 assert article.id == known[n % len(known)]
                 index.search("pemerintah jakarta", limit=5)
                 n += 1
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=reader, args=(n,)) for n in range(6)]

@@ -162,3 +162,35 @@ def test_did_you_mean_offers_the_other_spelling_the_index_has(index) -> None:
     results = index.search("njanji", highlight=False)
     assert results.total == 0 and results.suggestion == "nyanyi"
     assert index.search("Soekarno Hatta", highlight=False).suggestion is None  # folded: found
+
+
+def test_match_gives_the_strict_set_and_the_scores_search_ranks(sample_index):
+    """``Index.match``: the strict matches as arrays; ranked by score they are ``search``'s listing
+    of a strict query, and other BM25 constants change the scores but not the set."""
+    import numpy as np
+
+    with search.open_index(sample_index) as index:
+        matches = index.match("kerja sama")
+        assert matches.mask.dtype == bool and matches.mask.shape == matches.scores.shape
+        strict = index.search("kerja sama", limit=1000, operator="AND", highlight=False,
+                              collapse=False)
+        assert int(matches.mask.sum()) == strict.total > 10
+        order = sorted(np.flatnonzero(matches.mask), key=lambda d: (-matches.scores[d], d))
+        top = [h.id for h in strict.hits[:10]]
+        assert matches.ids(order[:10]) == top
+        assert index.match("kerja OR sama").mask.sum() > matches.mask.sum()
+        assert not index.match("kerja -kerja").mask.any()
+    with search.open_index(sample_index, k1=2.0, b=0.3) as other:
+        tuned = other.match("kerja sama")
+        assert np.array_equal(tuned.mask, matches.mask)
+        assert not np.allclose(tuned.scores[matches.mask], matches.scores[matches.mask])
+
+
+def test_search_takes_a_parsed_query_as_it_takes_text(index):
+    """A ``Query`` parsed once (``search.parse_query``) searches as its text does."""
+    parsed = search.parse_query("turki libya -mesir")
+    assert parsed.relaxed is not None  # two plain words: AND>OR's partial matches as a tail
+    by_text = index.search("turki libya -mesir", limit=20, highlight=False)
+    by_query = index.search(parsed, limit=20, highlight=False)
+    assert [h.id for h in by_query.hits] == [h.id for h in by_text.hits] and by_text.hits
+    assert (by_query.total, by_query.tail, by_query.query) == (by_text.total, by_text.tail, "turki libya -mesir")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,7 +29,7 @@ def article_text(index, article_id: str) -> str:
 
 def utc(value: datetime) -> datetime:
     """The instant of a date, as naive UTC (what sorting by date orders)."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def local(value: datetime) -> datetime:

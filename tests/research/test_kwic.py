@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 
 import pytest
 
+from search.analysis.tokenizer import WORD_PATTERN  # the words a kwic sort compares
 from search.compiler import fold
 from search.errors import InvalidArgument, QuerySyntaxError
 from tests.research.conftest import cli_json, run_cli
@@ -38,11 +38,11 @@ def test_sorts(index):
     stamps = [line.published.timestamp() for line in by_date if line.published]
     assert stamps == sorted(stamps)
     left = list(index.kwic("jakarta", width=25, sort="left"))
-    keys = [list(reversed(re.findall(r"\w+", fold(line.left)))) for line in left]
+    keys = [list(reversed(WORD_PATTERN.findall(fold(line.left)))) for line in left]
     nearest = [k[0] if k else "" for k in keys]
     assert nearest == sorted(nearest) and len(left) == len(by_date)
     right = list(index.kwic("jakarta", width=25, sort="right", limit=50))
-    firsts = [(fold(line.match), (re.findall(r"\w+", fold(line.right)) or [""])[0]) for line in right]
+    firsts = [(fold(line.match), (WORD_PATTERN.findall(fold(line.right)) or [""])[0]) for line in right]
     assert len(right) == 50 and [f[0] for f in firsts] == sorted(f[0] for f in firsts)
     assert [len(list(index.kwic("jakarta", limit=n))) for n in (1, 7)] == [1, 7]
 

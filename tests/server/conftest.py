@@ -15,7 +15,7 @@ pytest.importorskip("fastapi", reason="the serve extra is not installed: pip ins
 
 # The live server of the tests is the load benchmark's (benchmarks/serve_load.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from serve_load import Server as LiveServer  # noqa: E402
+from serve_load import Server as LiveServer
 
 HOSTILE_IDS = ("hostile-script-title", "hostile-img-title")
 

@@ -1,0 +1,728 @@
+"""``ShardedIndex``: the ``search.Index`` API over the shards of a sharded index, ranking as one
+index of the same articles does.
+
+Each query goes in rounds (``search.shards.engine``): the shards' statistics of its terms are
+added up (whole numbers: document frequencies, live documents, field lengths; the words of its
+prefixes and fuzzy words united) into one ``TermStatistics``, with which every shard scores; the
+coordinator lifts AND>OR's every-word tier by the best score of all shards (as one index lifts it
+by its own best), folds near-duplicate copies across shards, merges the shards' best documents
+(ties: by id) and fetches the hits of the page from the shards that hold them. Counts, facets,
+timelines, exports, concordances and "did you mean" add up the shards' own.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+
+from search.errors import ArticleNotFound, IndexClosed, InvalidArgument, QuerySyntaxError
+from search.matching import MAX_EXPANSION, TermStatistics, too_many_words
+from search.shards.layout import read_layout, shard_of
+from search.shards.pool import LocalShards, PoolShards, ShardCalls
+
+__all__ = ["ShardedIndex", "finish_facets", "merge_statistics"]
+
+
+def merge_statistics(parts: list[dict[str, Any]]) -> TermStatistics:
+    """One index's statistics from its shards': counts summed (integers, then divided once by
+    the evaluator), prefix and fuzzy words united in index order."""
+    df: dict[tuple[str, bytes], int] = {}
+    lengths: dict[str, float] = {}
+    expansions: dict[tuple[Any, ...], set[bytes]] = {}
+    doc_count = 0
+    for part in parts:
+        doc_count += part["doc_count"]
+        for key, value in part["df"].items():
+            df[key] = df.get(key, 0) + value
+        for name, total in part["lengths"].items():
+            lengths[name] = lengths.get(name, 0.0) + total
+        for key, words in part["expansions"].items():
+            expansions.setdefault(key, set()).update(words)
+    united = {key: sorted(words) for key, words in expansions.items()}
+    return TermStatistics(doc_count, df, lengths, united)
+
+
+def _check_expansions(stats: TermStatistics, query: Any) -> None:
+    for key, words in stats.expansions.items():
+        if len(words) > MAX_EXPANSION:
+            kind, fieldname, text = key[0], key[1], key[2]
+            fake = type(kind, (), {})()
+            fake.text, fake.fieldname = text, fieldname
+            raise too_many_words(fake)
+
+
+def finish_facets(parts: list[dict[str, dict[Any, int]]], names: Sequence[str], *, limit: int | None,
+                  zeros: bool) -> dict[str, dict[str, int]]:
+    """The facet counts of one index from its shards' raw counts (``engine.raw_facets``), as
+    ``search.facets.count_facets`` gives them."""
+    from search.compiler import fold
+    from search.facets import VALUE_FACETS
+    from search.periods import period_label, period_range
+
+    out: dict[str, dict[str, int]] = {}
+    for name in names:
+        total: Counter[Any] = Counter()
+        for part in parts:
+            total.update(part.get(name, {}))
+        if name in VALUE_FACETS:
+            merged: dict[str, Counter[str]] = {}
+            for value in sorted(total):  # the order of one index's values (its lexicon)
+                merged.setdefault(fold(value), Counter())[value] += total[value]
+            pairs = sorted(((spellings.most_common(1)[0][0], sum(spellings.values()))
+                            for spellings in merged.values()), key=lambda kv: (-kv[1], kv[0]))
+            out[name] = dict(pairs[:limit] if limit is not None else pairs)
+        else:
+            counts = dict(sorted(total.items()))
+            if zeros and counts:
+                counts = {key: counts.get(key, 0) for key in period_range(min(counts), max(counts), name)}
+            out[name] = {period_label(key, name): count for key, count in counts.items()}
+    return out
+
+
+def _lifted(raw: list[float], strict: list[bool], lift: float | None) -> list[float]:
+    """The scores one index lists: its every-word tier raised by ``lift`` in float32, as
+    ``Index._select`` raises it."""
+    scores = np.array(raw, dtype=np.float32)
+    if lift is not None and len(scores):
+        mask = np.array(strict, dtype=bool)
+        scores[mask] += lift
+    return [float(s) for s in scores]
+
+
+class ShardedIndex:
+    """A sharded index opened for searching: the ``search.Index`` API (``search``, ``facets``,
+    ``timeline``, ``export``, ``kwic``, ``suggest``, ``similar``, ``get``, ``explain``,
+    ``marks``...). ``workers``: the shards are searched in that many worker processes kept open
+    (None or 0: in this process)."""
+
+    def __init__(self, path: str | Path, *, workers: int | None = None, cluster: str | None = None,
+                 replicas: int = 1, **options: Any) -> None:
+        from search.query import DEFAULT_TIME_LIMIT, Index
+
+        self.path = Path(path)
+        self.layout = read_layout(self.path)
+        self.options = dict(options)
+        self.time_limit = options.get("time_limit", DEFAULT_TIME_LIMIT)
+        self.operator = options.get("operator", "AND>OR")
+        self._closed = False
+        self._tokens = itertools.count(1)
+        self._lock = threading.Lock()
+        Index._check_options(self.operator, self.time_limit)
+        self.shards: ShardCalls
+        if cluster is not None:
+            from search.shards.cluster import ClusterShards
+
+            self.shards = ClusterShards(self.path, self.layout.shards, self.options, cluster, replicas=replicas,
+                                        time_limit=self.time_limit)
+        elif workers:
+            self.shards = PoolShards(self.path, self.layout.shards, self.options, workers)
+        else:
+            self.shards = LocalShards(self.path, self.layout.shards, self.options)
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        """Release the shards (and stop the worker processes)."""
+        self._closed = True
+        self.shards.close()
+
+    def __enter__(self) -> ShardedIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _live(self) -> int:
+        """The sharded commit to read (the manifest read anew when a run committed since)."""
+        if self._closed:
+            raise IndexClosed("this Index was closed; open the index again")
+        if not self.layout.is_current():
+            with self._lock:
+                if not self.layout.is_current():
+                    self.layout = read_layout(self.path)
+        return self.layout.commit
+
+    def refresh(self) -> None:
+        """Pick up commits made since the index was opened (every call does this by itself)."""
+        self._live()
+
+    def _run(self, calls: list[tuple[int, str, dict[str, Any]]], *, tolerate: bool = False) -> list[Any]:
+        """The calls' answers; a shard that no worker holding it answered (on a cluster) is
+        ``MISSING`` when ``tolerate``, else IndexNotFound."""
+        from search.errors import IndexNotFound
+        from search.shards.cluster import MISSING
+
+        answers = self.shards.run(calls)
+        missing = sorted({shard for (shard, _m, _k), a in zip(calls, answers) if a is MISSING})
+        if missing and not tolerate:
+            raise IndexNotFound(f"shards {missing} of the index at {self.path} are not available (every "
+                                "worker holding them was lost); try again when the cluster has reopened them")
+        return answers
+
+    def _all(self, engine_method: str, /, *, shards: list[int] | None = None, tolerate: bool = False,
+             **kwargs: Any) -> list[Any]:
+        """``engine_method(**kwargs)`` of every shard (or of ``shards``), in shard order."""
+        numbers = range(self.layout.shards) if shards is None else shards
+        return self._run([(n, engine_method, kwargs) for n in numbers], tolerate=tolerate)
+
+    def _owner(self, article_id: str) -> int:
+        if not isinstance(article_id, str):
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        try:
+            article_id.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ArticleNotFound(f"no article with id {article_id!r}") from None
+        return shard_of(article_id, self.layout.shards)
+
+    def _one(self, shard: int, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._run([(shard, "call", {"method": method, "args": args, "kwargs": kwargs})])[0]
+
+    @property
+    def schema(self) -> Any:
+        """The Whoosh schema (every shard has the same)."""
+        return self._shard_attribute("schema")
+
+    def _shard_attribute(self, name: str) -> Any:
+        return self._run([(0, "attribute", {"name": name})])[0]
+
+    @property
+    def doc_count(self) -> int:
+        """Number of articles in the index."""
+        self._live()
+        return sum(self._all("doc_count"))
+
+    # -- statistics (round 1)
+
+    def _statistics(self, query: Any, *, operator: str | None, sources: Any, since: Any, until: Any,
+                    any: bool, ranked: bool, suggest: bool = False,
+                    tolerate: bool = False) -> tuple[TermStatistics, list[dict[str, Any]]]:
+        from search.shards.cluster import MISSING
+
+        parts = self._all("statistics", query=query, operator=operator, sources=sources, since=since,
+                          until=until, any=any, ranked=ranked, suggest=suggest, tolerate=tolerate)
+        for n, part in enumerate(parts):
+            if part is MISSING:
+                parts[n] = {"doc_count": 0, "df": {}, "lengths": {}, "expansions": {}, "evidence": {},
+                            "missing": True}
+        stats = merge_statistics(parts)
+        _check_expansions(stats, query)
+        return stats, parts
+
+    # -- searching
+
+    def search(self, query: str, *, limit: int = 10, page: int = 1,
+               sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
+               sort: str = "relevance", highlight: bool = True, passages: int = 3,
+               facets: Sequence[str] = (), operator: str | None = None, any: bool = False,
+               collapse: bool = True, facet_limit: int | None = None,
+               facet_zeros: bool = False) -> Any:
+        """``Index.search`` over every shard (see the module docstring)."""
+        from search.query import Index
+
+        started = time.perf_counter()
+        facets = Index._check_search(limit=limit, page=page, passages=passages, facet_limit=facet_limit,
+                                     sort=sort, facets=facets)
+        commit = self._live()
+        self._start_query(started)
+        try:
+            stats, parts = self._statistics(query, operator=operator, sources=sources, since=since, until=until,
+                                            any=any, ranked=sort == "relevance", suggest=True, tolerate=True)
+            return self._ranked(query, stats, parts, commit, started, limit=limit, page=page, sources=sources,
+                            since=since, until=until, sort=sort, highlight=highlight, passages=passages,
+                            facets=facets, operator=operator, any=any, collapse=collapse,
+                            facet_limit=facet_limit, facet_zeros=facet_zeros)
+        finally:
+            self._end_query()
+
+    def _start_query(self, started: float) -> None:
+        """On a cluster: the rounds of this query share its time limit (a lost worker's shard
+        is then missing, not waited for)."""
+        if hasattr(self.shards, "deadline"):
+            limit = self.time_limit if self.time_limit else 30.0
+            self.shards.deadline = time.monotonic() + limit - (time.perf_counter() - started)
+
+    def _end_query(self) -> None:
+        if hasattr(self.shards, "deadline"):
+            self.shards.deadline = None
+
+    def _ranked(self, query: Any, stats: TermStatistics, parts: list[dict[str, Any]], commit: int,
+                started: float, *, limit: int, page: int, sources: Any, since: Any, until: Any, sort: str,
+                highlight: bool, passages: int, facets: Sequence[str], operator: str | None, any: bool,
+                collapse: bool, facet_limit: int | None, facet_zeros: bool, exclude: str | None = None,
+                opening: bool = False, label: str | None = None) -> Any:
+        from search.query import Results
+        from search.shards.cluster import MISSING
+        from search.suggest import choose_fixes, merge_evidence
+
+        token = next(self._tokens)
+        wanted = limit * page
+        live = [n for n, part in enumerate(parts) if not part.get("missing")]
+        answers = self._all("select", shards=live, tolerate=True, token=token, query=query, stats=stats,
+                            groups_commit=commit, operator=operator, sources=sources, since=since, until=until,
+                            any=any, sort=sort, wanted=wanted, collapse=collapse, facets=list(facets),
+                            exclude=exclude, started=None)
+        places = [n for n, a in zip(live, answers) if a is not MISSING]
+        selected = [a for a in answers if a is not MISSING]
+        missing = sorted(set(range(self.layout.shards)) - set(places))
+        tiered = any_tier = False
+        strict_any = partial_any = False
+        best = 0.0
+        for part in selected:
+            tiered = tiered or part["tiered"]
+            strict_any = strict_any or part["strict"] > 0
+            partial_any = partial_any or part["partial_matches"] > 0
+            best = max(best, part["listed_max"])
+        any_tier = tiered and strict_any and partial_any
+        lift = float(best) + 1.0 if any_tier else None
+        # every shard's best, lifted as one index lifts them, copies of a story folded across shards
+        entries = []  # (sort key, shard, docnum, score, strict, group, id)
+        for shard, part in zip(places, selected):
+            raw = [c[1] for c in part["candidates"]]
+            strict_flags = [c[2] for c in part["candidates"]]
+            for (docnum, _raw, strict, instant, group, aid), score in zip(
+                    part["candidates"], _lifted(raw, strict_flags, lift)):
+                entries.append((_order_key(sort, score, instant, aid), shard, docnum, score, strict, group, aid))
+        entries.sort(key=lambda e: e[0])
+        collapsed = sum(part["collapsed"] for part in selected)
+        if collapse:
+            seen_groups: set[int] = set()
+            kept = []
+            for entry in entries:
+                group = entry[5]
+                if group >= 0:
+                    if group in seen_groups:
+                        continue
+                    seen_groups.add(group)
+                kept.append(entry)
+            entries = kept
+            shards_of_group: Counter[int] = Counter()
+            for part in selected:
+                shards_of_group.update(part["listed_groups"].tolist())
+            collapsed += sum(count - 1 for count in shards_of_group.values())
+        shown = entries[(page - 1) * limit:wanted]
+        groups_wanted = sorted({e[5] for e in shown if e[5] >= 0}) if collapse else []
+        calls = []
+        for shard in places:
+            mine = [e for e in shown if e[1] == shard]
+            calls.append((shard, "fetch", {
+                "token": token, "top": [(e[2], e[3]) for e in mine], "tails": [not e[4] for e in mine],
+                "groups": groups_wanted, "highlight": highlight, "passages": passages, "opening": opening}))
+        fetched = self._run(calls, tolerate=True) if shown else []
+        self._run([(shard, "release", {"token": token}) for shard in places], tolerate=True)
+        by_place = {}
+        for (shard, _method, _kwargs), answer in zip(calls, fetched):
+            if answer is MISSING:  # lost between its selection and the fetch: its hits go too
+                missing = sorted({*missing, shard})
+                continue
+            mine = [e for e in shown if e[1] == shard]
+            for entry, hit in zip(mine, answer["hits"]):
+                by_place[(shard, entry[2])] = hit
+        fetched = [a for a in fetched if a is not MISSING]
+        shown = [e for e in shown if (e[1], e[2]) in by_place]
+        members: dict[int, list[tuple[str, str]]] = {}
+        for answer in fetched:
+            for group, found in answer["copies"].items():
+                members.setdefault(group, []).extend((aid, source) for aid, source, _d in found)
+        hits = []
+        for entry in shown:
+            hit = by_place[(entry[1], entry[2])]
+            hit.tail = tiered and not entry[4]
+            if collapse and entry[5] >= 0:
+                copies = sorted(m for m in members.get(entry[5], []) if m[0] != entry[6])
+                hit.duplicates = [aid for aid, _s in copies]
+                hit.duplicate_sources = [source for _a, source in copies]
+            hits.append(hit)
+        fixes = choose_fixes(merge_evidence([p.get("evidence", {}) for p in parts])) if label is None else {}
+        suggestion = self._suggestion(query, fixes) if fixes else None
+        facet_counts = (finish_facets([p["facets"] for p in selected], facets, limit=facet_limit, zeros=facet_zeros)
+                        if facets else {})
+        partial = [p for p in selected if p["partial"]]
+        reason = partial[0]["partial_reason"] if partial else None
+        if missing:
+            reason = (f"shards {missing} did not answer (their workers were lost): the results are those "
+                      "of the other shards")
+        return Results(query=label or (query if isinstance(query, str) else query.text),
+                       total=sum(p["total"] for p in selected), hits=hits, suggestion=suggestion,
+                       facets=facet_counts, elapsed=time.perf_counter() - started, page=page, limit=limit,
+                       partial=bool(partial or missing), partial_reason=reason, missing_shards=missing,
+                       matched_all=sum(p["strict"] for p in selected) if tiered else None,
+                       tail=sum(p["partial_matches"] for p in selected), any=any, collapsed=collapsed if collapse else 0)
+
+    def _suggestion(self, text: Any, fixes: dict[str, str]) -> str | None:
+        from search.query import suggestion_text
+
+        return suggestion_text(self._shard_attribute("schema"), text, fixes)
+
+    def facets(self, query: str, fields: Sequence[str] | None = None, *, sources: Sequence[str] | None = None,
+               since: Any = None, until: Any = None) -> Any:
+        """Counts of all articles matching ``query`` by source, year and/or month."""
+        from search.facets import FACETS
+
+        return self.search(query, limit=1, sources=sources, since=since, until=until, highlight=False,
+                           facets=fields if fields is not None else FACETS).facets
+
+    def suggest(self, text: str) -> str | None:
+        """``Index.suggest`` over every shard's vocabulary."""
+        from search.suggest import choose_fixes, merge_evidence
+
+        self._live()
+        try:
+            _stats, parts = self._statistics(text, operator="AND", sources=None, since=None, until=None,
+                                             any=False, ranked=False, suggest=True)
+        except QuerySyntaxError:
+            return None
+        fixes = choose_fixes(merge_evidence([p["evidence"] for p in parts]))
+        return self._suggestion(text, fixes) if fixes else None
+
+    # -- research workflows
+
+    def _lift(self, query: str, stats: TermStatistics, *, operator: str | None, sources: Any, since: Any,
+              until: Any, any: bool) -> float | None:
+        if not any:
+            return None
+        tiers = self._all("tiers", query=query, stats=stats, operator=operator, sources=sources, since=since,
+                          until=until, any=any)
+        if builtins.any(t[0] for t in tiers) and builtins.any(t[1] for t in tiers):
+            return float(max(t[2] for t in tiers)) + 1.0
+        return None
+
+    def export(self, query: str, *, fields: Sequence[str] | None = None, sort: str = "index",
+               sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
+               operator: str | None = None, any: bool = False, unique: bool = False,
+               passages: int = 3) -> MergedExport:
+        """``Index.export`` over every shard: the rows merged in the export's order (``index``:
+        shard by shard); ``unique`` and ``duplicates`` by the index-wide groups."""
+        from search.query import MAX_PASSAGES, _check_range
+        from search.research import EXPORT_SORTS, check_fields
+
+        chosen_fields = check_fields(fields)
+        if sort not in EXPORT_SORTS:
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(EXPORT_SORTS)})", parameter="sort")
+        _check_range("passages", passages, 0, MAX_PASSAGES)
+        commit = self._live()
+        options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
+        stats, _parts = self._statistics(query, ranked=False, **options)
+        lift = self._lift(query, stats, **options)
+        asked = tuple(f for f in chosen_fields if f not in ("group", "duplicates"))
+        answers = self._all("export_rows", query=query, stats=stats, lift=lift, groups_commit=commit,
+                            fields=asked, sort=sort, passages=passages, **options)
+        merged = []
+        for shard, (rows, keys) in enumerate(answers):
+            for n, (row, key) in enumerate(zip(rows, keys)):
+                score, instant, group, aid = key
+                order = (shard, n) if sort == "index" else _order_key(sort, score, instant, aid)
+                merged.append((order, row, group, aid))
+        merged.sort(key=lambda m: m[0])
+        members: dict[int, list[str]] = {}
+        for _order, _row, group, aid in merged:
+            if group >= 0:
+                members.setdefault(group, []).append(aid)
+        rows_out = []
+        seen: set[int] = set()
+        for _order, row, group, aid in merged:
+            if unique and group >= 0:
+                if group in seen:
+                    continue
+                seen.add(group)
+            out = {}
+            for name in chosen_fields:
+                if name == "group":
+                    out[name] = group if group >= 0 else None
+                elif name == "duplicates":
+                    out[name] = [m for m in members.get(group, []) if m != aid] if group >= 0 else []
+                else:
+                    out[name] = row[name]
+            rows_out.append(out)
+        return MergedExport(rows_out, query=query, unique=unique, fields=chosen_fields)
+
+    def timeline(self, queries: str | Sequence[str], *, by: str = "month",
+                 sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
+                 operator: str | None = None, any: bool = False, unique: bool = False) -> Any:
+        """``Index.timeline`` over every shard (a story counted once across shards with ``unique``)."""
+        from search.periods import PERIODS
+        from search.query import MAX_TIMELINE_QUERIES, parse_date_bound
+        from search.research import build_timeline
+
+        if isinstance(queries, str):
+            queries = [queries]
+        queries = list(queries)
+        if not queries:
+            raise InvalidArgument("no query given", parameter="queries")
+        if len(queries) > MAX_TIMELINE_QUERIES:
+            raise InvalidArgument(f"at most {MAX_TIMELINE_QUERIES} queries side by side", parameter="queries")
+        if by not in PERIODS:
+            raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
+        start = parse_date_bound(since, end=False)
+        end = parse_date_bound(until, end=True)
+        if start is not None and end is not None and start > end:
+            raise QuerySyntaxError(f"since {since} is after until {until}")
+        commit = self._live()
+        options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
+        stats = [self._statistics(text, ranked=False, **options)[0] for text in queries]
+        answers = self._all("timeline_dates", queries=queries, stats=stats, groups_commit=commit,
+                            unique=unique, **options)
+        dates, undated = [], []
+        for q in range(len(queries)):
+            parts = [answer[q] for answer in answers]
+            found = [p["dates"] for p in parts]
+            missing = sum(p["undated"] for p in parts)
+            if unique:
+                earliest: dict[int, tuple[bool, int]] = {}
+                for p in parts:
+                    for group, when, dated in zip(p["groups"].tolist(), p["group_dates"].tolist(),
+                                                  p["group_dated"].tolist()):
+                        # the earliest copy: a dated one before an undated one (whose date
+                        # column holds the missing value, the largest)
+                        key = (not dated, when)
+                        if group not in earliest or key < earliest[group]:
+                            earliest[group] = key
+                kept = [when for undated_copy, when in earliest.values() if not undated_copy]
+                missing += sum(1 for undated_copy, _w in earliest.values() if undated_copy)
+                found.append(np.array(kept, dtype=np.uint64))
+            dates.append(np.concatenate(found) if found else np.zeros(0, dtype=np.uint64))
+            undated.append(missing)
+        return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any)
+
+    def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
+             fields: Sequence[str] | None = None, sources: Sequence[str] | None = None,
+             since: Any = None, until: Any = None, operator: str | None = None,
+             any: bool = False) -> MergedConcordance:
+        """``Index.kwic`` over every shard, the lines merged in the concordance's order (``index``:
+        shard by shard; ``date``: oldest first, then by id)."""
+        from search.query import _check_positive, _check_range
+        from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH, kwic_key
+
+        _check_range("width", width, 0, MAX_KWIC_WIDTH)
+        if limit is not None:
+            _check_positive("limit", limit)
+        if sort not in KWIC_SORTS:
+            raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(KWIC_SORTS)})", parameter="sort")
+        chosen_fields = tuple(dict.fromkeys(fields or KWIC_FIELDS))
+        for name in chosen_fields:
+            if name not in KWIC_FIELDS:
+                raise InvalidArgument(f"unknown field {name!r} (use {', '.join(KWIC_FIELDS)})", parameter="fields")
+        self._live()
+        options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
+        stats, _parts = self._statistics(query, ranked=False, **options)
+        lift = self._lift(query, stats, **options)
+        answers = self._all("kwic_lines", query=query, stats=stats, lift=lift, width=width,
+                            limit=limit if sort in ("date", "index") else None, sort=sort,
+                            fields=chosen_fields, **options)
+        merged = []
+        for shard, (_articles, lines) in enumerate(answers):
+            for n, line in enumerate(lines):
+                if sort == "index":
+                    key: tuple[Any, ...] = (shard, n)
+                elif sort == "date":
+                    when = line.published.timestamp() if line.published else float("inf")
+                    key = (when, line.id, n)
+                else:
+                    key = (*kwic_key(line, sort), n)
+                merged.append((key, line))
+        merged.sort(key=lambda m: m[0])
+        lines = [line for _key, line in merged]
+        if limit is not None:
+            lines = lines[:limit]
+        return MergedConcordance(lines, query=query, articles=sum(a for a, _l in answers), width=width,
+                                 limit=limit, sort=sort, fields=chosen_fields)
+
+    # -- single articles
+
+    def get(self, article_id: str) -> Any:
+        """The stored article with id ``article_id`` (from the shard it is routed to)."""
+        self._live()
+        return self._one(self._owner(article_id), "get", article_id)
+
+    def explain(self, query: Any, article_id: str, *, operator: str | None = None,
+                sources: Sequence[str] | None = None, since: Any = None, until: Any = None) -> Any:
+        """``Index.explain`` in the shard that holds the article, with the whole index's statistics
+        and AND>OR lift (its BM25 parts are those one index gives)."""
+        self._live()
+        options = {"operator": operator, "sources": sources, "since": since, "until": until}
+        stats, _parts = self._statistics(query, any=True, ranked=True, **options)
+        lift = self._lift(query, stats, any=True, **options)
+        return self._one(self._owner(article_id), "explain", query, article_id, stats=stats, lift=lift, **options)
+
+    def marks(self, article_id: str, query: Any, **options: Any) -> Any:
+        """``Index.marks`` in the shard that holds the article."""
+        self._live()
+        return self._one(self._owner(article_id), "marks", article_id, query, **options)
+
+    def similar(self, article_id: str, *, limit: int = 10) -> Any:
+        """``Index.similar`` over every shard: the article's key terms weighed by the whole index's
+        collection statistics (Whoosh's Bo1 model), then ranked as a search of them."""
+        from whoosh.classify import Bo1Model, Expander
+
+        from search.query import SIMILAR_TERMS, SIMILAR_TEXT_CHARS, _check_positive
+
+        _check_positive("limit", limit)
+        started = time.perf_counter()
+        commit = self._live()
+        owner = self._owner(article_id)
+        found = self.shards.run([(owner, "key_term_weights", {"article_id": article_id,
+                                                              "text_chars": SIMILAR_TEXT_CHARS})])[0]
+        if found is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        weights, top_total = found
+        counts = self._all("collection_frequencies", fieldname="body", words=sorted(weights))
+        frequencies: dict[str, float] = {}
+        for _n, _length, part in counts:
+            for word, value in part.items():
+                frequencies[word] = frequencies.get(word, 0.0) + value
+        reader = _CollectionReader(sum(c[0] for c in counts), sum(c[1] for c in counts), frequencies,
+                                   self._shard_attribute("schema"))
+        expander = Expander(reader, "body", model=Bo1Model)
+        expander.topN_weight.update(weights)
+        expander.top_total = top_total
+        key_terms = expander.expanded_terms(SIMILAR_TERMS, normalize=True)
+        q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
+        stats, parts = self._statistics(q, operator=None, sources=None, since=None, until=None, any=False,
+                                        ranked=True)
+        return self._ranked(q, stats, parts, commit, started, limit=limit, page=1, sources=None, since=None,
+                            until=None, sort="relevance", highlight=False, passages=0, facets=(),
+                            operator=None, any=False, collapse=False, facet_limit=None, facet_zeros=False,
+                            exclude=article_id, opening=True, label=f"similar:{article_id}")
+
+    # -- values and vocabulary
+
+    def _id_map(self, fieldname: str) -> dict[str, list[str]]:
+        merged: dict[str, list[str]] = {}
+        for part in self._all("id_map", fieldname=fieldname):
+            for folded, values in part.items():
+                into = merged.setdefault(folded, [])
+                into.extend(v for v in values if v not in into)
+        return dict(sorted(merged.items()))
+
+    def resolve_values(self, fieldname: str, text: str) -> list[str]:
+        """``Index.resolve_values`` over the values of every shard."""
+        from search.compiler import resolve_values
+
+        self._live()
+        return resolve_values(self._id_map(fieldname), text)
+
+    def closest_values(self, fieldname: str, text: str, *, limit: int = 3) -> list[str]:
+        """``Index.closest_values`` over the values of every shard."""
+        from search.query import closest_of
+
+        self._live()
+        return closest_of(self._id_map(fieldname), text, limit)
+
+    def vocabulary(self) -> list[str]:
+        """Every word of every shard (``Index.vocabulary``)."""
+        self._live()
+        words: set[str] = set()
+        for part in self._all("call", method="vocabulary", args=(), kwargs={}):
+            words.update(part)
+        return sorted(words)
+
+    @property
+    def corrections(self) -> Any:
+        """The corrections stored with the index (every shard holds the same)."""
+        return self._shard_attribute("corrections")
+
+    def parse(self, text: Any, *, operator: str | None = None) -> Any:
+        """The Whoosh query ``text`` compiles to (against the first shard's values)."""
+        return self._one(0, "parse", text, operator=operator)
+
+
+def _order_key(sort: str, score: float, instant: int, aid: str) -> tuple[Any, ...]:
+    """How one index orders a listing (``matching.top_documents``), ties by id."""
+    from search.codec.reading import MISSING_DATE
+
+    if sort == "relevance" or sort == "index":
+        return (-score, aid)
+    missing = instant == int(MISSING_DATE)
+    return (missing, -instant if sort == "newest" else instant, -score, aid)
+
+
+class _CollectionReader:
+    """The collection statistics Whoosh's ``Expander`` reads, of every shard together."""
+
+    def __init__(self, documents: int, field_length: float, frequencies: dict[str, float], schema: Any) -> None:
+        self.documents = documents
+        self.length = field_length
+        self.frequencies = frequencies
+        self.schema = schema
+
+    def doc_count_all(self) -> int:
+        return self.documents
+
+    def field_length(self, fieldname: str) -> float:
+        return self.length
+
+    def __contains__(self, term: tuple[str, bytes]) -> bool:
+        return self.schema[term[0]].from_bytes(term[1]) in self.frequencies
+
+    def frequency(self, fieldname: str, btext: bytes) -> float:
+        return self.frequencies[self.schema[fieldname].from_bytes(btext)]
+
+
+class MergedExport:
+    """The rows of an export of a sharded index (the ``research.Export`` interface)."""
+
+    def __init__(self, rows: list[dict[str, Any]], *, query: str, unique: bool, fields: tuple[str, ...]) -> None:
+        self._rows = rows
+        self.query = query
+        self.unique = unique
+        self.fields = fields
+        self.total = len(rows)
+        self._started = False
+
+    def __enter__(self) -> MergedExport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._rows = []
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._started:
+            raise InvalidArgument("an export can be read once: export again")
+        self._started = True
+        rows, self._rows = self._rows, []
+        return iter(rows)
+
+
+class MergedConcordance:
+    """The lines of a concordance of a sharded index (the ``research.Concordance`` interface)."""
+
+    def __init__(self, lines: list[Any], *, query: str, articles: int, width: int, limit: int | None,
+                 sort: str, fields: tuple[str, ...]) -> None:
+        self._lines = lines
+        self.query = query
+        self.articles = articles
+        self.width = width
+        self.limit = limit
+        self.sort = sort
+        self.fields = fields
+        self._started = False
+
+    def __enter__(self) -> MergedConcordance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._lines = []
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._started:
+            raise InvalidArgument("a concordance can be read once: ask again")
+        self._started = True
+        lines, self._lines = self._lines, []
+        return iter(lines)

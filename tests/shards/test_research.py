@@ -1,0 +1,126 @@
+"""Every other query kind of a 4-shard index merges exactly into what one index of the same
+articles gives: timelines, exports, concordances, "similar", single articles, values, vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+QUERIES = ["presiden", "kerja sama", '"pemerintah daerah"', "jakarta -banjir", "title:jokowi", "ekonomi OR bisnis",
+           "polis*", "sepak bola date:2019", "menteri", "jakarta"]
+
+
+def _rows(export: Any) -> list[dict[str, Any]]:
+    with export:
+        return list(export)
+
+
+@pytest.mark.parametrize("by", ["year", "month", "day"])
+def test_timeline(single: Any, sharded: Any, by: str) -> None:
+    for unique in (False, True):
+        one = single.timeline(QUERIES[:5], by=by, unique=unique)
+        many = sharded.timeline(QUERIES[:5], by=by, unique=unique)
+        assert many.to_dict() == one.to_dict()
+    one = single.timeline(["jakarta", "banjir"], by=by, since="2019", until="2020", any=True)
+    assert sharded.timeline(["jakarta", "banjir"], by=by, since="2019", until="2020", any=True).to_dict() == one.to_dict()
+
+
+def test_export_in_every_order(single: Any, sharded: Any) -> None:
+    fields = ["id", "title", "source", "published", "score", "tail", "duplicates", "highlights"]
+    for query in QUERIES:
+        for sort in ("relevance", "newest", "oldest"):
+            for options in ({}, {"any": True}, {"unique": True}):
+                one = _rows(single.export(query, fields=fields, sort=sort, **options))
+                many = _rows(sharded.export(query, fields=fields, sort=sort, **options))
+                assert len(many) == len(one), (query, sort, options)
+                # the same rows (ties in the order compared as sets), the same scores in order
+                assert [r["score"] for r in many] == [r["score"] for r in one], (query, sort, options)
+                if not options.get("unique"):
+                    by_id = {r["id"]: r for r in one}
+                    for row in many:
+                        expected = by_id[row["id"]]
+                        assert {**row, "duplicates": sorted(row["duplicates"])} == {
+                            **expected, "duplicates": sorted(expected["duplicates"])}, (query, sort)
+        index_order = _rows(sharded.export(query, fields=["id"], sort="index"))
+        assert sorted(r["id"] for r in index_order) == sorted(r["id"] for r in _rows(single.export(query, fields=["id"])))
+
+
+def test_export_unique_counts_each_story_once(single: Any, sharded: Any) -> None:
+    one = _rows(single.export("jakarta", fields=["id", "group"], unique=True, sort="relevance"))
+    many = _rows(sharded.export("jakarta", fields=["id", "group"], unique=True, sort="relevance"))
+    assert len(many) == len(one) and len({r["group"] for r in many if r["group"] is not None}) == len(
+        [r for r in many if r["group"] is not None])
+
+
+@pytest.mark.parametrize("sort", ["left", "right", "date", "index"])
+def test_kwic(single: Any, sharded: Any, sort: str) -> None:
+    for query in QUERIES[:6]:
+        with single.kwic(query, sort=sort, width=30) as a, sharded.kwic(query, sort=sort, width=30) as b:
+            one, many = list(a), list(b)
+            assert b.articles == a.articles
+        if sort in ("left", "right"):
+            assert [line.to_dict() for line in many] == [line.to_dict() for line in one], (query, sort)
+        else:  # same day, same minute: index order decides, which differs
+            assert sorted(map(str, (line.to_dict() for line in many))) == sorted(
+                map(str, (line.to_dict() for line in one))), (query, sort)
+    with single.kwic("jakarta", sort="left", limit=7) as a, sharded.kwic("jakarta", sort="left", limit=7) as b:
+        assert [line.to_dict() for line in b] == [line.to_dict() for line in a]
+
+
+def test_similar(single: Any, sharded: Any) -> None:
+    ids = [h.id for h in single.search("presiden", limit=8).hits]
+    for article_id in ids:
+        one = single.similar(article_id, limit=10)
+        many = sharded.similar(article_id, limit=10)
+        assert many.total == one.total
+        assert [round(h.score, 9) for h in many.hits] == [round(h.score, 9) for h in one.hits], article_id
+        assert {h.id for h in many.hits} <= {h.id for h in single.similar(article_id, limit=20).hits}
+
+
+def test_single_articles_and_values(single: Any, sharded: Any) -> None:
+    from search.errors import ArticleNotFound
+
+    assert sharded.doc_count == single.doc_count
+    for hit in single.search("jakarta", limit=5).hits:
+        assert sharded.get(hit.id) == single.get(hit.id)
+        assert sharded.marks(hit.id, "jakarta") == single.marks(hit.id, "jakarta")
+    for query in ("presiden jokowi", "jakarta banjir", '"kerja sama"'):
+        for hit in single.search(query, limit=4).hits:
+            assert sharded.explain(query, hit.id).to_dict() == single.explain(query, hit.id).to_dict(), query
+    with pytest.raises(ArticleNotFound):
+        sharded.get("no such article")
+    for text in ("kompas", "detik", "cnn", "kompaz"):
+        assert sharded.resolve_values("source", text) == single.resolve_values("source", text)
+        assert sharded.closest_values("source", text) == single.closest_values("source", text)
+    assert sharded.vocabulary() == single.vocabulary()
+    assert sharded.facets("jakarta") == single.facets("jakarta")
+
+
+def test_bad_queries_raise_the_same_errors(single: Any, sharded: Any) -> None:
+    from search.errors import InvalidArgument, QuerySyntaxError
+
+    for bad in ('"unclosed', "date:2019-13", "(kerja", "foo:bar", "m*", "date:[2020 TO 2019]"):
+        with pytest.raises(QuerySyntaxError) as expected:
+            single.search(bad)
+        with pytest.raises(QuerySyntaxError) as got:
+            sharded.search(bad)
+        assert str(got.value) == str(expected.value)
+    for options in ({"limit": -1}, {"sort": "sideways"}, {"facets": ["colour"]}, {"page": 0}):
+        with pytest.raises(InvalidArgument):
+            sharded.search("jakarta", **options)
+
+
+def test_the_server_serves_a_sharded_index(sharded_dir: Any, single: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from search.server import create_app
+
+    with TestClient(create_app(sharded_dir)) as client:
+        response = client.get("/api/search", params={"q": "presiden jokowi", "limit": 5})
+        assert response.status_code == 200
+        data = response.json()
+        expected = single.search("presiden jokowi", limit=5)
+        assert data["total"] == expected.total
+        assert [h["id"] for h in data["hits"]] == [h.id for h in expected.hits]
+        assert client.get("/api/search", params={"q": '"unclosed'}).status_code == 400
