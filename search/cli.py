@@ -236,6 +236,28 @@ def analyze_command(text: str, as_json: bool, analysis: str | None) -> None:
             click.echo(f"{'':{widths[0]}}  stem: {for_terminal(token.stem_rule)}; term: {for_terminal(token.term_rule)}")
 
 
+@cli.command("export-analysis")
+@click.option("--format", "export_format", type=click.Choice(["opensearch"]), default="opensearch",
+              show_default=True, help="The engine the rules are for (OpenSearch and Elasticsearch).")
+@index_option
+def export_analysis_command(export_format: str, index_dir: str) -> None:
+    """Print cari's Indonesian stemming of the index's vocabulary as another engine's analysis
+    settings (JSON, the body of a create-index request).
+
+    \b
+    The analyzer `cari_indonesian` (standard tokenizer, lowercase, asciifolding, cari's stopwords,
+    a stemmer_override rule a word, keyword_marker for words that are their own stem, then the
+    engine's Indonesian stemmer for words cari has not seen) gives cari's term for every word the
+    index holds, with its corrections applied.
+    """
+    from search.analysis.export import opensearch_analysis
+    from search.query import open_index
+
+    with open_index(index_dir) as index:
+        analysis = opensearch_analysis(index.vocabulary(), index.corrections)
+    _echo_json({"settings": {"analysis": analysis}})
+
+
 # --- cari index / cari stats (search.indexer) -----------------------------------------------------
 
 SHOWN_ERRORS = 5  # skipped files/records listed after `cari index` without --verbose

@@ -1048,6 +1048,27 @@ class Index:
                        elapsed=time.perf_counter() - started, limit=limit)
 
 
+    def vocabulary(self) -> list[str]:
+        """Every word the index holds as written (normalized, before stemming: the terms of the
+        exact fields ``title_exact`` and ``body_exact``), sorted; the input of
+        ``search.analysis.export``."""
+        with self._reading() as (_snapshot, searcher):
+            reader = searcher.reader()
+            words: set[str] = set()
+            for fieldname in EXACT_FIELDS:
+                if fieldname in reader.schema:
+                    words.update(term.decode("utf-8") if isinstance(term, bytes) else term
+                                 for term in reader.lexicon(fieldname))
+        return sorted(words)
+
+    @property
+    def corrections(self) -> Any:
+        """The corrections stored with the index (``search.analysis.Corrections``), or None."""
+        from search.store import read_stored_corrections
+
+        with self._reading() as (snapshot, _searcher):
+            return read_stored_corrections(snapshot.generation.directory)
+
 class _SnapshotGone(Exception):
     """The commit being opened was replaced and its files removed: open the live one."""
 
