@@ -22,9 +22,11 @@ DEFAULT_SHARED = HERE.parent.parent / "shared" / "corpus-data"
 RECORDS_PER_FILE = 20_000
 
 
-def scaled_corpus(source: Path, times: int, out: Path) -> tuple[Path, int]:
-    """Write (or find written) the corpus ``times`` the JSONL records of ``source``; returns its
-    folder and its number of records."""
+def scaled_corpus(source: Path, times: int, out: Path,
+                  records_per_file: int = RECORDS_PER_FILE) -> tuple[Path, int]:
+    """Write (or find written) the corpus ``times`` the JSONL records of ``source``, in files of
+    ``records_per_file`` records (one file when it is at least the total); returns its folder
+    and its number of records."""
     lines = []
     for path in sorted(source.rglob("*.jsonl")):
         lines.extend(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
@@ -39,10 +41,10 @@ def scaled_corpus(source: Path, times: int, out: Path) -> tuple[Path, int]:
     handle = None
     for k in range(times):
         for line in lines:
-            if written % RECORDS_PER_FILE == 0:
+            if written % records_per_file == 0:
                 if handle is not None:
                     handle.close()
-                handle = open(out / f"part-{written // RECORDS_PER_FILE:05d}.jsonl", "w", encoding="utf-8")
+                handle = open(out / f"part-{written // records_per_file:05d}.jsonl", "w", encoding="utf-8")
             record = json.loads(line)
             if k:
                 record["id"] = f"{record.get('id', written)}~{k}"

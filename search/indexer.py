@@ -46,6 +46,7 @@ from search.building import (
     read_files,
 )
 from search.corpus.article import ReadError
+from search.corpus.reader import DEFAULT_LIMITS, ReadLimits
 from search.errors import (
     CorpusConflict,
     CorpusNotFound,
@@ -342,6 +343,7 @@ def index_corpus(
     timezone: str | None = None,
     analysis: str | os.PathLike[str] | None = None,
     publishers: str | os.PathLike[str] | None = None,
+    limits: ReadLimits | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
@@ -354,7 +356,9 @@ def index_corpus(
     words and overrides need a rebuild to change (``CorrectionsNeedRebuild``), its synonyms do not;
     a rebuild without it keeps the index's own corrections. ``publishers`` is a TOML file of
     publisher rules added to the shipped ones (``search.corpus.publishers``; kept by the index,
-    changing them needs a rebuild). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
+    changing them needs a rebuild). ``limits`` are the most a reader holds (``ReadLimits``: a text or
+    HTML file, 32 MiB; one JSONL line or JSON array item, 8 MiB; JSONL and JSON files of any size
+    are streamed). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
     IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError, InvalidArgument; unreadable
     files and records are skipped and listed in the report's ``errors``.
     """
@@ -367,7 +371,7 @@ def index_corpus(
         corrections = read_corrections(analysis)
     return _locked_run(list(paths), [], index_dir, jobs=jobs, rebuild=rebuild,
                        lock_timeout=lock_timeout, progress=progress, timezone=timezone,
-                       corrections=corrections, publishers=publishers)
+                       corrections=corrections, publishers=publishers, limits=limits)
 
 
 def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -388,7 +392,8 @@ def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
 def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir: str | os.PathLike[str], *,
                 jobs: int | None, rebuild: bool, lock_timeout: float,
                 progress: ProgressCallback | None, timezone: str | None, corrections: Any,
-                publishers: str | os.PathLike[str] | None = None) -> IndexReport:
+                publishers: str | os.PathLike[str] | None = None,
+                limits: ReadLimits | None = None) -> IndexReport:
     started = time.monotonic()
     for given in paths:  # bad paths fail before the lock is taken or anything is written
         if not os.path.lexists(_absolute(given)):
@@ -419,7 +424,9 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         raise _write_error(index_root, error) from error
     try:
         with lock:
-            _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started, rules).run(paths, drops)
+            run = _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started, rules)
+            run.limits = limits or run.limits
+            run.run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
         raise _write_error(index_root, error) from error
@@ -444,6 +451,7 @@ class _Run:
         self.corrections = corrections  # from --analysis FILE, or None
         self.tell = tell
         self.old_directory: Path | None = None  # the live generation directory found, if any
+        self.limits = DEFAULT_LIMITS  # the most a reader holds of a file or a record
 
     def _open_live(self) -> tuple[store.Generation | None, CorpusState]:
         """The live commit, checked byte for byte, and its corpus state; for a rebuild of a
@@ -542,15 +550,16 @@ class _Run:
             if to_read:
                 pass_results, pass_segments, articles_read, jobs_used = read_files(
                     to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell, timings,
-                    publishers["publishers"])
+                    publishers["publishers"], self.limits)
                 report.articles_read += articles_read
                 report.jobs = max(report.jobs, jobs_used)
                 for builder_no, result in pass_results:
                     results[result.task.path] = result
                     files[result.task.path] = result.state()
-                    for aid, _digest, line, docnum in result.records:
-                        if docnum >= 0:
-                            written[(result.task.path, aid, line)] = (builder_base + builder_no, docnum)
+                    for k, (aid, _digest, line, docnum) in enumerate(result.records):
+                        if docnum >= 0:  # a file read in pieces: each record by its piece's builder
+                            builder = builder_no if result.builders is None else result.builders[k]
+                            written[(result.task.path, aid, line)] = (builder_base + builder, docnum)
                 segments += [(builder_base + n, segment) for n, segment in pass_segments]
                 builder_base += jobs_used
             chosen = winners(files.values())

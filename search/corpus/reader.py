@@ -9,6 +9,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +35,18 @@ _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""
 Record = tuple[Article, int | None]
 
 
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """The sizes a reader holds at most: a text or HTML file, read whole (``MAX_FILE_BYTES``), and
+    one record of a JSONL or JSON file, which are streamed whatever their size (``MAX_RECORD_BYTES``)."""
+
+    file_bytes: int = MAX_FILE_BYTES
+    record_bytes: int = MAX_RECORD_BYTES
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
 def _declared_charset(data: bytes) -> str | None:
     match = _CHARSET.search(data[:4096])
     return match.group(1).decode("ascii", "replace") if match else None
@@ -53,17 +66,17 @@ def read_file(path: Path, root: Path, zone: tzinfo | None = None, *,
 
 def read_records(path: Path, root: Path, zone: tzinfo | None = None, *,
                  publishers: PublisherRules | None = None,
-                 record_limit: int = MAX_RECORD_BYTES) -> tuple[list[Record], list[ReadError]]:
+                 limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[Record], list[ReadError]]:
     """``read_file`` with the line each article was read from (JSONL; None for other files).
     The format comes from the extension and a look at the content: HTML (also a ``.txt`` holding
     HTML), JSON / JSONL, otherwise the seed's news-text format. A JSONL line or JSON array item
-    over ``record_limit`` bytes is a ReadError of its own."""
-    return _gathered(iter_records(path, root, zone, publishers=publishers, record_limit=record_limit))
+    over ``limits.record_bytes`` is a ReadError of its own."""
+    return _gathered(iter_records(path, root, zone, publishers=publishers, limits=limits))
 
 
 def iter_records(path: Path, root: Path, zone: tzinfo | None = None, *,
                  publishers: PublisherRules | None = None,
-                 record_limit: int = MAX_RECORD_BYTES) -> Iterator[Record | ReadError]:
+                 limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[Record | ReadError]:
     """``read_records`` as a stream, in the file's order: each article with its line as it is
     read, and each ReadError where it occurs. A JSON or JSONL file is never held whole (see
     ``MAX_FILE_BYTES``), so memory stays bounded whatever its size."""
@@ -78,10 +91,10 @@ def iter_records(path: Path, root: Path, zone: tzinfo | None = None, *,
         if st.st_size == 0:
             yield ReadError(rel, None, "empty file")
             return
-        if st.st_size > MAX_FILE_BYTES and suffix not in STREAMED_SUFFIXES:
-            yield ReadError(rel, None, _too_large(st.st_size))
+        if st.st_size > limits.file_bytes and suffix not in STREAMED_SUFFIXES:
+            yield ReadError(rel, None, _too_large(st.st_size, limits.file_bytes))
             return
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115  closed by the ``with`` below, its errors told apart here
     except PermissionError:
         yield ReadError(rel, None, "permission denied: the file cannot be read by this user")
         return
@@ -91,10 +104,10 @@ def iter_records(path: Path, root: Path, zone: tzinfo | None = None, *,
     with handle:
         try:
             if suffix in STREAMED_SUFFIXES:
-                items: Iterable[tuple[int | None, Article] | ReadError] = _streamed(handle, rel, suffix, st.st_size, record_limit)
+                items: Iterable[tuple[int | None, Article] | ReadError] = _streamed(handle, rel, suffix, st.st_size, limits)
             else:
-                data = handle.read(MAX_FILE_BYTES + 1)
-                if len(data) > MAX_FILE_BYTES:
+                data = handle.read(limits.file_bytes + 1)
+                if len(data) > limits.file_bytes:
                     yield ReadError(rel, None, "file too large (it grew while being read)")
                     return
                 items = _parse_whole(data, rel, suffix)
@@ -106,8 +119,8 @@ def iter_records(path: Path, root: Path, zone: tzinfo | None = None, *,
             yield ReadError(rel, None, f"could not be parsed (reader error {type(exc).__name__}: {exc})")
 
 
-def _too_large(size: int, what: str = "a text or HTML file, which is read whole") -> str:
-    return f"file too large: {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 2**20:.0f} MiB limit for {what}"
+def _too_large(size: int, limit: int, what: str = "a text or HTML file, which is read whole") -> str:
+    return f"file too large: {size / 1e6:.1f} MB, over the {limit / 2**20:g} MiB limit for {what}"
 
 
 def parse_bytes(data: bytes, rel: str, suffix: str, zone: tzinfo | None = None, *,
@@ -121,11 +134,11 @@ def parse_bytes(data: bytes, rel: str, suffix: str, zone: tzinfo | None = None, 
 
 def parse_records(data: bytes, rel: str, suffix: str, zone: tzinfo | None = None, *,
                   publishers: PublisherRules | None = None,
-                  record_limit: int = MAX_RECORD_BYTES) -> tuple[list[Record], list[ReadError]]:
+                  limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[Record], list[ReadError]]:
     """``parse_bytes`` with the line each article was read from (JSONL; None otherwise); JSON
     and JSONL content is read as the file would be (``iter_records``)."""
     if suffix in STREAMED_SUFFIXES:
-        items: Iterable[tuple[int | None, Article] | ReadError] = _streamed(io.BytesIO(data), rel, suffix, len(data), record_limit)
+        items: Iterable[tuple[int | None, Article] | ReadError] = _streamed(io.BytesIO(data), rel, suffix, len(data), limits)
     else:
         items = _parse_whole(data, rel, suffix)
     return _gathered(_finalized(item, rel, zone, publishers) for item in items)
@@ -179,10 +192,11 @@ def _gathered(items: Iterable[Record | ReadError]) -> tuple[list[Record], list[R
 
 
 def _streamed(handle: BinaryIO, rel: str, suffix: str, size: int,
-              limit: int) -> Iterator[tuple[int | None, Article] | ReadError]:
+              limits: ReadLimits) -> Iterator[tuple[int | None, Article] | ReadError]:
     """The records of a JSON or JSONL file read from ``handle`` a record at a time."""
     from search.corpus.jsonl import json_records, stream_json_items, stream_jsonl
 
+    limit = limits.record_bytes
     head = handle.read(HEAD_BYTES)
     handle.seek(0)
     try:
@@ -191,10 +205,11 @@ def _streamed(handle: BinaryIO, rel: str, suffix: str, size: int,
         yield ReadError(rel, None, f"not a text file: {exc}")
         return
     if encoding is None:  # UTF-16 or UTF-32: a newline is no single byte, so decoded whole
-        if size > MAX_FILE_BYTES:
-            yield ReadError(rel, None, _too_large(size, "a UTF-16 or UTF-32 file, which is read whole (convert it to UTF-8)"))
+        if size > limits.file_bytes:
+            yield ReadError(rel, None, _too_large(size, limits.file_bytes,
+                                                  "a UTF-16 or UTF-32 file, which is read whole (convert it to UTF-8)"))
             return
-        yield from _parse_whole(handle.read(MAX_FILE_BYTES + 1), rel, suffix)
+        yield from _parse_whole(handle.read(limits.file_bytes + 1), rel, suffix)
         return
     if suffix in JSONL_SUFFIXES:
         yield from stream_jsonl(handle, rel, limit)
