@@ -20,8 +20,9 @@ How a run goes (see ``search.store`` for the on-disk layout and the commit):
 2. Compare the files under the given paths with the corpus state of the last commit: a file whose
    size and mtime did not change is not read; one whose bytes hash the same is not read either
    (touched, or its root moved); in a changed JSONL file only the changed lines are parsed again.
-3. Read the other files in ``jobs`` worker processes (``search.building``): new and changed
-   articles go to new segments.
+3. Read the other files in ``jobs`` worker processes (``search.building``; files are streamed,
+   and a big JSONL file is split into pieces of whole lines that all the workers read): new and
+   changed articles go to new segments.
 4. Settle which copy of each id is indexed; read the files of copies that must now be indexed.
 5. Delete replaced and vanished articles, add the segments, commit (``store.commit_generation``).
    Until the commit readers see the previous one, and a run killed at any point leaves it intact.

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ import search
 from search import building
 from search.corpus.reader import MAX_FILE_BYTES, ReadLimits, iter_records, read_records
 from search.store import open_whoosh_index
-from tests.indexer.conftest import indexed
+from tests.indexer.conftest import REPO, indexed
 
 # Small limits for the tests: a record over 64 KiB and a text or HTML file over 40 kB are refused
 # (the sample's pages are about 50 kB); a JSONL file over 2 x 64 KiB is split across the workers.
@@ -204,3 +208,65 @@ def test_jsonl_over_the_default_file_limit(sample_corpus: Path, tmp_path: Path) 
     report = search.index_corpus([root], tmp_path / "index", jobs=1)
     assert report.errors == [] and report.added == 20
     assert set(indexed(tmp_path / "index")) == {json.loads(line)["id"] for line in lines}
+
+
+# Builds a big file split across two workers in another process, saying "reading" once the
+# workers have read some articles (then pausing, so that the test kills it mid-build).
+SPLIT_WRITER = """
+import sys, time
+import search
+from search import building
+from search.corpus.reader import ReadLimits
+building.SMALL_WORK_BYTES = 0
+building.MIN_PIECE_BYTES = building.MAX_PIECE_BYTES = int(sys.argv[3])
+told = False
+def progress(event):
+    global told
+    if event.phase == "read" and event.articles_read >= 40 and not told:
+        told = True
+        print("reading", flush=True)
+        time.sleep(2)
+search.index_corpus([sys.argv[1]], sys.argv[2], jobs=2, progress=progress,
+                    limits=ReadLimits(record_bytes=int(sys.argv[4])))
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def test_split_build_killed_leaves_a_usable_index(sample_corpus: Path, tmp_path: Path) -> None:
+    """SIGKILL while two workers read pieces of a big file: the workers die too, the index
+    answers at its last commit, and the next run builds the whole file."""
+    lines = _sample_lines(sample_corpus)[:150]
+    root = _big_corpus(tmp_path, lines[:30])
+    index_dir = tmp_path / "index"
+    search.index_corpus([root], index_dir, jobs=1)
+    committed = indexed(index_dir)
+    (root / "all.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    writer = subprocess.Popen([sys.executable, "-c", SPLIT_WRITER, str(root), str(index_dir), str(PIECE_BYTES),
+                               str(LIMITS.record_bytes)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=REPO)
+    assert writer.stdout is not None and writer.stderr is not None
+    assert writer.stdout.readline().strip() == "reading", writer.stderr.read()
+    with open(f"/proc/{writer.pid}/task/{writer.pid}/children") as f:
+        workers = [int(pid) for pid in f.read().split()]
+    assert len(workers) >= 2  # the two workers (and multiprocessing's resource tracker)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    writer.stdout.close()
+    writer.stderr.close()
+    deadline = time.monotonic() + 10
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(pid) for pid in workers)
+
+    assert indexed(index_dir) == committed
+    report = search.index_corpus([root], index_dir, jobs=1, lock_timeout=0)
+    assert report.added == len(lines) - 30 and report.articles == len(lines)
+    assert set(indexed(index_dir)) == {json.loads(line)["id"] for line in lines}
