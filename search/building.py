@@ -30,7 +30,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +124,23 @@ class FileResult:
     records: list[tuple[str, str, int | None, int]]
     errors: list[ReadError]
     lines: tuple[list[str], list[str | None]] | None = None
-    # near-duplicate signatures of the articles written, by (id, line) (``search.duplicates``)
-    signatures: dict[tuple[str, int | None], Any] | None = None
+    # The near-duplicate signatures of the articles written (``search.duplicates``): one array,
+    # and the row of each record in it (-1: none), so that a result sent from a worker holds no
+    # object per article (a big file has hundreds of thousands); see ``signature``.
+    signature_rows: list[int] | None = None
+    signature_array: Any = None
     signature_seconds: float = 0.0
     # A file read in pieces by several builders (``join_pieces``): the builder of each record.
     builders: list[int] | None = None
+    _by_key: dict[tuple[str, int | None], int] | None = field(default=None, repr=False, compare=False)
+
+    def signature(self, article_id: str, line: int | None) -> Any:
+        """The signature of the article ``article_id`` written from ``line``, or None."""
+        if self._by_key is None:
+            rows = self.signature_rows or []
+            self._by_key = {(aid, at): row for (aid, _d, at, _n), row in zip(self.records, rows) if row >= 0}
+        row = self._by_key.get((article_id, line))
+        return None if row is None else self.signature_array[row]
 
     def state(self) -> FileState:
         """The file's state as recorded in the index."""
@@ -230,7 +242,9 @@ def join_pieces(task: FileTask, pieces: list[tuple[int, FileResult]]) -> FileRes
     errors: list[ReadError] = []
     digests: list[str] = []
     ids: list[str | None] = []
-    signatures: dict[tuple[str, int | None], Any] = {}
+    rows: list[int] = []
+    arrays = []
+    offset = 0
     seconds = 0.0
     for builder, result in ordered:
         records += result.records
@@ -239,12 +253,15 @@ def join_pieces(task: FileTask, pieces: list[tuple[int, FileResult]]) -> FileRes
         if result.lines is not None:
             digests += result.lines[0]
             ids += result.lines[1]
-        signatures.update(result.signatures or {})
+        rows += [row + offset if row >= 0 else -1 for row in result.signature_rows or [-1] * len(result.records)]
+        if result.signature_array is not None:
+            arrays.append(result.signature_array)
+            offset += len(result.signature_array)
         seconds += result.signature_seconds
     if not records and not errors:
         errors.append(ReadError(task.rel, None, "file holds only whitespace"))
     errors.sort(key=lambda e: (e.line is not None, e.line or 0))
-    return FileResult(task, records, errors, (digests, ids), signatures, seconds, builders)
+    return FileResult(task, records, errors, (digests, ids), rows, _stacked(arrays), seconds, builders)
 
 
 # What the reading of one file gives the builder, a record at a time: an article to index with its
@@ -295,8 +312,9 @@ class _SegmentBuilder:
         entries: list[tuple[str, str, int | None, int]] = []
         errors: list[ReadError] = []
         writer = self.writer
-        signatures: dict[tuple[str, int | None], Any] = {}
-        signed: list[tuple[tuple[str, int | None], Article]] = []
+        rows: list[int] = []  # by entry: the row of its signature
+        arrays: list[Any] = []  # signatures of the articles written, by batch
+        signed: list[tuple[int, Article]] = []  # (entry, article) written and not signed yet
         signature_seconds = 0.0
         reading = analysing = 0.0
         count = 0
@@ -320,11 +338,13 @@ class _SegmentBuilder:
             if len(item) == 3:  # an unchanged JSONL line: the index holds its article
                 aid, digest, number = item
                 entries.append((aid, digest, number, -1))
+                rows.append(-1)
                 continue
             article, line = item
             digest = content_hash(article)
             if self.indexed_hashes.get(article.id) == digest:
                 entries.append((article.id, digest, line, -1))
+                rows.append(-1)
             else:
                 docnum = writer.docnum
                 try:
@@ -335,16 +355,17 @@ class _SegmentBuilder:
                     errors.append(ReadError(task.rel, line, f"cannot be indexed ({type(error).__name__}: {error})"))
                     analysing += clock() - read
                     continue
+                signed.append((len(entries), article))
                 entries.append((article.id, digest, line, docnum))
-                signed.append(((article.id, line), article))
+                rows.append(-1)
                 if len(signed) >= SIGNATURE_BATCH:
-                    signature_seconds += _sign(signed, signatures)
+                    signature_seconds += _sign(signed, rows, arrays)
             count += 1
             if on_articles is not None and count % ARTICLE_BATCH == 0:
                 on_articles(ARTICLE_BATCH, min(done[0], task.piece_bytes))
             analysing += clock() - read
         started = clock()
-        signature_seconds += _sign(signed, signatures)
+        signature_seconds += _sign(signed, rows, arrays)
         if on_articles is not None and count % ARTICLE_BATCH:
             on_articles(count % ARTICLE_BATCH, task.piece_bytes)
         analysing += clock() - started
@@ -358,7 +379,7 @@ class _SegmentBuilder:
             errors.append(ReadError(task.rel, None, "file holds only whitespace"))
         if len(errors) > 1:
             errors.sort(key=lambda e: (e.line is not None, e.line or 0))
-        return FileResult(task, entries, errors, lines, signatures, signature_seconds)
+        return FileResult(task, entries, errors, lines, rows, _stacked(arrays), signature_seconds)
 
     def _jsonl_items(self, task: FileTask, lines: tuple[list[str], list[str | None]],
                      done: list[int]) -> Iterator[_Item]:
@@ -423,21 +444,35 @@ class _SegmentBuilder:
             self.seconds["write"] += time.perf_counter() - started
 
 
-def _sign(written: list[tuple[tuple[str, int | None], Article]],
-          signatures: dict[tuple[str, int | None], Any]) -> float:
-    """Add the near-duplicate signatures of the articles ``written`` (one numpy call for the
-    batch; each row is computed alone, so batches give what one call would) to ``signatures``
-    and empty ``written``; returns the seconds it took."""
+def _sign(written: list[tuple[int, Article]], rows: list[int], arrays: list[Any]) -> float:
+    """Sign the articles ``written`` (``(entry, article)``; one numpy call for the batch, each row
+    computed alone, so batches give what one call would): their rows in ``rows`` point into the
+    batch appended to ``arrays`` (-1 for a text too short to sign); ``written`` is emptied.
+    Returns the seconds it took."""
     if not written:
         return 0.0
-    from search.duplicates import signatures as signatures_of
-    from search.duplicates import signed_text
+    from search.duplicates import signatures, signed_text
 
     started = time.perf_counter()
-    sigs, signed = signatures_of([signed_text(article) for _key, article in written])
-    signatures.update((key, sigs[i]) for i, (key, _article) in enumerate(written) if signed[i])
+    sigs, signed = signatures([signed_text(article) for _entry, article in written])
+    base = sum(len(a) for a in arrays)
+    for i, (entry, _article) in enumerate(written):
+        if signed[i]:
+            rows[entry] = base + i
+    arrays.append(sigs)
     written.clear()
     return time.perf_counter() - started
+
+
+def _stacked(arrays: list[Any]) -> Any:
+    """One array of the signature batches, or None."""
+    if not arrays:
+        return None
+    if len(arrays) == 1:
+        return arrays[0]
+    import numpy as np
+
+    return np.concatenate(arrays)
 
 
 def _die_with_parent() -> None:

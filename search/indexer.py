@@ -670,7 +670,7 @@ class _Run:
         added = []
         for _rel, _order, aid in new:
             state, _digest, line = chosen[aid]
-            signature = (results[state.path].signatures or {}).get((aid, line))
+            signature = results[state.path].signature(aid, line)
             if signature is not None:
                 added.append((aid, signature))
         sigs = np.stack([sig for _aid, sig in added]) if added else np.zeros((0, kept.sigs.shape[1]), np.uint32)
