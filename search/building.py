@@ -23,6 +23,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import sys
@@ -503,7 +504,10 @@ def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: i
             result = builder.process(task, lambda n, done: results.put(("articles", (n, done))))
             # with the postings the segment holds so far: what writing it will write, if this
             # was the last file, so the parent knows every worker's share before they all start
-            results.put(("file", (result, builder.writer.pool.postings)))
+            # Pickled here and kept so by the parent until the workers are done (see
+            # _read_in_workers), with the task apart for its progress counts.
+            packed = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            results.put(("file", (result.task, packed, builder.writer.pool.postings)))
         segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
         results.put(("timings", builder.seconds))
         results.put(("segment", segment))
@@ -714,6 +718,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
         processes.append(process)
         result_queues.append(results_queue)
     finished = [False] * workers
+    held: list[tuple[int, bytes]] = []  # (builder, pickled FileResult)
     failure: tuple[str, Any] | None = None
     phase = "read"
     try:
@@ -731,9 +736,9 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                 if kind == "articles":
                     counts.articles(n, *payload)
                 elif kind == "file":
-                    result, pending = payload
-                    results.append((n, result))
-                    counts.file(n, result.task)
+                    task, packed, pending = payload
+                    held.append((n, packed))
+                    counts.file(n, task)
                     if counts.postings.get(n, (0, 0))[0] == 0:
                         counts.postings[n] = (0, pending)
                     if counts.all_read:
@@ -764,3 +769,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
             errno_, text = message
             raise OSError(errno_, text)
         raise CariError(f"indexing failed: {message}")
+    # The results as the workers sent them, pickled (about half the memory of the objects, for
+    # the hundreds of thousands of records of a big file), opened once the workers are gone: the
+    # parent's share is not added to the workers' while they write their postings.
+    results.extend((n, pickle.loads(packed)) for n, packed in held)
