@@ -24,8 +24,9 @@ RECORDS_PER_FILE = 20_000
 
 def scaled_corpus(source: Path, times: int, out: Path,
                   per_file: int = RECORDS_PER_FILE) -> tuple[Path, int]:
-    """Write (or find written) the corpus ``times`` the JSONL records of ``source``, ``per_file``
-    records a file; returns its folder and its number of records."""
+    """Write (or find written) the corpus ``times`` the JSONL records of ``source``, in files of
+    ``per_file`` records (one file when it is at least the total); returns its folder and its
+    number of records."""
     lines = []
     for path in sorted(source.rglob("*.jsonl")):
         lines.extend(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())

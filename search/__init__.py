@@ -60,6 +60,7 @@ _LAZY = {
     "Concordance": "search.research",
     "KwicLine": "search.research",
     "PublisherRules": "search.corpus.publishers",
+    "ReadLimits": "search.corpus.reader",
 }
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "Query",
     "QuerySyntaxError",
     "ReadError",
+    "ReadLimits",
     "Results",
     "Timeline",
     "check_index",
@@ -106,6 +108,7 @@ if TYPE_CHECKING:
     from search.corpus import read_articles
     from search.corpus.article import Article, ReadError
     from search.corpus.publishers import PublisherRules
+    from search.corpus.reader import ReadLimits
     from search.highlight import Highlight
     from search.indexer import IndexProgress, IndexReport, index_corpus, remove_paths
     from search.query import Hit, Index, Matches, Results, open_index

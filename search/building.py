@@ -6,6 +6,12 @@ worker; it returns, for every file, every article read from it (id, content hash
 document number written, or -1 when the indexed copy is identical). Which copy of an id the index
 keeps, and what to delete, is the indexer's business (``search.indexer``).
 
+Files are read as streams (``search.corpus.reader.iter_records``; a UTF-8 JSONL file line by line):
+each record goes into the segment as it is read, so a worker holds one record and its segment's
+pool (which spills to disk past ``limitmb``), whatever the size of the file. A big JSONL file is
+split into pieces of whole lines (``split_task``), read by all the workers; the indexer sees one
+``FileResult`` per file (``join_pieces``), each record with the builder that wrote it.
+
 Workers are spawned (not forked), so that they hold no copy of the index lock, and die with the
 indexing process (Linux's PR_SET_PDEATHSIG): a killed run leaves no writer behind.
 """
@@ -17,27 +23,41 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from search.corpus.article import Article, ReadError
+from search.corpus.reader import DEFAULT_LIMITS, ReadLimits
 from search.errors import CariError
 from search.store import INDEX_NAME, FileState
 
-__all__ = ["FileResult", "FileTask", "content_hash", "file_digest", "line_digest", "read_files"]
+__all__ = ["FileResult", "FileTask", "content_hash", "file_digest", "join_pieces", "line_digest",
+           "read_files", "split_task"]
 
 # Below this many bytes to parse, starting worker processes costs more than it saves.
 SMALL_WORK_BYTES = 2 * 1024 * 1024
 # Articles read between two progress reports (a report from a worker is a message on a queue).
 ARTICLE_BATCH = 50
+# Articles whose near-duplicate signatures are computed in one numpy call (their texts are held
+# until then: a batch, not the file).
+SIGNATURE_BATCH = 1000
+# A JSONL file is split into pieces for the workers when it has at least two pieces of this many
+# bytes; a piece is about a quarter of a worker's share of the run's bytes, at most
+# ``MAX_PIECE_BYTES`` (the workers take pieces off one queue, so they finish close together).
+MIN_PIECE_BYTES = 1024 * 1024
+MAX_PIECE_BYTES = 16 * 1024 * 1024
+# The line digest recorded for a JSONL line over the record limit (never held, so never hashed):
+# it matches no digest, so the line is read again next time, and reported again.
+LONG_LINE_DIGEST = "-"
 # Where a build's time goes (``read_files``' ``timings``): worker processes starting, reading files
 # (decoding, repair, parsing, hashing), analysing articles into the segment, writing its postings.
 TIMING_PARTS = ("start", "read", "analysis", "write")
@@ -79,6 +99,22 @@ class FileTask:
     digest: str
     previous: FileState | None = None  # the same file as last indexed (line-level re-reading)
     work: int = 0  # bytes that need parsing (all of them, or a JSONL file's changed lines)
+    # A piece of a JSONL file (``split_task``): its lines that start in bytes [start, end) (end
+    # None: to the end of the file), the first of them line ``first_line``; ``previous`` holds the
+    # lines from ``first_line`` on only.
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    @property
+    def piece_bytes(self) -> int:
+        """The bytes of the file this task reads."""
+        return (self.size if self.end is None else self.end) - self.start
+
+    @property
+    def whole(self) -> bool:
+        """The task reads the whole file (not a piece of it)."""
+        return self.start == 0 and self.end is None
 
 
 @dataclass(slots=True)
@@ -89,9 +125,23 @@ class FileResult:
     records: list[tuple[str, str, int | None, int]]
     errors: list[ReadError]
     lines: tuple[list[str], list[str | None]] | None = None
-    # near-duplicate signatures of the articles written, by (id, line) (``search.duplicates``)
-    signatures: dict[tuple[str, int | None], Any] | None = None
+    # The near-duplicate signatures of the articles written (``search.duplicates``): one array,
+    # and the row of each record in it (-1: none), so that a result sent from a worker holds no
+    # object per article (a big file has hundreds of thousands); see ``signature``.
+    signature_rows: list[int] | None = None
+    signature_array: Any = None
     signature_seconds: float = 0.0
+    # A file read in pieces by several builders (``join_pieces``): the builder of each record.
+    builders: list[int] | None = None
+    _by_key: dict[tuple[str, int | None], int] | None = field(default=None, repr=False, compare=False)
+
+    def signature(self, article_id: str, line: int | None) -> Any:
+        """The signature of the article ``article_id`` written from ``line``, or None."""
+        if self._by_key is None:
+            rows = self.signature_rows or []
+            self._by_key = {(aid, at): row for (aid, _d, at, _n), row in zip(self.records, rows) if row >= 0}
+        row = self._by_key.get((article_id, line))
+        return None if row is None else self.signature_array[row]
 
     def state(self) -> FileState:
         """The file's state as recorded in the index."""
@@ -101,17 +151,124 @@ class FileResult:
                          [(e.path, e.line, e.reason) for e in self.errors], self.lines)
 
 
-def changed_bytes(path: str, previous: FileState) -> int:
-    """Bytes of the lines of a JSONL file that differ from the indexed ones (estimate of work)."""
+def changed_bytes(path: str, previous: FileState, limits: ReadLimits = DEFAULT_LIMITS) -> int:
+    """Bytes of the lines of a JSONL file that differ from the indexed ones (estimate of work),
+    read a line at a time."""
+    from search.corpus.streaming import iter_lines
+
     assert previous.lines is not None
     old_digests = previous.lines[0]
+    changed = 0
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            for n, line in enumerate(iter_lines(f, limits.record_bytes)):
+                if isinstance(line, int):
+                    changed += line
+                elif n >= len(old_digests) or old_digests[n] != line_digest(line):
+                    changed += len(line)
     except OSError:
         return 0
-    return sum(len(line) for n, line in enumerate(data.split(b"\n"))
-               if n >= len(old_digests) or old_digests[n] != line_digest(line))
+    return changed
+
+
+def line_starts(path: str, targets: Iterable[int]) -> list[tuple[int, int]]:
+    """For each byte offset of ``targets`` (ascending, over 0), the first line start after it as
+    ``(offset, line number)``, read in chunks (a newline is one byte in the UTF-8 files this is
+    for); offsets at the end of the file and repeated ones are left out."""
+    from search.corpus.streaming import CHUNK_BYTES
+
+    found: list[tuple[int, int]] = []
+    wanted = iter(targets)
+    target = next(wanted, None)
+    base, line = 0, 1  # the offset of the chunk and the number of the line it starts in
+    with open(path, "rb") as f:
+        while target is not None and (chunk := f.read(CHUNK_BYTES)):
+            while target is not None:
+                newline = chunk.find(b"\n", max(target - 1 - base, 0))
+                if newline < 0:
+                    break
+                start = base + newline + 1
+                found.append((start, line + chunk.count(b"\n", 0, newline + 1)))
+                while target is not None and target <= start:
+                    target = next(wanted, None)
+            line += chunk.count(b"\n")
+            base += len(chunk)
+    size = os.path.getsize(path)
+    return [(start, number) for start, number in found if start < size]
+
+
+def split_task(task: FileTask, piece_bytes: int) -> list[FileTask]:
+    """``task`` as pieces of whole lines of about ``piece_bytes`` each, when it reads a JSONL file
+    line by line (``search.corpus.reader.jsonl_streams``) of at least two pieces; else ``[task]``.
+    Each piece gets the part of ``previous`` for its lines, so a changed big file is still
+    re-parsed only where its lines changed."""
+    from search.corpus.reader import jsonl_streams
+
+    if not task.whole or task.size < 2 * piece_bytes or not jsonl_streams(task.path):
+        return [task]
+    try:
+        starts = [(0, 1), *line_starts(task.path, range(piece_bytes, task.size, piece_bytes))]
+    except OSError:
+        return [task]
+    pieces = []
+    for k, (start, first_line) in enumerate(starts):
+        end, stop = starts[k + 1] if k + 1 < len(starts) else (None, None)
+        pieces.append(replace(task, start=start, end=end, first_line=first_line,
+                              previous=_previous_lines(task.previous, first_line, stop),
+                              work=round(task.work * ((end or task.size) - start) / task.size)))
+    return pieces
+
+
+def _previous_lines(previous: FileState | None, first: int, stop: int | None) -> FileState | None:
+    """The part of a file's indexed state for its lines ``first`` to ``stop`` (excluded)."""
+    if previous is None or previous.lines is None:
+        return previous
+
+    def inside(line: int | None) -> bool:
+        return line is not None and line >= first and (stop is None or line < stop)
+
+    digests, ids = previous.lines
+    high = None if stop is None else stop - 1
+    return replace(previous, records=[r for r in previous.records if inside(r[2])],
+                   errors=[e for e in previous.errors if inside(e[1])],
+                   lines=(digests[first - 1:high], ids[first - 1:high]))
+
+
+def join_pieces(task: FileTask, pieces: list[tuple[int, FileResult]]) -> FileResult:
+    """The result of the whole file ``task`` from the results of its pieces, each with the builder
+    that read it: records, errors and line state in the file's order."""
+    ordered = sorted(pieces, key=lambda piece: piece[1].task.start)
+    records: list[tuple[str, str, int | None, int]] = []
+    builders: list[int] = []
+    errors: list[ReadError] = []
+    digests: list[str] = []
+    ids: list[str | None] = []
+    rows: list[int] = []
+    arrays = []
+    offset = 0
+    seconds = 0.0
+    for builder, result in ordered:
+        records += result.records
+        builders += [builder] * len(result.records)
+        errors += result.errors
+        if result.lines is not None:
+            digests += result.lines[0]
+            ids += result.lines[1]
+        rows += [row + offset if row >= 0 else -1 for row in result.signature_rows or [-1] * len(result.records)]
+        if result.signature_array is not None:
+            arrays.append(result.signature_array)
+            offset += len(result.signature_array)
+        seconds += result.signature_seconds
+    if not records and not errors:
+        errors.append(ReadError(task.rel, None, "file holds only whitespace"))
+    errors.sort(key=lambda e: (e.line is not None, e.line or 0))
+    return FileResult(task, records, errors, (digests, ids), rows, _stacked(arrays), seconds, builders)
+
+
+# What the reading of one file gives the builder, a record at a time: an article to index with its
+# line, a ReadError, or a JSONL line unchanged since the last run (its id, content hash, line).
+_Reused = tuple[str, str, int]
+_Item = tuple[Article, int | None] | ReadError | _Reused
 
 
 class _SegmentBuilder:
@@ -119,7 +276,7 @@ class _SegmentBuilder:
 
     def __init__(self, generation_dir: str, indexed_hashes: dict[str, str], limitmb: int,
                  zone_name: str, publishers: dict[str, Any] | None = None,
-                 shard: tuple[int, int] | None = None) -> None:
+                 limits: ReadLimits = DEFAULT_LIMITS, shard: tuple[int, int] | None = None) -> None:
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
 
@@ -133,42 +290,66 @@ class _SegmentBuilder:
         # (k, n): shard k of n of a sharded index (search.shards) keeps only the articles routed to it
         self.shard = shard
         self.zone = timezone_named(zone_name)
+        self.limits = limits
         self.seconds = dict.fromkeys(TIMING_PARTS, 0.0)  # this builder's busy time, by part
         from search.corpus.publishers import PublisherRules
 
         self.publishers = PublisherRules.recorded(publishers)
 
     def process(self, task: FileTask, on_articles: Callable[[int, int], None] | None = None) -> FileResult:
-        """Read one file and add its new or changed articles to the segment. ``on_articles(n,
-        bytes)`` is told every ``ARTICLE_BATCH`` articles: ``n`` more were read, and about
-        ``bytes`` of the file are done."""
-        from search.corpus.reader import read_records
+        """Read one file (or piece of one) and add its new or changed articles to the segment, a
+        record at a time. ``on_articles(n, bytes)`` is told every ``ARTICLE_BATCH`` articles:
+        ``n`` more were read, and about ``bytes`` of the task are done."""
+        from search.corpus.reader import iter_records, jsonl_streams
         from search.schema import document_fields
 
         lines: tuple[list[str], list[str | None]] | None = None
+        done = [0]  # bytes of the task read so far (JSONL lines)
+        items: Iterator[_Item]
+        if not task.whole or jsonl_streams(task.path):
+            lines = ([], [])
+            items = self._jsonl_items(task, lines, done)
+        else:
+            items = iter_records(Path(task.path), Path(task.base), self.zone, publishers=self.publishers,
+                                 limits=self.limits)
         entries: list[tuple[str, str, int | None, int]] = []
-        started = time.perf_counter()
-        try:
-            jsonl = _read_jsonl_lines(task, self.zone, self.publishers)
-            if jsonl is None:
-                records, errors = read_records(Path(task.path), Path(task.base), self.zone,
-                                               publishers=self.publishers)
-            else:
-                records, errors, reused, lines = jsonl
-                entries.extend((aid, digest, line, -1) for aid, digest, line in reused)
-        except Exception as error:  # noqa: BLE001 - a reader bug must not stop the run: skip the file, say why
-            return FileResult(task, [], [ReadError(task.rel, None, f"could not be read: {error!r}")])
-        read = time.perf_counter()
-        self.seconds["read"] += read - started
+        errors: list[ReadError] = []
         writer = self.writer
-        signed: list[tuple[tuple[str, int | None], Article]] = []
-        count = len(records) or 1
-        for n, (article, line) in enumerate(records, 1):
+        rows: list[int] = []  # by entry: the row of its signature
+        arrays: list[Any] = []  # signatures of the articles written, by batch
+        signed: list[tuple[int, Article]] = []  # (entry, article) written and not signed yet
+        signature_seconds = 0.0
+        reading = analysing = 0.0
+        count = 0
+        clock = time.perf_counter
+        while True:
+            started = clock()
+            try:
+                item = next(items)
+            except StopIteration:
+                reading += clock() - started
+                break
+            except Exception as error:  # noqa: BLE001  a reader bug: the file stops here, what was read stays
+                reading += clock() - started
+                errors.append(ReadError(task.rel, None, f"could not be read past this point: {error!r}"))
+                break
+            read = clock()
+            reading += read - started
+            if isinstance(item, ReadError):
+                errors.append(item)
+                continue
+            if len(item) == 3:  # an unchanged JSONL line: the index holds its article
+                aid, digest, number = item
+                entries.append((aid, digest, number, -1))
+                rows.append(-1)
+                continue
+            article, line = item
             if self.shard is not None and not _routed_here(article.id, self.shard):
                 continue  # another shard's article: that shard's run indexes it
             digest = content_hash(article)
             if self.indexed_hashes.get(article.id) == digest:
                 entries.append((article.id, digest, line, -1))
+                rows.append(-1)
             else:
                 docnum = writer.docnum
                 try:
@@ -177,20 +358,85 @@ class _SegmentBuilder:
                     raise
                 except Exception as error:  # noqa: BLE001  a record the index cannot take: that record only
                     errors.append(ReadError(task.rel, line, f"cannot be indexed ({type(error).__name__}: {error})"))
+                    analysing += clock() - read
                     continue
+                signed.append((len(entries), article))
                 entries.append((article.id, digest, line, docnum))
-                signed.append(((article.id, line), article))
-            if on_articles is not None and n % ARTICLE_BATCH == 0:
-                on_articles(ARTICLE_BATCH, task.size * n // count)
-        if on_articles is not None and len(records) % ARTICLE_BATCH:
-            on_articles(len(records) % ARTICLE_BATCH, task.size)
-        signatures, seconds = _signatures(signed)
-        self.seconds["analysis"] += time.perf_counter() - read
+                rows.append(-1)
+                if len(signed) >= SIGNATURE_BATCH:
+                    signature_seconds += _sign(signed, rows, arrays)
+            count += 1
+            if on_articles is not None and count % ARTICLE_BATCH == 0:
+                on_articles(ARTICLE_BATCH, min(done[0], task.piece_bytes))
+            analysing += clock() - read
+        started = clock()
+        signature_seconds += _sign(signed, rows, arrays)
+        if on_articles is not None and count % ARTICLE_BATCH:
+            on_articles(count % ARTICLE_BATCH, task.piece_bytes)
+        analysing += clock() - started
+        self.seconds["read"] += reading
+        self.seconds["analysis"] += analysing
         if not gc.isenabled():
             # Paused for speed (see _collector_paused): still free the reference cycles this file
             # may have left (a reader's exception and its traceback), looking at young objects only.
             gc.collect(0)
-        return FileResult(task, entries, errors, lines, signatures, seconds)
+        if task.whole and lines is not None and not entries and not errors:
+            errors.append(ReadError(task.rel, None, "file holds only whitespace"))
+        if len(errors) > 1:
+            errors.sort(key=lambda e: (e.line is not None, e.line or 0))
+        return FileResult(task, entries, errors, lines, rows, _stacked(arrays), signature_seconds)
+
+    def _jsonl_items(self, task: FileTask, lines: tuple[list[str], list[str | None]],
+                     done: list[int]) -> Iterator[_Item]:
+        """The records of a UTF-8 JSONL file (or piece of one), a line at a time, parsing only
+        the lines that changed since it was last indexed (``task.previous``): an unchanged line
+        at the same number gives the same article (its id falls back to ``path#line``), so its
+        id and hash are reused. ``lines`` gains each line's digest and id; ``done`` counts the
+        bytes read."""
+        from search.corpus.reader import line_record
+        from search.corpus.streaming import iter_lines
+
+        digests, ids = lines
+        old_digests: list[str] = []
+        old_ids: list[str | None] = []
+        old_errors: set[int | None] = set()
+        by_line: dict[int | None, tuple[str, str]] = {}
+        previous = task.previous
+        if previous is not None and previous.lines is not None:
+            old_digests, old_ids = previous.lines
+            old_errors = {e[1] for e in previous.errors}
+            by_line = {line: (aid, digest) for aid, digest, line in previous.records}
+        limit = self.limits.record_bytes
+        try:
+            with open(task.path, "rb") as handle:
+                handle.seek(task.start)
+                for k, raw in enumerate(iter_lines(handle, limit, task.end)):
+                    number = task.first_line + k
+                    done[0] += (raw if isinstance(raw, int) else len(raw)) + 1
+                    digest = LONG_LINE_DIGEST if isinstance(raw, int) else line_digest(raw)
+                    digests.append(digest)
+                    ids.append(None)
+                    if k < len(old_digests) and old_digests[k] == digest and number not in old_errors:
+                        old_id = old_ids[k]
+                        if old_id is None:  # a blank line
+                            continue
+                        record = by_line.get(number)
+                        if record is not None and record[0] == old_id:
+                            ids[-1] = old_id
+                            yield old_id, record[1], number
+                            continue
+                    item = line_record(raw, number, task.rel, self.zone, publishers=self.publishers,
+                                       record_limit=limit)
+                    if item is not None and not isinstance(item, ReadError):
+                        ids[-1] = item[0].id
+                    if item is not None:
+                        yield item
+        except OSError as error:  # the lines read so far stay; the next run reads the rest again
+            reason = error.strerror or str(error)
+            if digests:
+                yield ReadError(task.rel, task.first_line + len(digests), f"cannot be read from this line on: {reason}")
+            else:
+                yield ReadError(task.rel, None, f"cannot be read: {reason}")
 
     def finish(self, on_postings: Callable[[int, int], None] | None = None) -> Any:
         """Write the segment's postings and close it; return it (None when no article was
@@ -203,17 +449,24 @@ class _SegmentBuilder:
             self.seconds["write"] += time.perf_counter() - started
 
 
-def _signatures(written: list[tuple[tuple[str, int | None], Article]]) -> tuple[dict[tuple[str, int | None], Any], float]:
-    """The near-duplicate signatures of the articles written (one numpy call for the whole file),
-    and the seconds they took."""
+def _sign(written: list[tuple[int, Article]], rows: list[int], arrays: list[Any]) -> float:
+    """Sign the articles ``written`` (``(entry, article)``; one numpy call for the batch, each row
+    computed alone, so batches give what one call would): their rows in ``rows`` point into the
+    batch appended to ``arrays`` (-1 for a text too short to sign); ``written`` is emptied.
+    Returns the seconds it took."""
     if not written:
-        return {}, 0.0
+        return 0.0
     from search.duplicates import signatures, signed_text
 
     started = time.perf_counter()
-    sigs, signed = signatures([signed_text(article) for _key, article in written])
-    found = {key: sigs[i] for i, (key, _article) in enumerate(written) if signed[i]}
-    return found, time.perf_counter() - started
+    sigs, signed = signatures([signed_text(article) for _entry, article in written])
+    base = sum(len(a) for a in arrays)
+    for i, (entry, _article) in enumerate(written):
+        if signed[i]:
+            rows[entry] = base + i
+    arrays.append(sigs)
+    written.clear()
+    return time.perf_counter() - started
 
 
 def _routed_here(article_id: str, shard: tuple[int, int]) -> bool:
@@ -222,64 +475,15 @@ def _routed_here(article_id: str, shard: tuple[int, int]) -> bool:
     return shard_of(article_id, shard[1]) == shard[0]
 
 
-def _read_jsonl_lines(task: FileTask, zone: Any, publishers: Any = None) -> tuple[list[tuple[Article, int | None]], list[ReadError],
-                                                          list[tuple[str, str, int]],
-                                                          tuple[list[str], list[str | None]]] | None:
-    """Read a UTF-8 JSONL file, parsing only the lines that changed since it was last indexed.
-
-    Returns (records parsed, errors, (id, hash, line) of the articles reused as they were, line
-    state), or None when the file must be read whole (not JSONL, not UTF-8, too big...). The corpus
-    reader treats each JSONL line on its own (its id falls back to ``path#line``), so an unchanged
-    line at the same number gives the same article.
-    """
-    from search.corpus.reader import MAX_FILE_BYTES, parse_records
-    from search.corpus.walk import JSONL_SUFFIXES
-
-    suffix = os.path.splitext(task.path)[1].lower()
-    if suffix not in JSONL_SUFFIXES or not 0 < task.size <= MAX_FILE_BYTES:
+def _stacked(arrays: list[Any]) -> Any:
+    """One array of the signature batches, or None."""
+    if not arrays:
         return None
-    try:
-        with open(task.path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-        data.decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None  # read_records reports or decodes it
-    raw_lines = data.split(b"\n")
-    digests = [line_digest(line) for line in raw_lines]
-    ids: list[str | None] = [None] * len(raw_lines)
-    reused: list[tuple[str, str, int]] = []
-    keep = [True] * len(raw_lines)
-    previous = task.previous
-    if previous is not None and previous.lines is not None:
-        old_digests, old_ids = previous.lines
-        old_errors = {e[1] for e in previous.errors}
-        if None in old_errors:
-            return None
-        by_line = {line: (aid, digest) for aid, digest, line in previous.records}
-        for n in range(min(len(raw_lines), len(old_digests))):
-            if old_digests[n] != digests[n] or (n + 1) in old_errors:
-                continue
-            old_id = old_ids[n]
-            if old_id is None:  # a blank line
-                keep[n] = False
-                continue
-            record = by_line.get(n + 1)
-            if record is not None and record[0] == old_id:
-                keep[n] = False
-                ids[n] = old_id
-                reused.append((old_id, record[1], n + 1))
-    to_parse = [n for n, line in enumerate(raw_lines) if keep[n] and line.decode("utf-8").strip()]
-    records: list[tuple[Article, int | None]] = []
-    errors: list[ReadError] = []
-    if to_parse:
-        text = b"\n".join(line if keep[n] else b"" for n, line in enumerate(raw_lines))
-        records, errors = parse_records(text, task.rel, suffix, zone, publishers=publishers)
-        if any(e.line is None for e in errors) or any(line is None for _a, line in records):
-            return None  # not one record a line as assumed: read it whole
-        for article, line in records:
-            assert line is not None
-            ids[line - 1] = article.id
-    return records, errors, reused, (digests, ids)
+    if len(arrays) == 1:
+        return arrays[0]
+    import numpy as np
+
+    return np.concatenate(arrays)
 
 
 def _die_with_parent() -> None:
@@ -296,21 +500,25 @@ def _die_with_parent() -> None:
 
 def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
                  tasks: Any, results: Any, parent_pid: int, launched: float = 0.0,
-                 publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
-    """Body of a worker process: build one segment from the files taken off ``tasks``."""
+                 publishers: dict[str, Any] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
+                 shard: tuple[int, int] | None = None) -> None:
+    """Body of a worker process: build one segment from the files (and pieces) taken off ``tasks``."""
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
     gc.disable()  # see _collector_paused: this process only builds a segment, then exits
     try:
-        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers, shard)
+        builder = _SegmentBuilder(generation_dir, indexed_hashes, limitmb, zone_name, publishers, limits, shard)
         # From the parent's start() to a builder ready: the interpreter, the imports, the lexicon.
         builder.seconds["start"] = max(0.0, time.time() - launched) if launched else 0.0
         while (task := tasks.get()) is not None:
             result = builder.process(task, lambda n, done: results.put(("articles", (n, done))))
             # with the postings the segment holds so far: what writing it will write, if this
             # was the last file, so the parent knows every worker's share before they all start
-            results.put(("file", (result, builder.writer.pool.postings)))
+            # Pickled here and kept so by the parent until the workers are done (see
+            # _read_in_workers), with the task apart for its progress counts.
+            packed = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            results.put(("file", (result.task, packed, builder.writer.pool.postings)))
         segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
         results.put(("timings", builder.seconds))
         results.put(("segment", segment))
@@ -342,22 +550,34 @@ class _Counts:
 
     def __init__(self, to_read: list[FileTask], tell: Tell) -> None:
         self.tell = tell
-        self.files_total = len(to_read)
-        self.bytes_total = sum(t.size for t in to_read)
+        self.files_total = len({t.path for t in to_read})
+        self.bytes_total = sum(t.piece_bytes for t in to_read)
         self.files_done = 0
-        self.bytes_read = 0  # of whole files read
+        self.pieces_left: dict[str, int] = {}  # file -> its tasks (pieces) not read yet
+        for task in to_read:
+            self.pieces_left[task.path] = self.pieces_left.get(task.path, 0) + 1
+        self.bytes_read = 0  # of whole tasks read
         self.articles_read = 0
-        self.partial: dict[int, int] = {}  # builder -> bytes done of the file it is reading
+        self.partial: dict[int, int] = {}  # builder -> bytes done of the task it is reading
         self.postings: dict[int, tuple[int, int]] = {}  # builder -> (written, to write)
+
+    @property
+    def all_read(self) -> bool:
+        return self.files_done == self.files_total
 
     def articles(self, builder: int, n: int, done: int) -> None:
         self.articles_read += n
         self.partial[builder] = done
 
-    def file(self, builder: int, task: FileTask) -> None:
-        self.files_done += 1
-        self.bytes_read += task.size
+    def file(self, builder: int, task: FileTask) -> bool:
+        """A task is read; returns whether that was the last piece of its file."""
+        self.bytes_read += task.piece_bytes
         self.partial.pop(builder, None)
+        self.pieces_left[task.path] -= 1
+        if self.pieces_left[task.path]:
+            return False
+        self.files_done += 1
+        return True
 
     def report(self, phase: str) -> None:
         self.tell(phase, files_done=self.files_done, files_total=self.files_total,
@@ -370,40 +590,64 @@ class _Counts:
 def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                jobs: int | None, zone_name: str, limitmb: int, tell: Tell,
                timings: dict[str, float] | None = None,
-               publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None,
+               publishers: dict[str, Any] | None = None,
+               limits: ReadLimits = DEFAULT_LIMITS, shard: tuple[int, int] | None = None,
                ) -> tuple[list[tuple[int, FileResult]], list[tuple[int, Any]], int, int]:
     """Read the files, in worker processes when it pays. Returns (builder number and result of each
-    file, builder number and segment of each new segment, articles read, workers used).
+    file, builder number and segment of each new segment, articles read, workers used). A file
+    read in pieces by several workers (``split_task``) has one result, whose ``builders`` say
+    which builder wrote each record (its builder number is then the first piece's).
 
     ``tell(phase, **counts)`` gets the progress: phase "read" as articles are read (every
     ``ARTICLE_BATCH``) and files done, then "write" as the postings are written. ``timings`` (by
     part of ``TIMING_PARTS``) gains the seconds this call took, shared out in proportion to the
     builders' busy time in each part. ``publishers`` holds the publisher rules a user added
-    (``search.corpus.publishers``). ``shard`` ``(k, n)``: only the articles routed to shard ``k``
-    of ``n`` are kept (``search.shards``)."""
-    # Largest files first, so the workers finish together.
-    to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
-    workers = min(jobs or default_jobs(), len(to_read))
-    if sum(t.work for t in to_read) < SMALL_WORK_BYTES:
-        workers = 1  # starting workers (~1 s each) would cost more than they save
+    (``search.corpus.publishers``); ``limits`` the most a reader holds of a file or record.
+    ``shard`` ``(k, n)``: only the articles routed to shard ``k`` of ``n`` are kept (``search.shards``)."""
     if not to_read:
         return [], [], 0, 1
     started = time.perf_counter()
+    work = sum(t.work for t in to_read)
+    workers = max(1, jobs or default_jobs())
+    if work < SMALL_WORK_BYTES:
+        workers = 1  # starting workers (~1 s each) would cost more than they save
+    if workers > 1:
+        piece = min(MAX_PIECE_BYTES, max(MIN_PIECE_BYTES, sum(t.size for t in to_read) // (4 * workers)))
+        to_read = [p for task in to_read for p in split_task(task, piece)]
+    workers = min(workers, len(to_read))
+    # Largest first, so the workers finish together.
+    to_read = sorted(to_read, key=lambda t: t.work, reverse=True)
     counts = _Counts(to_read, tell)
     counts.report("read")
-    results: list[tuple[int, FileResult]] = []
+    pieces: list[tuple[int, FileResult]] = []
     segments: list[tuple[int, Any]] = []
     busy: list[dict[str, float]] = []
     if workers <= 1:
         with _collector_paused():
-            _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, results, segments,
-                              counts, busy, publishers, shard)
+            _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, pieces, segments,
+                              counts, busy, publishers, limits, shard)
     else:
-        _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, results,
-                         segments, counts, busy, publishers, shard)
+        _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, pieces,
+                         segments, counts, busy, publishers, limits, shard)
     if timings is not None:
         _share_out(time.perf_counter() - started, busy, timings)
-    return results, segments, counts.articles_read, max(workers, 1)
+    return _joined(pieces), segments, counts.articles_read, workers
+
+
+def _joined(pieces: list[tuple[int, FileResult]]) -> list[tuple[int, FileResult]]:
+    """The results of whole files, those read in pieces joined (``join_pieces``)."""
+    by_file: dict[str, list[tuple[int, FileResult]]] = {}
+    for builder, result in pieces:
+        by_file.setdefault(result.task.path, []).append((builder, result))
+    joined = []
+    for parts in by_file.values():
+        builder, first = parts[0]
+        if len(parts) == 1 and first.task.whole:
+            joined.append((builder, first))
+            continue
+        task = replace(first.task, start=0, end=None, first_line=1, previous=None)
+        joined.append((min(b for b, _r in parts), join_pieces(task, parts)))
+    return joined
 
 
 def _share_out(seconds: float, busy: list[dict[str, float]], timings: dict[str, float]) -> None:
@@ -436,9 +680,10 @@ def _collector_paused() -> Iterator[None]:
 def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
                       segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
-                      publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
+                      publishers: dict[str, Any] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
+                      shard: tuple[int, int] | None = None) -> None:
     """Read the files and write their segment in this process (small work)."""
-    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers, shard)
+    builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers, limits, shard)
 
     def on_articles(n: int, done: int) -> None:
         counts.articles(0, n, done)
@@ -463,7 +708,8 @@ def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: di
 def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
-                     publishers: dict[str, Any] | None = None, shard: tuple[int, int] | None = None) -> None:
+                     publishers: dict[str, Any] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
+                     shard: tuple[int, int] | None = None) -> None:
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
     context = multiprocessing.get_context("spawn")
@@ -479,13 +725,14 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
         process = context.Process(
             target=_worker_main,
             args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
-                  time.time(), publishers, shard),
+                  time.time(), publishers, limits, shard),
             daemon=True,
         )
         process.start()
         processes.append(process)
         result_queues.append(results_queue)
     finished = [False] * workers
+    held: list[tuple[int, bytes]] = []  # (builder, pickled FileResult)
     failure: tuple[str, Any] | None = None
     phase = "read"
     try:
@@ -503,12 +750,12 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                 if kind == "articles":
                     counts.articles(n, *payload)
                 elif kind == "file":
-                    result, pending = payload
-                    results.append((n, result))
-                    counts.file(n, result.task)
+                    task, packed, pending = payload
+                    held.append((n, packed))
+                    counts.file(n, task)
                     if counts.postings.get(n, (0, 0))[0] == 0:
                         counts.postings[n] = (0, pending)
-                    if counts.files_done == len(to_read):
+                    if counts.all_read:
                         counts.report("read")
                         phase = "write"  # the workers now sort and write their postings
                 elif kind == "postings":
@@ -536,3 +783,7 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
             errno_, text = message
             raise OSError(errno_, text)
         raise CariError(f"indexing failed: {message}")
+    # The results as the workers sent them, pickled (about half the memory of the objects, for
+    # the hundreds of thousands of records of a big file), opened once the workers are gone: the
+    # parent's share is not added to the workers' while they write their postings.
+    results.extend((n, pickle.loads(packed)) for n, packed in held)

@@ -65,6 +65,8 @@ MIN_SHINGLES = 20
 # Candidates an article is compared with per band at most (the nearest earlier ones): a band that
 # very many articles share (a stock text) must not make the comparisons quadratic.
 MAX_BAND_CANDIDATES = 64
+# Candidate pairs whose similarity is computed at a time (two signatures of 256 bytes a pair).
+PAIR_BLOCK = 100_000
 VERSION = 1  # of the signatures: a change here needs a rebuild (schema version)
 
 SIGNATURES_PREFIX = "cari-signatures-"
@@ -181,31 +183,61 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _band_keys(sigs: np.ndarray) -> np.ndarray:
     """One 64-bit key per band of each signature: equal keys, equal bands (but for collisions,
     which the similarity check removes)."""
-    shaped = sigs[:, :BANDS * _ROWS].reshape(len(sigs), BANDS, _ROWS).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        keys = (shaped * _BAND_MULTIPLIERS[None, :, :]).sum(axis=2, dtype=np.uint64)
-        keys += np.arange(BANDS, dtype=np.uint64)[None, :] * _U64(0x9E3779B97F4A7C15)
-    return _mix(keys)
+    keys = np.empty((len(sigs), BANDS), dtype=np.uint64)
+    for start in range(0, len(sigs), PAIR_BLOCK):  # a block of rows at a time: 8 bytes a value
+        block = sigs[start:start + PAIR_BLOCK, :BANDS * _ROWS]
+        shaped = block.reshape(len(block), BANDS, _ROWS).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            part = (shaped * _BAND_MULTIPLIERS[None, :, :]).sum(axis=2, dtype=np.uint64)
+            part += np.arange(BANDS, dtype=np.uint64)[None, :] * _U64(0x9E3779B97F4A7C15)
+        keys[start:start + len(block)] = _mix(part)
+    return keys
 
 
 def _candidate_pairs(keys: np.ndarray, first_new: int) -> np.ndarray:
     """``[[earlier, later], ...]``: pairs of rows that share a band, the later row new (at
-    ``first_new`` or after), at most ``MAX_BAND_CANDIDATES`` earlier rows per band and row."""
-    found = []
-    rows = np.arange(len(keys))
+    ``first_new`` or after), at most ``MAX_BAND_CANDIDATES`` earlier rows per band and row;
+    sorted, each pair once."""
+    count = len(keys)
+    found = np.zeros(0, dtype=np.int64)  # pairs coded as earlier * count + later
+    rows = np.arange(count)
     for band in range(keys.shape[1]):
         order = np.lexsort((rows, keys[:, band]))
         sorted_keys = keys[order, band]
+        band_pairs = [found]
         for step in range(1, MAX_BAND_CANDIDATES + 1):
             same = sorted_keys[step:] == sorted_keys[:-step]
             if not same.any():
                 break
             later, earlier = order[step:][same], order[:-step][same]
             new = later >= first_new
-            found.append(np.stack([earlier[new], later[new]], axis=1))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(found), axis=0)
+            band_pairs.append(earlier[new].astype(np.int64) * count + later[new])
+        # Merged band by band: a corpus of many copies shares most pairs across its 21 bands,
+        # and holding every band's pairs before merging them took gigabytes (10 copies of each
+        # of 28,913 articles: 27 million pairs for 1.3 million distinct).
+        if len(band_pairs) > 1:
+            found = np.unique(np.concatenate(band_pairs))
+    return np.stack([found // count, found % count], axis=1) if len(found) else np.zeros((0, 2), dtype=np.int64)
+
+
+def _best_earlier(sigs: np.ndarray, pairs: np.ndarray) -> dict[int, int]:
+    """For each later row of ``pairs`` with an earlier row at least ``THRESHOLD`` similar, the most
+    similar earlier row (the first of a tie); the similarities are computed a block of pairs at
+    a time, so memory stays bounded by the block, not by the pairs."""
+    kept_pairs, kept_scores = [], []
+    for start in range(0, len(pairs), PAIR_BLOCK):
+        block = pairs[start:start + PAIR_BLOCK]
+        scores = similarity(sigs[block[:, 0]], sigs[block[:, 1]])
+        good = scores >= THRESHOLD
+        kept_pairs.append(block[good])
+        kept_scores.append(scores[good])
+    if not kept_pairs:
+        return {}
+    good_pairs, good_scores = np.concatenate(kept_pairs), np.concatenate(kept_scores)
+    order = np.lexsort((good_pairs[:, 0], -good_scores, good_pairs[:, 1]))  # by later, best first
+    later = good_pairs[order, 1]
+    first = np.flatnonzero(np.r_[True, later[1:] != later[:-1]]) if len(later) else np.zeros(0, dtype=np.int64)
+    return dict(zip(later[first].tolist(), good_pairs[order[first], 0].tolist()))
 
 
 @dataclass(slots=True)
@@ -231,20 +263,12 @@ class SignatureStore:
         first_new = len(self.ids)
         all_sigs = np.concatenate([self.sigs, sigs.astype(np.uint32)])
         groups = np.concatenate([self.groups, np.full(len(ids), -1, dtype=np.int64)])
-        pairs = _candidate_pairs(_band_keys(all_sigs), first_new)
-        best: dict[int, tuple[float, int]] = {}
-        if len(pairs):
-            scores = similarity(all_sigs[pairs[:, 0]], all_sigs[pairs[:, 1]])
-            good = scores >= THRESHOLD
-            for (earlier, later), score in zip(pairs[good].tolist(), scores[good].tolist()):
-                found = best.get(later)
-                if found is None or score > found[0] or (score == found[0] and earlier < found[1]):
-                    best[later] = (score, earlier)
+        best = _best_earlier(all_sigs, _candidate_pairs(_band_keys(all_sigs), first_new))
         next_group = self.next_group
         for row in range(first_new, len(groups)):
             match = best.get(row)
             if match is not None:
-                groups[row] = groups[match[1]]
+                groups[row] = groups[match]
             else:
                 groups[row] = next_group
                 next_group += 1

@@ -20,8 +20,9 @@ How a run goes (see ``search.store`` for the on-disk layout and the commit):
 2. Compare the files under the given paths with the corpus state of the last commit: a file whose
    size and mtime did not change is not read; one whose bytes hash the same is not read either
    (touched, or its root moved); in a changed JSONL file only the changed lines are parsed again.
-3. Read the other files in ``jobs`` worker processes (``search.building``): new and changed
-   articles go to new segments.
+3. Read the other files in ``jobs`` worker processes (``search.building``; files are streamed,
+   and a big JSONL file is split into pieces of whole lines that all the workers read): new and
+   changed articles go to new segments.
 4. Settle which copy of each id is indexed; read the files of copies that must now be indexed.
 5. Delete replaced and vanished articles, add the segments, commit (``store.commit_generation``).
    Until the commit readers see the previous one, and a run killed at any point leaves it intact.
@@ -46,6 +47,7 @@ from search.building import (
     read_files,
 )
 from search.corpus.article import ReadError
+from search.corpus.reader import DEFAULT_LIMITS, ReadLimits
 from search.errors import (
     CorpusConflict,
     CorpusNotFound,
@@ -344,6 +346,7 @@ def index_corpus(
     publishers: str | os.PathLike[str] | None = None,
     shards: int | None = None,
     cluster: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into ``index_dir``, incrementally; return a report.
 
@@ -356,7 +359,9 @@ def index_corpus(
     words and overrides need a rebuild to change (``CorrectionsNeedRebuild``), its synonyms do not;
     a rebuild without it keeps the index's own corrections. ``publishers`` is a TOML file of
     publisher rules added to the shipped ones (``search.corpus.publishers``; kept by the index,
-    changing them needs a rebuild). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
+    changing them needs a rebuild). ``limits`` are the most a reader holds (``ReadLimits``: a text or
+    HTML file, 32 MiB; one JSONL line or JSON array item, 8 MiB; JSONL and JSON files of any size
+    are streamed). Raises CorpusNotFound, CorpusConflict, CorrectionsError,
     IndexCorrupt, IndexIncompatible, IndexLocked, IndexWriteError, InvalidArgument; unreadable
     files and records are skipped and listed in the report's ``errors``. ``shards`` builds a
     sharded index of that many shards (``search.shards``); a sharded index is updated as such, its
@@ -371,7 +376,7 @@ def index_corpus(
 
         return index_sharded(list(paths), [], index_dir, shards=shards, jobs=jobs, rebuild=rebuild,
                              lock_timeout=lock_timeout, progress=progress, timezone=timezone,
-                             analysis=analysis, publishers=publishers, cluster=cluster)
+                             analysis=analysis, publishers=publishers, cluster=cluster, limits=limits)
     corrections = None
     if analysis is not None:
         from search.analysis import read_corrections
@@ -379,7 +384,7 @@ def index_corpus(
         corrections = read_corrections(analysis)
     return _locked_run(list(paths), [], index_dir, jobs=jobs, rebuild=rebuild,
                        lock_timeout=lock_timeout, progress=progress, timezone=timezone,
-                       corrections=corrections, publishers=publishers)
+                       corrections=corrections, publishers=publishers, limits=limits)
 
 
 def remove_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -407,7 +412,8 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
                 jobs: int | None, rebuild: bool, lock_timeout: float,
                 progress: ProgressCallback | None, timezone: str | None, corrections: Any,
                 publishers: str | os.PathLike[str] | None = None,
-                shard: tuple[int, int] | None = None) -> IndexReport:
+                shard: tuple[int, int] | None = None,
+                limits: ReadLimits | None = None) -> IndexReport:
     started = time.monotonic()
     for given in paths:  # bad paths fail before the lock is taken or anything is written
         if not os.path.lexists(_absolute(given)):
@@ -446,6 +452,7 @@ def _locked_run(paths: list[str | os.PathLike[str]], drops: list[str], index_dir
         with lock:
             run = _Run(index_root, report, jobs, rebuild, timezone, corrections, tell, started, rules)
             run.shard = shard
+            run.limits = limits or run.limits
             run.run(paths, drops)
     except OSError as error:
         # Reading errors never get here (they are reported per file); this is the index side.
@@ -472,6 +479,7 @@ class _Run:
         self.tell = tell
         self.old_directory: Path | None = None  # the live generation directory found, if any
         self.shard: tuple[int, int] | None = None  # (k, n): shard k of n keeps its own articles
+        self.limits = DEFAULT_LIMITS  # the most a reader holds of a file or a record
 
     def _open_live(self) -> tuple[store.Generation | None, CorpusState]:
         """The live commit, checked byte for byte, and its corpus state; for a rebuild of a
@@ -570,15 +578,16 @@ class _Run:
             if to_read:
                 pass_results, pass_segments, articles_read, jobs_used = read_files(
                     to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell, timings,
-                    publishers["publishers"], shard=self.shard)
+                    publishers["publishers"], self.limits, shard=self.shard)
                 report.articles_read += articles_read
                 report.jobs = max(report.jobs, jobs_used)
                 for builder_no, result in pass_results:
                     results[result.task.path] = result
                     files[result.task.path] = result.state()
-                    for aid, _digest, line, docnum in result.records:
-                        if docnum >= 0:
-                            written[(result.task.path, aid, line)] = (builder_base + builder_no, docnum)
+                    for k, (aid, _digest, line, docnum) in enumerate(result.records):
+                        if docnum >= 0:  # a file read in pieces: each record by its piece's builder
+                            builder = builder_no if result.builders is None else result.builders[k]
+                            written[(result.task.path, aid, line)] = (builder_base + builder, docnum)
                 segments += [(builder_base + n, segment) for n, segment in pass_segments]
                 builder_base += jobs_used
             chosen = winners(files.values())
@@ -688,7 +697,7 @@ class _Run:
         added = []
         for _rel, _order, aid in new:
             state, _digest, line = chosen[aid]
-            signature = (results[state.path].signatures or {}).get((aid, line))
+            signature = results[state.path].signature(aid, line)
             if signature is not None:
                 added.append((aid, signature))
         sigs = np.stack([sig for _aid, sig in added]) if added else np.zeros((0, kept.sigs.shape[1]), np.uint32)

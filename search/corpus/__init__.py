@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from search.corpus.article import Article, ReadError
-from search.corpus.reader import MAX_FILE_BYTES, read_file
+from search.corpus.reader import MAX_FILE_BYTES, iter_records, read_file
 from search.corpus.walk import CORPUS_SUFFIXES, iter_corpus_files
 
 __all__ = [
@@ -64,6 +64,9 @@ def read_articles(
     for root in roots:
         base = corpus_root(root)
         for file in iter_corpus_files(root, sink, base):
-            articles, file_errors = read_file(file, base, zone, publishers=publishers)
-            sink.extend(file_errors)
-            yield from articles
+            # A stream: a JSONL or JSON file of any size is never held whole.
+            for item in iter_records(file, base, zone, publishers=publishers):
+                if isinstance(item, ReadError):
+                    sink.append(item)
+                else:
+                    yield item[0]

@@ -13,17 +13,19 @@ A record without a title (IndoSum) gets one from its URL slug.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from search.corpus.article import Article, ReadError
 from search.corpus.dateline import split_dateline
 from search.corpus.dates import combine, parse_date
-from search.corpus.repair import clean_body, clean_line, clean_text, clean_title
+from search.corpus.repair import clean_body, clean_line, clean_text, clean_title, decode_line
+from search.corpus.streaming import MAX_RECORD_BYTES, JsonText, Problem, iter_lines
 
 BODY_KEYS = ("body", "content", "text", "article", "isi", "full_text", "fulltext", "story")
 TITLE_KEYS = ("title", "headline", "judul")
@@ -38,6 +40,8 @@ CAPTION_KEYS = ("caption", "image_caption", "photo_caption")
 LOCATION_KEYS = ("location", "place", "lokasi", "dateline")
 ID_KEYS = ("id", "_id", "article_id", "doc_id", "docid", "guid")
 SECTION_KEYS = ("section", "category", "kategori", "rubrik", "kanal", "channel")
+# An object holding the records under one of these keys (the first that is an array).
+NESTED_KEYS = ("articles", "data", "items", "records")
 
 _SLUG_TAIL = re.compile(r"(?:[-_.]?[0-9a-f]{5,}|\.html?|\.php)$", re.IGNORECASE)
 
@@ -146,18 +150,46 @@ def read_jsonl(text: str, path: str) -> Iterator[tuple[int | None, Article] | Re
     """Read one object a line: ``(line number, Article)`` for each record; a line that is not JSON
     (or nested too deeply to parse), or not an article, is a ReadError of that line only."""
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            yield ReadError(path, number, f"line is not valid JSON ({_short(exc)})")
-            continue
-        except RecursionError:
-            yield ReadError(path, number, "line is not valid JSON (nested too deeply)")
-            continue
-        result = record_to_article(record, f"{path}#{number}", path)
-        yield ReadError(path, number, result) if isinstance(result, str) else (number, result)
+        if line.strip():
+            yield line_record(line, number, path)
+
+
+def line_record(line: str, number: int, path: str) -> tuple[int | None, Article] | ReadError:
+    """The record of one (not blank) JSONL line: ``(number, Article)``, or the ReadError of that line."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        return ReadError(path, number, f"line is not valid JSON ({_short(exc)})")
+    except RecursionError:
+        return ReadError(path, number, "line is not valid JSON (nested too deeply)")
+    result = record_to_article(record, f"{path}#{number}", path)
+    return ReadError(path, number, result) if isinstance(result, str) else (number, result)
+
+
+def raw_line_record(raw: bytes | int, number: int, path: str,
+                    limit: int = MAX_RECORD_BYTES) -> tuple[int | None, Article] | ReadError | None:
+    """``line_record`` of a line as ``iter_lines`` gives it (bytes, or the length of a line over
+    ``limit``), decoded alone (``decode_line``; the first line loses a UTF-8 BOM); None when blank."""
+    if isinstance(raw, int):
+        return ReadError(path, number, f"line over the {limit / 2**20:g} MiB limit for one record "
+                                       f"({raw / 1e6:.1f} MB), skipped")
+    if number == 1 and raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    line = decode_line(raw)
+    return line_record(line, number, path) if line.strip() else None
+
+
+def stream_jsonl(handle: BinaryIO, path: str, limit: int = MAX_RECORD_BYTES) -> Iterator[tuple[int | None, Article] | ReadError]:
+    """``read_jsonl`` of a file read line by line from ``handle`` (at most ``limit`` bytes a line
+    held); a file of blank lines only is one ReadError."""
+    blank = True
+    for number, raw in enumerate(iter_lines(handle, limit), start=1):
+        result = raw_line_record(raw, number, path, limit)
+        if result is not None:
+            blank = False
+            yield result
+    if blank:
+        yield ReadError(path, None, "file holds only whitespace")
 
 
 def read_json(text: str, path: str) -> Iterator[tuple[int | None, Article] | ReadError]:
@@ -174,17 +206,52 @@ def read_json(text: str, path: str) -> Iterator[tuple[int | None, Article] | Rea
     except RecursionError:
         yield ReadError(path, None, "not valid JSON (nested too deeply)")
         return
+    yield from json_records(data, path)
+
+
+def json_records(data: Any, path: str) -> Iterator[tuple[int | None, Article] | ReadError]:
+    """The records of a JSON file's value: an object, an array, or an object holding an array
+    (``{"articles": [...]}``, also ``data``, ``items``, ``records``) and no body of its own."""
     if isinstance(data, dict):
-        nested = next((data[k] for k in ("articles", "data", "items", "records") if isinstance(data.get(k), list)), None)
+        nested = next((data[k] for k in NESTED_KEYS if isinstance(data.get(k), list)), None)
         if nested is not None and _first(data, BODY_KEYS) is None:
             data = nested
     if isinstance(data, list):
         for index, record in enumerate(data):
-            result = record_to_article(record, f"{path}#{index}", path)
-            yield ReadError(path, None, f"item {index}: {result}") if isinstance(result, str) else (None, result)
+            yield item_record(index, record, path)
         return
     result = record_to_article(data, path, path)
     yield ReadError(path, None, result) if isinstance(result, str) else (None, result)
+
+
+def item_record(index: int, record: Any, path: str) -> tuple[int | None, Article] | ReadError:
+    """The article of item ``index`` of a JSON array (id ``path#index``), or its ReadError."""
+    result = record_to_article(record, f"{path}#{index}", path)
+    return ReadError(path, None, f"item {index}: {result}") if isinstance(result, str) else (None, result)
+
+
+def stream_json_items(text: JsonText, path: str, container: bool = False) -> Iterator[tuple[int | None, Article] | ReadError]:
+    """The records of a JSON array read item by item from ``text`` (its ``[`` taken), or with
+    ``container`` of an object (its ``{`` taken) holding one (``json_records``; the first such
+    array in the file is read, the rest of the object skipped), then the end of the file checked."""
+    problems = text.members(NESTED_KEYS) if container else text.items()
+    found = not container
+    for item in problems:
+        if isinstance(item, str):
+            found = True
+        elif isinstance(item, Problem):
+            prefix = f"item {item.item}: " if item.item is not None else ""
+            yield ReadError(path, item.line, prefix + item.reason)
+            if item.item is None:
+                return
+        else:
+            yield item_record(item[0], item[1], path)
+    if not found:
+        yield ReadError(path, None, f"a JSON object over the {text.limit / 2**20:g} MiB limit for one record, "
+                                    f"with no array of records ({', '.join(NESTED_KEYS)})")
+        return
+    if text.peek():
+        yield ReadError(path, *text.error("Extra data"))
 
 
 def _short(exc: Exception) -> str:

@@ -87,14 +87,45 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         except (LookupError, UnicodeDecodeError):
             text = None
     if text is None:
-        # Any byte decodes as cp1252 except five holes; latin-1 fills those.
-        try:
-            text, encoding = data.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            text, encoding = data.decode("latin-1"), "latin-1"
+        text, encoding = _decode_legacy(data)
     if _is_binary(text):
         raise NotText("binary content (NUL or control bytes), not text")
     return text, encoding
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    # Any byte decodes as cp1252 except five holes; latin-1 fills those.
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def decode_line(data: bytes) -> str:
+    """Decode one line (or record) of a file read as a stream (``line_encoding``): strict UTF-8,
+    else Windows-1252 (``decode_bytes``' fallback), so one bad byte costs its own line only."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_legacy(data)[0]
+
+
+def line_encoding(head: bytes) -> str | None:
+    """How a file that starts with ``head`` decodes line by line: ``"utf-8-sig"`` (a UTF-8 BOM to
+    drop from the first line), ``"utf-8"`` (``decode_line`` for every line), or None when it must
+    be decoded whole (``decode_bytes``: UTF-16 or UTF-32, with or without BOM, whose newlines are
+    not single bytes). Raises ``NotText`` when the head is binary, as ``decode_bytes`` would."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return "utf-8-sig" if name == "utf-8-sig" else None
+    if _looks_like_utf16_without_bom(head):
+        return None
+    # The check counts NULs and C0 controls, the same characters in every encoding this allows;
+    # the incremental decoder keeps a multi-byte sequence cut at the end of the head whole.
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)
+    if _is_binary(text):
+        raise NotText("binary content (NUL or control bytes), not text")
+    return "utf-8"
 
 
 # --- mojibake --------------------------------------------------------------------------------------

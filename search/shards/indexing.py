@@ -48,7 +48,8 @@ def index_sharded(paths: list[Any], drops: list[str], index_dir: str | os.PathLi
                   shards: int | None = None, jobs: int | None = None, rebuild: bool = False,
                   lock_timeout: float = 30.0, progress: Any = None, timezone: str | None = None,
                   analysis: str | os.PathLike[str] | None = None,
-                  publishers: str | os.PathLike[str] | None = None, cluster: str | None = None) -> IndexReport:
+                  publishers: str | os.PathLike[str] | None = None, cluster: str | None = None,
+                  limits: Any = None) -> IndexReport:
     """``index_corpus`` (``drops``: ``remove_paths``) of a sharded index of ``shards`` shards (an
     existing one keeps its count), the shards built one after the other here, or all at once on the
     Dask cluster whose scheduler is at ``cluster``. Returns one ``IndexReport`` of the whole index."""
@@ -99,12 +100,12 @@ def index_sharded(paths: list[Any], drops: list[str], index_dir: str | os.PathLi
 
             reports = build_on_cluster(cluster, paths, drops, shard_dirs, {
                 "rebuild": rebuild, "lock_timeout": lock_timeout, "timezone": timezone,
-                "corrections": corrections, "publishers": publishers})
+                "corrections": corrections, "publishers": publishers, "limits": limits})
         for number, shard_dir in enumerate(shard_dirs if cluster is None else []):
             reports.append(_locked_run(paths, drops, shard_dir, jobs=jobs, rebuild=rebuild,
                                        lock_timeout=lock_timeout, progress=progress, timezone=timezone,
                                        corrections=corrections, publishers=publishers,
-                                       shard=(number, count)))
+                                       shard=(number, count), limits=limits))
         if existing is None or rebuild or any(r.committed for r in reports):
             _commit(root, count, existing, fresh=rebuild or existing is None)
     report = merged_report(str(index_dir), reports)

@@ -96,15 +96,18 @@ def test_bad_jsonl_lines_are_reported_with_their_line(tmp_path: Path) -> None:
 
 
 def test_file_over_the_size_limit(tmp_path: Path) -> None:
+    """Text and HTML files keep a size limit; JSONL has none (read as a stream), and 50 MB of NULs
+    is told apart from its first bytes."""
     _good_corpus(tmp_path)
-    big = tmp_path / "dump.jsonl"
-    with open(big, "wb") as handle:  # sparse: 50 MB on disk costs nothing
-        handle.truncate(50 * 1000 * 1000)
-    assert big.stat().st_size > MAX_FILE_BYTES
+    for name in ("dump.html", "dump.jsonl"):
+        with open(tmp_path / name, "wb") as handle:  # sparse: 50 MB on disk costs nothing
+            handle.truncate(50 * 1000 * 1000)
+        assert (tmp_path / name).stat().st_size > MAX_FILE_BYTES
     articles, errors = _read(tmp_path)
     assert len(articles) == 1
-    reason = _only_error(errors, "dump.jsonl").reason
-    assert "too large" in reason and "50.0 MB" in reason
+    reasons = {e.path: e.reason for e in errors}
+    assert len(errors) == 2 and "too large" in reasons["dump.html"] and "50.0 MB" in reasons["dump.html"]
+    assert "binary" in reasons["dump.jsonl"]
 
 
 def test_symlink_loop(tmp_path: Path) -> None:
