@@ -364,10 +364,12 @@ def read_groups(directory: Path, whoosh_generation: int) -> dict[int, list[str]]
 # --- searching -----------------------------------------------------------------------------------
 
 
-def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray) -> np.ndarray | None:
+def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray, *,
+                 keep_alone: bool = False) -> np.ndarray | None:
     """For each document of ``searcher`` (one commit), its group number (``groups``: the commit's,
     from ``read_groups``) when a live copy of it is in the index too, else -1; None when the
-    commit has no copies at all."""
+    commit has no copies at all. ``keep_alone``: every live member is marked, even alone here (one
+    shard of index-wide groups, whose other copies live in the other shards)."""
     from search.codec.reading import read_postings
 
     if not groups:
@@ -378,12 +380,14 @@ def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray) 
         for aid in ids:
             btext = aid.encode("utf-8", "surrogatepass")
             for sub, offset in leaves:
+                if ("id", btext) not in sub:
+                    continue
                 for docnum in read_postings(sub, "id", btext).ids.tolist():
                     if live[docnum + offset]:
                         column[docnum + offset] = group
     # a group whose other members are gone (deleted meanwhile) is no group
     present = column[column >= 0]
-    if len(present):
+    if len(present) and not keep_alone:
         values, counts = np.unique(present, return_counts=True)
         alone = values[counts < 2]
         if len(alone):

@@ -87,7 +87,6 @@ SIMILAR_TEXT_CHARS = 100_000  # of an article's text, for its key terms
 SORTS = ("relevance", "newest", "oldest")
 PARSED_CACHE_SIZE = 512
 SIMILAR_TERMS = 15  # distinctive words of an article that make its "similar" query
-MAX_TIMELINE_QUERIES = 20
 
 # Slow-tail guard (seconds): phrase checks still running past this stop, and the results say so
 # (``Results.partial``) rather than taking seconds on phrases of the most common words.
@@ -871,22 +870,9 @@ class Index:
         date, every period from ``since`` (or the first article) to ``until`` (or the last)
         listed, the empty ones as 0 (a ``Timeline``). ``unique`` counts a story once, on the day
         of its earliest copy."""
-        from search.periods import PERIODS
-        from search.research import build_timeline, earliest_of_each_story
+        from search.research import build_timeline, earliest_of_each_story, timeline_arguments
 
-        if isinstance(queries, str):
-            queries = [queries]
-        queries = list(queries)
-        if not queries:
-            raise InvalidArgument("no query given", parameter="queries")
-        if len(queries) > MAX_TIMELINE_QUERIES:
-            raise InvalidArgument(f"at most {MAX_TIMELINE_QUERIES} queries side by side", parameter="queries")
-        if by not in PERIODS:
-            raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
-        start = parse_date_bound(since, end=False)
-        end = parse_date_bound(until, end=True)
-        if start is not None and end is not None and start > end:
-            raise QuerySyntaxError(f"since {since} is after until {until}")
+        queries, start, end = timeline_arguments(queries, by, since, until)
         dates, undated = [], []
         with self._reading() as (snapshot, searcher):
             groups = snapshot.groups(searcher) if unique else None

@@ -30,10 +30,12 @@ from typing import Any
 import numpy as np
 
 from search.duplicates import copies_of
-from search.errors import IndexClosed, InvalidArgument
+from search.errors import IndexClosed, InvalidArgument, QuerySyntaxError
 from search.periods import PERIODS, count_periods, period_bounds, period_key, period_label, period_range
 from search.schema import published_of
 from search.terminal import json_line
+
+MAX_TIMELINE_QUERIES = 20  # queries a timeline counts side by side
 
 __all__ = [
     "ARTICLE_FIELDS",
@@ -319,6 +321,26 @@ class Timeline:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+
+
+def timeline_arguments(queries: str | Sequence[str], by: str, since: Any,
+                       until: Any) -> tuple[list[str], datetime | None, datetime | None]:
+    """The queries of a timeline as a list and its ``since``/``until`` bounds, checked: at least one
+    and at most ``MAX_TIMELINE_QUERIES`` queries, a known period, ``since`` not after ``until``."""
+    from search.query import parse_date_bound
+
+    chosen = [queries] if isinstance(queries, str) else list(queries)
+    if not chosen:
+        raise InvalidArgument("no query given", parameter="queries")
+    if len(chosen) > MAX_TIMELINE_QUERIES:
+        raise InvalidArgument(f"at most {MAX_TIMELINE_QUERIES} queries side by side", parameter="queries")
+    if by not in PERIODS:
+        raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
+    start = parse_date_bound(since, end=False)
+    end = parse_date_bound(until, end=True)
+    if start is not None and end is not None and start > end:
+        raise QuerySyntaxError(f"since {since} is after until {until}")
+    return chosen, start, end
 
 
 def build_timeline(queries: list[str], dates: list[np.ndarray], undated: list[int], by: str,

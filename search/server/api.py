@@ -20,7 +20,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from search.facets import FACETS
 from search.query import SORTS
-from search.research import EXPORT_FIELDS, EXPORT_SORTS, KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH
+from search.research import (
+    EXPORT_FIELDS,
+    EXPORT_SORTS,
+    KWIC_FIELDS,
+    KWIC_SORTS,
+    MAX_KWIC_WIDTH,
+    MAX_TIMELINE_QUERIES,
+)
 from search.server.errors import ApiError
 from search.server.models import ArticleOut, ErrorOut, HealthOut, KwicOut, SearchOut, SimilarOut, StatsOut, TimelineOut
 
@@ -33,7 +40,6 @@ MAX_QUERY_CHARS = 1000
 MAX_SOURCES = 20
 MAX_PASSAGES = 20
 MAX_KWIC_LINES = 10_000  # lines of one /api/kwic answer (cari kwic has no limit)
-MAX_TIMELINE_QUERIES = 20
 
 # Statuses every route may answer with, documented once (the app's handlers give them their body).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -448,23 +448,9 @@ class ShardedIndex:
                  sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                  operator: str | None = None, any: bool = False, unique: bool = False) -> Any:
         """``Index.timeline`` over every shard (a story counted once across shards with ``unique``)."""
-        from search.periods import PERIODS
-        from search.query import MAX_TIMELINE_QUERIES, parse_date_bound
-        from search.research import build_timeline
+        from search.research import build_timeline, timeline_arguments
 
-        if isinstance(queries, str):
-            queries = [queries]
-        queries = list(queries)
-        if not queries:
-            raise InvalidArgument("no query given", parameter="queries")
-        if len(queries) > MAX_TIMELINE_QUERIES:
-            raise InvalidArgument(f"at most {MAX_TIMELINE_QUERIES} queries side by side", parameter="queries")
-        if by not in PERIODS:
-            raise InvalidArgument(f"unknown period {by!r} (use {', '.join(PERIODS)})", parameter="by")
-        start = parse_date_bound(since, end=False)
-        end = parse_date_bound(until, end=True)
-        if start is not None and end is not None and start > end:
-            raise QuerySyntaxError(f"since {since} is after until {until}")
+        queries, start, end = timeline_arguments(queries, by, since, until)
         commit = self._live()
         options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
         stats = [self._statistics(text, ranked=False, **options)[0] for text in queries]

@@ -68,8 +68,11 @@ class ShardEngine:
         key = id(snapshot)
         if key not in self._group_columns:
             # a group with a single member in this shard is still a group: its other members
-            # are in other shards (group_column drops those, so it is given them all)
-            column = _global_group_column(self._group_ids, searcher, snapshot.columns(searcher).live)
+            # are in other shards
+            from search.duplicates import group_column
+
+            column = group_column(self._group_ids, searcher, snapshot.columns(searcher).live,
+                                  keep_alone=True)
             self._group_columns = {key: column}
         found: np.ndarray | None = self._group_columns[key]
         return found
@@ -403,27 +406,6 @@ def highlight_query(q: Any, stats: TermStatistics | None) -> Any:
         return node
 
     return q.accept(swap)
-
-
-def _global_group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray) -> np.ndarray | None:
-    """``duplicates.group_column`` for one shard of the index-wide groups: every live member of a
-    group is marked, even alone in this shard (its copies live in the others)."""
-    from search.codec.reading import read_postings
-
-    if not groups:
-        return None
-    column = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
-    leaves = list(searcher.reader().leaf_readers())
-    for group, ids in groups.items():
-        for aid in ids:
-            btext = aid.encode("utf-8", "surrogatepass")
-            for sub, offset in leaves:
-                if ("id", btext) not in sub:
-                    continue
-                for docnum in read_postings(sub, "id", btext).ids.tolist():
-                    if live[docnum + offset]:
-                        column[docnum + offset] = group
-    return column if (column >= 0).any() else None
 
 
 def raw_facets(snapshot: Any, searcher: Any, columns: Any, mask: np.ndarray,
