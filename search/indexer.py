@@ -757,12 +757,35 @@ class _Run:
             from search.duplicates import groups_bytes, groups_name, signatures_name
 
             extras = {signatures_name(writer.generation): signed.to_bytes(),
-                      groups_name(writer.generation): groups_bytes(signed)}
+                      groups_name(writer.generation): groups_bytes(
+                          signed, _group_docnums(ix.storage, writer.schema, final_segments, signed))}
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
                                     checksums, extras)
         finally:
             writer.release()  # before the TOC's rename the old commit is the live one
         return sum(segment.doc_count() for segment in final_segments)
+
+
+def _group_docnums(storage: Any, schema: Any, segments: list[Any], signed: Any) -> dict[int, list[int]]:
+    """The document numbers of the near-duplicate groups' members in the commit of ``segments``
+    (recorded with the groups, so that opening the commit for a search does not look them up)."""
+    from whoosh.reading import SegmentReader
+
+    from search.duplicates import groups_of, member_docnums
+
+    groups = groups_of(signed)
+    if not groups:
+        return {}
+    leaves: list[tuple[Any, int]] = []
+    offset = 0
+    try:
+        for segment in segments:
+            leaves.append((SegmentReader(storage, schema, segment), offset))
+            offset += segment.doc_count_all()
+        return member_docnums(groups, leaves)
+    finally:
+        for reader, _offset in leaves:
+            reader.close()
 
 
 def _writer_limit() -> int:

@@ -37,7 +37,7 @@ from whoosh import scoring
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold, positive_leaves
-from search.duplicates import collapse_copies, copies_of, read_groups, representatives
+from search.duplicates import collapse_copies, copies_of, read_group_docnums, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -306,6 +306,7 @@ class _Snapshot:
         self._groups: Any = _UNSET
         # read now: a later commit removes this commit's files (a reader keeps those it opened)
         self._group_ids = read_groups(generation.directory, generation.whoosh_generation)
+        self._group_docnums = read_group_docnums(generation.directory, generation.whoosh_generation)
         self._expander: tuple[Any] | None = None  # (synonym expander or None,), read on first use
         self.doc_count = sum(s.doc_count() for s in generation.segments)
         # Open one reader now: a commit whose files cannot be opened fails here, at refresh.
@@ -394,7 +395,7 @@ class _Snapshot:
         if self._groups is _UNSET:
             from search.duplicates import group_column
 
-            built = group_column(self._group_ids, searcher, self.columns(searcher).live)
+            built = group_column(self._group_ids, searcher, self.columns(searcher).live, docnums=self._group_docnums)
             with self._lock:
                 if self._groups is _UNSET:
                     self._groups = built
