@@ -495,8 +495,9 @@ class _Run:
         if live is None:
             return None, CorpusState()
         try:
-            generation = store.open_generation(self.index_root)
-            damage = store.verify_files(generation.directory, generation.manifest, full=True)
+            verified: set[tuple[str, int, int]] = set()  # what the open checked is not read twice
+            generation = store.open_generation(self.index_root, verified=verified)
+            damage = store.verify_files(generation.directory, generation.manifest, full=True, verified=verified)
             if damage:
                 raise store.damaged(self.index_root, str(damage[0]))
             return generation, generation.state()
@@ -599,7 +600,7 @@ class _Run:
             to_read = [self._task(files[path], roots) for path in sorted(rereads)]
             if not to_read:
                 break
-        chosen = winners(files.values())
+        # ``chosen`` was settled after the last change of ``files``
         report.start_seconds = timings.get("start", 0.0)
         report.read_seconds = timings.get("read", 0.0)
         report.analysis_seconds = timings.get("analysis", 0.0)
