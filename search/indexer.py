@@ -634,7 +634,6 @@ class _Run:
             report.errors.extend(ReadError(*e) for e in files[path].errors)
         report.errors.extend(_duplicate_errors(files, chosen, scanned))
 
-        signed = self._signed(generation if not fresh else None, chosen, written, results)
         new_state = CorpusState(roots=roots, files=files)
         new_segments = [segment for _n, segment in sorted(segments, key=lambda s: s[0])]
         changed = bool(new_segments or to_delete)
@@ -644,6 +643,7 @@ class _Run:
         if not fresh and not changed and not state_changed:
             report.articles = _live_count(generation)
             return
+        signed = self._signed(generation if not fresh else None, chosen, written, results)
         self.tell("commit", files_done=len(scan.to_read), files_total=len(scan.to_read),
                   articles_read=report.articles_read)
         committing = time.monotonic()
