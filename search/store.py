@@ -157,11 +157,12 @@ def read_checked_json(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path.name} has no checksum")
     body = {k: v for k, v in data.items() if k != "checksum"}
     at = raw.rfind(_CHECKSUM_MEMBER)
-    if at >= 0 and raw[at + len(_CHECKSUM_MEMBER):].rstrip() == b"%d}" % data["checksum"]:
-        canonical = raw[:at] + b"}"  # the bytes the checksum was computed on, as written
-    else:  # written before the checksum came last: encode the body again
-        canonical = _canonical(body)
-    if data["checksum"] != _checksum(canonical):
+    as_written = raw[:at] + b"}"  # the bytes the checksum was computed on, when it is the last member
+    if (at >= 0 and raw[at + len(_CHECKSUM_MEMBER):].rstrip() == b"%d}" % data["checksum"]
+            and data["checksum"] == _checksum(as_written)):
+        return body
+    # written by a cari before the canonical layout (members in another order): encode it again
+    if data["checksum"] != _checksum(_canonical(body)):
         raise ValueError(f"{path.name} does not match its checksum")
     return body
 

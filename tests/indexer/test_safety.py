@@ -155,7 +155,7 @@ def test_checked_json_is_checked_as_read_in_either_layout(tmp_path: Path) -> Non
     import zlib
 
     path = tmp_path / "cari-state-1.json"
-    body = {"files": [{"path": "/berita/é.jsonl", "checksum": 7, "records": [["a", "b", 1]]}], "format": "x"}
+    body = {"format": "x", "files": [{"path": "/berita/é.jsonl", "checksum": 7, "records": [["a", "b", 1]]}]}
     write_checked_json(path, body)
     raw = path.read_bytes()
     assert read_checked_json(path) == body
@@ -166,13 +166,15 @@ def test_checked_json_is_checked_as_read_in_either_layout(tmp_path: Path) -> Non
         path.write_bytes(garbled)
         with pytest.raises(ValueError, match="checksum"):
             read_checked_json(path)
-    # the layout of the cari before: the checksum of the sorted form, first, in insertion order
+    # the layout of the cari before: the checksum of the sorted form, last, the members in the
+    # order given (and any other place of it)
     canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    path.write_text(json.dumps({"checksum": zlib.crc32(canonical), **body}), encoding="utf-8")
-    assert read_checked_json(path) == body
-    path.write_text(json.dumps({"checksum": zlib.crc32(canonical) ^ 1, **body}), encoding="utf-8")
-    with pytest.raises(ValueError, match="checksum"):
-        read_checked_json(path)
+    for layout in ({**body, "checksum": zlib.crc32(canonical)}, {"checksum": zlib.crc32(canonical), **body}):
+        path.write_text(json.dumps(layout, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        assert read_checked_json(path) == body
+        path.write_text(json.dumps({**layout, "checksum": zlib.crc32(canonical) ^ 1}), encoding="utf-8")
+        with pytest.raises(ValueError, match="checksum"):
+            read_checked_json(path)
 
 
 def test_incompatible_index_is_refused_until_rebuilt(small_corpus: Path, tmp_path: Path) -> None:
