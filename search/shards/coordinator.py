@@ -13,6 +13,7 @@ timelines, exports, concordances and "did you mean" add up the shards' own.
 from __future__ import annotations
 
 import builtins
+import heapq
 import itertools
 import threading
 import time
@@ -24,12 +25,14 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from search.errors import ArticleNotFound, IndexClosed, InvalidArgument, QuerySyntaxError
+from search.errors import ArticleNotFound, IndexClosed, InvalidArgument, QuerySyntaxError, ShardsMissing
 from search.matching import MAX_EXPANSION, TermStatistics, too_many_words
 from search.shards.layout import read_layout, shard_of
 from search.shards.pool import LocalShards, PoolShards, ShardCalls
 
-__all__ = ["ShardedIndex", "finish_facets", "merge_statistics"]
+__all__ = ["MergedConcordance", "MergedExport", "ShardedIndex", "finish_facets", "merge_statistics"]
+
+PAGE_ROWS = 256  # rows (or concordance lines) an export (a concordance) asks of a shard at a time
 
 
 def merge_statistics(parts: list[dict[str, Any]]) -> TermStatistics:
@@ -104,6 +107,8 @@ class ShardedIndex:
     ``marks``...). ``workers``: the shards are searched in that many worker processes kept open
     (None or 0: in this process)."""
 
+    page_rows: int = PAGE_ROWS  # items asked of a shard at a time by an export or a concordance
+
     def __init__(self, path: str | Path, *, workers: int | None = None, cluster: str | None = None,
                  replicas: int = 1, **options: Any) -> None:
         from search.query import DEFAULT_TIME_LIMIT, Index
@@ -157,15 +162,15 @@ class ShardedIndex:
 
     def _run(self, calls: list[tuple[int, str, dict[str, Any]]], *, tolerate: bool = False) -> list[Any]:
         """The calls' answers; a shard that no worker holding it answered (on a cluster) is
-        ``MISSING`` when ``tolerate``, else IndexNotFound."""
-        from search.errors import IndexNotFound
+        ``MISSING`` when ``tolerate``, else ShardsMissing."""
         from search.shards.cluster import MISSING
 
         answers = self.shards.run(calls)
         missing = sorted({shard for (shard, _m, _k), a in zip(calls, answers) if a is MISSING})
         if missing and not tolerate:
-            raise IndexNotFound(f"shards {missing} of the index at {self.path} are not available (every "
-                                "worker holding them was lost); try again when the cluster has reopened them")
+            raise ShardsMissing(f"shards {missing} of the index at {self.path} are not available (their "
+                                "directories gone, or every worker holding them lost); try again when they "
+                                "are back", missing=missing)
         return answers
 
     def _all(self, engine_method: str, /, *, shards: list[int] | None = None, tolerate: bool = False,
@@ -386,21 +391,58 @@ class ShardedIndex:
     # -- research workflows
 
     def _lift(self, query: str, stats: TermStatistics, *, operator: str | None, sources: Any, since: Any,
-              until: Any, any: bool) -> float | None:
+              until: Any, any: bool, shards: list[int] | None = None) -> float | None:
+        from search.shards.cluster import MISSING
+
         if not any:
             return None
-        tiers = self._all("tiers", query=query, stats=stats, operator=operator, sources=sources, since=since,
-                          until=until, any=any)
+        tiers = [t for t in self._all("tiers", shards=shards, tolerate=True, query=query, stats=stats,
+                                      operator=operator, sources=sources, since=since, until=until, any=any)
+                 if t is not MISSING]
         if builtins.any(t[0] for t in tiers) and builtins.any(t[1] for t in tiers):
             return float(max(t[2] for t in tiers)) + 1.0
         return None
 
+    def _research_shards(self, query: str, what: str, allow_partial: bool,
+                         options: dict[str, Any]) -> tuple[TermStatistics, float | None, list[int], list[int]]:
+        """The statistics and AND>OR lift of an export's or a concordance's query over the shards
+        that answer, those shards and the missing ones (ShardsMissing when some are and
+        ``allow_partial`` is not given)."""
+        stats, parts = self._statistics(query, ranked=False, tolerate=True, **options)
+        missing = [n for n, part in enumerate(parts) if part.get("missing")]
+        if missing and not allow_partial:
+            raise self._missing_error(missing, what)
+        live = [n for n, part in enumerate(parts) if not part.get("missing")]
+        return stats, self._lift(query, stats, shards=live, **options), live, missing
+
+    def _missing_error(self, missing: list[int], what: str) -> ShardsMissing:
+        return ShardsMissing(f"shards {missing} of the index at {self.path} are not available, so {what} would "
+                             "be incomplete; ask again when they are back, or allow a partial one "
+                             "(allow_partial)", missing=missing, parameter="allow_partial")
+
+    def _opened(self, method: str, shards: list[int], missing: list[int], what: str, allow_partial: bool,
+                token: int, **kwargs: Any) -> tuple[list[int], list[Any], list[int]]:
+        """Cursor ``token`` opened on ``shards`` (``method``): the shards that opened it, their
+        answers and the missing shards then."""
+        from search.shards.cluster import MISSING
+
+        answers = self._all(method, shards=shards, tolerate=True, token=token, **kwargs)
+        places = [n for n, a in zip(shards, answers) if a is not MISSING]
+        lost = sorted({*missing, *(n for n, a in zip(shards, answers) if a is MISSING)})
+        if lost and not allow_partial:
+            self._run([(n, "cursor_close", {"token": token}) for n in places], tolerate=True)
+            raise self._missing_error(lost, what)
+        return places, [a for a in answers if a is not MISSING], lost
+
     def export(self, query: str, *, fields: Sequence[str] | None = None, sort: str = "index",
                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                operator: str | None = None, any: bool = False, unique: bool = False,
-               passages: int = 3) -> MergedExport:
-        """``Index.export`` over every shard: the rows merged in the export's order (``index``:
-        shard by shard); ``unique`` and ``duplicates`` by the index-wide groups."""
+               passages: int = 3, allow_partial: bool = False) -> MergedExport:
+        """``Index.export`` over every shard, streamed: each shard gives its rows in the export's
+        order a page at a time (``page_rows``), merged as they come (``index``: shard by shard;
+        ties by id); ``unique`` and ``duplicates`` by the index-wide groups. A shard that is not
+        available raises ShardsMissing (naming it) unless ``allow_partial``: the export of the
+        other shards then says ``partial`` and ``missing_shards``."""
         from search.query import MAX_PASSAGES, _check_range
         from search.research import EXPORT_SORTS, check_fields
 
@@ -410,39 +452,21 @@ class ShardedIndex:
         _check_range("passages", passages, 0, MAX_PASSAGES)
         commit = self._live()
         options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
-        stats, _parts = self._statistics(query, ranked=False, **options)
-        lift = self._lift(query, stats, **options)
+        stats, lift, live, missing = self._research_shards(query, "the export", allow_partial, options)
         asked = tuple(f for f in chosen_fields if f not in ("group", "duplicates"))
-        answers = self._all("export_rows", query=query, stats=stats, lift=lift, groups_commit=commit,
-                            fields=asked, sort=sort, passages=passages, **options)
-        merged = []
-        for shard, (rows, keys) in enumerate(answers):
-            for n, (row, key) in enumerate(zip(rows, keys)):
-                score, instant, group, aid = key
-                order = (shard, n) if sort == "index" else _order_key(sort, score, instant, aid)
-                merged.append((order, row, group, aid))
-        merged.sort(key=lambda m: m[0])
-        members: dict[int, list[str]] = {}
-        for _order, _row, group, aid in merged:
-            if group >= 0:
-                members.setdefault(group, []).append(aid)
-        rows_out = []
-        seen: set[int] = set()
-        for _order, row, group, aid in merged:
-            if unique and group >= 0:
-                if group in seen:
-                    continue
-                seen.add(group)
-            out = {}
-            for name in chosen_fields:
-                if name == "group":
-                    out[name] = group if group >= 0 else None
-                elif name == "duplicates":
-                    out[name] = [m for m in members.get(group, []) if m != aid] if group >= 0 else []
-                else:
-                    out[name] = row[name]
-            rows_out.append(out)
-        return MergedExport(rows_out, query=query, unique=unique, fields=chosen_fields)
+        token = next(self._tokens)
+        places, answers, missing = self._opened(
+            "export_open", live, missing, "the export", allow_partial, token, query=query, stats=stats,
+            lift=lift, groups_commit=commit, fields=asked, sort=sort, passages=passages, unique=unique, **options)
+        if unique:
+            stories: set[int] = set()
+            for answer in answers:
+                stories.update(answer["groups"].tolist())
+            total = sum(a["ungrouped"] for a in answers) + len(stories)
+        else:
+            total = sum(a["total"] for a in answers)
+        return MergedExport(self, token, places, query=query, unique=unique, fields=chosen_fields, sort=sort,
+                            total=total, missing=missing, allow_partial=allow_partial)
 
     def timeline(self, queries: str | Sequence[str], *, by: str = "month",
                  sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
@@ -481,11 +505,14 @@ class ShardedIndex:
     def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
              fields: Sequence[str] | None = None, sources: Sequence[str] | None = None,
              since: Any = None, until: Any = None, operator: str | None = None,
-             any: bool = False) -> MergedConcordance:
-        """``Index.kwic`` over every shard, the lines merged in the concordance's order (``index``:
-        shard by shard; ``date``: oldest first, then by id)."""
+             any: bool = False, allow_partial: bool = True) -> MergedConcordance:
+        """``Index.kwic`` over every shard, streamed: each shard gives its lines in the
+        concordance's order a page at a time, merged as they come (``index``: shard by shard;
+        ``date``: oldest first; ``left``/``right``: by the context, each shard sorting its own).
+        Shards that are not available are left out and named (``partial``, ``missing_shards``);
+        ``allow_partial=False`` raises ShardsMissing instead."""
         from search.query import _check_positive, _check_range
-        from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH, kwic_key
+        from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH
 
         _check_range("width", width, 0, MAX_KWIC_WIDTH)
         if limit is not None:
@@ -498,28 +525,14 @@ class ShardedIndex:
                 raise InvalidArgument(f"unknown field {name!r} (use {', '.join(KWIC_FIELDS)})", parameter="fields")
         self._live()
         options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
-        stats, _parts = self._statistics(query, ranked=False, **options)
-        lift = self._lift(query, stats, **options)
-        answers = self._all("kwic_lines", query=query, stats=stats, lift=lift, width=width,
-                            limit=limit if sort in ("date", "index") else None, sort=sort,
-                            fields=chosen_fields, **options)
-        merged = []
-        for shard, (_articles, lines) in enumerate(answers):
-            for n, line in enumerate(lines):
-                if sort == "index":
-                    key: tuple[Any, ...] = (shard, n)
-                elif sort == "date":
-                    when = line.published.timestamp() if line.published else float("inf")
-                    key = (when, line.id, n)
-                else:
-                    key = (*kwic_key(line, sort), n)
-                merged.append((key, line))
-        merged.sort(key=lambda m: m[0])
-        lines = [line for _key, line in merged]
-        if limit is not None:
-            lines = lines[:limit]
-        return MergedConcordance(lines, query=query, articles=sum(a for a, _l in answers), width=width,
-                                 limit=limit, sort=sort, fields=chosen_fields)
+        stats, lift, live, missing = self._research_shards(query, "the concordance", allow_partial, options)
+        token = next(self._tokens)
+        places, answers, missing = self._opened(
+            "kwic_open", live, missing, "the concordance", allow_partial, token, query=query, stats=stats,
+            lift=lift, width=width, limit=limit, sort=sort, fields=chosen_fields, **options)
+        return MergedConcordance(self, token, places, query=query, articles=sum(answers), width=width,
+                                 limit=limit, sort=sort, fields=chosen_fields, missing=missing,
+                                 allow_partial=allow_partial)
 
     # -- single articles
 
@@ -652,63 +665,195 @@ class _CollectionReader:
         return self.frequencies[self.schema[fieldname].from_bytes(btext)]
 
 
-class MergedExport:
-    """The rows of an export of a sharded index (the ``research.Export`` interface)."""
+class _Merged:
+    """What an export and a concordance of a sharded index share: cursor ``token`` open on
+    ``shards``, read a page at a time (``ShardedIndex.page_rows``) and merged as they come, so
+    that this process holds at most a page of each shard (``fetched``: items received so far;
+    ``peak_held``: the most held at once, received but not yet merged)."""
 
-    def __init__(self, rows: list[dict[str, Any]], *, query: str, unique: bool, fields: tuple[str, ...]) -> None:
-        self._rows = rows
-        self.query = query
-        self.unique = unique
-        self.fields = fields
-        self.total = len(rows)
+    _what = "the export"
+
+    def __init__(self, owner: ShardedIndex, token: int, shards: list[int], *, missing: list[int],
+                 allow_partial: bool) -> None:
+        self._owner = owner
+        self._token = token
+        self._open = list(shards)  # the shards whose cursor is still open
+        self._shards = list(shards)
+        self._page = max(1, int(owner.page_rows))
+        self._allow_partial = allow_partial
+        self._generator: Iterator[Any] | None = None
         self._started = False
+        self.partial = bool(missing)
+        self.missing_shards = list(missing)
+        self.fetched = 0
+        self.peak_held = 0
+        self._held = 0
 
-    def __enter__(self) -> MergedExport:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        self._rows = []
+        """Stop reading: the shards' cursors are closed (also done when the iteration ends)."""
+        if self._generator is not None:
+            self._generator.close()  # type: ignore[attr-defined]
+        self._close_cursors()
+
+    def _close_cursors(self) -> None:
+        shards, self._open = self._open, []
+        if shards and not self._owner._closed:
+            self._owner._run([(n, "cursor_close", {"token": self._token}) for n in shards], tolerate=True)
+
+    def _begin(self, items: Iterator[Any]) -> Iterator[Any]:
+        if self._started:
+            raise InvalidArgument(f"{self._what} can be read once: ask again")
+        self._started = True
+        self._generator = items
+        return items
+
+    def _lost(self, shard: int) -> None:
+        """Shard ``shard`` stopped answering while read (its worker lost)."""
+        self._open = [n for n in self._open if n != shard]
+        self.missing_shards = sorted({*self.missing_shards, shard})
+        self.partial = True
+        if not self._allow_partial:
+            raise self._owner._missing_error(self.missing_shards, self._what)
+
+    def _stream(self, shard: int) -> Iterator[Any]:
+        """Shard ``shard``'s items, a page at a time."""
+        from search.shards.cluster import MISSING
+
+        while True:
+            if self._owner._closed:
+                raise IndexClosed("this Index was closed; open the index again")
+            answer = self._owner._run([(shard, "cursor_page", {"token": self._token, "count": self._page})],
+                                      tolerate=True)[0]
+            if answer is MISSING:
+                self._lost(shard)
+                return
+            items, done = answer
+            self.fetched += len(items)
+            self._held += len(items)
+            self.peak_held = max(self.peak_held, self._held)
+            for item in items:
+                self._held -= 1
+                yield item
+            if done:
+                return
+
+    def _merged(self, key: Any) -> Iterator[Any]:
+        """Every shard's items in one order: ``key`` merges them (None: shard by shard)."""
+        streams = [self._stream(n) for n in self._shards]
+        if key is None:
+            return itertools.chain.from_iterable(streams)
+        return heapq.merge(*streams, key=key)
+
+
+class MergedExport(_Merged):
+    """The rows of an export of a sharded index (the ``research.Export`` interface), streamed
+    from the shards; ``partial``/``missing_shards`` when shards are missing (``allow_partial``).
+    ``total`` counts the rows of the shards that answered when it was made."""
+
+    def __init__(self, owner: ShardedIndex, token: int, shards: list[int], *, query: str, unique: bool,
+                 fields: tuple[str, ...], sort: str, total: int, missing: list[int], allow_partial: bool) -> None:
+        super().__init__(owner, token, shards, missing=missing, allow_partial=allow_partial)
+        self.query = query
+        self.unique = unique
+        self.fields = fields
+        self.sort = sort
+        self.total = total
 
     def __len__(self) -> int:
         return self.total
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        if self._started:
-            raise InvalidArgument("an export can be read once: export again")
-        self._started = True
-        rows, self._rows = self._rows, []
-        return iter(rows)
+        return self._begin(self._rows())
+
+    def _rows(self) -> Iterator[dict[str, Any]]:
+        sort = self.sort
+        key = None if sort == "index" else (lambda item: _order_key(sort, item[1][0], item[1][1], item[1][3]))
+        copies = "duplicates" in self.fields
+        seen: set[int] = set()  # the stories given (with ``unique``): one entry a story
+        batch: list[tuple[dict[str, Any], int, str]] = []
+        try:
+            for row, (_score, _instant, group, aid) in self._merged(key):
+                if self.unique and group >= 0:
+                    if group in seen:
+                        continue
+                    seen.add(group)
+                batch.append((row, group, aid))
+                if not copies or len(batch) >= self._page:
+                    yield from self._finished(batch, copies)
+                    batch = []
+            yield from self._finished(batch, copies)
+        finally:
+            self._close_cursors()
+
+    def _finished(self, batch: list[tuple[dict[str, Any], int, str]], copies: bool) -> Iterator[dict[str, Any]]:
+        """The rows of ``batch`` with their computed fields (``duplicates``: the other copies of
+        the story in every shard, asked for the whole batch at once; shard order, then index order)."""
+        from search.shards.cluster import MISSING
+
+        members: dict[int, list[str]] = {}
+        if copies and batch:
+            groups = sorted({group for _row, group, _aid in batch if group >= 0})
+            if groups:
+                shards = list(self._open)
+                answers = self._owner._run([(n, "cursor_copies", {"token": self._token, "groups": groups})
+                                            for n in shards], tolerate=True)
+                for shard, answer in zip(shards, answers):
+                    if answer is MISSING:
+                        self._lost(shard)
+                        continue
+                    for group, ids in answer.items():
+                        members.setdefault(group, []).extend(ids)
+        for row, group, aid in batch:
+            out: dict[str, Any] = {}
+            for name in self.fields:
+                if name == "group":
+                    out[name] = group if group >= 0 else None
+                elif name == "duplicates":
+                    out[name] = [m for m in members.get(group, []) if m != aid] if group >= 0 else []
+                else:
+                    out[name] = row[name]
+            yield out
 
 
-class MergedConcordance:
-    """The lines of a concordance of a sharded index (the ``research.Concordance`` interface)."""
+class MergedConcordance(_Merged):
+    """The lines of a concordance of a sharded index (the ``research.Concordance`` interface),
+    streamed from the shards; ``partial``/``missing_shards`` when shards are missing."""
 
-    def __init__(self, lines: list[Any], *, query: str, articles: int, width: int, limit: int | None,
-                 sort: str, fields: tuple[str, ...]) -> None:
-        self._lines = lines
+    _what = "the concordance"
+
+    def __init__(self, owner: ShardedIndex, token: int, shards: list[int], *, query: str, articles: int,
+                 width: int, limit: int | None, sort: str, fields: tuple[str, ...], missing: list[int],
+                 allow_partial: bool) -> None:
+        super().__init__(owner, token, shards, missing=missing, allow_partial=allow_partial)
         self.query = query
         self.articles = articles
         self.width = width
         self.limit = limit
         self.sort = sort
         self.fields = fields
-        self._started = False
-
-    def __enter__(self) -> MergedConcordance:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._lines = []
 
     def __iter__(self) -> Iterator[Any]:
-        if self._started:
-            raise InvalidArgument("a concordance can be read once: ask again")
-        self._started = True
-        lines, self._lines = self._lines, []
-        return iter(lines)
+        return self._begin(self._lines())
+
+    def _lines(self) -> Iterator[Any]:
+        from search.research import kwic_key
+
+        sort = self.sort
+        key: Any = None
+        if sort in ("left", "right"):
+            key = lambda line: kwic_key(line, sort)  # noqa: E731
+        elif sort == "date":  # oldest first, undated last; ties: shard order (a stable merge)
+            key = lambda line: (line.published is None, line.published.timestamp() if line.published else 0.0)  # noqa: E731
+        try:
+            for n, line in enumerate(self._merged(key)):
+                if self.limit is not None and n >= self.limit:
+                    break
+                yield line
+        finally:
+            self._close_cursors()

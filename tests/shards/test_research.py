@@ -124,3 +124,64 @@ def test_the_server_serves_a_sharded_index(sharded_dir: Any, single: Any) -> Non
         assert data["total"] == expected.total
         assert [h["id"] for h in data["hits"]] == [h.id for h in expected.hits]
         assert client.get("/api/search", params={"q": '"unclosed'}).status_code == 400
+
+
+@pytest.mark.parametrize("where", ["sharded", "pooled"])
+def test_export_streams_a_page_of_each_shard_at_a_time(request: pytest.FixtureRequest, single: Any,
+                                                       where: str) -> None:
+    """An export holds at most a page of each shard: before its first row it has read one page
+    of each shard, and the rows are those of one big page."""
+    index = request.getfixturevalue(where)
+    fields = ["id", "score", "group", "duplicates", "title"]
+    expected = {sort: _rows(index.export("jakarta", fields=fields, sort=sort)) for sort in ("relevance", "index")}
+    shards = index.layout.shards
+    index.page_rows = 5
+    try:
+        for sort in ("relevance", "oldest", "index"):
+            with index.export("jakarta", fields=["id", "score"], sort=sort) as export:
+                rows = iter(export)
+                first = next(rows)
+                assert 0 < export.fetched <= shards * 5, sort
+                rest = list(rows)
+                assert export.peak_held <= shards * 5 and export.fetched == export.total == len(rest) + 1 > 40
+            if sort in expected:
+                assert [first, *rest] == [{"id": r["id"], "score": r["score"]} for r in expected[sort]], sort
+        # with duplicates: a batch of rows waits for their copies (asked of every shard at once)
+        with index.export("jakarta", fields=fields, sort="relevance") as export:
+            rows = iter(export)
+            next(rows)
+            assert export.fetched <= (shards + 1) * 5
+            assert list(rows) == expected["relevance"][1:]
+        for options in ({"unique": True}, {"any": True, "unique": True}):
+            many = _rows(index.export("jakarta", fields=["id", "score", "group"], sort="newest", **options))
+            one = _rows(single.export("jakarta", fields=["id", "score", "group"], sort="newest", **options))
+            assert [r["score"] for r in many] == [r["score"] for r in one]
+            assert len({r["group"] for r in many if r["group"] is not None}) == len(
+                [r for r in many if r["group"] is not None])
+    finally:
+        index.page_rows = type(index).page_rows
+
+
+@pytest.mark.parametrize("where", ["sharded", "pooled"])
+def test_kwic_streams_a_page_of_each_shard_at_a_time(request: pytest.FixtureRequest, single: Any,
+                                                     where: str) -> None:
+    index = request.getfixturevalue(where)
+    shards = index.layout.shards
+    index.page_rows = 4
+    try:
+        for sort in ("left", "date", "index"):
+            with index.kwic("jakarta", sort=sort) as concordance, single.kwic("jakarta", sort=sort) as one:
+                lines = iter(concordance)
+                first = next(lines)
+                assert 0 < concordance.fetched <= shards * 4
+                many = [first.to_dict(), *(line.to_dict() for line in lines)]
+                assert concordance.peak_held <= shards * 4 and concordance.fetched == len(many)
+                expected = [line.to_dict() for line in one]
+            if sort == "left":
+                assert many == expected
+            else:
+                assert sorted(map(str, many)) == sorted(map(str, expected))
+        with index.kwic("jakarta", sort="left", limit=6) as concordance:
+            assert len(list(concordance)) == 6 and concordance.fetched <= shards * 4 + 4
+    finally:
+        index.page_rows = type(index).page_rows
