@@ -18,7 +18,7 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from search.matching import MAX_EXPANSION, TermStatistics, too_many_words
 from search.shards.layout import read_layout, shard_of
 from search.shards.pool import LocalShards, PoolShards, ShardCalls
 
-__all__ = ["MergedConcordance", "MergedExport", "ShardedIndex", "finish_facets", "merge_statistics"]
+__all__ = ["MergedConcordance", "MergedExport", "ShardedIndex", "ShardedMatches", "finish_facets", "merge_statistics"]
 
 PAGE_ROWS = 256  # rows (or concordance lines) an export (a concordance) asks of a shard at a time
 
@@ -197,13 +197,32 @@ class ShardedIndex:
         return self._shard_attribute("schema")
 
     def _shard_attribute(self, name: str) -> Any:
-        return self._run([(0, "attribute", {"name": name})])[0]
+        """An attribute every shard has alike, from the first shard that answers."""
+        from search.shards.cluster import MISSING
+
+        for n in range(self.layout.shards):
+            answer = self._run([(n, "attribute", {"name": name})], tolerate=True)[0]
+            if answer is not MISSING:
+                return answer
+        raise self._missing_error(list(range(self.layout.shards)), "nothing")
+
+    def _counts(self) -> list[Any]:
+        self._live()
+        return self._all("doc_count", tolerate=True)
 
     @property
     def doc_count(self) -> int:
-        """Number of articles in the index."""
-        self._live()
-        return sum(self._all("doc_count"))
+        """Number of articles in the index (in the shards available: see ``missing_shards``)."""
+        from search.shards.cluster import MISSING
+
+        return sum(n for n in self._counts() if n is not MISSING)
+
+    def missing_shards(self) -> list[int]:
+        """The shards not available now (their directory gone, or every worker holding them
+        lost): the operations that count or list leave them out and say so."""
+        from search.shards.cluster import MISSING
+
+        return [n for n, count in enumerate(self._counts()) if count is MISSING]
 
     # -- statistics (round 1)
 
@@ -353,14 +372,31 @@ class ShardedIndex:
         partial = [p for p in selected if p["partial"]]
         reason = partial[0]["partial_reason"] if partial else None
         if missing:
-            reason = (f"shards {missing} did not answer (their workers were lost): the results are those "
-                      "of the other shards")
+            reason = (f"shards {missing} of the index are not available (their directories gone, or their "
+                      "workers lost): the results are those of the other shards")
         return Results(query=label or (query if isinstance(query, str) else query.text),
                        total=sum(p["total"] for p in selected), hits=hits, suggestion=suggestion,
                        facets=facet_counts, elapsed=time.perf_counter() - started, page=page, limit=limit,
                        partial=bool(partial or missing), partial_reason=reason, missing_shards=missing,
                        matched_all=sum(p["strict"] for p in selected) if tiered else None,
                        tail=sum(p["partial_matches"] for p in selected), any=any, collapsed=collapsed if collapse else 0)
+
+    def match(self, query: Any, *, operator: str | None = None) -> ShardedMatches:
+        """``Index.match`` over every shard: the strict matches of ``query`` and their scores
+        (with the whole index's statistics, as ``search`` scores) as arrays over the document
+        numbers of the sharded index, which are shard 0's, then shard 1's, and so on
+        (``ShardedMatches.offsets``). No time limit. Every shard must answer: a missing one
+        raises ShardsMissing (arrays of several calls must line up)."""
+        self._live()
+        stats, _parts = self._statistics(query, operator=operator, sources=None, since=None, until=None,
+                                         any=False, ranked=False)
+        token = next(self._tokens)
+        answers = self._all("match", token=token, query=query, stats=stats, operator=operator)
+        sizes = [len(mask) for mask, _scores in answers]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        mask = np.concatenate([m for m, _s in answers]) if answers else np.zeros(0, dtype=bool)
+        scores = np.concatenate([s for _m, s in answers]) if answers else np.zeros(0, dtype=np.float32)
+        return ShardedMatches(mask, scores, offsets, self, token)
 
     def _suggestion(self, text: Any, fixes: dict[str, str]) -> str | None:
         from search.query import suggestion_text
@@ -382,7 +418,7 @@ class ShardedIndex:
         self._live()
         try:
             _stats, parts = self._statistics(text, operator="AND", sources=None, since=None, until=None,
-                                             any=False, ranked=False, suggest=True)
+                                             any=False, ranked=False, suggest=True, tolerate=True)
         except QuerySyntaxError:
             return None
         fixes = choose_fixes(merge_evidence([p["evidence"] for p in parts]))
@@ -477,9 +513,15 @@ class ShardedIndex:
         queries, start, end = timeline_arguments(queries, by, since, until)
         commit = self._live()
         options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
-        stats = [self._statistics(text, ranked=False, **options)[0] for text in queries]
-        answers = self._all("timeline_dates", queries=queries, stats=stats, groups_commit=commit,
-                            unique=unique, **options)
+        from search.shards.cluster import MISSING
+
+        found_stats = [self._statistics(text, ranked=False, tolerate=True, **options) for text in queries]
+        stats = [found[0] for found in found_stats]
+        live = [n for n, part in enumerate(found_stats[0][1]) if not part.get("missing")]
+        answers = self._all("timeline_dates", shards=live, tolerate=True, queries=queries, stats=stats,
+                            groups_commit=commit, unique=unique, **options)
+        lost = sorted(set(range(self.layout.shards)) - {n for n, a in zip(live, answers) if a is not MISSING})
+        answers = [a for a in answers if a is not MISSING]
         dates, undated = [], []
         for q in range(len(queries)):
             parts = [answer[q] for answer in answers]
@@ -500,7 +542,8 @@ class ShardedIndex:
                 found.append(np.array(kept, dtype=np.uint64))
             dates.append(np.concatenate(found) if found else np.zeros(0, dtype=np.uint64))
             undated.append(missing)
-        return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any)
+        return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any,
+                              partial=bool(lost), missing_shards=lost)
 
     def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
              fields: Sequence[str] | None = None, sources: Sequence[str] | None = None,
@@ -567,12 +610,15 @@ class ShardedIndex:
         started = time.perf_counter()
         commit = self._live()
         owner = self._owner(article_id)
-        found = self.shards.run([(owner, "key_term_weights", {"article_id": article_id,
-                                                              "text_chars": SIMILAR_TEXT_CHARS})])[0]
+        found = self._run([(owner, "key_term_weights", {"article_id": article_id,
+                                                        "text_chars": SIMILAR_TEXT_CHARS})])[0]
         if found is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         weights, top_total = found
-        counts = self._all("collection_frequencies", fieldname="body", words=sorted(weights))
+        from search.shards.cluster import MISSING
+
+        counts = [c for c in self._all("collection_frequencies", tolerate=True, fieldname="body",
+                                       words=sorted(weights)) if c is not MISSING]
         frequencies: dict[str, float] = {}
         for _n, _length, part in counts:
             for word, value in part.items():
@@ -585,7 +631,7 @@ class ShardedIndex:
         key_terms = expander.expanded_terms(SIMILAR_TERMS, normalize=True)
         q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
         stats, parts = self._statistics(q, operator=None, sources=None, since=None, until=None, any=False,
-                                        ranked=True)
+                                        ranked=True, tolerate=True)
         return self._ranked(q, stats, parts, commit, started, limit=limit, page=1, sources=None, since=None,
                             until=None, sort="relevance", highlight=False, passages=0, facets=(),
                             operator=None, any=False, collapse=False, facet_limit=None, facet_zeros=False,
@@ -594,8 +640,12 @@ class ShardedIndex:
     # -- values and vocabulary
 
     def _id_map(self, fieldname: str) -> dict[str, list[str]]:
+        from search.shards.cluster import MISSING
+
         merged: dict[str, list[str]] = {}
-        for part in self._all("id_map", fieldname=fieldname):
+        for part in self._all("id_map", tolerate=True, fieldname=fieldname):
+            if part is MISSING:  # a hint: the values of the shards available
+                continue
             for folded, values in part.items():
                 into = merged.setdefault(folded, [])
                 into.extend(v for v in values if v not in into)
@@ -616,7 +666,8 @@ class ShardedIndex:
         return closest_of(self._id_map(fieldname), text, limit)
 
     def vocabulary(self) -> list[str]:
-        """Every word of every shard (``Index.vocabulary``)."""
+        """Every word of every shard (``Index.vocabulary``; ShardsMissing when shards are missing:
+        the vocabulary would be incomplete)."""
         self._live()
         words: set[str] = set()
         for part in self._all("call", method="vocabulary", args=(), kwargs={}):
@@ -663,6 +714,45 @@ class _CollectionReader:
 
     def frequency(self, fieldname: str, btext: bytes) -> float:
         return self.frequencies[self.schema[fieldname].from_bytes(btext)]
+
+
+class ShardedMatches:
+    """``Index.match``'s ``Matches`` of a sharded index: ``mask`` and ``scores`` over the document
+    numbers of every shard's commit laid end to end (shard ``n``'s document ``d`` is number
+    ``offsets[n] + d``; a deleted document is never in ``mask``). The numbers of several
+    ``match`` calls line up as long as no commit is made between them; ``ids`` reads the commit
+    each shard matched."""
+
+    def __init__(self, mask: np.ndarray, scores: np.ndarray, offsets: np.ndarray, owner: ShardedIndex,
+                 token: int) -> None:
+        self.mask = mask
+        self.scores = scores
+        self.offsets = offsets
+        self._owner = owner
+        self._token = token
+
+    def __repr__(self) -> str:
+        return f"ShardedMatches({int(self.mask.sum())} of {len(self.mask)} documents, {len(self.offsets) - 1} shards)"
+
+    def shard_of(self, docnum: int) -> tuple[int, int]:
+        """(shard, its document number) of document number ``docnum``."""
+        shard = int(np.searchsorted(self.offsets, docnum, side="right")) - 1
+        if not 0 <= docnum < int(self.offsets[-1]):
+            raise InvalidArgument(f"no document number {docnum} (there are {int(self.offsets[-1])})",
+                                  parameter="docnums")
+        return shard, int(docnum - self.offsets[shard])
+
+    def ids(self, docnums: Iterable[int]) -> list[str]:
+        """The article ids of document numbers ``docnums`` (in that order)."""
+        wanted = [self.shard_of(int(d)) for d in docnums]
+        by_shard: dict[int, list[int]] = {}
+        for shard, local in wanted:
+            by_shard.setdefault(shard, []).append(local)
+        shards = sorted(by_shard)
+        answers = self._owner._run([(n, "match_ids", {"token": self._token, "docnums": by_shard[n]})
+                                    for n in shards])
+        found = {n: iter(ids) for n, ids in zip(shards, answers)}
+        return [next(found[shard]) for shard, _local in wanted]
 
 
 class _Merged:

@@ -35,6 +35,7 @@ from search.matching import Evaluator, TermStatistics, top_documents
 __all__ = ["ShardEngine"]
 
 KEPT_SELECTIONS = 8  # selections kept for their fetch (one a query in flight)
+KEPT_MATCHES = 64  # commits of recent ``match`` calls kept for their ids
 KEPT_CURSORS = 16  # exports and concordances open at once; an abandoned one is closed past that
 
 
@@ -72,6 +73,7 @@ class ShardEngine:
         self._group_ids: dict[int, list[str]] = {}
         self._group_columns: dict[int, Any] = {}  # id(snapshot) -> column
         self._cursors: OrderedDict[int, _Cursor] = OrderedDict()  # open exports and concordances
+        self._matched: OrderedDict[int, Any] = OrderedDict()  # the commit of each recent match
 
     def close(self) -> None:
         with self._lock:
@@ -427,6 +429,32 @@ class ShardEngine:
                 entry["undated"] = int((counted & ~columns.has_date).sum())
                 out.append(entry)
         return out
+
+    # -- raw matches (``Index.match``)
+
+    def match(self, token: int, query: Any, *, stats: TermStatistics, operator: str | None) -> tuple[Any, Any]:
+        """The strict matches of ``query`` scored with the global ``stats``: (mask, scores) over
+        every document number of this shard's live commit, which is kept for ``match_ids``."""
+        index = self.index
+        with index._reading() as (snapshot, searcher):
+            chosen = index._select(snapshot, searcher, time.perf_counter(), query, sources=None, since=None,
+                                   until=None, operator=operator, any=False, ranked=False, exact=True,
+                                   stats=stats)
+            with self._lock:
+                self._matched[token] = snapshot
+                while len(self._matched) > KEPT_MATCHES:
+                    self._matched.popitem(last=False)
+            return chosen.strict, chosen.scores
+
+    def match_ids(self, token: int, docnums: list[int]) -> list[str]:
+        """The ids of ``docnums`` of the commit match ``token`` read."""
+        with self._lock:
+            snapshot = self._matched.get(token)
+        if snapshot is None:
+            raise CursorGone(f"these matches are too old ({KEPT_MATCHES} newer ones since): match again")
+        with snapshot.searcher() as searcher, self.index._damage_as_corrupt():
+            ids: list[str] = snapshot.ids_of(searcher, docnums)
+            return ids
 
     # -- single articles and vocabulary
 

@@ -185,3 +185,25 @@ def test_kwic_streams_a_page_of_each_shard_at_a_time(request: pytest.FixtureRequ
             assert len(list(concordance)) == 6 and concordance.fetched <= shards * 4 + 4
     finally:
         index.page_rows = type(index).page_rows
+
+
+def test_match_scores_every_article_as_one_index_does(single: Any, sharded: Any) -> None:
+    """``match``: the same strict set and the same BM25F scores (global statistics) as one index,
+    over the shards' document numbers laid end to end."""
+    import numpy as np
+
+    assert len(sharded.match("jakarta").mask) == sum(e.index.doc_count for e in sharded.shards.engines)
+    for query in [*QUERIES, "kerja sama"]:
+        for operator in (None, "OR"):
+            one, many = single.match(query, operator=operator), sharded.match(query, operator=operator)
+            assert many.mask.shape == many.scores.shape and many.offsets[-1] == len(many.mask)
+            expected = dict(zip(one.ids(np.flatnonzero(one.mask)), one.scores[one.mask].tolist()))
+            got = dict(zip(many.ids(np.flatnonzero(many.mask)), many.scores[many.mask].tolist()))
+            assert got.keys() == expected.keys() and len(got) > 0, (query, operator)
+            assert all(abs(got[aid] - score) <= 1e-9 for aid, score in expected.items()), (query, operator)
+    matches = sharded.match("jakarta")
+    top = sorted(np.flatnonzero(matches.mask), key=lambda d: (-matches.scores[d], matches.ids([d])[0]))[:10]
+    strict = single.search("jakarta", limit=10, operator="AND", highlight=False, collapse=False)
+    assert [round(float(matches.scores[d]), 6) for d in top] == [round(h.score, 6) for h in strict.hits]
+    shard, local = matches.shard_of(int(matches.offsets[2]) + 1)
+    assert (shard, local) == (2, 1)
