@@ -17,6 +17,7 @@ import heapq
 import itertools
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -759,7 +760,10 @@ class _Merged:
     """What an export and a concordance of a sharded index share: cursor ``token`` open on
     ``shards``, read a page at a time (``ShardedIndex.page_rows``) and merged as they come, so
     that this process holds at most a page of each shard (``fetched``: items received so far;
-    ``peak_held``: the most held at once, received but not yet merged)."""
+    ``peak_held``: the most held at once, received but not yet merged). The cursors close when
+    the iteration ends or its iterator is dropped, at ``close()`` or the end of a ``with`` block;
+    one neither read nor closed stays open in its shards until newer ones push it out
+    (``engine.KEPT_CURSORS``)."""
 
     _what = "the export"
 
@@ -771,7 +775,9 @@ class _Merged:
         self._shards = list(shards)
         self._page = max(1, int(owner.page_rows))
         self._allow_partial = allow_partial
-        self._generator: Iterator[Any] | None = None
+        # weakly: the reader of the rows owns their generator; dropped, it closes the cursors
+        # at once (a cycle would leave that to the garbage collector, at any moment)
+        self._generator: weakref.ref[Any] | None = None
         self._started = False
         self.partial = bool(missing)
         self.missing_shards = list(missing)
@@ -787,8 +793,9 @@ class _Merged:
 
     def close(self) -> None:
         """Stop reading: the shards' cursors are closed (also done when the iteration ends)."""
-        if self._generator is not None:
-            self._generator.close()  # type: ignore[attr-defined]
+        generator = self._generator() if self._generator is not None else None
+        if generator is not None:
+            generator.close()
         self._close_cursors()
 
     def _close_cursors(self) -> None:
@@ -800,7 +807,7 @@ class _Merged:
         if self._started:
             raise InvalidArgument(f"{self._what} can be read once: ask again")
         self._started = True
-        self._generator = items
+        self._generator = weakref.ref(items)
         return items
 
     def _lost(self, shard: int) -> None:

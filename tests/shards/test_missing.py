@@ -143,6 +143,8 @@ def test_the_api_answers_without_errors_of_its_own(damaged_dir: Path) -> None:
             response = client.get(route, params=params)
             assert response.status_code == 200, route
             assert response.json()["partial"] is True and response.json()["missing_shards"] == [GONE], route
+        page = client.get("/", params={"q": "jakarta", "lang": "en"})
+        assert page.status_code == 200 and "Part of the index (shards 1) is not available" in page.text
         refused = client.get("/api/export", params={"q": "jakarta"})
         assert refused.status_code == 503 and refused.json()["code"] == "shards_missing"
         assert str(damaged_dir) not in refused.json()["error"]

@@ -207,3 +207,21 @@ def test_match_scores_every_article_as_one_index_does(single: Any, sharded: Any)
     assert [round(float(matches.scores[d]), 6) for d in top] == [round(h.score, 6) for h in strict.hits]
     shard, local = matches.shard_of(int(matches.offsets[2]) + 1)
     assert (shard, local) == (2, 1)
+
+
+def test_an_abandoned_export_closes_its_cursors(sharded: Any) -> None:
+    """The shards' cursors close when the rows are read to the end, closed, or dropped half read."""
+
+    def open_cursors() -> int:
+        return sum(len(engine._cursors) for engine in sharded.shards.engines)
+
+    export = sharded.export("jakarta", fields=["id"])
+    assert open_cursors() == 4
+    rows = iter(export)
+    next(rows)
+    del rows  # dropped half read
+    assert open_cursors() == 0
+    with sharded.kwic("jakarta") as concordance:
+        assert open_cursors() == 4 and next(iter(concordance))
+    assert open_cursors() == 0
+    assert len(list(sharded.export("presiden", fields=["id"]))) > 0 and open_cursors() == 0
