@@ -820,8 +820,9 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
 
 def warn_missing_shards(missing: list[int], what: str) -> None:
     """The warning on stderr of a result from a sharded index with shards not available."""
-    click.echo(f"Warning: shards {', '.join(map(str, missing))} of the index are not available: {what}.",
-               err=True)
+    named = f"shard {missing[0]} of the index is" if len(missing) == 1 else \
+        f"shards {', '.join(map(str, missing))} of the index are"
+    click.echo(f"Warning: {named} not available: {what}.", err=True)
 
 
 def _and(items: list[str]) -> str:

@@ -111,13 +111,16 @@ def test_the_cli_warns_and_export_needs_allow_partial(damaged_dir: Path, tmp_pat
     found = runner.invoke(cli, ["search", "jakarta", "--index", str(damaged_dir), "--json"])
     assert found.exit_code == 0, found.output
     assert json.loads(found.stdout)["missing_shards"] == [GONE]
-    assert "Warning: shards 1 of the index are not available" in found.stderr
+    assert "Warning: shard 1 of the index is not available" in found.stderr
 
     counted = runner.invoke(cli, ["timeline", "jakarta", "--index", str(damaged_dir), "--json"])
     assert counted.exit_code == 0 and json.loads(counted.stdout)["partial"] is True
-    assert "Warning: shards 1" in counted.stderr
+    assert "Warning: shard 1 " in counted.stderr
     lines = runner.invoke(cli, ["kwic", "jakarta", "--index", str(damaged_dir), "--json"])
     assert lines.exit_code == 0 and json.loads(lines.stdout)["missing_shards"] == [GONE]
+
+    stats = runner.invoke(cli, ["stats", "--index", str(damaged_dir)])
+    assert stats.exit_code == 3 and "shards [1]" in stats.stderr and "shard-001" in stats.stderr
 
     out = tmp_path / "rows.jsonl"
     refused = runner.invoke(cli, ["export", "jakarta", "--index", str(damaged_dir), "-o", str(out)])
@@ -126,7 +129,7 @@ def test_the_cli_warns_and_export_needs_allow_partial(damaged_dir: Path, tmp_pat
     partial = runner.invoke(cli, ["export", "jakarta", "--index", str(damaged_dir), "-o", str(out),
                                   "--allow-partial"])
     assert partial.exit_code == 7, partial.output
-    assert "Warning: shards 1" in partial.stderr and out.read_text(encoding="utf-8").count("\n") > 10
+    assert "Warning: shard 1 " in partial.stderr and out.read_text(encoding="utf-8").count("\n") > 10
 
 
 def test_the_api_answers_without_errors_of_its_own(damaged_dir: Path) -> None:
@@ -143,6 +146,7 @@ def test_the_api_answers_without_errors_of_its_own(damaged_dir: Path) -> None:
             response = client.get(route, params=params)
             assert response.status_code == 200, route
             assert response.json()["partial"] is True and response.json()["missing_shards"] == [GONE], route
+        assert client.get("/api/stats").json()["code"] == "shards_missing"
         page = client.get("/", params={"q": "jakarta", "lang": "en"})
         assert page.status_code == 200 and "Part of the index (shards 1) is not available" in page.text
         refused = client.get("/api/export", params={"q": "jakarta"})
