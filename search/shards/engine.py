@@ -520,7 +520,7 @@ def _sort_keys(sort: str, scores: np.ndarray, instants: np.ndarray, docnums: np.
 def ties_by_id(docnums: np.ndarray, keys: list[np.ndarray], ids_of: Callable[[np.ndarray], list[str]]) -> np.ndarray:
     """``docnums`` (sorted by ``keys``, ties in index order) with each run of equal keys put in
     the order of the articles' ids, as the coordinator breaks ties across shards; only the ids of
-    tied articles are read."""
+    tied articles are read (all of them, once, when every score is equal: a query of filters)."""
     if len(docnums) < 2:
         return docnums
     same = np.ones(len(docnums) - 1, dtype=bool)
