@@ -847,13 +847,15 @@ class Index:
     def export(self, query: str, *, fields: Sequence[str] | None = None, sort: str = "index",
                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                operator: str | None = None, any: bool = False, unique: bool = False,
-               passages: int = 3) -> Export:
+               passages: int = 3, allow_partial: bool = False) -> Export:
         """Every article ``query`` names (with its filters), no cap: an ``Export`` whose rows are
         dicts of ``fields`` (default ``DEFAULT_EXPORT_FIELDS``; also ``score``, ``tail``, ``group``,
         ``duplicates`` and ``highlights``, up to ``passages`` of them), in index order, by
         ``relevance``, ``newest`` or ``oldest``. ``any`` adds AND>OR's partial matches; ``unique``
         gives one row a story (near-duplicate copies left out, listed in ``duplicates``). Reads a
-        batch at a time from the commit live now (see ``search.research``)."""
+        batch at a time from the commit live now (see ``search.research``). ``allow_partial``
+        matters to a sharded index only (shards missing: a partial export instead of
+        ShardsMissing); one index is always whole."""
         from search.research import EXPORT_SORTS, Export, ExportPlan, check_fields, ordered
 
         chosen_fields = check_fields(fields)
@@ -902,11 +904,13 @@ class Index:
     def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
              fields: Sequence[str] | None = None, sources: Sequence[str] | None = None,
              since: Any = None, until: Any = None, operator: str | None = None,
-             any: bool = False) -> Concordance:
+             any: bool = False, allow_partial: bool = True) -> Concordance:
         """A concordance of ``query``: every occurrence of its words (any inflection: ``kerja``
         finds ``bekerja``) in the ``fields`` (default title, lead, body, caption) of the articles
         it names, with ``width`` characters of context each side; by ``date`` (oldest first),
-        ``index`` order, or sorted by the ``left`` or ``right`` context; at most ``limit`` lines."""
+        ``index`` order, or sorted by the ``left`` or ``right`` context; at most ``limit`` lines.
+        ``allow_partial`` matters to a sharded index only (False: ShardsMissing rather than the
+        lines of the shards available)."""
         from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH, Concordance
 
         _check_range("width", width, 0, MAX_KWIC_WIDTH)
