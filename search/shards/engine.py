@@ -292,23 +292,16 @@ class ShardEngine:
         from search.research import Export, ExportPlan, ordered
 
         index = self.index
-        snapshot, searcher = index._owned()
-        try:
-            with index._damage_as_corrupt():
-                chosen = index._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
-                                       since=since, until=until, operator=operator, any=any, ranked=False,
-                                       exact=True, stats=stats, lift=lift)
-                groups = self._groups(snapshot, searcher, groups_commit)
-                instants = chosen.columns.instants
-                docnums = ordered(chosen.counted, chosen.scores, sort, instants)
-                if sort != "index":
-                    docnums = ties_by_id(docnums, _sort_keys(sort, chosen.scores, instants, docnums),
-                                         lambda found: snapshot.ids_of(searcher, found))
-                terms = (index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
-                         if "highlights" in fields else None)
-        except BaseException:
-            searcher.close()
-            raise
+        with index._owned_selection(query, sources=sources, since=since, until=until, operator=operator,
+                                    any=any, stats=stats, lift=lift) as (snapshot, searcher, chosen):
+            groups = self._groups(snapshot, searcher, groups_commit)
+            instants = chosen.columns.instants
+            docnums = ordered(chosen.counted, chosen.scores, sort, instants)
+            if sort != "index":
+                docnums = ties_by_id(docnums, _sort_keys(sort, chosen.scores, instants, docnums),
+                                     lambda found: snapshot.ids_of(searcher, found))
+            terms = (index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
+                     if "highlights" in fields else None)
         wanted = tuple(dict.fromkeys((*fields, "id")))
         plan = ExportPlan(docnums=docnums, fields=wanted, counted=chosen.counted, strict=chosen.strict,
                           scores=chosen.scores, groups=None, terms=terms, passages=passages,
@@ -339,18 +332,11 @@ class ShardEngine:
         from search.research import Concordance, ordered
 
         index = self.index
-        snapshot, searcher = index._owned()
-        try:
-            with index._damage_as_corrupt():
-                chosen = index._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
-                                       since=since, until=until, operator=operator, any=any, ranked=False,
-                                       exact=True, stats=stats, lift=lift)
-                docnums = ordered(chosen.counted, chosen.scores, "oldest" if sort == "date" else "index",
-                                  chosen.columns.instants)
-                terms = index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
-        except BaseException:
-            searcher.close()
-            raise
+        with index._owned_selection(query, sources=sources, since=since, until=until, operator=operator,
+                                    any=any, stats=stats, lift=lift) as (_snapshot, searcher, chosen):
+            docnums = ordered(chosen.counted, chosen.scores, "oldest" if sort == "date" else "index",
+                              chosen.columns.instants)
+            terms = index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
         concordance = Concordance(index, searcher, docnums, query=query, terms=terms,
                                   highlighter=index._highlighter, fields=fields, width=width, limit=limit,
                                   sort=sort)
