@@ -49,7 +49,8 @@ __all__ = ["INLINE_POSTINGS", "TERMS_PER_BLOCK", "CariCodec", "CompactFieldWrite
 MAGIC = b"CariTD01"
 TERMS_PER_BLOCK = 16
 # Terms of at most this many postings keep them in their dictionary entry (no posting list).
-INLINE_POSTINGS = 1
+INLINE_POSTINGS = 8
+RECENT_TERMS = 4096  # term infos a reader keeps (found by their last lookups)
 _TRAILER = struct.Struct("<QQ8s")
 _FLOAT = struct.Struct(">f")
 _INLINED, _WEIGHT_RAW, _MAXWEIGHT_RAW, _WEIGHTS_RAW = 1, 2, 4, 8
@@ -93,19 +94,27 @@ def _float32(x: float) -> float:
 
 def _put_float(out: bytearray, x: float) -> bool:
     """Append ``x`` (rounded to float32) as a varint when whole, else as 4 bytes; True when raw."""
-    x = _float32(x)
-    if x.is_integer() and 0 <= x < _WHOLE_LIMIT:
-        _varint(out, int(x))
-        return False
-    out += _FLOAT.pack(x)
-    return True
+    if not (x.is_integer() and 0 <= x < _WHOLE_LIMIT):  # whole floats below the limit are float32s
+        x = _float32(x)
+        if not (x.is_integer() and 0 <= x < _WHOLE_LIMIT):
+            out += _FLOAT.pack(x)
+            return True
+    n = int(x)
+    if n < 0x80:
+        out.append(n)
+    else:
+        _varint(out, n)
+    return False
 
 
 def _encode_info(entry: TermEntry, base_offset: int) -> bytes:
     weight, df, minlen, maxlen, maxweight, minid, maxid, offset, length, inlined = entry
     out = bytearray(1)
     flags = 0
-    _varint(out, df)
+    if df < 0x80:
+        out.append(df)
+    else:
+        _varint(out, df)
     if _put_float(out, weight):
         flags |= _WEIGHT_RAW
     out.append(minlen)
@@ -113,7 +122,11 @@ def _encode_info(entry: TermEntry, base_offset: int) -> bytes:
     if _put_float(out, maxweight):
         flags |= _MAXWEIGHT_RAW
     _varint(out, minid)
-    _varint(out, maxid - minid if maxid >= minid else 0)
+    span = maxid - minid if maxid >= minid else 0
+    if span < 0x80:
+        out.append(span)
+    else:
+        _varint(out, span)
     if inlined is None:
         _varint(out, offset - base_offset)
         _varint(out, length)
@@ -142,13 +155,27 @@ def _encode_info(entry: TermEntry, base_offset: int) -> bytes:
 
 
 _new_terminfo = object.__new__
+_PENDING = ()  # CompactTermInfo._inlined until the inlined postings are decoded
+
+
+class CompactTermInfo(W3TermInfo):
+    """A ``W3TermInfo`` whose inlined postings are decoded on first use."""
+
+    _inlined: Any
+    _packed: tuple[bytes, int, int, int, int, float] | None = None
+
+    def inlined_postings(self) -> Any:
+        if self._packed is not None:
+            self._inlined = _decode_postings(*self._packed)
+            self._packed = None
+        return self._inlined
 
 
 def _decode_info(data: bytes, i: int, base_offset: int) -> W3TermInfo:
     """The ``W3TermInfo`` of the term info at ``data[i:]`` (see the module's docstring)."""
     flags = data[i]
     i += 1
-    info = _new_terminfo(W3TermInfo)  # its __init__ sets fields that are all set below
+    info = _new_terminfo(CompactTermInfo)  # its __init__ sets fields that are all set below
     info._inlined = None
     df, i = _read_varint(data, i)
     if flags & _WEIGHT_RAW:
@@ -180,6 +207,15 @@ def _decode_info(data: bytes, i: int, base_offset: int) -> W3TermInfo:
         info._length = length
         return info
     info._offset = info._length = None
+    # decoded when asked for (a lookup wants the statistics more often than the postings)
+    info._inlined = _PENDING
+    info._packed = (data, i, flags, df, minid, weight)
+    return info
+
+
+def _decode_postings(data: bytes, i: int, flags: int, df: int, minid: int,
+                     weight: float) -> tuple[tuple[int, ...], tuple[float, ...], tuple[bytes | None, ...]]:
+    """The inlined postings of a term info, at ``data[i:]`` (see the module's docstring)."""
     ids = [minid]
     for _ in range(df - 1):
         delta, i = _read_varint(data, i)
@@ -202,8 +238,7 @@ def _decode_info(data: bytes, i: int, base_offset: int) -> W3TermInfo:
         else:
             values.append(bytes(data[i:i + size - 1]))
             i += size - 1
-    info._inlined = (tuple(ids), tuple(weights), tuple(values))
-    return info
+    return tuple(ids), tuple(weights), tuple(values)
 
 
 class TermDictionaryWriter:
@@ -345,6 +380,9 @@ class CompactTermsReader(base.TermsReader):
         self._positions = _from_little(positions)
         self._bases = _from_little(bases)
         self._count: int = count
+        # The term infos last found: a query looks a word up more than once (its statistics, then
+        # its postings), and the next queries often look up the same words.
+        self._recent: dict[bytes, W3TermInfo] = {}
         self._fieldunmap: list[str | None] = [None] * (max(fieldmap.values(), default=-1) + 1)
         for fieldname, number in fieldmap.items():
             self._fieldunmap[number] = fieldname
@@ -363,6 +401,17 @@ class CompactTermsReader(base.TermsReader):
         return self._dbfile.get(start, self._positions[n + 1] - start)  # type: ignore[no-any-return]
 
     def _find(self, key: bytes) -> W3TermInfo | None:
+        found = self._recent.get(key)
+        if found is not None:
+            return found
+        found = self._search(key)
+        if found is not None:
+            if len(self._recent) >= RECENT_TERMS:
+                self._recent.clear()
+            self._recent[key] = found
+        return found
+
+    def _search(self, key: bytes) -> W3TermInfo | None:
         n = bisect_right(self._first_keys, key) - 1
         if n < 0:
             return None
