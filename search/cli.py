@@ -314,18 +314,19 @@ def _echo_report(report: Any, verbose: bool, what: str) -> None:
     )
     for note in report.notes:
         click.echo(f"  {for_terminal(note)}")
-    if report.removed_ids:
-        shown = report.removed_ids if verbose else report.removed_ids[:SHOWN_ERRORS]
-        more = "" if len(shown) == len(report.removed_ids) else f" (first {len(shown)}; --verbose for all)"
-        click.echo(f"Removed{more}:")
-        for aid in shown:
-            click.echo(f"  {for_terminal(aid)}")
-    if report.errors:
-        shown = report.errors if verbose else report.errors[:SHOWN_ERRORS]
-        more = "" if len(shown) == len(report.errors) else f" (first {len(shown)}; --verbose for all)"
-        click.echo(f"Skipped{more}:")
-        for error in shown:
-            click.echo(f"  {for_terminal(str(error))}")
+    _echo_listing("Removed", report.removed_ids, verbose)
+    _echo_listing("Skipped", [str(error) for error in report.errors], verbose)
+
+
+def _echo_listing(title: str, lines: list[str], verbose: bool) -> None:
+    """``title`` and the lines under it, the first ``SHOWN_ERRORS`` unless ``verbose``."""
+    if not lines:
+        return
+    shown = lines if verbose else lines[:SHOWN_ERRORS]
+    more = "" if len(shown) == len(lines) else f" (first {len(shown)}; --verbose for all)"
+    click.echo(f"{title}{more}:")
+    for line in shown:
+        click.echo(f"  {for_terminal(line)}")
 
 
 lock_timeout_option = click.option(

@@ -27,6 +27,7 @@ live members or more: what searching reads to collapse copies).
 from __future__ import annotations
 
 import array
+import functools
 import json
 import struct
 import zlib
@@ -34,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -50,6 +51,9 @@ __all__ = [
     "collapse_copies",
     "copies_of",
     "group_column",
+    "groups_of",
+    "member_docnums",
+    "read_group_docnums",
     "read_groups",
     "signatures",
     "signed_text",
@@ -81,11 +85,24 @@ _U64 = np.uint64
 _EMPTY = np.uint32(0xFFFFFFFF)
 _ROWS = ROWS
 _BIN_BITS = int(BINS).bit_length() - 1
-_rng = np.random.default_rng(20240613)  # fixed: signatures must be the same in every process
-_SHINGLE_MULTIPLIERS = _rng.integers(0, 2**63, size=SHINGLE_WORDS, dtype=np.uint64) * _U64(2) + _U64(1)
-_BAND_MULTIPLIERS = _rng.integers(0, 2**63, size=(BANDS, _ROWS), dtype=np.uint64) * _U64(2) + _U64(1)
-# Densification: the bins an empty bin borrows from, tried in this order.
-_BORROW = np.stack([_rng.permutation(BINS) for _ in range(BINS)])
+
+
+class _Constants(NamedTuple):
+    shingle_multipliers: np.ndarray
+    band_multipliers: np.ndarray
+    borrow: np.ndarray  # densification: the bins an empty bin borrows from, tried in this order
+
+
+@functools.cache
+def _constants() -> _Constants:
+    """The hashing constants, drawn on first use (numpy.random costs start-up time a search
+    does not need); the seed is fixed: signatures must be the same in every process."""
+    rng = np.random.default_rng(20240613)
+    shingle = rng.integers(0, 2**63, size=SHINGLE_WORDS, dtype=np.uint64) * _U64(2) + _U64(1)
+    band = rng.integers(0, 2**63, size=(BANDS, _ROWS), dtype=np.uint64) * _U64(2) + _U64(1)
+    borrow = np.stack([rng.permutation(BINS) for _ in range(BINS)])
+    return _Constants(shingle, band, borrow)
+
 
 # Bytes of a UTF-8 text to word bytes: ASCII letters and digits lower-cased, other ASCII bytes
 # spaces, and the bytes of non-ASCII characters kept (they are letters as often as not).
@@ -129,10 +146,11 @@ def shingle_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if len(hashes) < k:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     m = len(hashes) - k + 1
+    multipliers = _constants().shingle_multipliers
     with np.errstate(over="ignore"):
-        shingles = hashes[:m] * _SHINGLE_MULTIPLIERS[0]
+        shingles = hashes[:m] * multipliers[0]
         for j in range(1, k):
-            shingles += hashes[j:m + j] * _SHINGLE_MULTIPLIERS[j]
+            shingles += hashes[j:m + j] * multipliers[j]
     within = owners[:m] == owners[k - 1:]  # shingles that do not cross from one text to the next
     return _mix(shingles[within]), owners[:m][within]
 
@@ -175,8 +193,9 @@ def _densify(sigs: np.ndarray, signed: np.ndarray) -> None:
         return
     block = sigs[rows]
     filled = block != _EMPTY  # [rows, bins]
-    tries = filled[:, _BORROW]  # [rows, empty bin, attempt]: is the bin tried non-empty
-    choice = _BORROW[np.arange(BINS)[None, :], tries.argmax(axis=2)]  # [rows, bins]
+    borrow = _constants().borrow
+    tries = filled[:, borrow]  # [rows, empty bin, attempt]: is the bin tried non-empty
+    choice = borrow[np.arange(BINS)[None, :], tries.argmax(axis=2)]  # [rows, bins]
     borrowed = np.take_along_axis(block, choice, axis=1)
     sigs[rows] = np.where(filled, block, borrowed)
 
@@ -195,7 +214,7 @@ def _band_keys(sigs: np.ndarray) -> np.ndarray:
         block = sigs[start:start + PAIR_BLOCK, :BANDS * _ROWS]
         shaped = block.reshape(len(block), BANDS, _ROWS).astype(np.uint64)
         with np.errstate(over="ignore"):
-            part = (shaped * _BAND_MULTIPLIERS[None, :, :]).sum(axis=2, dtype=np.uint64)
+            part = (shaped * _constants().band_multipliers[None, :, :]).sum(axis=2, dtype=np.uint64)
             part += np.arange(BANDS, dtype=np.uint64)[None, :] * _U64(0x9E3779B97F4A7C15)
         keys[start:start + len(block)] = _mix(part)
     return keys
@@ -329,14 +348,23 @@ class SignatureStore:
             raise ValueError(f"the signature file cannot be read ({type(error).__name__})") from error
 
 
-def groups_bytes(store: SignatureStore) -> bytes:
-    """The ``cari-duplicates-<n>.json`` of a store: its groups of two or more, by group number."""
+def groups_of(store: SignatureStore) -> dict[int, list[str]]:
+    """The groups of two articles or more of a store (group number -> ids)."""
     members: dict[int, list[str]] = {}
     for aid, group in zip(store.ids, store.groups.tolist()):
         members.setdefault(group, []).append(aid)
-    groups = {str(g): ids for g, ids in sorted(members.items()) if len(ids) > 1}
-    return json.dumps({"format": "cari-duplicates", "version": VERSION, "groups": groups},
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return {g: ids for g, ids in sorted(members.items()) if len(ids) > 1}
+
+
+def groups_bytes(store: SignatureStore, docnums: dict[int, list[int]] | None = None) -> bytes:
+    """The ``cari-duplicates-<n>.json`` of a store: its groups of two or more, by group number,
+    and when given (``member_docnums`` of the commit the file belongs to) their document numbers,
+    so that a search needs no look-up of every member's id to find its copies."""
+    data: dict[str, Any] = {"format": "cari-duplicates", "version": VERSION,
+                            "groups": {str(g): ids for g, ids in groups_of(store).items()}}
+    if docnums is not None:
+        data["docnums"] = {str(g): numbers for g, numbers in sorted(docnums.items())}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def signatures_name(whoosh_generation: int) -> str:
@@ -356,42 +384,76 @@ def load_store(directory: Path, whoosh_generation: int) -> SignatureStore:
     return SignatureStore.from_bytes(data)
 
 
-def read_groups(directory: Path, whoosh_generation: int) -> dict[int, list[str]]:
-    """The groups of two articles or more of a commit (group number -> ids); empty when the
-    commit has no such file."""
+def _groups_file(directory: Path, whoosh_generation: int) -> dict[str, Any]:
     try:
         data = json.loads((directory / groups_name(whoosh_generation)).read_bytes().decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (UnicodeDecodeError, ValueError) as error:
         raise ValueError(f"{groups_name(whoosh_generation)} cannot be read") from error
+    if not isinstance(data, dict):
+        raise ValueError(f"{groups_name(whoosh_generation)} cannot be read")
+    return data
+
+
+def read_groups(directory: Path, whoosh_generation: int) -> dict[int, list[str]]:
+    """The groups of two articles or more of a commit (group number -> ids); empty when the
+    commit has no such file."""
+    data = _groups_file(directory, whoosh_generation)
     return {int(g): list(ids) for g, ids in data.get("groups", {}).items()}
+
+
+def read_group_docnums(directory: Path, whoosh_generation: int) -> dict[int, list[int]] | None:
+    """The document numbers of each group's articles in a commit, as its commit recorded them
+    (``groups_bytes``); None when it did not (a file written before they were)."""
+    found = _groups_file(directory, whoosh_generation).get("docnums")
+    if not isinstance(found, dict):
+        return None
+    try:
+        return {int(g): [int(n) for n in numbers] for g, numbers in found.items()}
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{groups_name(whoosh_generation)} cannot be read") from error
+
+
+def member_docnums(groups: dict[int, list[str]], leaves: list[tuple[Any, int]]) -> dict[int, list[int]]:
+    """The document numbers of each group's articles in a commit (``leaves``: its segment readers
+    and the number of each one's first document), deleted ones included: one look-up of every
+    member's id."""
+    from search.codec.reading import read_postings
+
+    found: dict[int, list[int]] = {}
+    for group, ids in groups.items():
+        numbers: list[int] = []
+        for aid in ids:
+            btext = aid.encode("utf-8", "surrogatepass")
+            for sub, offset in leaves:
+                if ("id", btext) in sub:
+                    numbers.extend((read_postings(sub, "id", btext).ids + offset).tolist())
+        if numbers:
+            found[group] = numbers
+    return found
 
 
 # --- searching -----------------------------------------------------------------------------------
 
 
 def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray, *,
-                 keep_alone: bool = False) -> np.ndarray | None:
+                 keep_alone: bool = False, docnums: dict[int, list[int]] | None = None) -> np.ndarray | None:
     """For each document of ``searcher`` (one commit), its group number (``groups``: the commit's,
     from ``read_groups``) when a live copy of it is in the index too, else -1; None when the
-    commit has no copies at all. ``keep_alone``: every live member is marked, even alone here (one
-    shard of index-wide groups, whose other copies live in the other shards)."""
-    from search.codec.reading import read_postings
-
+    commit has no copies at all. ``docnums``: the members' document numbers as the commit
+    recorded them (``read_group_docnums``), else they are looked up. ``keep_alone``: every live
+    member is marked, even alone here (one shard of index-wide groups, whose other copies live
+    in the other shards)."""
     if not groups:
         return None
-    column = np.full(searcher.doc_count_all(), -1, dtype=np.int64)
-    leaves = list(searcher.reader().leaf_readers())
-    for group, ids in groups.items():
-        for aid in ids:
-            btext = aid.encode("utf-8", "surrogatepass")
-            for sub, offset in leaves:
-                if ("id", btext) not in sub:
-                    continue
-                for docnum in read_postings(sub, "id", btext).ids.tolist():
-                    if live[docnum + offset]:
-                        column[docnum + offset] = group
+    documents = searcher.doc_count_all()
+    if docnums is None or any(n < 0 or n >= documents for numbers in docnums.values() for n in numbers):
+        docnums = member_docnums(groups, list(searcher.reader().leaf_readers()))
+    column = np.full(documents, -1, dtype=np.int64)
+    for group, numbers in docnums.items():
+        members = np.asarray(numbers, dtype=np.int64)
+        column[members[live[members]]] = group
     # a group whose other members are gone (deleted meanwhile) is no group
     present = column[column >= 0]
     if len(present) and not keep_alone:

@@ -495,8 +495,9 @@ class _Run:
         if live is None:
             return None, CorpusState()
         try:
-            generation = store.open_generation(self.index_root)
-            damage = store.verify_files(generation.directory, generation.manifest, full=True)
+            verified: set[tuple[str, int, int]] = set()  # what the open checked is not read twice
+            generation = store.open_generation(self.index_root, verified=verified)
+            damage = store.verify_files(generation.directory, generation.manifest, full=True, verified=verified)
             if damage:
                 raise store.damaged(self.index_root, str(damage[0]))
             return generation, generation.state()
@@ -599,7 +600,7 @@ class _Run:
             to_read = [self._task(files[path], roots) for path in sorted(rereads)]
             if not to_read:
                 break
-        chosen = winners(files.values())
+        # ``chosen`` was settled after the last change of ``files``
         report.start_seconds = timings.get("start", 0.0)
         report.read_seconds = timings.get("read", 0.0)
         report.analysis_seconds = timings.get("analysis", 0.0)
@@ -633,7 +634,6 @@ class _Run:
             report.errors.extend(ReadError(*e) for e in files[path].errors)
         report.errors.extend(_duplicate_errors(files, chosen, scanned))
 
-        signed = self._signed(generation if not fresh else None, chosen, written, results)
         new_state = CorpusState(roots=roots, files=files)
         new_segments = [segment for _n, segment in sorted(segments, key=lambda s: s[0])]
         changed = bool(new_segments or to_delete)
@@ -643,6 +643,7 @@ class _Run:
         if not fresh and not changed and not state_changed:
             report.articles = _live_count(generation)
             return
+        signed = self._signed(generation if not fresh else None, chosen, written, results)
         self.tell("commit", files_done=len(scan.to_read), files_total=len(scan.to_read),
                   articles_read=report.articles_read)
         committing = time.monotonic()
@@ -757,12 +758,35 @@ class _Run:
             from search.duplicates import groups_bytes, groups_name, signatures_name
 
             extras = {signatures_name(writer.generation): signed.to_bytes(),
-                      groups_name(writer.generation): groups_bytes(signed)}
+                      groups_name(writer.generation): groups_bytes(
+                          signed, _group_docnums(ix.storage, writer.schema, final_segments, signed))}
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
                                     checksums, extras)
         finally:
             writer.release()  # before the TOC's rename the old commit is the live one
         return sum(segment.doc_count() for segment in final_segments)
+
+
+def _group_docnums(storage: Any, schema: Any, segments: list[Any], signed: Any) -> dict[int, list[int]]:
+    """The document numbers of the near-duplicate groups' members in the commit of ``segments``
+    (recorded with the groups, so that opening the commit for a search does not look them up)."""
+    from whoosh.reading import SegmentReader
+
+    from search.duplicates import groups_of, member_docnums
+
+    groups = groups_of(signed)
+    if not groups:
+        return {}
+    leaves: list[tuple[Any, int]] = []
+    offset = 0
+    try:
+        for segment in segments:
+            leaves.append((SegmentReader(storage, schema, segment), offset))
+            offset += segment.doc_count_all()
+        return member_docnums(groups, leaves)
+    finally:
+        for reader, _offset in leaves:
+            reader.close()
 
 
 def _writer_limit() -> int:

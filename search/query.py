@@ -37,7 +37,7 @@ from whoosh import scoring
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold, positive_leaves
-from search.duplicates import collapse_copies, copies_of, read_groups, representatives
+from search.duplicates import collapse_copies, copies_of, read_group_docnums, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -306,6 +306,7 @@ class _Snapshot:
         self._groups: Any = _UNSET
         # read now: a later commit removes this commit's files (a reader keeps those it opened)
         self._group_ids = read_groups(generation.directory, generation.whoosh_generation)
+        self._group_docnums = read_group_docnums(generation.directory, generation.whoosh_generation)
         self._expander: tuple[Any] | None = None  # (synonym expander or None,), read on first use
         self.doc_count = sum(s.doc_count() for s in generation.segments)
         # Open one reader now: a commit whose files cannot be opened fails here, at refresh.
@@ -394,7 +395,7 @@ class _Snapshot:
         if self._groups is _UNSET:
             from search.duplicates import group_column
 
-            built = group_column(self._group_ids, searcher, self.columns(searcher).live)
+            built = group_column(self._group_ids, searcher, self.columns(searcher).live, docnums=self._group_docnums)
             with self._lock:
                 if self._groups is _UNSET:
                     self._groups = built
@@ -713,6 +714,23 @@ class Index:
                                       parameter="facets")
         return list(facets)
 
+    @contextmanager
+    def _owned_selection(self, query: str | Query, *, sources: Sequence[str] | None, since: Any, until: Any,
+                         operator: str | None, any: bool, stats: Any = None,
+                         lift: float | None = None) -> Iterator[tuple[_Snapshot, Any, Selection]]:
+        """The live snapshot, a reader of it that the caller then owns and closes (an export, a
+        concordance), and the whole set ``query`` names there (no time limit); what the block
+        does with them reads the index too. Should any of it fail, the reader is closed here."""
+        snapshot, searcher = self._owned()
+        try:
+            with self._damage_as_corrupt():
+                yield snapshot, searcher, self._select(
+                    snapshot, searcher, time.perf_counter(), query, sources=sources, since=since, until=until,
+                    operator=operator, any=any, ranked=False, exact=True, stats=stats, lift=lift)
+        except BaseException:
+            searcher.close()
+            raise
+
     def _select(self, snapshot: _Snapshot, searcher: Any, started: float, query: str | Query, *,
                 sources: Sequence[str] | None, since: Any, until: Any, operator: str | None,
                 any: bool, ranked: bool, exact: bool = False, stats: Any = None,
@@ -842,22 +860,15 @@ class Index:
         if sort not in EXPORT_SORTS:
             raise InvalidArgument(f"unknown sort {sort!r} (use {', '.join(EXPORT_SORTS)})", parameter="sort")
         _check_range("passages", passages, 0, MAX_PASSAGES)
-        snapshot, searcher = self._owned()
-        try:
-            with self._damage_as_corrupt():
-                chosen = self._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
-                                      since=since, until=until, operator=operator, any=any,
-                                      ranked=False, exact=True)
-                wants_groups = unique or "group" in chosen_fields or "duplicates" in chosen_fields
-                groups = snapshot.groups(searcher) if wants_groups else None
-                docnums = ordered(chosen.counted, chosen.scores, sort, chosen.columns.instants)
-                if unique:
-                    docnums = representatives(chosen.counted, groups, docnums)
-                terms = (self._highlighter.query_terms(chosen.q, searcher.reader())
-                         if "highlights" in chosen_fields else None)
-        except BaseException:
-            searcher.close()
-            raise
+        with self._owned_selection(query, sources=sources, since=since, until=until, operator=operator,
+                                   any=any) as (snapshot, searcher, chosen):
+            wants_groups = unique or "group" in chosen_fields or "duplicates" in chosen_fields
+            groups = snapshot.groups(searcher) if wants_groups else None
+            docnums = ordered(chosen.counted, chosen.scores, sort, chosen.columns.instants)
+            if unique:
+                docnums = representatives(chosen.counted, groups, docnums)
+            terms = (self._highlighter.query_terms(chosen.q, searcher.reader())
+                     if "highlights" in chosen_fields else None)
         plan = ExportPlan(docnums=docnums, fields=chosen_fields, counted=chosen.counted,
                           strict=chosen.strict, scores=chosen.scores, groups=groups, terms=terms,
                           passages=passages, highlighter=self._highlighter)
@@ -908,20 +919,13 @@ class Index:
             if name not in KWIC_FIELDS:
                 raise InvalidArgument(f"unknown field {name!r} (use {', '.join(KWIC_FIELDS)})",
                                       parameter="fields")
-        snapshot, searcher = self._owned()
-        try:
-            with self._damage_as_corrupt():
-                chosen = self._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
-                                      since=since, until=until, operator=operator, any=any,
-                                      ranked=False, exact=True)
-                order = "oldest" if sort == "date" else "index"
-                from search.research import ordered
+        from search.research import ordered
 
-                docnums = ordered(chosen.counted, chosen.scores, order, chosen.columns.instants)
-                terms = self._highlighter.query_terms(chosen.q, searcher.reader())
-        except BaseException:
-            searcher.close()
-            raise
+        with self._owned_selection(query, sources=sources, since=since, until=until, operator=operator,
+                                   any=any) as (_snapshot, searcher, chosen):
+            docnums = ordered(chosen.counted, chosen.scores, "oldest" if sort == "date" else "index",
+                              chosen.columns.instants)
+            terms = self._highlighter.query_terms(chosen.q, searcher.reader())
         return Concordance(self, searcher, docnums, query=query, terms=terms, highlighter=self._highlighter,
                            fields=chosen_fields, width=width, limit=limit, sort=sort)
 

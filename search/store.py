@@ -128,12 +128,19 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+_CHECKSUM_MEMBER = b',"checksum":'
+
+
 def write_checked_json(path: Path, data: dict[str, Any], *, compressed: bool = False) -> int:
-    """Write ``data`` with the CRC-32 of its canonical form as ``"checksum"`` (zlib-compressed when
-    ``compressed``: ``read_checked_json`` reads either); returns the file size."""
+    """Write ``data`` in its canonical form with the CRC-32 of that form as ``"checksum"``, its
+    last member (so a reader checks the bytes as read, without encoding them again), zlib-compressed
+    when ``compressed`` (``read_checked_json`` reads either); returns the file size."""
     body = {k: v for k, v in data.items() if k != "checksum"}
-    payload = dict(body, checksum=_checksum(_canonical(body)))
-    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    canonical = _canonical(body)
+    if canonical == b"{}":
+        encoded = b'{"checksum":%d}' % _checksum(canonical)
+    else:
+        encoded = canonical[:-1] + _CHECKSUM_MEMBER + b"%d}" % _checksum(canonical)
     if compressed:
         encoded = zlib.compress(encoded, 1)
     write_atomically(path, encoded)
@@ -153,9 +160,15 @@ def read_checked_json(path: Path) -> dict[str, Any]:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError, zlib.error) as error:
         raise ValueError(f"{path.name} is not valid JSON") from error
-    if not isinstance(data, dict) or "checksum" not in data:
+    if not isinstance(data, dict) or type(data.get("checksum")) is not int:
         raise ValueError(f"{path.name} has no checksum")
     body = {k: v for k, v in data.items() if k != "checksum"}
+    at = raw.rfind(_CHECKSUM_MEMBER)
+    as_written = raw[:at] + b"}"  # the bytes the checksum was computed on, when it is the last member
+    if (at >= 0 and raw[at + len(_CHECKSUM_MEMBER):].rstrip() == b"%d}" % data["checksum"]
+            and data["checksum"] == _checksum(as_written)):
+        return body
+    # written by a cari before the canonical layout (members in another order): encode it again
     if data["checksum"] != _checksum(_canonical(body)):
         raise ValueError(f"{path.name} does not match its checksum")
     return body

@@ -151,6 +151,32 @@ def test_full_disk_leaves_old_index_intact(small_corpus: Path, sample_corpus: Pa
     assert report.added == 60 and report.updated == 1
 
 
+def test_checked_json_is_checked_as_read_in_either_layout(tmp_path: Path) -> None:
+    import zlib
+
+    path = tmp_path / "cari-state-1.json"
+    body = {"format": "x", "files": [{"path": "/berita/é.jsonl", "checksum": 7, "records": [["a", "b", 1]]}]}
+    write_checked_json(path, body)
+    raw = path.read_bytes()
+    assert read_checked_json(path) == body
+    # the checksum is the last member: what it covers is the bytes before it
+    assert raw.rsplit(b',"checksum":', 1)[1] == b"%d}" % (zlib.crc32(raw.rsplit(b',"checksum":', 1)[0] + b"}"))
+    for garbled in (raw.replace(b'["a","b",1]', b'["a","b",2]'), raw.replace(b"x", b"y", 1),
+                    raw[:-3] + b"%d}" % ((int(raw[-3:-1]) + 1) % 100)):
+        path.write_bytes(garbled)
+        with pytest.raises(ValueError, match="checksum"):
+            read_checked_json(path)
+    # the layout of the cari before: the checksum of the sorted form, last, the members in the
+    # order given (and any other place of it)
+    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    for layout in ({**body, "checksum": zlib.crc32(canonical)}, {"checksum": zlib.crc32(canonical), **body}):
+        path.write_text(json.dumps(layout, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        assert read_checked_json(path) == body
+        path.write_text(json.dumps({**layout, "checksum": zlib.crc32(canonical) ^ 1}), encoding="utf-8")
+        with pytest.raises(ValueError, match="checksum"):
+            read_checked_json(path)
+
+
 def test_incompatible_index_is_refused_until_rebuilt(small_corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     index_corpus(small_corpus, index_dir, jobs=1)

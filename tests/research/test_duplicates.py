@@ -20,13 +20,16 @@ from search.duplicates import (
     groups_name,
     jaccard,
     load_store,
+    member_docnums,
+    read_group_docnums,
+    read_groups,
     signatures,
     signatures_name,
     signed_text,
     similarity,
 )
 from search.errors import IndexCorrupt
-from search.store import live_generation_dir
+from search.store import live_generation_dir, open_whoosh_index
 from tests.research.conftest import COPIED, cli_json, run_cli, syndicated
 
 
@@ -130,8 +133,18 @@ def test_groups_are_stable_as_the_corpus_grows(copies_corpus: Path, tmp_path: Pa
         number = int(sorted(directory.glob("_MAIN_*.toc"))[-1].stem.split("_")[-1])
         return load_store(directory, number).group_of()
 
+    def check_recorded_docnums() -> None:
+        # what the commit recorded is what looking every member's id up in its segments gives
+        directory = live_generation_dir(index_dir)
+        number = int(sorted(directory.glob("_MAIN_*.toc"))[-1].stem.split("_")[-1])
+        recorded = read_group_docnums(directory, number)
+        with open_whoosh_index(index_dir).reader() as reader:
+            looked_up = member_docnums(read_groups(directory, number), list(reader.leaf_readers()))
+        assert recorded == looked_up and recorded
+
     before = groups()
     assert len(set(before.values())) == 3
+    check_recorded_docnums()
     article = index.get(COPIED[1])
     extra = dict(syndicated(article, 7), id="copy-late")
     (corpus / "later.jsonl").write_text(json.dumps(extra) + "\n", encoding="utf-8")
@@ -139,11 +152,13 @@ def test_groups_are_stable_as_the_corpus_grows(copies_corpus: Path, tmp_path: Pa
     after = groups()
     assert {k: v for k, v in after.items() if k != "copy-late"} == before
     assert after["copy-late"] == before[COPIED[1]]
+    check_recorded_docnums()
     # the first member of a group goes: the others keep the group, and collapse still
     (corpus / "click-id" / "kompas.jsonl").unlink()
     search.index_corpus([corpus], index_dir, jobs=1)
     final = groups()
     assert COPIED[1] not in final and final["copy-late"] == before[COPIED[1]]
+    check_recorded_docnums()
     with search.open_index(index_dir) as opened:
         hits = opened.search(" ".join(article.title.split()[:4]), limit=50, highlight=False).hits
         copies = [h for h in hits if h.id.startswith("copy-") and h.id.endswith(COPIED[1])]
