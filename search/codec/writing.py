@@ -3,8 +3,10 @@ and a term-at-a-time posting writer (``FastSegmentWriter``).
 
 The bytes are Whoosh's W3 codec's (``whoosh/codec/whoosh3.py``), which Whoosh itself reads (the tests
 check every segment cari writes with Whoosh's reader), except that posting blocks are pickled with
-protocol 3 (Whoosh reads any protocol), in blocks of ``POSTINGS_PER_BLOCK``. This module imports Whoosh's writing
-machinery: only the indexer imports it, never the search path.
+protocol 3 (Whoosh reads any protocol), in blocks of ``POSTINGS_PER_BLOCK``, and that the term
+dictionary is cari's (``search.codec.terms``: the segments' codec is ``CariCodec``, which holds the
+postings of rare terms in their entries). This module imports Whoosh's writing machinery: only the
+indexer imports it, never the search path.
 """
 
 from __future__ import annotations
@@ -511,6 +513,8 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
     with the term's statistics and extent. ``search.codec.reading`` reads these blocks directly.
+    With ``CariCodec``'s field writer, a term of at most ``INLINE_POSTINGS`` postings gets no
+    blocks: its postings go in its dictionary entry (``search.codec.terms``).
 
     ``progress(postings written)`` is called every ``POSTINGS_REPORT_EVERY`` postings or so.
     """
