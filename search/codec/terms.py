@@ -3,7 +3,7 @@
 Whoosh's W3 codec keeps each segment's terms in an ``OrderedHashWriter`` file (``.trm``): per term
 an 8-byte record header, the key, a 35-byte ``W3TermInfo``, hash slots and an ordered index, about
 80 bytes a term, and every term's postings, even a single one, in a posting list of its own in the
-``.pst`` file (a magic, a block length and two pickles: another 50 bytes). ``CariCodec`` is a
+``.pst`` file (a magic, a block length and two pickles: 55 bytes for one posting, 120 for eight). ``CariCodec`` is a
 ``W3Codec`` whose segments keep their terms in the layout below instead, and terms of at most
 ``INLINE_POSTINGS`` postings (most terms occur in one article) inside their entry. Whoosh pickles
 a segment's codec in the TOC, so Whoosh's own reader (``FileIndex.reader()``, searching, term
@@ -43,12 +43,13 @@ from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort, unpack_ushort
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["INLINE_POSTINGS", "TERMS_PER_BLOCK", "CariCodec", "CompactFieldWriter", "CompactTermsReader",
-           "TermEntry"]
+__all__ = ["INLINE_POSTINGS", "TERMS_PER_BLOCK", "CariCodec", "CompactFieldCursor", "CompactFieldWriter",
+           "CompactTermInfo", "CompactTermsReader", "TermDictionaryWriter", "TermEntry"]
 
 MAGIC = b"CariTD01"
 TERMS_PER_BLOCK = 16
-# Terms of at most this many postings keep them in their dictionary entry (no posting list).
+# Terms of at most this many postings keep them in their dictionary entry (no posting list). On the
+# shared corpus: 340,000 of 408,000 terms; 7.8 MiB less than inlining single postings only.
 INLINE_POSTINGS = 8
 RECENT_TERMS = 4096  # term infos a reader keeps (found by their last lookups)
 _TRAILER = struct.Struct("<QQ8s")
