@@ -284,7 +284,7 @@ def cari_parts(index_dir: Path) -> dict[str, int]:
         if name.endswith(".pst"):
             continue  # split by field above
         if name.endswith(".trm"):
-            add("term dictionaries", size)
+            add("term dictionaries (with the postings inlined in them)", size)
         elif name.endswith("._stored.col"):
             add("stored fields (zlib per article)", size)
         elif name.endswith("_len.col"):

@@ -28,7 +28,9 @@ from search.fields import CATALOGUE, Field
 #    read them: their phrases go to title_exact and body_exact); posting blocks zlib-compressed;
 #    dates are columns only (not indexed); positions as varints (search.codec.formats); url and
 #    content_hash stored only (nothing looks them up).
-SCHEMA_VERSION = 4
+# 5: cari's term dictionary (search.codec.terms: sorted, prefix-compressed, a term's single
+#    posting inlined) instead of Whoosh's hash file.
+SCHEMA_VERSION = 5
 
 DATE_FIELD = "published_local"  # what date filters and facets read
 INSTANT_FIELD = "published"  # what sorting by date reads

@@ -131,18 +131,23 @@ def write_atomically(path: Path, data: bytes) -> None:
 _CHECKSUM_MEMBER = b',"checksum":'
 
 
-def write_checked_json(path: Path, data: dict[str, Any]) -> int:
+def write_checked_json(path: Path, data: dict[str, Any], *, compressed: bool = False) -> int:
     """Write ``data`` in its canonical form with the CRC-32 of that form as ``"checksum"``, its
-    last member (so a reader checks the bytes as read, without encoding them again); returns the
-    file size."""
+    last member (so a reader checks the bytes as read, without encoding them again), zlib-compressed
+    when ``compressed`` (``read_checked_json`` reads either); returns the file size."""
     body = {k: v for k, v in data.items() if k != "checksum"}
     canonical = _canonical(body)
     if canonical == b"{}":
         encoded = b'{"checksum":%d}' % _checksum(canonical)
     else:
         encoded = canonical[:-1] + _CHECKSUM_MEMBER + b"%d}" % _checksum(canonical)
+    if compressed:
+        encoded = zlib.compress(encoded, 1)
     write_atomically(path, encoded)
     return len(encoded)
+
+
+_ZLIB_HEADER = b"\x78"  # the first byte of a zlib stream (deflate, 32 KiB window)
 
 
 def read_checked_json(path: Path) -> dict[str, Any]:
@@ -150,8 +155,10 @@ def read_checked_json(path: Path) -> dict[str, Any]:
     (FileNotFoundError passes through)."""
     raw = path.read_bytes()
     try:
+        if raw[:1] == _ZLIB_HEADER:  # JSON text starts with "{" or a space, never this
+            raw = zlib.decompress(raw)
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError, zlib.error) as error:
         raise ValueError(f"{path.name} is not valid JSON") from error
     if not isinstance(data, dict) or type(data.get("checksum")) is not int:
         raise ValueError(f"{path.name} has no checksum")
@@ -375,13 +382,15 @@ def load_state(generation_dir: Path, whoosh_generation: int) -> CorpusState:
 
 
 def _write_state(generation_dir: Path, whoosh_generation: int, state: CorpusState) -> None:
+    # Compressed: the ids and digests of every article were 3.5 MiB of JSON for 28,913 articles
+    # (1.5 MiB compressed); an older commit's plain JSON still reads (``cari index --rebuild``).
     write_checked_json(_state_path(generation_dir, whoosh_generation), {
         "format": STATE_FORMAT,
         "generation": whoosh_generation,
         "updated": datetime.now(UTC).isoformat(timespec="seconds"),
         "roots": [asdict(r) for r in state.roots],
         "files": [f.to_json() for f in sorted(state.files.values(), key=lambda f: f.path)],
-    })
+    }, compressed=True)
 
 
 # --- commits ---------------------------------------------------------------------------------------

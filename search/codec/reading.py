@@ -270,19 +270,38 @@ def read_raw_positions(reader: Any, fieldname: str, btext: bytes) -> RawPosition
 def term_blocks(reader: Any, fieldname: str, btext: bytes) -> list[tuple[int, int, memoryview]] | None:
     """The blocks of a term's posting list (see ``_w3_blocks``) found straight from a Whoosh 2.7
     segment's term dictionary: Whoosh's matcher, not needed here, would first read the header of
-    the first block with several small reads (a tenth of a first-touch query). None where that
-    does not apply: another codec, a posting inlined in the dictionary. Deleted documents are
+    the first block with several small reads (a tenth of a first-touch query). Postings inlined in
+    the dictionary (search.codec.terms) come as one block of the same pickle. None where that
+    does not apply: another codec. Deleted documents are
     listed too (callers mask them with ``DocColumns.live``). Raises ``TermNotFound`` as Whoosh's
     ``postings`` does."""
     terms: Any = getattr(reader, "_terms", None)
-    if (type(terms).__name__ != "W3TermsReader" or getattr(reader, "is_closed", True)
+    if (type(terms).__name__ not in _TERMS_READERS or getattr(reader, "is_closed", True)
             or fieldname not in reader.schema):
         return None
     terminfo = terms.term_info(fieldname, btext)
     if terminfo.is_inlined():
-        return None
+        return _inlined_blocks(terminfo)
     offset, size = terminfo.extent()
     return _blocks_at(terms._postfile, offset, size)
+
+
+def _inlined_blocks(terminfo: Any) -> list[tuple[int, int, memoryview]]:
+    """The postings inlined in a term info as one uncompressed block, pickled as the writer pickles
+    a block (``search.codec.writing._write_postings``), for the block readers."""
+    ids, weights, values = terminfo.inlined_postings()
+    deltas = (ids[0], *(b - a for a, b in zip(ids, ids[1:])))
+    first = weights[0]
+    mini_weights: Any = tuple(weights)
+    if weights.count(first) == len(weights):
+        mini_weights = None if first == 1.0 else first
+    mini_values = None if all(v is None for v in values) else tuple(v for v in values if v)
+    data = pickle.dumps((deltas, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
+    return [(len(ids), 0, memoryview(data))]
+
+
+# Whoosh 2.7's term dictionary, and cari's (search.codec.terms): the same term infos and posting lists.
+_TERMS_READERS = ("W3TermsReader", "CompactTermsReader")
 
 
 def _w3_blocks(matcher: Any) -> list[tuple[int, int, memoryview]] | None:

@@ -3,8 +3,10 @@ and a term-at-a-time posting writer (``FastSegmentWriter``).
 
 The bytes are Whoosh's W3 codec's (``whoosh/codec/whoosh3.py``), which Whoosh itself reads (the tests
 check every segment cari writes with Whoosh's reader), except that posting blocks are pickled with
-protocol 3 (Whoosh reads any protocol), in blocks of ``POSTINGS_PER_BLOCK``. This module imports Whoosh's writing
-machinery: only the indexer imports it, never the search path.
+protocol 3 (Whoosh reads any protocol), in blocks of ``POSTINGS_PER_BLOCK``, and that the term
+dictionary is cari's (``search.codec.terms``: the segments' codec is ``CariCodec``, which holds the
+postings of rare terms in their entries). This module imports Whoosh's writing machinery: only the
+indexer imports it, never the search path.
 """
 
 from __future__ import annotations
@@ -273,9 +275,9 @@ class FastSegmentWriter(SegmentWriter):
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         if "codec" not in kwargs:
-            from whoosh.codec.whoosh3 import W3Codec
+            from search.codec.terms import CariCodec
 
-            kwargs["codec"] = W3Codec(blocklimit=POSTINGS_PER_BLOCK, compression=BLOCK_COMPRESSION)
+            kwargs["codec"] = CariCodec(blocklimit=POSTINGS_PER_BLOCK, compression=BLOCK_COMPRESSION)
         # No compound .seg file: a reader opens each file of a compound segment as a BytesIO
         # copy of it (Whoosh's BufferFile), which for the full corpus meant ~1 GB of RAM and
         # 0.6 s at every open; separate files are read in place.
@@ -511,6 +513,8 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
     with the term's statistics and extent. ``search.codec.reading`` reads these blocks directly.
+    With ``CariCodec``'s field writer, a term of at most ``INLINE_POSTINGS`` postings gets no
+    blocks: its postings go in its dictionary entry (``search.codec.terms``).
 
     ``progress(postings written)`` is called every ``POSTINGS_REPORT_EVERY`` postings or so.
     """
@@ -536,6 +540,13 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
             code = length_bytes[length] = length_to_byte(length)
         return code
 
+    from search.codec.terms import INLINE_POSTINGS, CompactFieldWriter
+
+    # cari's term dictionary (search.codec.terms) takes the entries as tuples, and the postings of
+    # rare terms inlined in them; Whoosh's hash file (another codec given) takes W3TermInfo bytes.
+    compact = isinstance(fieldwriter, CompactFieldWriter)
+    inline_limit = INLINE_POSTINGS if compact else 0
+    entries: list[Any] = []
     fieldmap = fieldwriter._fieldmap
     dumps = pickle.dumps
     pack_terminfo = W3TermInfo._struct.pack
@@ -576,6 +587,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
         term_minlength: int | None = None
         term_maxlength = 0
         term_maxweight = 0.0
+        inline = total <= inline_limit
         for start in range(0, total, blocklimit):
             if total <= blocklimit:
                 ids, block_weight_list, block_value_list = docnums, weights, values
@@ -604,6 +616,8 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
                 term_maxlength = maxlength
             if maxweight > term_maxweight:
                 term_maxweight = maxweight
+            if inline:
+                break  # no posting list: the postings go in the dictionary entry
             # The block (W3PostingsWriter._write_block with its _mini_* encodings).
             if count == 1:
                 deltas = ids
@@ -642,13 +656,25 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
                 block = WHOOSH3_HEADER_MAGIC + block
             raw_write(block)
             offset += len(block)
-        # W3TermInfo.to_bytes of a term whose postings are not inlined.
         term_keys.append(key)
+        if compact:
+            inlined = None
+            if inline:
+                inlined = (docnums, list(array("f", weights)),
+                           [None] * total if fixedsize == 0 else values)
+            entries.append((term_weight, total, 0 if term_minlength is None else to_byte(term_minlength),
+                            to_byte(term_maxlength), term_maxweight, docnums[0], docnums[-1], startoffset,
+                            offset - startoffset, inlined))
+            continue
+        # W3TermInfo.to_bytes of a term whose postings are not inlined.
         term_infos.append(pack_terminfo(
             0, term_weight, total, 0 if term_minlength is None else to_byte(term_minlength),
             to_byte(term_maxlength), term_maxweight, docnums[0], docnums[-1],
         ) + pack_long(startoffset) + pack_int(offset - startoffset))
-    _add_terms(fieldwriter._tindex, term_keys, term_infos)
+    if compact:
+        fieldwriter.add_entries(term_keys, entries)
+    else:
+        _add_terms(fieldwriter._tindex, term_keys, term_infos)
 
 
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")

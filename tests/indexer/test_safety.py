@@ -251,3 +251,20 @@ def test_current_pointing_at_a_missing_generation_is_damage_a_rebuild_repairs(sm
         index_corpus(small_corpus, index_dir, jobs=1)
     report = index_corpus(small_corpus, index_dir, jobs=1, rebuild=True)
     assert report.rebuilt and report.articles == len(indexed(index_dir)) > 100
+
+
+def test_checked_json_reads_back_compressed_or_plain(tmp_path: Path) -> None:
+    """The corpus state is written compressed; a plain file (an older commit's) reads the same,
+    and a damaged compressed one is refused like damaged JSON."""
+    data = {"format": "cari-state", "files": [{"path": f"/corpus/{n}.jsonl", "records": [["a", "b", n]]}
+                                              for n in range(200)]}
+    plain, packed = tmp_path / "plain.json", tmp_path / "packed.json"
+    plain_size = write_checked_json(plain, data)
+    packed_size = write_checked_json(packed, data, compressed=True)
+    assert packed_size < plain_size / 3
+    assert read_checked_json(plain) == read_checked_json(packed) == data
+    damaged = bytearray(packed.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    packed.write_bytes(bytes(damaged))
+    with pytest.raises(ValueError):
+        read_checked_json(packed)
