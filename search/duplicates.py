@@ -49,6 +49,7 @@ __all__ = [
     "SignatureStore",
     "collapse_copies",
     "copies_of",
+    "copies_of_many",
     "group_column",
     "read_groups",
     "signatures",
@@ -415,15 +416,28 @@ def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *,
     grouped = np.flatnonzero(mask & (groups >= 0))
     if len(grouped) < 2:
         return mask, 0
-    ranked = _ranking(grouped, scores, order, dates)
-    _, first = np.unique(groups[ranked], return_index=True)
-    drop = np.ones(len(ranked), dtype=bool)
-    drop[first] = False
-    if not drop.any():
+    if order == "relevance" or dates is None:
+        # the best of each group without sorting them all: the highest score, then the lowest
+        # docnum (as _ranking orders), each found in one pass
+        codes = groups[grouped]
+        cand_scores = scores[grouped].astype(np.float64)
+        best = np.full(int(codes.max()) + 1, -np.inf)
+        np.maximum.at(best, codes, cand_scores)
+        top = cand_scores == best[codes]
+        first = np.full(len(best), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, codes[top], grouped[top])
+        dropped = grouped[grouped != first[codes]]
+    else:
+        ranked = _ranking(grouped, scores, order, dates)
+        _, first_rows = np.unique(groups[ranked], return_index=True)
+        drop = np.ones(len(ranked), dtype=bool)
+        drop[first_rows] = False
+        dropped = ranked[drop]
+    if not len(dropped):
         return mask, 0
     kept = mask.copy()
-    kept[ranked[drop]] = False
-    return kept, int(drop.sum())
+    kept[dropped] = False
+    return kept, int(len(dropped))
 
 
 def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -434,6 +448,25 @@ def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
     found = np.flatnonzero(mask & (groups == group))
     others: np.ndarray = found[found != docnum]
     return others
+
+
+def copies_of_many(docnums: list[int], mask: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
+    """``copies_of`` each of ``docnums`` (a page of hits), with one pass over ``mask``."""
+    wanted = groups[np.asarray(docnums, dtype=np.int64)] if docnums else np.zeros(0, dtype=np.int64)
+    if not (wanted >= 0).any():
+        return [np.zeros(0, dtype=np.int64) for _ in docnums]
+    candidates = np.flatnonzero(mask)
+    codes = groups[candidates]
+    inside = np.isin(codes, wanted[wanted >= 0])
+    members, codes = candidates[inside], codes[inside]
+    out = []
+    for docnum, group in zip(docnums, wanted.tolist()):
+        if group < 0:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        found = members[codes == group]
+        out.append(found[found != docnum])
+    return out
 
 
 def representatives(mask: np.ndarray, groups: np.ndarray | None, ranked: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from whoosh import scoring
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold, positive_leaves
-from search.duplicates import collapse_copies, copies_of, read_groups, representatives
+from search.duplicates import collapse_copies, copies_of_many, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -784,8 +784,9 @@ class Index:
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 hit.tail = not bool(chosen.strict[docnum])
         if groups is not None:
-            for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
-                copies = copies_of(docnum, chosen.listed, groups)
+            shown_top = top[(page - 1) * limit:]
+            found_copies = copies_of_many([d for d, _s in shown_top], chosen.listed, groups)
+            for hit, copies in zip(hits, found_copies):
                 if len(copies):
                     hit.duplicates = snapshot.ids_of(searcher, copies)
                     hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""

@@ -331,7 +331,7 @@ def whole_block(data: memoryview, count: int, compressed: int,
         # whose opcodes include protocol 2's): a block of 128 values loads in 60% of the time.
         raw = b"\x80\x04" + raw[2:].replace(_CODECS_ENCODE, _STR_ENCODE, 1)
     deltas, weights, block_values = loads(raw)
-    ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
+    ids = _running_ids(deltas)
     if weights is None:
         tfs = np.ones(count, dtype=np.float32)
     elif isinstance(weights, float):
@@ -402,12 +402,19 @@ def ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.
             tfs = np.ndarray((count,), dtype=">f8", buffer=data, offset=i + 1, strides=(9,)).astype(np.float32)
         if deltas is None:  # a few ids, not unpickled yet
             deltas = loads(header + data[2:end + 1] + b".")
-        ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
+        ids = _running_ids(deltas)
         if len(ids) != count:
             return None
         return ids, tfs
     except (IndexError, ValueError, TypeError, struct.error, zlib.error, pickle.UnpicklingError):
         return None
+
+
+def _running_ids(deltas: Any) -> np.ndarray:
+    """Doc ids from a block's tuple of id deltas (``fromiter`` reads a tuple of ints about three
+    times faster than ``asarray``, which first checks every item for a nested sequence)."""
+    ids: np.ndarray = np.cumsum(np.fromiter(deltas, dtype=np.int64, count=len(deltas))).astype(np.int32)
+    return ids
 
 
 def _ids_end(data: bytes, count: int) -> tuple[int, tuple[int, ...] | None]:
