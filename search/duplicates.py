@@ -366,11 +366,13 @@ def read_groups(directory: Path, whoosh_generation: int) -> dict[int, list[str]]
 
 
 def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray, *,
-                 keep_alone: bool = False) -> np.ndarray | None:
+                 keep_alone: bool = False, names: dict[int, str] | None = None) -> np.ndarray | None:
     """For each document of ``searcher`` (one commit), its group number (``groups``: the commit's,
     from ``read_groups``) when a live copy of it is in the index too, else -1; None when the
     commit has no copies at all. ``keep_alone``: every live member is marked, even alone here (one
-    shard of index-wide groups, whose other copies live in the other shards)."""
+    shard of index-wide groups, whose other copies live in the other shards). ``names`` receives
+    the id of each live member (docnum -> id): a hit's copies are named without reading their
+    stored fields."""
     from search.codec.reading import read_postings
 
     if not groups:
@@ -386,6 +388,8 @@ def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray, 
                 for docnum in read_postings(sub, "id", btext).ids.tolist():
                     if live[docnum + offset]:
                         column[docnum + offset] = group
+                        if names is not None:
+                            names[docnum + offset] = aid
     # a group whose other members are gone (deleted meanwhile) is no group
     present = column[column >= 0]
     if len(present) and not keep_alone:

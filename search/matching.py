@@ -33,6 +33,7 @@ from search.codec.reading import (
     date_column,
     deleted_docs,
     field_lengths,
+    read_positions_of,
     read_postings,
     read_raw_positions,
     segment_key,
@@ -365,6 +366,10 @@ class Evaluator:
         raw_key = (key, fieldname, btext, "raw")
         raw = self.cache.get(raw_key)
         if raw is None:
+            # few blocks hold the candidates: those alone (not cached: another phrase wants others)
+            few: Postings | None = read_positions_of(reader, fieldname, btext, wanted)
+            if few is not None:
+                return few
             raw = read_raw_positions(reader, fieldname, btext)
             if raw is None:  # not a Whoosh 2.7 posting list: the generic reading, all of it
                 found = read_postings(reader, fieldname, btext, values=True)

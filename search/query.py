@@ -304,6 +304,7 @@ class _Snapshot:
         self._id_values: dict[str, dict[str, list[str]]] = {}
         self._value_columns: dict[str, tuple[list[str], Any]] = {}
         self._groups: Any = _UNSET
+        self._member_ids: dict[int, str] = {}  # docnum -> id of each live copy (with _groups)
         # read now: a later commit removes this commit's files (a reader keeps those it opened)
         self._group_ids = read_groups(generation.directory, generation.whoosh_generation)
         self._expander: tuple[Any] | None = None  # (synonym expander or None,), read on first use
@@ -394,11 +395,18 @@ class _Snapshot:
         if self._groups is _UNSET:
             from search.duplicates import group_column
 
-            built = group_column(self._group_ids, searcher, self.columns(searcher).live)
+            names: dict[int, str] = {}
+            built = group_column(self._group_ids, searcher, self.columns(searcher).live, names=names)
             with self._lock:
                 if self._groups is _UNSET:
-                    self._groups = built
+                    self._groups, self._member_ids = built, names
         return self._groups
+
+    def copy_ids(self, searcher: Any, docnums: Any) -> list[str]:
+        """The article ids of near-duplicate copies ``docnums`` (known from the groups, else read
+        from their stored fields)."""
+        known = self._member_ids
+        return [known[d] if d in known else searcher.stored_fields(d).get("id", "") for d in map(int, docnums)]
 
     @staticmethod
     def ids_of(searcher: Any, docnums: Any) -> list[str]:
@@ -788,7 +796,7 @@ class Index:
             found_copies = copies_of_many([d for d, _s in shown_top], chosen.listed, groups)
             for hit, copies in zip(hits, found_copies):
                 if len(copies):
-                    hit.duplicates = snapshot.ids_of(searcher, copies)
+                    hit.duplicates = snapshot.copy_ids(searcher, copies)
                     hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""
                                              for c in columns.source_codes[copies].tolist()]
         suggestion = self._suggest(snapshot, searcher, columns, query, chosen.q, chosen.evaluator.deadline,
