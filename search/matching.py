@@ -52,6 +52,9 @@ PHRASE_SECONDS_PER_POSTING = 1e-6
 # A phrase decodes the positions of its candidate documents only, unless they are more than a
 # quarter of a word's documents: then all of them, decoded once and cached.
 PARTIAL_POSITIONS_SHARE = 4
+# Length normalisations kept per commit (one per segment, field, average length, k1 and b): a few
+# dozen in use; more means other parameters or statistics came and went.
+MAX_NORMS = 256
 
 
 class PostingCache:
@@ -424,6 +427,8 @@ class Evaluator:
         if norms is None:
             k1, b = self.k1, self.b
             lengths = self._field_lengths(reader, key, fieldname)
+            if len(self.columns.norms) >= MAX_NORMS:  # other k1, b or shards' statistics: start over
+                self.columns.norms = {}
             norms = self.columns.norms[norms_key] = k1 * ((1.0 - b) + b * lengths / avg)
         return norms
 
