@@ -412,8 +412,8 @@ def read_group_docnums(directory: Path, whoosh_generation: int) -> dict[int, lis
         return None
     try:
         return {int(g): [[int(n) for n in numbers] for numbers in per_id] for g, per_id in found.items()}
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{groups_name(whoosh_generation)} cannot be read") from error
+    except (TypeError, ValueError):
+        return None  # another layout of them (the file's checksum is the manifest's): look them up
 
 
 def member_docnums(groups: dict[int, list[str]], leaves: list[tuple[Any, int]]) -> dict[int, list[list[int]]]:
