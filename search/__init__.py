@@ -32,6 +32,7 @@ from search.errors import (
     IndexWriteError,
     InvalidArgument,
     QuerySyntaxError,
+    ShardsMissing,
 )
 
 __version__ = "0.1.0"
@@ -91,6 +92,7 @@ __all__ = [
     "PublisherRules",
     "Query",
     "QuerySyntaxError",
+    "ShardsMissing",
     "ReadError",
     "ReadLimits",
     "Results",

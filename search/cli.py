@@ -21,6 +21,7 @@ from search.errors import (
     IndexCorrupt,
     IndexIncompatible,
     IndexNotFound,
+    ShardsMissing,
 )
 from search.terminal import COLOR_MODES, color_wanted, for_terminal, terminal_width, wrap_marked
 
@@ -124,6 +125,7 @@ def _flag_of(ctx: click.Context, parameter: str | None) -> str | None:
 
 # What the CLI adds to a library error: the command that does what it says ({index}: --index).
 _REMEDIES: dict[type[CariError], str] = {
+    ShardsMissing: "put the shards' directories back, or rebuild it: cari index CORPUS... --rebuild --index {index}",
     IndexNotFound: "cari index CORPUS... --index {index}",
     IndexIncompatible: "cari index --rebuild --index {index}",
     IndexCorrupt: "cari index --rebuild --index {index}",
@@ -769,6 +771,8 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
         if not results.listed and not (as_json or as_html):
             hints = _why_nothing(index, query, operator, sources, since, until)
     start = (page - 1) * limit + 1
+    if results.missing_shards:
+        warn_missing_shards(results.missing_shards, "the results are those of the other shards")
     if as_json:
         data = results.to_dict()
         for hit in data["hits"]:
@@ -806,13 +810,20 @@ def search_command(query: str, index_dir: str, limit: int, page: int, sources: t
             _echo_wrapped(hint, first="  ", indent="    ")
     if results.suggestion:
         click.echo(f"Did you mean: {for_terminal(results.suggestion)}")
-    if results.partial:
+    if results.partial and not results.missing_shards:
         reason = f" ({results.partial_reason})" if results.partial_reason else ""
         click.echo(f"Note: the search stopped at its time limit{reason}; some matches may be missing.")
     click.echo()
     _echo_hits_terminal(results, start, explanations, ranked=sort == "relevance")
     if results.facets:
         _echo_facets_terminal(results.facets)
+
+
+def warn_missing_shards(missing: list[int], what: str) -> None:
+    """The warning on stderr of a result from a sharded index with shards not available."""
+    named = f"shard {missing[0]} of the index is" if len(missing) == 1 else \
+        f"shards {', '.join(map(str, missing))} of the index are"
+    click.echo(f"Warning: {named} not available: {what}.", err=True)
 
 
 def _and(items: list[str]) -> str:
@@ -908,6 +919,8 @@ def similar_command(article_id: str, index_dir: str, limit: int, as_json: bool) 
 
     with open_index(index_dir) as index:
         results = index.similar(article_id, limit=limit)
+    if results.missing_shards:
+        warn_missing_shards(results.missing_shards, "the related articles are those of the other shards")
     if as_json:
         data = results.to_dict()
         data["id"] = article_id

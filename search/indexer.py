@@ -767,7 +767,7 @@ class _Run:
         return sum(segment.doc_count() for segment in final_segments)
 
 
-def _group_docnums(storage: Any, schema: Any, segments: list[Any], signed: Any) -> dict[int, list[int]]:
+def _group_docnums(storage: Any, schema: Any, segments: list[Any], signed: Any) -> dict[int, list[list[int]]]:
     """The document numbers of the near-duplicate groups' members in the commit of ``segments``
     (recorded with the groups, so that opening the commit for a search does not look them up)."""
     from whoosh.reading import SegmentReader

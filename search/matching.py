@@ -33,12 +33,13 @@ from search.codec.reading import (
     date_column,
     deleted_docs,
     field_lengths,
+    read_positions_of,
     read_postings,
     read_raw_positions,
     segment_key,
 )
 
-__all__ = ["DocColumns", "Evaluator", "PostingCache", "TermStatistics", "bm25_idf", "expansion_key",
+__all__ = ["DocColumns", "Evaluator", "Found", "PostingCache", "TermStatistics", "bm25_idf", "expansion_key",
            "phrase_counts", "top_documents"]
 
 K1 = 1.2
@@ -51,6 +52,9 @@ PHRASE_SECONDS_PER_POSTING = 1e-6
 # A phrase decodes the positions of its candidate documents only, unless they are more than a
 # quarter of a word's documents: then all of them, decoded once and cached.
 PARTIAL_POSITIONS_SHARE = 4
+# Length normalisations kept per commit (one per segment, field, average length, k1 and b): a few
+# dozen in use; more means other parameters or statistics came and went.
+MAX_NORMS = 256
 
 
 class PostingCache:
@@ -153,6 +157,8 @@ class DocColumns:
         self.idfs: dict[tuple[str, bytes], float] = {}  # idf of each term looked up so far
         self.dfs: dict[tuple[str, bytes], int] = {}  # live document frequency of each term so far
         self.avg_lengths: dict[str, float] = {}
+        # (segment, field, avg length, k1, b) -> BM25's length normalisation of every document
+        self.norms: dict[tuple[Any, ...], np.ndarray] = {}
         self.live = np.ones(self.doc_count_all, dtype=bool)
         for sub, offset in leaves:
             self.live[deleted_docs(sub) + offset] = False
@@ -187,6 +193,122 @@ class DocColumns:
         return int(value)
 
 
+class Found:
+    """What a query (or a part of one) matches, sparse: ``ids``, sorted distinct document numbers,
+    ``scores`` of each (float32), and ``hit``, which of them match (None: all of them; the others
+    are documents only some parts of an AND match, kept with those parts' scores for an OR above,
+    see ``Evaluator._and``). Never changed once made (evaluators cache them)."""
+
+    __slots__ = ("ids", "scores", "hit")
+
+    def __init__(self, ids: np.ndarray, scores: np.ndarray, hit: np.ndarray | None = None) -> None:
+        self.ids = ids
+        self.scores = scores
+        self.hit = hit
+
+    @classmethod
+    def unscored(cls, ids: np.ndarray) -> Found:
+        return cls(ids, np.zeros(len(ids), dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.ids) if self.hit is None else int(self.hit.sum())
+
+    def matched(self) -> np.ndarray:
+        """The documents that match (sorted)."""
+        ids: np.ndarray = self.ids if self.hit is None else self.ids[self.hit]
+        return ids
+
+    def matched_rows(self) -> np.ndarray:
+        """Where the matching documents are in ``ids``."""
+        return np.arange(len(self.ids)) if self.hit is None else np.flatnonzero(self.hit)
+
+    def matched_scores(self) -> np.ndarray:
+        scores: np.ndarray = self.scores if self.hit is None else self.scores[self.hit]
+        return scores
+
+    def within(self, ids: np.ndarray) -> Found:
+        """Only the matches among ``ids`` (sorted)."""
+        keep = _member(self.ids, ids)
+        if self.hit is not None:
+            keep &= self.hit
+        return Found(self.ids[keep], self.scores[keep])
+
+    def without(self, ids: np.ndarray) -> Found:
+        """Those of ``ids`` (sorted) match no more (an AND with a NOT)."""
+        if not len(ids) or not len(self.ids):
+            return self
+        out = ~_member(self.ids, ids)
+        if self.hit is None:
+            return Found(self.ids[out], self.scores[out])
+        return Found(self.ids, self.scores, self.hit & out)
+
+    def both(self, other: Found, support: bool) -> Found:
+        """What this and ``other`` match, the scores added (this one's first). ``support``: the
+        documents of either are kept, with the scores of what they match (see ``Found``)."""
+        if not support:
+            ids, scores = self.matched(), self.matched_scores()
+            rows = _rows_of(other.ids, ids)
+            found = rows >= 0
+            if other.hit is not None:
+                found[found] = other.hit[rows[found]]
+            rows = rows[found]
+            return Found(ids[found], scores[found] + other.scores[rows])
+        if not len(other.ids):
+            return Found(self.ids, self.scores, np.zeros(len(self.ids), dtype=bool))
+        ids = _merged([self.ids, other.ids])
+        mine, theirs = np.searchsorted(ids, self.ids), np.searchsorted(ids, other.ids)
+        scores = np.zeros(len(ids), dtype=np.float32)
+        scores[mine] = self.scores
+        scores[theirs] += other.scores
+        hit_mine = np.zeros(len(ids), dtype=bool)
+        hit_mine[mine if self.hit is None else mine[self.hit]] = True
+        hit_theirs = np.zeros(len(ids), dtype=bool)
+        hit_theirs[theirs if other.hit is None else theirs[other.hit]] = True
+        return Found(ids, scores, hit_mine & hit_theirs)
+
+
+NOTHING = Found(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+
+
+def _merged(lists: list[np.ndarray]) -> np.ndarray:
+    """The sorted distinct ids of sorted ``lists`` (a stable sort merges sorted runs)."""
+    merged = np.concatenate(lists)
+    merged.sort(kind="stable")
+    keep = np.empty(len(merged), dtype=bool)
+    keep[:1] = True
+    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    distinct: np.ndarray = merged[keep]
+    return distinct
+
+
+def _rows_of(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """For each of ``needles``, its row in ``haystack`` (both sorted), -1 when absent."""
+    if not len(haystack):
+        return np.full(len(needles), -1, dtype=np.int64)
+    rows = np.searchsorted(haystack, needles)
+    rows[rows == len(haystack)] = 0
+    rows[haystack[rows] != needles] = -1
+    return rows
+
+
+def _member(ids: np.ndarray, of: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``of`` (both sorted)."""
+    if not len(of):
+        return np.zeros(len(ids), dtype=bool)
+    rows = np.searchsorted(of, ids)
+    rows[rows == len(of)] = 0
+    found: np.ndarray = of[rows] == ids
+    return found
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The ids in both sorted arrays (looked up from the shorter one)."""
+    if len(a) > len(b):
+        a, b = b, a
+    both: np.ndarray = a[_member(a, b)]
+    return both
+
+
 class Evaluator:
     """Evaluates a Whoosh query on one searcher into ``(mask, scores)`` arrays over all documents."""
 
@@ -204,7 +326,7 @@ class Evaluator:
         self.doc_count = max(columns.live_count if stats is None else stats.doc_count, 1)
         self.leaves = [(r, off, segment_key(r)) for r, off in searcher.reader().leaf_readers()]
         self._lengths = columns.lengths
-        self._evaluated: dict[Any, tuple[np.ndarray, np.ndarray]] = {}  # compound query -> result
+        self._evaluated: dict[tuple[Any, bool], Found] = {}  # compound query, support -> result
         self.partial = False  # set when a phrase check or an expansion stopped at the deadline
         self.partial_reason: str | None = None
 
@@ -247,6 +369,10 @@ class Evaluator:
         raw_key = (key, fieldname, btext, "raw")
         raw = self.cache.get(raw_key)
         if raw is None:
+            # few blocks hold the candidates: those alone (not cached: another phrase wants others)
+            few: Postings | None = read_positions_of(reader, fieldname, btext, wanted)
+            if few is not None:
+                return few
             raw = read_raw_positions(reader, fieldname, btext)
             if raw is None:  # not a Whoosh 2.7 posting list: the generic reading, all of it
                 found = read_postings(reader, fieldname, btext, values=True)
@@ -265,6 +391,8 @@ class Evaluator:
         # the live documents of the posting lists, read anyway for scoring (and cached), which
         # spares a term-dictionary lookup per segment
         live = self.columns.live
+        if self.columns.live_count == self.n:  # no deletions: every posting counts
+            return sum(len(self.postings(reader, key, fieldname, btext).ids) for reader, _o, key in self.leaves)
         return sum(int(live[self.postings(reader, key, fieldname, btext).ids + offset].sum())
                    for reader, offset, key in self.leaves)
 
@@ -290,6 +418,19 @@ class Evaluator:
         k1, b = self.k1, self.b
         norm = k1 * ((1.0 - b) + b * lengths / avg)
         return (boost * idf) * tf * (k1 + 1.0) / (tf + norm)
+
+    def _norms(self, reader: Any, key: Any, fieldname: str, avg: float) -> np.ndarray:
+        """``_bm25``'s length normalisation of every document of a segment (the same float32
+        operations, done once per commit rather than on each term's documents)."""
+        norms_key = (key, fieldname, avg, self.k1, self.b)
+        norms = self.columns.norms.get(norms_key)
+        if norms is None:
+            k1, b = self.k1, self.b
+            lengths = self._field_lengths(reader, key, fieldname)
+            if len(self.columns.norms) >= MAX_NORMS:  # other k1, b or shards' statistics: start over
+                self.columns.norms = {}
+            norms = self.columns.norms[norms_key] = k1 * ((1.0 - b) + b * lengths / avg)
+        return norms
 
     def total_length(self, fieldname: str) -> float:
         """The sum of the field's stored lengths over the live documents of this searcher (a whole
@@ -319,53 +460,69 @@ class Evaluator:
     # -- query types
 
     def evaluate(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``(mask, scores)`` of ``q``: which documents match, and their scores (arrays the
-        caller owns and may change)."""
+        """``(mask, scores)`` of ``q`` over all documents: which match, and their scores (0 where
+        none match; arrays the caller owns and may change). ``found`` is the same, sparse."""
+        found = self.found(q)
+        mask, scores = self.empty()
+        mask[found.matched()] = True
+        scores[found.ids] = found.scores
+        scores[~mask] = 0
+        return mask, scores
+
+    def found(self, q: Any, support: bool = False) -> Found:
+        """The documents ``q`` matches and their scores, as sorted arrays (a ``Found``: its cost
+        follows the postings read, not the size of the index). ``support``: also the documents
+        only part of an AND matches, with the scores of its parts (an AND inside an OR adds
+        them to the documents the OR matches some other way; see ``_and``)."""
         if isinstance(q, (wq.Or, wq.And, wq.Phrase)):
             # AND>OR evaluates the strict and the relaxed query, which share their words' clauses
-            # (and phrases): each is evaluated once, and copied out
+            # (and phrases): each is evaluated once (a Found is never changed once made)
+            key = (q, support and isinstance(q, wq.And))  # only an AND keeps partial matches
             try:
-                found = self._evaluated.get(q)
+                found = self._evaluated.get(key)
             except TypeError:  # a query Whoosh cannot hash
-                return self._evaluate(q)
+                return self._found(q, support)
             if found is None:
-                found = self._evaluated[q] = self._evaluate(q)
-            return found[0].copy(), found[1].copy()
-        return self._evaluate(q)
+                found = self._evaluated[key] = self._found(q, support)
+            return found
+        return self._found(q, support)
 
-    def _evaluate(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _found(self, q: Any, support: bool) -> Found:
         if isinstance(q, wq.Term):
-            return self.term(q.fieldname, q.text, q.boost)
+            return self._term(q.fieldname, q.text, q.boost)
         if isinstance(q, wq.Or):
             return self._or(q.subqueries)
         if isinstance(q, wq.And):
-            return self._and(q.subqueries)
+            return self._and(q.subqueries, support)
         if isinstance(q, wq.AndNot):
-            mask, scores = self.evaluate(q.a)
-            not_mask, _ = self.evaluate(q.b)
-            return mask & ~not_mask, scores
+            found = self.found(q.a, support)
+            return found.without(self.found(q.b).matched())
         if isinstance(q, wq.Not):
-            inner, _ = self.evaluate(q.query)
-            return self.live() & ~inner, np.zeros(self.n, dtype=np.float32)
+            mask = self.live().copy()
+            mask[self.found(q.query).matched()] = False
+            return Found.unscored(np.flatnonzero(mask))
         if isinstance(q, wq.AndMaybe):
-            mask, scores = self.evaluate(q.a)
-            _, extra = self.evaluate(q.b)
-            return mask, scores + np.where(mask, extra, 0)
+            found = self.found(q.a, support)
+            extra = self.found(q.b, True)
+            ids, rows = found.matched(), found.matched_rows()
+            scores = found.scores.copy()
+            inside = _rows_of(extra.ids, ids)
+            scores[rows[inside >= 0]] += extra.scores[inside[inside >= 0]]
+            return Found(found.ids, scores, found.hit)
         if isinstance(q, wq.Require):
-            mask, scores = self.evaluate(q.a)
-            other, _ = self.evaluate(q.b)
-            return mask & other, scores
+            found = self.found(q.a, support)
+            return found.within(self.found(q.b).matched())
         if isinstance(q, wq.Phrase):
-            return self.phrase(q)
+            return self._phrase(q)
         if isinstance(q, wq.NumericRange) and self._is_date(q.fieldname):
-            return self.date_range(q)
+            return Found.unscored(np.flatnonzero(self._date_mask(q, None)))
         if isinstance(q, wq.ConstantScoreQuery):
-            mask, _ = self.evaluate(q.child)
-            return mask, np.where(mask, np.float32(q.score), np.float32(0))
+            ids = self.found(q.child).matched()
+            return Found(ids, np.full(len(ids), q.score, dtype=np.float32))
         if isinstance(q, wq.Every):
-            return self.live().copy(), np.zeros(self.n, dtype=np.float32)
+            return Found.unscored(np.flatnonzero(self.live()))
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-            return self.empty()
+            return NOTHING
         if isinstance(q, wq.MultiTerm) and hasattr(q, "_btexts"):
             expanded = self._expand(q)
             if expanded is not None:
@@ -398,81 +555,171 @@ class Evaluator:
         return None
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-        mask, scores = self.empty()
-        self._add_term(fieldname, text, boost, mask, scores)
-        return mask, scores
+        """``(mask, scores)`` of one term over all documents."""
+        return self.evaluate(wq.Term(fieldname, text, boost=boost))
 
-    def _add_term(self, fieldname: str, text: Any, boost: float, mask: np.ndarray, scores: np.ndarray) -> None:
-        """Mark the term's documents in ``mask`` and add its scores to ``scores`` (in place: no
-        array of every document per term)."""
+    def _term(self, fieldname: str, text: Any, boost: float) -> Found:
+        """The documents of one term (deleted ones too: callers keep the live ones) and its BM25
+        scores in them."""
         if fieldname not in self.searcher.schema:
-            return
+            return NOTHING
         fieldobj = self.searcher.schema[fieldname]
         btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
-        if not fieldobj.scorable:
-            for reader, offset, key in self.leaves:
-                mask[self.postings(reader, key, fieldname, btext).ids + offset] = True
-            return
-        idf = self._idf(fieldname, btext)
-        avg = self._avg_length(fieldname)
+        scorable = fieldobj.scorable
+        if scorable:
+            avg = self._avg_length(fieldname)
+            weight = boost * self._idf(fieldname, btext)
+            k1 = self.k1
+        id_parts, score_parts = [], []
         for reader, offset, key in self.leaves:
             postings = self.postings(reader, key, fieldname, btext)
-            ids, tfs = postings.ids, postings.tfs
+            ids = postings.ids
             if not len(ids):
                 continue
-            lengths = self._field_lengths(reader, key, fieldname)[ids]
-            gids = ids + offset
-            mask[gids] = True
-            scores[gids] += self._bm25(tfs, lengths, avg, idf, boost).astype(np.float32, copy=False)
+            id_parts.append(ids + np.int64(offset))
+            if scorable:  # _bm25, with the lengths' part done once per commit
+                tf = postings.tfs
+                norm = self._norms(reader, key, fieldname, avg)[ids]
+                score_parts.append(((weight * tf) * (k1 + 1.0) / (tf + norm)).astype(np.float32, copy=False))
+        if not id_parts:
+            return NOTHING
+        ids = id_parts[0] if len(id_parts) == 1 else np.concatenate(id_parts)
+        if not scorable:
+            return Found.unscored(ids)
+        return Found(ids, score_parts[0] if len(score_parts) == 1 else np.concatenate(score_parts))
 
-    def _or(self, subqueries: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-        mask, scores = self.empty()
-        for sub in subqueries:
-            if type(sub) is wq.Term:  # the usual clause: a word in one field, added in place
-                self._add_term(sub.fieldname, sub.text, sub.boost, mask, scores)
-                continue
-            m, s = self.evaluate(sub)
-            mask |= m
-            scores += s
-        return mask, scores
+    def _or(self, subqueries: list[Any]) -> Found:
+        """Any of the parts; scores added up part after part (in float32, in the parts' order:
+        the same sums whatever the documents' layout)."""
+        parts = [self.found(sub, True) for sub in subqueries]
+        parts = [p for p in parts if len(p.ids)]
+        if not parts:
+            return NOTHING
+        if len(parts) == 1:
+            return parts[0]
+        total = sum(len(p.ids) for p in parts)
+        hit: np.ndarray | None = None
+        if total * 16 < self.n:  # few: merged as sorted lists
+            ids = _merged([p.ids for p in parts])
+            scores = np.zeros(len(ids), dtype=np.float32)
+            if any(p.hit is not None for p in parts):
+                hit = np.zeros(len(ids), dtype=bool)
+            for p in parts:
+                rows = np.searchsorted(ids, p.ids)
+                scores[rows] += p.scores
+                if hit is not None:
+                    hit[rows if p.hit is None else rows[p.hit]] = True
+            return Found(ids, scores, hit)
+        # many: added up in arrays over every document (scattering costs less than merging)
+        mask = np.zeros(self.n, dtype=bool)
+        dense = np.zeros(self.n, dtype=np.float32)
+        for p in parts:
+            mask[p.ids] = True
+            dense[p.ids] += p.scores
+        ids = np.flatnonzero(mask)
+        if any(p.hit is not None for p in parts):
+            mask[ids] = False
+            for p in parts:
+                mask[p.matched()] = True
+            hit = mask[ids]
+        return Found(ids, dense[ids], hit)
 
-    def _and(self, subqueries: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    def _union(self, lists: list[np.ndarray]) -> np.ndarray:
+        """The sorted distinct ids of sorted ``lists``: merged when they are short, through a mask
+        of every document when long (a pass over the mask costs less than sorting many ids)."""
+        if sum(len(ids) for ids in lists) * 16 < self.n:
+            return _merged(lists)
+        mask = np.zeros(self.n, dtype=bool)
+        for ids in lists:
+            mask[ids] = True
+        return np.flatnonzero(mask)
+
+    def _and(self, subqueries: list[Any], support: bool) -> Found:
+        """Every part; scores added up part after part. Date ranges (and filters that score
+        nothing) only check the documents the other parts left; phrases come last, to check
+        positions in the fewest documents. With ``support``, the documents only some parts
+        match keep the scores of those parts (an OR above adds them where it matches): the
+        scores of a matching document are the same either way."""
         positive = [s for s in subqueries if not isinstance(s, wq.Not)]
         negative = [s.query for s in subqueries if isinstance(s, wq.Not)]
+        filters = [s for s in positive if self._scoreless_filter(s)] if len(positive) > 1 else []
+        if filters and len(filters) < len(positive):
+            positive = [s for s in positive if s not in filters]  # they add 0 to every score
+        else:
+            filters = []
         if not positive:
-            mask, scores = self.live().copy(), np.zeros(self.n, dtype=np.float32)
+            found = Found.unscored(np.flatnonzero(self.live()))
         else:
             # cheapest first so phrases only check documents that survive the other clauses
             positive.sort(key=lambda s: isinstance(s, wq.Phrase))
-            mask, scores = self.evaluate(positive[0])
+            found = self.found(positive[0], support)
             for sub in positive[1:]:
-                if not mask.any():
+                matched = found.matched()
+                if not len(matched):
                     break
                 if isinstance(sub, wq.Phrase):
-                    m, s = self.phrase(sub, within=mask)
+                    part = self._phrase(sub, within=matched)
                 else:
-                    m, s = self.evaluate(sub)
-                mask &= m
-                scores += s
+                    part = self.found(sub, support)
+                found = found.both(part, support)
+        for sub in filters:
+            found = found.within(self._filter(sub, found.matched()))
         for sub in negative:
-            m, _ = self.evaluate(sub)
-            mask &= ~m
-        return mask, scores
+            found = found.without(self.found(sub).matched())
+        return found
+
+    def _scoreless_filter(self, q: Any) -> bool:
+        """Whether ``q`` matches documents without scoring them (a date range, a filter of the
+        search's options): an AND checks it on its other parts' documents only."""
+        if isinstance(q, wq.NumericRange):
+            return self._is_date(q.fieldname)
+        if isinstance(q, wq.ConstantScoreQuery):
+            return bool(q.score == 0)
+        return False
+
+    def _filter(self, q: Any, candidates: np.ndarray) -> np.ndarray:
+        """The ``candidates`` (sorted ids) a scoreless filter keeps."""
+        if isinstance(q, wq.NumericRange):
+            kept: np.ndarray = candidates[self._date_mask(q, candidates)]
+            return kept
+        child = q.child
+        if isinstance(child, wq.And) and all(not isinstance(s, wq.Not) for s in child.subqueries):
+            for sub in child.subqueries:
+                if not len(candidates):
+                    break
+                candidates = (self._filter(sub, candidates) if self._scoreless_filter(sub)
+                              else _intersect(candidates, self.found(sub).matched()))
+            return candidates
+        if isinstance(child, wq.NumericRange) and self._is_date(child.fieldname):
+            kept = candidates[self._date_mask(child, candidates)]
+            return kept
+        return _intersect(candidates, self.found(child).matched())
 
     def phrase(self, q: wq.Phrase, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Documents with the words in order (``slop`` apart at most), scored by occurrences."""
+        """``(mask, scores)`` of a phrase over all documents (``within``: a mask of the documents
+        to check; the others do not match)."""
+        found = self._phrase(q, None if within is None else np.flatnonzero(within))
         mask, scores = self.empty()
+        mask[found.ids] = True
+        scores[found.ids] = found.scores
+        return mask, scores
+
+    def _phrase(self, q: wq.Phrase, within: np.ndarray | None = None) -> Found:
+        """Documents with the words in order (``slop`` apart at most), scored by occurrences;
+        ``within``: only those of these (sorted) ids are checked."""
         fieldname = q.fieldname
         if fieldname not in self.searcher.schema or not q.words:
-            return mask, scores
+            return NOTHING
         fieldobj = self.searcher.schema[fieldname]
         btexts = [fieldobj.to_bytes(w) for w in q.words]
         if len(btexts) == 1:
-            return self.term(fieldname, q.words[0], q.boost)
+            found = self._term(fieldname, q.words[0], q.boost)
+            return found if within is None else found.within(within)
         # summed in one order (a set's order changes from process to process), so that every
         # process of a sharded index computes the same float
         idf = sum(self._idf(fieldname, b) for b in sorted(set(btexts)))
         avg = self._avg_length(fieldname)
+        id_parts, score_parts = [], []
         for reader, offset, key in self.leaves:
             # ids first (cached, shared with plain word queries); positions only for candidates
             postings = {b: self.postings(reader, key, fieldname, b) for b in btexts}
@@ -483,11 +730,12 @@ class Evaluator:
             candidates = min(lists, key=len)
             if within is not None:
                 n = reader.doc_count_all()
-                candidates = candidates[within[offset:offset + n][candidates]]
+                local = within[(within >= offset) & (within < offset + n)] - offset
+                candidates = _intersect(local.astype(candidates.dtype), candidates)
             for ids in sorted(lists, key=len):
                 if not len(candidates):
                     break
-                candidates = candidates[np.isin(candidates, ids, assume_unique=True)]
+                candidates = _intersect(candidates, ids)
             if not len(candidates):
                 continue
             if self.deadline is not None and len(candidates) > PHRASE_CHUNK:
@@ -495,30 +743,36 @@ class Evaluator:
             keys = {b: self._positions(reader, key, fieldname, b, candidates).position_keys(candidates)
                     for b in postings}
             counts = phrase_counts([keys[b] for b in btexts], max(int(q.slop), 1), len(candidates))
-            found = counts > 0
-            ids = candidates[found]
+            occurs = counts > 0
+            ids = candidates[occurs]
             if not len(ids):
                 continue
             lengths = self._field_lengths(reader, key, fieldname)[ids]
-            mask[ids + offset] = True
-            scores[ids + offset] = self._bm25(counts[found], lengths, avg, idf, q.boost)
-        return mask, scores
+            id_parts.append(ids + np.int64(offset))
+            score_parts.append(self._bm25(counts[occurs], lengths, avg, idf, q.boost).astype(np.float32, copy=False))
+        if not id_parts:
+            return NOTHING
+        return Found(np.concatenate(id_parts), np.concatenate(score_parts))
 
     def date_range(self, q: wq.NumericRange) -> tuple[np.ndarray, np.ndarray]:
-        dates = self.columns.dates
-        mask = self.columns.has_date.copy()
+        return self._date_mask(q, None), np.zeros(self.n, dtype=np.float32)
+
+    def _date_mask(self, q: wq.NumericRange, candidates: np.ndarray | None) -> np.ndarray:
+        """Which documents (of ``candidates``, else all) have a date in the range."""
+        dates = self.columns.dates if candidates is None else self.columns.dates[candidates]
+        mask: np.ndarray = dates != MISSING_DATE
         if q.start is not None:
             lo = np.uint64(self.columns.date_value(q.start))
             mask &= (dates > lo) if q.startexcl else (dates >= lo)
         if q.end is not None:
             hi = np.uint64(self.columns.date_value(q.end))
             mask &= (dates < hi) if q.endexcl else (dates <= hi)
-        return mask, np.zeros(self.n, dtype=np.float32)
+        return mask
 
     def _is_date(self, fieldname: str) -> bool:
         return fieldname == self.columns.date_field and len(self.columns.dates) == self.n
 
-    def _expand(self, q: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    def _expand(self, q: Any) -> Found | None:
         """Prefix/wildcard/fuzzy: the best-scoring variant counts. Raises QuerySyntaxError when
         the pattern stands for more than ``MAX_EXPANSION`` words, or takes too long to expand."""
         btexts: list[bytes] | None
@@ -527,16 +781,23 @@ class Evaluator:
         else:
             btexts = self.expansion(q)
         if btexts is None:
-            return self.empty()
-        mask, scores = self.empty()
+            return NOTHING
+        parts = []
         for n, btext in enumerate(btexts):
             if n % 64 == 63 and self._past_deadline():
                 self._cut_short(f"{_pattern_text(q)}: only some of the words it matches were searched")
                 break
-            m, s = self.term(q.fieldname, btext, q.boost)
-            mask |= m
-            np.maximum(scores, s, out=scores)
-        return mask, scores
+            part = self._term(q.fieldname, btext, q.boost)
+            if len(part.ids):
+                parts.append(part)
+        if not parts:
+            return NOTHING
+        ids = self._union([p.ids for p in parts])
+        scores = np.zeros(len(ids), dtype=np.float32)
+        for p in parts:
+            rows = np.searchsorted(ids, p.ids)
+            scores[rows] = np.maximum(scores[rows], p.scores)
+        return Found(ids, scores)
 
     def expansion(self, q: Any) -> list[bytes] | None:
         """The words of this searcher a prefix, wildcard or fuzzy query stands for, in index order
@@ -598,13 +859,12 @@ class Evaluator:
         walk(q)
         return df, fields, expansions
 
-    def _fallback(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _fallback(self, q: Any) -> Found:
         """Whoosh's own matching for anything else (unscored: a constant of the query's boost)."""
-        mask, scores = self.empty()
-        ids = np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)
-        mask[ids] = True
-        scores[ids] = getattr(q, "boost", 1.0)
-        return mask, scores
+        mask = np.zeros(self.n, dtype=bool)
+        mask[np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)] = True
+        ids = np.flatnonzero(mask)
+        return Found(ids, np.full(len(ids), getattr(q, "boost", 1.0), dtype=np.float32))
 
     def _checkable(self, candidates: np.ndarray, words: int) -> np.ndarray:
         """The candidates a phrase check can afford before the deadline (all when there is time):

@@ -37,7 +37,7 @@ from whoosh import scoring
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold, positive_leaves
-from search.duplicates import collapse_copies, copies_of, read_group_docnums, read_groups, representatives
+from search.duplicates import collapse_copies, copies_of_many, read_group_docnums, read_groups, representatives
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -304,6 +304,7 @@ class _Snapshot:
         self._id_values: dict[str, dict[str, list[str]]] = {}
         self._value_columns: dict[str, tuple[list[str], Any]] = {}
         self._groups: Any = _UNSET
+        self._member_ids: dict[int, str] = {}  # docnum -> id of each live copy (with _groups)
         # read now: a later commit removes this commit's files (a reader keeps those it opened)
         self._group_ids = read_groups(generation.directory, generation.whoosh_generation)
         self._group_docnums = read_group_docnums(generation.directory, generation.whoosh_generation)
@@ -395,11 +396,19 @@ class _Snapshot:
         if self._groups is _UNSET:
             from search.duplicates import group_column
 
-            built = group_column(self._group_ids, searcher, self.columns(searcher).live, docnums=self._group_docnums)
+            names: dict[int, str] = {}
+            built = group_column(self._group_ids, searcher, self.columns(searcher).live,
+                                 docnums=self._group_docnums, names=names)
             with self._lock:
                 if self._groups is _UNSET:
-                    self._groups = built
+                    self._groups, self._member_ids = built, names
         return self._groups
+
+    def copy_ids(self, searcher: Any, docnums: Any) -> list[str]:
+        """The article ids of near-duplicate copies ``docnums`` (known from the groups, else read
+        from their stored fields)."""
+        known = self._member_ids
+        return [known[d] if d in known else searcher.stored_fields(d).get("id", "") for d in map(int, docnums)]
 
     @staticmethod
     def ids_of(searcher: Any, docnums: Any) -> list[str]:
@@ -802,10 +811,11 @@ class Index:
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 hit.tail = not bool(chosen.strict[docnum])
         if groups is not None:
-            for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
-                copies = copies_of(docnum, chosen.listed, groups)
+            shown_top = top[(page - 1) * limit:]
+            found_copies = copies_of_many([d for d, _s in shown_top], chosen.listed, groups)
+            for hit, copies in zip(hits, found_copies):
                 if len(copies):
-                    hit.duplicates = snapshot.ids_of(searcher, copies)
+                    hit.duplicates = snapshot.copy_ids(searcher, copies)
                     hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""
                                              for c in columns.source_codes[copies].tolist()]
         suggestion = self._suggest(snapshot, searcher, columns, query, chosen.q, chosen.evaluator.deadline,
@@ -847,13 +857,15 @@ class Index:
     def export(self, query: str, *, fields: Sequence[str] | None = None, sort: str = "index",
                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                operator: str | None = None, any: bool = False, unique: bool = False,
-               passages: int = 3) -> Export:
+               passages: int = 3, allow_partial: bool = False) -> Export:
         """Every article ``query`` names (with its filters), no cap: an ``Export`` whose rows are
         dicts of ``fields`` (default ``DEFAULT_EXPORT_FIELDS``; also ``score``, ``tail``, ``group``,
         ``duplicates`` and ``highlights``, up to ``passages`` of them), in index order, by
         ``relevance``, ``newest`` or ``oldest``. ``any`` adds AND>OR's partial matches; ``unique``
         gives one row a story (near-duplicate copies left out, listed in ``duplicates``). Reads a
-        batch at a time from the commit live now (see ``search.research``)."""
+        batch at a time from the commit live now (see ``search.research``). ``allow_partial``
+        matters to a sharded index only (shards missing: a partial export instead of
+        ShardsMissing); one index is always whole."""
         from search.research import EXPORT_SORTS, Export, ExportPlan, check_fields, ordered
 
         chosen_fields = check_fields(fields)
@@ -902,11 +914,13 @@ class Index:
     def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
              fields: Sequence[str] | None = None, sources: Sequence[str] | None = None,
              since: Any = None, until: Any = None, operator: str | None = None,
-             any: bool = False) -> Concordance:
+             any: bool = False, allow_partial: bool = True) -> Concordance:
         """A concordance of ``query``: every occurrence of its words (any inflection: ``kerja``
         finds ``bekerja``) in the ``fields`` (default title, lead, body, caption) of the articles
         it names, with ``width`` characters of context each side; by ``date`` (oldest first),
-        ``index`` order, or sorted by the ``left`` or ``right`` context; at most ``limit`` lines."""
+        ``index`` order, or sorted by the ``left`` or ``right`` context; at most ``limit`` lines.
+        ``allow_partial`` matters to a sharded index only (False: ShardsMissing rather than the
+        lines of the shards available)."""
         from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH, Concordance
 
         _check_range("width", width, 0, MAX_KWIC_WIDTH)

@@ -23,7 +23,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -152,6 +152,8 @@ class Export:
         self.unique = unique
         self.fields = plan.fields
         self.total = int(len(plan.docnums))
+        self.partial = False  # one index: never (a sharded one's may be, with allow_partial)
+        self.missing_shards: list[int] = []
         self._started = False
 
     def __enter__(self) -> Export:
@@ -295,9 +297,13 @@ class Timeline:
     until: date | None = None
     unique: bool = False
     any: bool = False
+    # a sharded index with shards not available: the counts are those of the other shards
+    partial: bool = False
+    missing_shards: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape (``cari timeline --json``, ``/api/timeline``)."""
+        """The JSON shape (``cari timeline --json``, ``/api/timeline``); ``partial`` and
+        ``missing_shards`` only when shards were missing."""
         return {
             "by": self.by,
             "queries": list(self.queries),
@@ -308,6 +314,7 @@ class Timeline:
             "totals": list(self.totals),
             "undated": list(self.undated),
             "periods": [p.to_dict() for p in self.periods],
+            **({"partial": True, "missing_shards": list(self.missing_shards)} if self.partial else {}),
         }
 
     def csv_lines(self) -> Iterator[str]:
@@ -471,6 +478,8 @@ class Concordance:
         self.fields = tuple(fields)
         self._terms = terms
         self._highlighter = highlighter
+        self.partial = False  # one index: never (a sharded one's when shards are missing)
+        self.missing_shards: list[int] = []
         self._started = False
 
     def __enter__(self) -> Concordance:

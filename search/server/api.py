@@ -157,6 +157,9 @@ def export(
                                                                       "fields=highlights.")] = 3,
     bom: Annotated[bool, Query(description="CSV: start with a UTF-8 byte order mark.")] = False,
     formulas: Annotated[bool, Query(description="CSV: keep cells starting with = + - @ as they are.")] = False,
+    allow_partial: Annotated[bool, Query(description="A sharded index with shards not available: export "
+                                                     "the other shards' articles (header X-Partial) instead "
+                                                     "of answering 503 shards_missing.")] = False,
 ) -> StreamingResponse:
     """Every article the query names, no cap, as ``cari export`` writes it. The rows come from
     the commit live when the request arrived, a batch at a time."""
@@ -164,15 +167,18 @@ def export(
 
     rows = index.export(filters.q, fields=list(dict.fromkeys(fields)) or None, sort=sort,
                         sources=filters.sources, since=filters.since, until=filters.until,
-                        operator=filters.operator, any=filters.any, unique=unique, passages=passages)
+                        operator=filters.operator, any=filters.any, unique=unique, passages=passages,
+                        allow_partial=allow_partial)
+    headers = {"Content-Disposition": f'attachment; filename="cari-export.{format}"',
+               "X-Total-Count": str(rows.total)}
+    if rows.partial:
+        headers["X-Partial"] = "true"
+        headers["X-Missing-Shards"] = ",".join(map(str, rows.missing_shards))
     if format == "csv":
         lines = csv_lines(rows, rows.fields, bom=bom, formulas=formulas)
     else:
         lines = jsonl_lines(rows)
-    name = f"cari-export.{format}"
-    return StreamingResponse(lines, media_type=EXPORT_TYPES[format],
-                             headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                      "X-Total-Count": str(rows.total)})
+    return StreamingResponse(lines, media_type=EXPORT_TYPES[format], headers=headers)
 
 
 @dataclass(slots=True, frozen=True)
@@ -232,8 +238,9 @@ def kwic(
                     sources=filters.sources, since=filters.since, until=filters.until,
                     operator=filters.operator, any=filters.any) as concordance:
         lines = [line.to_dict() for line in concordance]
+    partial = {"partial": True, "missing_shards": concordance.missing_shards} if concordance.partial else {}
     return JSONResponse({"query": concordance.query, "articles": concordance.articles, "width": width,
-                         "sort": sort, "lines": lines, "count": len(lines)})
+                         "sort": sort, "lines": lines, "count": len(lines), **partial})
 
 
 ArticleId = Annotated[str, Path(description="The article's id (as in hits), URL-encoded.")]
@@ -278,4 +285,7 @@ def stats(index: ServedIndex) -> JSONResponse:
 def healthz(index: ServedIndex) -> JSONResponse:
     """200 with the article count when the index answers; 503 (``index_not_found``...) otherwise."""
     index.refresh()
+    missing = index.missing_shards() if hasattr(index, "missing_shards") else []
+    if missing:
+        return JSONResponse({"status": "partial", "articles": index.doc_count, "missing_shards": missing})
     return JSONResponse({"status": "ok", "articles": index.doc_count})

@@ -61,7 +61,10 @@ class SearchOut(BaseModel):
                                   "ranking (in total only with any).")
     any: bool = Field(description="Whether total and facets count the partial matches.")
     collapsed: int = Field(description="Near-duplicate copies folded into a listed hit.")
-    partial: bool = Field(description="The time limit cut matching short.")
+    partial: bool = Field(description="The time limit cut matching short, or (a sharded index) shards "
+                                      "were not available (missing_shards).")
+    missing_shards: list[int] = Field(default_factory=list, description="A sharded index: the shards that "
+                                                                        "did not answer (only when there are).")
 
 
 class SimilarOut(SearchOut):
@@ -109,8 +112,10 @@ class StatsOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str = Field(description="Always 'ok' in a 200 answer.")
+    status: str = Field(description="'ok' in a 200 answer; 'partial' when shards of a sharded index are "
+                                    "not available (missing_shards): the server answers from the others.")
     articles: int
+    missing_shards: list[int] = Field(default_factory=list, description="Only when the status is partial.")
 
 
 class PeriodOut(BaseModel):
@@ -132,6 +137,10 @@ class TimelineOut(BaseModel):
     totals: list[int] = Field(description="Articles of each query in the range.")
     undated: list[int] = Field(description="Articles of each query without a date (in no period).")
     periods: list[PeriodOut] = Field(description="Every period of the range, the empty ones as 0.")
+    partial: bool = Field(default=False, description="A sharded index with shards not available: the "
+                                                     "counts are those of the other shards (only then present).")
+    missing_shards: list[int] = Field(default_factory=list, description="The shards not available (only "
+                                                                        "when partial).")
 
 
 class KwicLineOut(BaseModel):
@@ -154,3 +163,7 @@ class KwicOut(BaseModel):
     sort: str
     lines: list[KwicLineOut]
     count: int
+    partial: bool = Field(default=False, description="A sharded index with shards not available: the "
+                                                     "lines are those of the other shards (only then present).")
+    missing_shards: list[int] = Field(default_factory=list, description="The shards not available (only "
+                                                                        "when partial).")

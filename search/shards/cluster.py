@@ -76,10 +76,10 @@ class ShardActor:
     def run(self, method: str, kwargs: dict[str, Any]) -> Any:
         try:
             return ("ok", getattr(self.engine, method)(**kwargs))
+        except LookupError:  # a query's selection (a cursor) made on another copy (its worker lost since)
+            return ("gone", None)
         except CariError as error:  # the coordinator raises it
             return ("error", (type(error).__name__, error.message, error.parameter))
-        except LookupError:  # a query's selection made on another copy (its worker lost since)
-            return ("gone", None)
 
     def pid(self) -> int:
         return os.getpid()

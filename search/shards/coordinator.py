@@ -13,23 +13,27 @@ timelines, exports, concordances and "did you mean" add up the shards' own.
 from __future__ import annotations
 
 import builtins
+import heapq
 import itertools
 import threading
 import time
+import weakref
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 
-from search.errors import ArticleNotFound, IndexClosed, InvalidArgument, QuerySyntaxError
+from search.errors import ArticleNotFound, IndexClosed, InvalidArgument, QuerySyntaxError, ShardsMissing
 from search.matching import MAX_EXPANSION, TermStatistics, too_many_words
 from search.shards.layout import read_layout, shard_of
 from search.shards.pool import LocalShards, PoolShards, ShardCalls
 
-__all__ = ["ShardedIndex", "finish_facets", "merge_statistics"]
+__all__ = ["MergedConcordance", "MergedExport", "ShardedIndex", "ShardedMatches", "finish_facets", "merge_statistics"]
+
+PAGE_ROWS = 256  # rows (or concordance lines) an export (a concordance) asks of a shard at a time
 
 
 def merge_statistics(parts: list[dict[str, Any]]) -> TermStatistics:
@@ -104,6 +108,8 @@ class ShardedIndex:
     ``marks``...). ``workers``: the shards are searched in that many worker processes kept open
     (None or 0: in this process)."""
 
+    page_rows: int = PAGE_ROWS  # items asked of a shard at a time by an export or a concordance
+
     def __init__(self, path: str | Path, *, workers: int | None = None, cluster: str | None = None,
                  replicas: int = 1, **options: Any) -> None:
         from search.query import DEFAULT_TIME_LIMIT, Index
@@ -157,15 +163,15 @@ class ShardedIndex:
 
     def _run(self, calls: list[tuple[int, str, dict[str, Any]]], *, tolerate: bool = False) -> list[Any]:
         """The calls' answers; a shard that no worker holding it answered (on a cluster) is
-        ``MISSING`` when ``tolerate``, else IndexNotFound."""
-        from search.errors import IndexNotFound
+        ``MISSING`` when ``tolerate``, else ShardsMissing."""
         from search.shards.cluster import MISSING
 
         answers = self.shards.run(calls)
         missing = sorted({shard for (shard, _m, _k), a in zip(calls, answers) if a is MISSING})
         if missing and not tolerate:
-            raise IndexNotFound(f"shards {missing} of the index at {self.path} are not available (every "
-                                "worker holding them was lost); try again when the cluster has reopened them")
+            raise ShardsMissing(f"shards {missing} of the index at {self.path} are not available (their "
+                                "directories gone, or every worker holding them lost); try again when they "
+                                "are back", missing=missing)
         return answers
 
     def _all(self, engine_method: str, /, *, shards: list[int] | None = None, tolerate: bool = False,
@@ -192,13 +198,32 @@ class ShardedIndex:
         return self._shard_attribute("schema")
 
     def _shard_attribute(self, name: str) -> Any:
-        return self._run([(0, "attribute", {"name": name})])[0]
+        """An attribute every shard has alike, from the first shard that answers."""
+        from search.shards.cluster import MISSING
+
+        for n in range(self.layout.shards):
+            answer = self._run([(n, "attribute", {"name": name})], tolerate=True)[0]
+            if answer is not MISSING:
+                return answer
+        raise self._missing_error(list(range(self.layout.shards)), "nothing")
+
+    def _counts(self) -> list[Any]:
+        self._live()
+        return self._all("doc_count", tolerate=True)
 
     @property
     def doc_count(self) -> int:
-        """Number of articles in the index."""
-        self._live()
-        return sum(self._all("doc_count"))
+        """Number of articles in the index (in the shards available: see ``missing_shards``)."""
+        from search.shards.cluster import MISSING
+
+        return sum(n for n in self._counts() if n is not MISSING)
+
+    def missing_shards(self) -> list[int]:
+        """The shards not available now (their directory gone, or every worker holding them
+        lost): the operations that count or list leave them out and say so."""
+        from search.shards.cluster import MISSING
+
+        return [n for n, count in enumerate(self._counts()) if count is MISSING]
 
     # -- statistics (round 1)
 
@@ -348,14 +373,31 @@ class ShardedIndex:
         partial = [p for p in selected if p["partial"]]
         reason = partial[0]["partial_reason"] if partial else None
         if missing:
-            reason = (f"shards {missing} did not answer (their workers were lost): the results are those "
-                      "of the other shards")
+            reason = (f"shards {missing} of the index are not available (their directories gone, or their "
+                      "workers lost): the results are those of the other shards")
         return Results(query=label or (query if isinstance(query, str) else query.text),
                        total=sum(p["total"] for p in selected), hits=hits, suggestion=suggestion,
                        facets=facet_counts, elapsed=time.perf_counter() - started, page=page, limit=limit,
                        partial=bool(partial or missing), partial_reason=reason, missing_shards=missing,
                        matched_all=sum(p["strict"] for p in selected) if tiered else None,
                        tail=sum(p["partial_matches"] for p in selected), any=any, collapsed=collapsed if collapse else 0)
+
+    def match(self, query: Any, *, operator: str | None = None) -> ShardedMatches:
+        """``Index.match`` over every shard: the strict matches of ``query`` and their scores
+        (with the whole index's statistics, as ``search`` scores) as arrays over the document
+        numbers of the sharded index, which are shard 0's, then shard 1's, and so on
+        (``ShardedMatches.offsets``). No time limit. Every shard must answer: a missing one
+        raises ShardsMissing (arrays of several calls must line up)."""
+        self._live()
+        stats, _parts = self._statistics(query, operator=operator, sources=None, since=None, until=None,
+                                         any=False, ranked=False)
+        token = next(self._tokens)
+        answers = self._all("match", token=token, query=query, stats=stats, operator=operator)
+        sizes = [len(mask) for mask, _scores in answers]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        mask = np.concatenate([m for m, _s in answers]) if answers else np.zeros(0, dtype=bool)
+        scores = np.concatenate([s for _m, s in answers]) if answers else np.zeros(0, dtype=np.float32)
+        return ShardedMatches(mask, scores, offsets, self, token)
 
     def _suggestion(self, text: Any, fixes: dict[str, str]) -> str | None:
         from search.query import suggestion_text
@@ -377,7 +419,7 @@ class ShardedIndex:
         self._live()
         try:
             _stats, parts = self._statistics(text, operator="AND", sources=None, since=None, until=None,
-                                             any=False, ranked=False, suggest=True)
+                                             any=False, ranked=False, suggest=True, tolerate=True)
         except QuerySyntaxError:
             return None
         fixes = choose_fixes(merge_evidence([p["evidence"] for p in parts]))
@@ -386,21 +428,58 @@ class ShardedIndex:
     # -- research workflows
 
     def _lift(self, query: str, stats: TermStatistics, *, operator: str | None, sources: Any, since: Any,
-              until: Any, any: bool) -> float | None:
+              until: Any, any: bool, shards: list[int] | None = None) -> float | None:
+        from search.shards.cluster import MISSING
+
         if not any:
             return None
-        tiers = self._all("tiers", query=query, stats=stats, operator=operator, sources=sources, since=since,
-                          until=until, any=any)
+        tiers = [t for t in self._all("tiers", shards=shards, tolerate=True, query=query, stats=stats,
+                                      operator=operator, sources=sources, since=since, until=until, any=any)
+                 if t is not MISSING]
         if builtins.any(t[0] for t in tiers) and builtins.any(t[1] for t in tiers):
             return float(max(t[2] for t in tiers)) + 1.0
         return None
 
+    def _research_shards(self, query: str, what: str, allow_partial: bool,
+                         options: dict[str, Any]) -> tuple[TermStatistics, float | None, list[int], list[int]]:
+        """The statistics and AND>OR lift of an export's or a concordance's query over the shards
+        that answer, those shards and the missing ones (ShardsMissing when some are and
+        ``allow_partial`` is not given)."""
+        stats, parts = self._statistics(query, ranked=False, tolerate=True, **options)
+        missing = [n for n, part in enumerate(parts) if part.get("missing")]
+        if missing and not allow_partial:
+            raise self._missing_error(missing, what)
+        live = [n for n, part in enumerate(parts) if not part.get("missing")]
+        return stats, self._lift(query, stats, shards=live, **options), live, missing
+
+    def _missing_error(self, missing: list[int], what: str) -> ShardsMissing:
+        return ShardsMissing(f"shards {missing} of the index at {self.path} are not available, so {what} would "
+                             "be incomplete; ask again when they are back, or allow a partial one "
+                             "(allow_partial)", missing=missing, parameter="allow_partial")
+
+    def _opened(self, method: str, shards: list[int], missing: list[int], what: str, allow_partial: bool,
+                token: int, **kwargs: Any) -> tuple[list[int], list[Any], list[int]]:
+        """Cursor ``token`` opened on ``shards`` (``method``): the shards that opened it, their
+        answers and the missing shards then."""
+        from search.shards.cluster import MISSING
+
+        answers = self._all(method, shards=shards, tolerate=True, token=token, **kwargs)
+        places = [n for n, a in zip(shards, answers) if a is not MISSING]
+        lost = sorted({*missing, *(n for n, a in zip(shards, answers) if a is MISSING)})
+        if lost and not allow_partial:
+            self._run([(n, "cursor_close", {"token": token}) for n in places], tolerate=True)
+            raise self._missing_error(lost, what)
+        return places, [a for a in answers if a is not MISSING], lost
+
     def export(self, query: str, *, fields: Sequence[str] | None = None, sort: str = "index",
                sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
                operator: str | None = None, any: bool = False, unique: bool = False,
-               passages: int = 3) -> MergedExport:
-        """``Index.export`` over every shard: the rows merged in the export's order (``index``:
-        shard by shard); ``unique`` and ``duplicates`` by the index-wide groups."""
+               passages: int = 3, allow_partial: bool = False) -> MergedExport:
+        """``Index.export`` over every shard, streamed: each shard gives its rows in the export's
+        order a page at a time (``page_rows``), merged as they come (``index``: shard by shard;
+        ties by id); ``unique`` and ``duplicates`` by the index-wide groups. A shard that is not
+        available raises ShardsMissing (naming it) unless ``allow_partial``: the export of the
+        other shards then says ``partial`` and ``missing_shards``."""
         from search.query import MAX_PASSAGES, _check_range
         from search.research import EXPORT_SORTS, check_fields
 
@@ -410,39 +489,21 @@ class ShardedIndex:
         _check_range("passages", passages, 0, MAX_PASSAGES)
         commit = self._live()
         options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
-        stats, _parts = self._statistics(query, ranked=False, **options)
-        lift = self._lift(query, stats, **options)
+        stats, lift, live, missing = self._research_shards(query, "the export", allow_partial, options)
         asked = tuple(f for f in chosen_fields if f not in ("group", "duplicates"))
-        answers = self._all("export_rows", query=query, stats=stats, lift=lift, groups_commit=commit,
-                            fields=asked, sort=sort, passages=passages, **options)
-        merged = []
-        for shard, (rows, keys) in enumerate(answers):
-            for n, (row, key) in enumerate(zip(rows, keys)):
-                score, instant, group, aid = key
-                order = (shard, n) if sort == "index" else _order_key(sort, score, instant, aid)
-                merged.append((order, row, group, aid))
-        merged.sort(key=lambda m: m[0])
-        members: dict[int, list[str]] = {}
-        for _order, _row, group, aid in merged:
-            if group >= 0:
-                members.setdefault(group, []).append(aid)
-        rows_out = []
-        seen: set[int] = set()
-        for _order, row, group, aid in merged:
-            if unique and group >= 0:
-                if group in seen:
-                    continue
-                seen.add(group)
-            out = {}
-            for name in chosen_fields:
-                if name == "group":
-                    out[name] = group if group >= 0 else None
-                elif name == "duplicates":
-                    out[name] = [m for m in members.get(group, []) if m != aid] if group >= 0 else []
-                else:
-                    out[name] = row[name]
-            rows_out.append(out)
-        return MergedExport(rows_out, query=query, unique=unique, fields=chosen_fields)
+        token = next(self._tokens)
+        places, answers, missing = self._opened(
+            "export_open", live, missing, "the export", allow_partial, token, query=query, stats=stats,
+            lift=lift, groups_commit=commit, fields=asked, sort=sort, passages=passages, unique=unique, **options)
+        if unique:
+            stories: set[int] = set()
+            for answer in answers:
+                stories.update(answer["groups"].tolist())
+            total = sum(a["ungrouped"] for a in answers) + len(stories)
+        else:
+            total = sum(a["total"] for a in answers)
+        return MergedExport(self, token, places, query=query, unique=unique, fields=chosen_fields, sort=sort,
+                            total=total, missing=missing, allow_partial=allow_partial)
 
     def timeline(self, queries: str | Sequence[str], *, by: str = "month",
                  sources: Sequence[str] | None = None, since: Any = None, until: Any = None,
@@ -453,9 +514,15 @@ class ShardedIndex:
         queries, start, end = timeline_arguments(queries, by, since, until)
         commit = self._live()
         options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
-        stats = [self._statistics(text, ranked=False, **options)[0] for text in queries]
-        answers = self._all("timeline_dates", queries=queries, stats=stats, groups_commit=commit,
-                            unique=unique, **options)
+        from search.shards.cluster import MISSING
+
+        found_stats = [self._statistics(text, ranked=False, tolerate=True, **options) for text in queries]
+        stats = [found[0] for found in found_stats]
+        live = [n for n, part in enumerate(found_stats[0][1]) if not part.get("missing")]
+        answers = self._all("timeline_dates", shards=live, tolerate=True, queries=queries, stats=stats,
+                            groups_commit=commit, unique=unique, **options)
+        lost = sorted(set(range(self.layout.shards)) - {n for n, a in zip(live, answers) if a is not MISSING})
+        answers = [a for a in answers if a is not MISSING]
         dates, undated = [], []
         for q in range(len(queries)):
             parts = [answer[q] for answer in answers]
@@ -476,16 +543,20 @@ class ShardedIndex:
                 found.append(np.array(kept, dtype=np.uint64))
             dates.append(np.concatenate(found) if found else np.zeros(0, dtype=np.uint64))
             undated.append(missing)
-        return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any)
+        return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any,
+                              partial=bool(lost), missing_shards=lost)
 
     def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
              fields: Sequence[str] | None = None, sources: Sequence[str] | None = None,
              since: Any = None, until: Any = None, operator: str | None = None,
-             any: bool = False) -> MergedConcordance:
-        """``Index.kwic`` over every shard, the lines merged in the concordance's order (``index``:
-        shard by shard; ``date``: oldest first, then by id)."""
+             any: bool = False, allow_partial: bool = True) -> MergedConcordance:
+        """``Index.kwic`` over every shard, streamed: each shard gives its lines in the
+        concordance's order a page at a time, merged as they come (``index``: shard by shard;
+        ``date``: oldest first; ``left``/``right``: by the context, each shard sorting its own).
+        Shards that are not available are left out and named (``partial``, ``missing_shards``);
+        ``allow_partial=False`` raises ShardsMissing instead."""
         from search.query import _check_positive, _check_range
-        from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH, kwic_key
+        from search.research import KWIC_FIELDS, KWIC_SORTS, MAX_KWIC_WIDTH
 
         _check_range("width", width, 0, MAX_KWIC_WIDTH)
         if limit is not None:
@@ -498,28 +569,14 @@ class ShardedIndex:
                 raise InvalidArgument(f"unknown field {name!r} (use {', '.join(KWIC_FIELDS)})", parameter="fields")
         self._live()
         options = {"operator": operator, "sources": sources, "since": since, "until": until, "any": any}
-        stats, _parts = self._statistics(query, ranked=False, **options)
-        lift = self._lift(query, stats, **options)
-        answers = self._all("kwic_lines", query=query, stats=stats, lift=lift, width=width,
-                            limit=limit if sort in ("date", "index") else None, sort=sort,
-                            fields=chosen_fields, **options)
-        merged = []
-        for shard, (_articles, lines) in enumerate(answers):
-            for n, line in enumerate(lines):
-                if sort == "index":
-                    key: tuple[Any, ...] = (shard, n)
-                elif sort == "date":
-                    when = line.published.timestamp() if line.published else float("inf")
-                    key = (when, line.id, n)
-                else:
-                    key = (*kwic_key(line, sort), n)
-                merged.append((key, line))
-        merged.sort(key=lambda m: m[0])
-        lines = [line for _key, line in merged]
-        if limit is not None:
-            lines = lines[:limit]
-        return MergedConcordance(lines, query=query, articles=sum(a for a, _l in answers), width=width,
-                                 limit=limit, sort=sort, fields=chosen_fields)
+        stats, lift, live, missing = self._research_shards(query, "the concordance", allow_partial, options)
+        token = next(self._tokens)
+        places, answers, missing = self._opened(
+            "kwic_open", live, missing, "the concordance", allow_partial, token, query=query, stats=stats,
+            lift=lift, width=width, limit=limit, sort=sort, fields=chosen_fields, **options)
+        return MergedConcordance(self, token, places, query=query, articles=sum(answers), width=width,
+                                 limit=limit, sort=sort, fields=chosen_fields, missing=missing,
+                                 allow_partial=allow_partial)
 
     # -- single articles
 
@@ -554,12 +611,15 @@ class ShardedIndex:
         started = time.perf_counter()
         commit = self._live()
         owner = self._owner(article_id)
-        found = self.shards.run([(owner, "key_term_weights", {"article_id": article_id,
-                                                              "text_chars": SIMILAR_TEXT_CHARS})])[0]
+        found = self._run([(owner, "key_term_weights", {"article_id": article_id,
+                                                        "text_chars": SIMILAR_TEXT_CHARS})])[0]
         if found is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         weights, top_total = found
-        counts = self._all("collection_frequencies", fieldname="body", words=sorted(weights))
+        from search.shards.cluster import MISSING
+
+        counts = [c for c in self._all("collection_frequencies", tolerate=True, fieldname="body",
+                                       words=sorted(weights)) if c is not MISSING]
         frequencies: dict[str, float] = {}
         for _n, _length, part in counts:
             for word, value in part.items():
@@ -572,7 +632,7 @@ class ShardedIndex:
         key_terms = expander.expanded_terms(SIMILAR_TERMS, normalize=True)
         q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
         stats, parts = self._statistics(q, operator=None, sources=None, since=None, until=None, any=False,
-                                        ranked=True)
+                                        ranked=True, tolerate=True)
         return self._ranked(q, stats, parts, commit, started, limit=limit, page=1, sources=None, since=None,
                             until=None, sort="relevance", highlight=False, passages=0, facets=(),
                             operator=None, any=False, collapse=False, facet_limit=None, facet_zeros=False,
@@ -581,8 +641,12 @@ class ShardedIndex:
     # -- values and vocabulary
 
     def _id_map(self, fieldname: str) -> dict[str, list[str]]:
+        from search.shards.cluster import MISSING
+
         merged: dict[str, list[str]] = {}
-        for part in self._all("id_map", fieldname=fieldname):
+        for part in self._all("id_map", tolerate=True, fieldname=fieldname):
+            if part is MISSING:  # a hint: the values of the shards available
+                continue
             for folded, values in part.items():
                 into = merged.setdefault(folded, [])
                 into.extend(v for v in values if v not in into)
@@ -603,7 +667,8 @@ class ShardedIndex:
         return closest_of(self._id_map(fieldname), text, limit)
 
     def vocabulary(self) -> list[str]:
-        """Every word of every shard (``Index.vocabulary``)."""
+        """Every word of every shard (``Index.vocabulary``; ShardsMissing when shards are missing:
+        the vocabulary would be incomplete)."""
         self._live()
         words: set[str] = set()
         for part in self._all("call", method="vocabulary", args=(), kwargs={}):
@@ -652,63 +717,240 @@ class _CollectionReader:
         return self.frequencies[self.schema[fieldname].from_bytes(btext)]
 
 
-class MergedExport:
-    """The rows of an export of a sharded index (the ``research.Export`` interface)."""
+class ShardedMatches:
+    """``Index.match``'s ``Matches`` of a sharded index: ``mask`` and ``scores`` over the document
+    numbers of every shard's commit laid end to end (shard ``n``'s document ``d`` is number
+    ``offsets[n] + d``; a deleted document is never in ``mask``). The numbers of several
+    ``match`` calls line up as long as no commit is made between them; ``ids`` reads the commit
+    each shard matched."""
 
-    def __init__(self, rows: list[dict[str, Any]], *, query: str, unique: bool, fields: tuple[str, ...]) -> None:
-        self._rows = rows
-        self.query = query
-        self.unique = unique
-        self.fields = fields
-        self.total = len(rows)
+    def __init__(self, mask: np.ndarray, scores: np.ndarray, offsets: np.ndarray, owner: ShardedIndex,
+                 token: int) -> None:
+        self.mask = mask
+        self.scores = scores
+        self.offsets = offsets
+        self._owner = owner
+        self._token = token
+
+    def __repr__(self) -> str:
+        return f"ShardedMatches({int(self.mask.sum())} of {len(self.mask)} documents, {len(self.offsets) - 1} shards)"
+
+    def shard_of(self, docnum: int) -> tuple[int, int]:
+        """(shard, its document number) of document number ``docnum``."""
+        shard = int(np.searchsorted(self.offsets, docnum, side="right")) - 1
+        if not 0 <= docnum < int(self.offsets[-1]):
+            raise InvalidArgument(f"no document number {docnum} (there are {int(self.offsets[-1])})",
+                                  parameter="docnums")
+        return shard, int(docnum - self.offsets[shard])
+
+    def ids(self, docnums: Iterable[int]) -> list[str]:
+        """The article ids of document numbers ``docnums`` (in that order)."""
+        wanted = [self.shard_of(int(d)) for d in docnums]
+        by_shard: dict[int, list[int]] = {}
+        for shard, local in wanted:
+            by_shard.setdefault(shard, []).append(local)
+        shards = sorted(by_shard)
+        answers = self._owner._run([(n, "match_ids", {"token": self._token, "docnums": by_shard[n]})
+                                    for n in shards])
+        found = {n: iter(ids) for n, ids in zip(shards, answers)}
+        return [next(found[shard]) for shard, _local in wanted]
+
+
+class _Merged:
+    """What an export and a concordance of a sharded index share: cursor ``token`` open on
+    ``shards``, read a page at a time (``ShardedIndex.page_rows``) and merged as they come, so
+    that this process holds at most a page of each shard (``fetched``: items received so far;
+    ``peak_held``: the most held at once, received but not yet merged). The cursors close when
+    the iteration ends or its iterator is dropped, at ``close()`` or the end of a ``with`` block;
+    one neither read nor closed stays open in its shards until newer ones push it out
+    (``engine.KEPT_CURSORS``)."""
+
+    _what = "the export"
+
+    def __init__(self, owner: ShardedIndex, token: int, shards: list[int], *, missing: list[int],
+                 allow_partial: bool) -> None:
+        self._owner = owner
+        self._token = token
+        self._open = list(shards)  # the shards whose cursor is still open
+        self._shards = list(shards)
+        self._page = max(1, int(owner.page_rows))
+        self._allow_partial = allow_partial
+        # weakly: the reader of the rows owns their generator; dropped, it closes the cursors
+        # at once (a cycle would leave that to the garbage collector, at any moment)
+        self._generator: weakref.ref[Any] | None = None
         self._started = False
+        self.partial = bool(missing)
+        self.missing_shards = list(missing)
+        self.fetched = 0
+        self.peak_held = 0
+        self._held = 0
 
-    def __enter__(self) -> MergedExport:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        self._rows = []
+        """Stop reading: the shards' cursors are closed (also done when the iteration ends)."""
+        generator = self._generator() if self._generator is not None else None
+        if generator is not None:
+            generator.close()
+        self._close_cursors()
+
+    def _close_cursors(self) -> None:
+        shards, self._open = self._open, []
+        if shards and not self._owner._closed:
+            self._owner._run([(n, "cursor_close", {"token": self._token}) for n in shards], tolerate=True)
+
+    def _begin(self, items: Iterator[Any]) -> Iterator[Any]:
+        if self._started:
+            raise InvalidArgument(f"{self._what} can be read once: ask again")
+        self._started = True
+        self._generator = weakref.ref(items)
+        return items
+
+    def _lost(self, shard: int) -> None:
+        """Shard ``shard`` stopped answering while read (its worker lost)."""
+        self._open = [n for n in self._open if n != shard]
+        self.missing_shards = sorted({*self.missing_shards, shard})
+        self.partial = True
+        if not self._allow_partial:
+            raise self._owner._missing_error(self.missing_shards, self._what)
+
+    def _stream(self, shard: int) -> Iterator[Any]:
+        """Shard ``shard``'s items, a page at a time."""
+        from search.shards.cluster import MISSING
+
+        while True:
+            if self._owner._closed:
+                raise IndexClosed("this Index was closed; open the index again")
+            answer = self._owner._run([(shard, "cursor_page", {"token": self._token, "count": self._page})],
+                                      tolerate=True)[0]
+            if answer is MISSING:
+                self._lost(shard)
+                return
+            items, done = answer
+            self.fetched += len(items)
+            self._held += len(items)
+            self.peak_held = max(self.peak_held, self._held)
+            for item in items:
+                self._held -= 1
+                yield item
+            if done:
+                return
+
+    def _merged(self, key: Any) -> Iterator[Any]:
+        """Every shard's items in one order: ``key`` merges them (None: shard by shard)."""
+        streams = [self._stream(n) for n in self._shards]
+        if key is None:
+            return itertools.chain.from_iterable(streams)
+        return heapq.merge(*streams, key=key)
+
+
+class MergedExport(_Merged):
+    """The rows of an export of a sharded index (the ``research.Export`` interface), streamed
+    from the shards; ``partial``/``missing_shards`` when shards are missing (``allow_partial``).
+    ``total`` counts the rows of the shards that answered when it was made."""
+
+    def __init__(self, owner: ShardedIndex, token: int, shards: list[int], *, query: str, unique: bool,
+                 fields: tuple[str, ...], sort: str, total: int, missing: list[int], allow_partial: bool) -> None:
+        super().__init__(owner, token, shards, missing=missing, allow_partial=allow_partial)
+        self.query = query
+        self.unique = unique
+        self.fields = fields
+        self.sort = sort
+        self.total = total
 
     def __len__(self) -> int:
         return self.total
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        if self._started:
-            raise InvalidArgument("an export can be read once: export again")
-        self._started = True
-        rows, self._rows = self._rows, []
-        return iter(rows)
+        return self._begin(self._rows())
+
+    def _rows(self) -> Iterator[dict[str, Any]]:
+        sort = self.sort
+        key = None if sort == "index" else (lambda item: _order_key(sort, item[1][0], item[1][1], item[1][3]))
+        copies = "duplicates" in self.fields
+        seen: set[int] = set()  # the stories given (with ``unique``): one entry a story
+        batch: list[tuple[dict[str, Any], int, str]] = []
+        try:
+            for row, (_score, _instant, group, aid) in self._merged(key):
+                if self.unique and group >= 0:
+                    if group in seen:
+                        continue
+                    seen.add(group)
+                batch.append((row, group, aid))
+                if not copies or len(batch) >= self._page:
+                    yield from self._finished(batch, copies)
+                    batch = []
+            yield from self._finished(batch, copies)
+        finally:
+            self._close_cursors()
+
+    def _finished(self, batch: list[tuple[dict[str, Any], int, str]], copies: bool) -> Iterator[dict[str, Any]]:
+        """The rows of ``batch`` with their computed fields (``duplicates``: the other copies of
+        the story in every shard, asked for the whole batch at once; shard order, then index order)."""
+        from search.shards.cluster import MISSING
+
+        members: dict[int, list[str]] = {}
+        if copies and batch:
+            groups = sorted({group for _row, group, _aid in batch if group >= 0})
+            if groups:
+                shards = list(self._open)
+                answers = self._owner._run([(n, "cursor_copies", {"token": self._token, "groups": groups})
+                                            for n in shards], tolerate=True)
+                for shard, answer in zip(shards, answers):
+                    if answer is MISSING:
+                        self._lost(shard)
+                        continue
+                    for group, ids in answer.items():
+                        members.setdefault(group, []).extend(ids)
+        for row, group, aid in batch:
+            out: dict[str, Any] = {}
+            for name in self.fields:
+                if name == "group":
+                    out[name] = group if group >= 0 else None
+                elif name == "duplicates":
+                    out[name] = [m for m in members.get(group, []) if m != aid] if group >= 0 else []
+                else:
+                    out[name] = row[name]
+            yield out
 
 
-class MergedConcordance:
-    """The lines of a concordance of a sharded index (the ``research.Concordance`` interface)."""
+class MergedConcordance(_Merged):
+    """The lines of a concordance of a sharded index (the ``research.Concordance`` interface),
+    streamed from the shards; ``partial``/``missing_shards`` when shards are missing."""
 
-    def __init__(self, lines: list[Any], *, query: str, articles: int, width: int, limit: int | None,
-                 sort: str, fields: tuple[str, ...]) -> None:
-        self._lines = lines
+    _what = "the concordance"
+
+    def __init__(self, owner: ShardedIndex, token: int, shards: list[int], *, query: str, articles: int,
+                 width: int, limit: int | None, sort: str, fields: tuple[str, ...], missing: list[int],
+                 allow_partial: bool) -> None:
+        super().__init__(owner, token, shards, missing=missing, allow_partial=allow_partial)
         self.query = query
         self.articles = articles
         self.width = width
         self.limit = limit
         self.sort = sort
         self.fields = fields
-        self._started = False
-
-    def __enter__(self) -> MergedConcordance:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._lines = []
 
     def __iter__(self) -> Iterator[Any]:
-        if self._started:
-            raise InvalidArgument("a concordance can be read once: ask again")
-        self._started = True
-        lines, self._lines = self._lines, []
-        return iter(lines)
+        return self._begin(self._lines())
+
+    def _lines(self) -> Iterator[Any]:
+        from search.research import kwic_key
+
+        sort = self.sort
+        key: Any = None
+        if sort in ("left", "right"):
+            key = lambda line: kwic_key(line, sort)  # noqa: E731
+        elif sort == "date":  # oldest first, undated last; ties: shard order (a stable merge)
+            key = lambda line: (line.published is None, line.published.timestamp() if line.published else 0.0)  # noqa: E731
+        try:
+            for n, line in enumerate(self._merged(key)):
+                if self.limit is not None and n >= self.limit:
+                    break
+                yield line
+        finally:
+            self._close_cursors()

@@ -18,21 +18,43 @@ hooks (global statistics, the index-wide near-duplicate groups).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 
+from search.errors import IndexClosed
 from search.matching import Evaluator, TermStatistics, top_documents
 
 __all__ = ["ShardEngine"]
 
 KEPT_SELECTIONS = 8  # selections kept for their fetch (one a query in flight)
+KEPT_MATCHES = 64  # commits of recent ``match`` calls kept for their ids
+KEPT_CURSORS = 16  # exports and concordances open at once; an abandoned one is closed past that
+
+
+class CursorGone(IndexClosed, LookupError):
+    """A cursor read after it was closed (or, on a cluster, asked of another copy of the shard)."""
+
+
+class _Cursor:
+    """An export's or a concordance's items in this shard, read a page at a time by the
+    coordinator (``cursor_page``); ``copies``: what ``cursor_copies`` reads (an export's set)."""
+
+    def __init__(self, items: Iterator[Any], close: Any, copies: tuple[Any, Any, Any] | None) -> None:
+        self.items = items
+        self._close = close
+        self.copies = copies
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        self._close()
 
 
 class ShardEngine:
@@ -50,8 +72,14 @@ class ShardEngine:
         self._groups_commit = -1
         self._group_ids: dict[int, list[str]] = {}
         self._group_columns: dict[int, Any] = {}  # id(snapshot) -> column
+        self._cursors: OrderedDict[int, _Cursor] = OrderedDict()  # open exports and concordances
+        self._matched: OrderedDict[int, Any] = OrderedDict()  # the commit of each recent match
 
     def close(self) -> None:
+        with self._lock:
+            cursors, self._cursors = list(self._cursors.values()), OrderedDict()
+        for cursor in cursors:
+            cursor.close()
         self.index.close()
 
     # -- index-wide near-duplicate groups
@@ -252,61 +280,114 @@ class ShardEngine:
             best = float(chosen.scores[listed].max()) if listed.any() else 0.0
             return bool(strict.any()), bool((listed & ~strict).any()), best
 
-    def export_rows(self, query: str, *, stats: TermStatistics, lift: float | None, groups_commit: int,
-                    fields: tuple[str, ...], sort: str, operator: str | None, sources: Any, since: Any,
-                    until: Any, any: bool, passages: int) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
-        """Every row this shard gives an export (its fields, ``score`` with the global lift), and
-        for each its (score, instant, group, id) for the coordinator's merge."""
+    def export_open(self, token: int, query: str, *, stats: TermStatistics, lift: float | None,
+                    groups_commit: int, fields: tuple[str, ...], sort: str, operator: str | None,
+                    sources: Any, since: Any, until: Any, any: bool, passages: int,
+                    unique: bool) -> dict[str, Any]:
+        """Open cursor ``token`` over the rows this shard gives an export (its fields, ``score``
+        with the global lift), in the export's order with ties by id (as the coordinator merges
+        them); ``cursor_page`` reads them a page at a time, each with its (score, instant, group,
+        id). Returns how many rows there are and (``unique``) which groups they belong to, for
+        the merged total."""
         from search.research import Export, ExportPlan, ordered
 
         index = self.index
-        snapshot, searcher = index._owned()
-        try:
-            with index._damage_as_corrupt():
-                chosen = index._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
-                                       since=since, until=until, operator=operator, any=any, ranked=False,
-                                       exact=True, stats=stats, lift=lift)
-                groups = self._groups(snapshot, searcher, groups_commit)
-                docnums = ordered(chosen.counted, chosen.scores, "index" if sort == "index" else sort,
-                                  chosen.columns.instants)
-                terms = (index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
-                         if "highlights" in fields else None)
-                keys = [(float(chosen.scores[d]), int(chosen.columns.instants[d]),
-                         int(groups[d]) if groups is not None else -1) for d in docnums.tolist()]
-        except BaseException:
-            searcher.close()
-            raise
+        with index._owned_selection(query, sources=sources, since=since, until=until, operator=operator,
+                                    any=any, stats=stats, lift=lift) as (snapshot, searcher, chosen):
+            groups = self._groups(snapshot, searcher, groups_commit)
+            instants = chosen.columns.instants
+            docnums = ordered(chosen.counted, chosen.scores, sort, instants)
+            if sort != "index":
+                docnums = ties_by_id(docnums, _sort_keys(sort, chosen.scores, instants, docnums),
+                                     lambda found: snapshot.ids_of(searcher, found))
+            terms = (index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
+                     if "highlights" in fields else None)
         wanted = tuple(dict.fromkeys((*fields, "id")))
         plan = ExportPlan(docnums=docnums, fields=wanted, counted=chosen.counted, strict=chosen.strict,
                           scores=chosen.scores, groups=None, terms=terms, passages=passages,
                           highlighter=index._highlighter)
-        rows = list(Export(index, searcher, plan, query=query, unique=False))
-        return rows, [(*key, row["id"]) for key, row in zip(keys, rows)]
+        export = Export(index, searcher, plan, query=query, unique=False)
+        scores, group_of = chosen.scores, groups
 
-    def kwic_lines(self, query: str, *, stats: TermStatistics, lift: float | None, width: int,
-                   limit: int | None, sort: str, fields: tuple[str, ...], operator: str | None,
-                   sources: Any, since: Any, until: Any, any: bool) -> list[Any]:
-        """This shard's lines of a concordance, in its order (at most ``limit``: the merged
-        first ``limit`` lines are among them)."""
+        def items() -> Iterator[tuple[dict[str, Any], tuple[Any, ...]]]:
+            for docnum, row in zip(docnums.tolist(), export):
+                group = int(group_of[docnum]) if group_of is not None else -1
+                yield row, (float(scores[docnum]), int(instants[docnum]), group, row["id"])
+
+        copies = (chosen.counted, groups, snapshot)
+        self._keep_cursor(token, _Cursor(items(), export.close, copies))
+        out: dict[str, Any] = {"total": int(len(docnums))}
+        if unique:
+            present = groups[docnums] if groups is not None else np.zeros(0, dtype=np.int64)
+            out["groups"] = np.unique(present[present >= 0])
+            out["ungrouped"] = int((present < 0).sum()) if groups is not None else int(len(docnums))
+        return out
+
+    def kwic_open(self, token: int, query: str, *, stats: TermStatistics, lift: float | None, width: int,
+                  limit: int | None, sort: str, fields: tuple[str, ...], operator: str | None,
+                  sources: Any, since: Any, until: Any, any: bool) -> int:
+        """Open cursor ``token`` over this shard's lines of a concordance, in its order (at most
+        ``limit``: the merged first ``limit`` lines are among them); returns how many articles
+        the shard's set has. ``cursor_page`` reads the lines a page at a time."""
         from search.research import Concordance, ordered
 
         index = self.index
-        snapshot, searcher = index._owned()
-        try:
-            with index._damage_as_corrupt():
-                chosen = index._select(snapshot, searcher, time.perf_counter(), query, sources=sources,
-                                       since=since, until=until, operator=operator, any=any, ranked=False,
-                                       exact=True, stats=stats, lift=lift)
-                docnums = ordered(chosen.counted, chosen.scores, "oldest" if sort == "date" else "index",
-                                  chosen.columns.instants)
-                terms = index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
-        except BaseException:
-            searcher.close()
-            raise
+        with index._owned_selection(query, sources=sources, since=since, until=until, operator=operator,
+                                    any=any, stats=stats, lift=lift) as (_snapshot, searcher, chosen):
+            docnums = ordered(chosen.counted, chosen.scores, "oldest" if sort == "date" else "index",
+                              chosen.columns.instants)
+            terms = index._highlighter.query_terms(highlight_query(chosen.q, stats), searcher.reader())
         concordance = Concordance(index, searcher, docnums, query=query, terms=terms,
                                   highlighter=index._highlighter, fields=fields, width=width, limit=limit,
                                   sort=sort)
-        return [len(docnums), list(concordance)]
+        self._keep_cursor(token, _Cursor(iter(concordance), concordance.close, None))
+        return int(len(docnums))
+
+    def _keep_cursor(self, token: int, cursor: _Cursor) -> None:
+        with self._lock:
+            self._cursors[token] = cursor
+            while len(self._cursors) > KEPT_CURSORS:  # abandoned ones: the oldest goes
+                _token, old = self._cursors.popitem(last=False)
+                old.close()
+
+    def _cursor(self, token: int) -> _Cursor:
+        with self._lock:
+            cursor = self._cursors.get(token)
+        if cursor is None:
+            raise CursorGone(f"this export or concordance was closed in shard {self.number} (more than "
+                             f"{KEPT_CURSORS} were open at once); ask again")
+        return cursor
+
+    def cursor_page(self, token: int, count: int) -> tuple[list[Any], bool]:
+        """The next ``count`` items of cursor ``token`` and whether it has no more."""
+        cursor = self._cursor(token)
+        with cursor.lock:
+            page = list(itertools.islice(cursor.items, count))
+            return page, len(page) < count
+
+    def cursor_copies(self, token: int, groups: list[int]) -> dict[int, list[str]]:
+        """The ids of the articles of export cursor ``token``'s set in each of ``groups``
+        (index order): the copies of a story that this shard holds."""
+        cursor = self._cursor(token)
+        if cursor.copies is None:
+            return {}
+        counted, group_column, snapshot = cursor.copies
+        if group_column is None or not groups:
+            return {}
+        found = np.flatnonzero(counted & np.isin(group_column, np.array(groups, dtype=np.int64)))
+        with snapshot.searcher() as searcher, self.index._damage_as_corrupt():
+            ids = snapshot.ids_of(searcher, found)
+        out: dict[int, list[str]] = {}
+        for docnum, aid in zip(found.tolist(), ids):
+            out.setdefault(int(group_column[docnum]), []).append(aid)
+        return out
+
+    def cursor_close(self, token: int) -> None:
+        """Forget cursor ``token`` (its reader released)."""
+        with self._lock:
+            cursor = self._cursors.pop(token, None)
+        if cursor is not None:
+            cursor.close()
 
     def timeline_dates(self, queries: list[str], *, stats: list[TermStatistics], groups_commit: int,
                        unique: bool, operator: str | None, sources: Any, since: Any,
@@ -334,6 +415,32 @@ class ShardEngine:
                 entry["undated"] = int((counted & ~columns.has_date).sum())
                 out.append(entry)
         return out
+
+    # -- raw matches (``Index.match``)
+
+    def match(self, token: int, query: Any, *, stats: TermStatistics, operator: str | None) -> tuple[Any, Any]:
+        """The strict matches of ``query`` scored with the global ``stats``: (mask, scores) over
+        every document number of this shard's live commit, which is kept for ``match_ids``."""
+        index = self.index
+        with index._reading() as (snapshot, searcher):
+            chosen = index._select(snapshot, searcher, time.perf_counter(), query, sources=None, since=None,
+                                   until=None, operator=operator, any=False, ranked=False, exact=True,
+                                   stats=stats)
+            with self._lock:
+                self._matched[token] = snapshot
+                while len(self._matched) > KEPT_MATCHES:
+                    self._matched.popitem(last=False)
+            return chosen.strict, chosen.scores
+
+    def match_ids(self, token: int, docnums: list[int]) -> list[str]:
+        """The ids of ``docnums`` of the commit match ``token`` read."""
+        with self._lock:
+            snapshot = self._matched.get(token)
+        if snapshot is None:
+            raise CursorGone(f"these matches are too old ({KEPT_MATCHES} newer ones since): match again")
+        with snapshot.searcher() as searcher, self.index._damage_as_corrupt():
+            ids: list[str] = snapshot.ids_of(searcher, docnums)
+            return ids
 
     # -- single articles and vocabulary
 
@@ -383,6 +490,40 @@ class ShardEngine:
                 if (fieldname, btext) in reader:
                     found[word] = float(reader.frequency(fieldname, btext))
             return reader.doc_count_all(), float(reader.field_length(fieldname)), found
+
+
+def _sort_keys(sort: str, scores: np.ndarray, instants: np.ndarray, docnums: np.ndarray) -> list[np.ndarray]:
+    """The columns of an export's order (``relevance``: the score; ``newest``/``oldest``: undated
+    last, the instant, then the score) for ``docnums``."""
+    from search.codec.reading import MISSING_DATE
+
+    if sort == "relevance":
+        return [scores[docnums]]
+    when = instants[docnums]
+    return [when == MISSING_DATE, when, scores[docnums]]
+
+
+def ties_by_id(docnums: np.ndarray, keys: list[np.ndarray], ids_of: Callable[[np.ndarray], list[str]]) -> np.ndarray:
+    """``docnums`` (sorted by ``keys``, ties in index order) with each run of equal keys put in
+    the order of the articles' ids, as the coordinator breaks ties across shards; only the ids of
+    tied articles are read (all of them, once, when every score is equal: a query of filters)."""
+    if len(docnums) < 2:
+        return docnums
+    same = np.ones(len(docnums) - 1, dtype=bool)
+    for column in keys:
+        same &= column[1:] == column[:-1]
+    if not same.any():
+        return docnums
+    tied = np.zeros(len(docnums), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    run = np.concatenate([[0], np.cumsum(~same)])  # the run of equal keys of each place
+    places = np.flatnonzero(tied)
+    ids = ids_of(docnums[places])
+    order = sorted(range(len(places)), key=lambda i: (int(run[places[i]]), ids[i]))
+    out = docnums.copy()
+    out[places] = docnums[places[order]]
+    return out
 
 
 def highlight_query(q: Any, stats: TermStatistics | None) -> Any:

@@ -196,8 +196,18 @@ def shard_marker(index_dir: str | os.PathLike[str]) -> tuple[int, int] | None:
 def sharded_stats(index_dir: str | os.PathLike[str]) -> store.IndexStats:
     """``cari stats`` of a sharded index: the figures of the whole index, and in ``shards`` those of
     each shard (articles, segments, deleted, bytes)."""
+    from search.errors import ShardsMissing
+
     layout = read_layout(index_dir)
-    parts = [store.index_stats(d) for d in layout.shard_dirs()]
+    parts, missing = [], []
+    for n, shard_dir in enumerate(layout.shard_dirs()):
+        try:
+            parts.append(store.index_stats(shard_dir))
+        except IndexNotFound:
+            missing.append(n)
+    if missing:  # figures of the whole index cannot be given
+        raise ShardsMissing(f"shards {missing} of the index at {index_dir} are not available (no index in "
+                            f"{', '.join(layout.paths[n] for n in missing)})", missing=missing)
     groups = layout.groups()
     sources: Counter[str] = Counter()
     sections: Counter[str] = Counter()

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from search.errors import CariError, IndexCorrupt
+from search.errors import CariError, IndexCorrupt, IndexNotFound, ShardsMissing
 
 __all__ = ["LocalShards", "PoolShards", "ShardCalls"]
 
@@ -29,39 +29,75 @@ class ShardCalls:
         raise NotImplementedError
 
 
+def open_engine(index_dir: str | Path, number: int, options: dict[str, Any]) -> Any:
+    """Shard ``number`` opened (a ``ShardEngine``), or None when its directory holds no index
+    (moved away, not copied yet): that shard is then missing from the answers."""
+    from search.shards.engine import ShardEngine
+
+    try:
+        return ShardEngine(index_dir, number, options)
+    except IndexNotFound:
+        return None
+
+
+def reopened(index_dir: str | Path, number: int, options: dict[str, Any]) -> Any:
+    """A missing shard opened again when its directory is back (a look at the disk, else None)."""
+    from search.shards.layout import shard_dir_name
+
+    if not (Path(index_dir) / shard_dir_name(number)).is_dir():
+        return None
+    return open_engine(index_dir, number, options)
+
+
+def none_open(index_dir: str | Path, shards: int) -> ShardsMissing:
+    return ShardsMissing(f"no shard of the index at {index_dir} can be opened (their directories are gone)",
+                         missing=list(range(shards)))
+
+
 class LocalShards(ShardCalls):
-    """Every shard opened in this process, called one after the other."""
+    """Every shard opened in this process, called one after the other. A shard whose directory
+    holds no index is missing (``cluster.MISSING`` in the answers) until it is back."""
 
     def __init__(self, index_dir: Path, shards: int, options: dict[str, Any]) -> None:
-        from search.shards.engine import ShardEngine
-
+        self.index_dir = index_dir
+        self.options = options
         self.shards = shards
         self.engines: list[Any] = []
         try:
             for n in range(shards):
-                self.engines.append(ShardEngine(index_dir, n, options))
+                self.engines.append(open_engine(index_dir, n, options))
+            if all(engine is None for engine in self.engines):
+                raise none_open(index_dir, shards)
         except BaseException:
             self.close()
             raise
 
     def run(self, calls: list[Call]) -> list[Any]:
-        return [getattr(self.engines[shard], method)(**kwargs) for shard, method, kwargs in calls]
+        from search.shards.cluster import MISSING
+
+        out = []
+        for shard, method, kwargs in calls:
+            engine = self.engines[shard]
+            if engine is None:
+                engine = self.engines[shard] = reopened(self.index_dir, shard, self.options)
+            out.append(MISSING if engine is None else getattr(engine, method)(**kwargs))
+        return out
 
     def close(self) -> None:
         for engine in self.engines:
-            engine.close()
+            if engine is not None:
+                engine.close()
         self.engines = []
 
 
 def _worker(connection: Any, index_dir: str, numbers: list[int], options: dict[str, Any]) -> None:
-    """A worker process: open its shards once, then answer calls until told to stop."""
-    from search.shards.engine import ShardEngine
-
+    """A worker process: open its shards once, then answer calls until told to stop (a shard
+    with no index on disk: "missing", and opened again when it is back)."""
     engines: dict[int, Any] = {}
     try:
         for n in numbers:
-            engines[n] = ShardEngine(index_dir, n, options)
-        connection.send(("ok", None))
+            engines[n] = open_engine(index_dir, n, options)
+        connection.send(("ok", [n for n, engine in engines.items() if engine is None]))
     except BaseException as error:  # noqa: BLE001  told to the coordinator, which raises it
         connection.send(("error", _portable(error)))
         return
@@ -73,12 +109,18 @@ def _worker(connection: Any, index_dir: str, numbers: list[int], options: dict[s
         if message is None:
             break
         shard, method, kwargs = message
+        if engines[shard] is None:
+            engines[shard] = reopened(index_dir, shard, options)
+            if engines[shard] is None:
+                connection.send(("missing", None))
+                continue
         try:
             connection.send(("ok", getattr(engines[shard], method)(**kwargs)))
         except BaseException as error:  # noqa: BLE001
             connection.send(("error", _portable(error)))
     for engine in engines.values():
-        engine.close()
+        if engine is not None:
+            engine.close()
 
 
 def _portable(error: BaseException) -> BaseException:
@@ -86,7 +128,7 @@ def _portable(error: BaseException) -> BaseException:
     if isinstance(error, CariError):
         copy = type(error).__new__(type(error))
         Exception.__init__(copy, error.message)
-        copy.message, copy.parameter = error.message, error.parameter
+        copy.__dict__.update(error.__dict__)  # message, parameter, and a subclass's own (missing)
         return copy
     return RuntimeError(f"{type(error).__name__}: {error}")
 
@@ -113,8 +155,11 @@ class PoolShards(ShardCalls):
                 child.close()
                 self._connections.append(parent)
                 self._processes.append(process)
+            missing = []
             for w in range(self.workers):
-                self._answer(w)
+                missing += self._answer(w)
+            if len(missing) == shards:
+                raise none_open(index_dir, shards)
         except BaseException:
             self.close()
             raise
@@ -132,6 +177,10 @@ class PoolShards(ShardCalls):
             raise IndexCorrupt(f"a shard worker process stopped (exit code {code}); open the index again") from error
         if status == "error":
             raise value
+        if status == "missing":
+            from search.shards.cluster import MISSING
+
+            return MISSING
         return value
 
     def run(self, calls: list[Call]) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from search.matching import phrase_counts
 
@@ -15,3 +16,152 @@ def test_phrase_counts_follow_the_nearest_occurrence():
     second = keys({0: [2, 14], 1: [9], 2: [1]})
     assert phrase_counts([first, second], 1, 3).tolist() == [1, 0, 0]
     assert phrase_counts([first, second], 4, 3).tolist() == [2, 1, 0]
+
+
+def _leaf_terms(whoosh_reader, fieldname, least, most):
+    """Terms of ``fieldname`` in the first segment with ``least``..``most`` postings."""
+    from search.codec.reading import read_postings
+
+    sub = list(whoosh_reader.leaf_readers())[0][0]
+    found = []
+    for btext in sub.lexicon(fieldname):
+        if least <= len(read_postings(sub, fieldname, btext).ids) <= most:
+            found.append(btext)
+        if len(found) >= 12:
+            break
+    return sub, found
+
+
+@pytest.fixture(scope="module")
+def small_blocks_reader(sample_corpus, tmp_path_factory):
+    """A reader of the sample corpus indexed in blocks of 16 postings (of 1,024): posting lists of
+    many blocks, as a large corpus has."""
+    import search
+    from search.codec import writing
+    from search.store import open_whoosh_index
+
+    index_dir = tmp_path_factory.mktemp("blocks") / "index"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writing, "POSTINGS_PER_BLOCK", 16)
+        search.index_corpus([sample_corpus], index_dir, jobs=1)
+    reader = open_whoosh_index(index_dir).reader()
+    yield reader
+    reader.close()
+
+
+def test_positions_of_a_few_blocks_are_those_of_the_whole_list(small_blocks_reader):
+    from search.codec.reading import read_positions_of, read_raw_positions, term_blocks
+
+    sub, terms = _leaf_terms(small_blocks_reader, "body_exact", 100, 100_000)
+    assert terms and len(term_blocks(sub, "body_exact", terms[0])) > 4
+    assert terms
+    rng = np.random.default_rng(3)
+    checked = 0
+    for btext in terms:
+        raw = read_raw_positions(sub, "body_exact", btext)
+        assert raw is not None
+        for size in (1, 3, 10):
+            wanted = np.sort(rng.choice(raw.ids, size=min(size, len(raw.ids)), replace=False))
+            few = read_positions_of(sub, "body_exact", btext, wanted)
+            if few is None:  # the candidates are in more than half of the blocks
+                continue
+            whole = raw.positions_of(wanted)
+            checked += 1
+            assert few.ids.tolist() == whole.ids.tolist() and few.tfs.tolist() == whole.tfs.tolist()
+            assert few.position_keys(wanted).tolist() == whole.position_keys(wanted).tolist()
+    assert checked
+
+
+def test_sparse_matches_are_whooshs(index, whoosh_reader):
+    """The evaluator's sets (sorted ids) are those Whoosh's own matchers find."""
+    from whoosh import query as wq
+
+    from search.matching import Evaluator
+
+    sub, terms = _leaf_terms(whoosh_reader, "body", 20, 400)
+    a, b, c = (t.decode() for t in terms[:3])
+    queries = [
+        wq.Or([wq.Term("body", a), wq.Term("title", a), wq.Term("body", b)]),
+        wq.And([wq.Term("body", a), wq.Term("body", b)]),
+        wq.And([wq.Or([wq.Term("body", a), wq.Term("body", b)]), wq.Not(wq.Term("body", c))]),
+        wq.Or([wq.And([wq.Term("body", a), wq.Term("body", b)]), wq.Term("body", c)]),
+        wq.AndNot(wq.Term("body", a), wq.Term("body", b)),
+    ]
+    with index._reading() as (snapshot, searcher):
+        evaluator = Evaluator(searcher, index._postings, snapshot.columns(searcher))
+        for q in queries:
+            expected = sorted(searcher.docs_for_query(q))
+            assert evaluator.found(q).matched().tolist() == expected, q
+            mask, _scores = evaluator.evaluate(q)
+            assert np.flatnonzero(mask).tolist() == expected, q
+
+
+def test_an_and_inside_an_or_adds_its_parts_where_the_or_matches(index, whoosh_reader):
+    """A word the analyzer splits (``covid-19``) is an AND of its parts in each field, ORed over
+    the fields: where the OR matches through another field, the parts found in this one add
+    their scores too (as they always have; rankings must not move with the evaluator)."""
+    from whoosh import query as wq
+
+    from search.matching import Evaluator
+
+    _sub, terms = _leaf_terms(whoosh_reader, "body", 20, 400)
+    a, b = (t.decode() for t in terms[:2])
+    with index._reading() as (snapshot, searcher):
+        evaluator = Evaluator(searcher, index._postings, snapshot.columns(searcher))
+        only_a = evaluator.found(wq.Term("body", a))
+        both = evaluator.found(wq.And([wq.Term("body", a), wq.Term("body", b)])).matched()
+        partial = np.setdiff1d(only_a.ids, both)
+        assert len(partial)
+        lead = wq.Term("body", a, boost=2.0)  # matches every document of a, on its own
+        q = wq.Or([wq.And([wq.Term("body", a), wq.Term("body", b)]), lead])
+        found = evaluator.found(q)
+        rows = np.searchsorted(found.ids, partial)
+        lead_scores = evaluator.found(lead).scores[np.searchsorted(only_a.ids, partial)]
+        a_scores = only_a.scores[np.searchsorted(only_a.ids, partial)]
+        assert np.array_equal(found.scores[rows], (np.float32(0) + a_scores) + lead_scores)
+
+
+def test_copies_fold_into_the_best_ranked_of_each_group():
+    """The best of each group found in one pass is the first of the ranking (score, then docnum)."""
+    from search.duplicates import _ranking, collapse_copies, copies_of, copies_of_many
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = 400
+        groups = np.where(rng.random(n) < 0.6, rng.integers(0, 40, n), -1)
+        mask = rng.random(n) < 0.5
+        scores = rng.integers(0, 6, n).astype(np.float32)  # many ties
+        kept, dropped = collapse_copies(mask, scores, groups)
+        grouped = np.flatnonzero(mask & (groups >= 0))
+        ranked = _ranking(grouped, scores, "relevance", None)
+        _, first = np.unique(groups[ranked], return_index=True)
+        expected = mask.copy()
+        expected[np.setdiff1d(ranked, ranked[first])] = False
+        assert np.array_equal(kept, expected) and dropped == len(grouped) - len(first)
+        page = rng.choice(np.flatnonzero(mask), size=10, replace=False).tolist()
+        many = copies_of_many(page, mask, groups)
+        assert [c.tolist() for c in many] == [copies_of(d, mask, groups).tolist() for d in page]
+
+
+def test_sentence_boundaries_are_those_of_the_two_branch_pattern():
+    """The boundary pattern starts with one character class (fast); it finds exactly what the
+    plain alternation of its two kinds of boundary finds."""
+    import random
+    import re
+
+    from search.highlight import _boundaries
+
+    plain = re.compile(r"(?P<end>[.!?…][\"”’')\]]*)(?:[ \t\xa0]*,+\s*|\s+)(?=[\"“‘(\[]?[A-Z0-9])|\n\s*")
+
+    def reference(text):
+        out = []
+        for match in plain.finditer(text):
+            out.append(match.end("end") if match.group("end") else match.start())
+            out.append(match.end())
+        return out
+
+    rng = random.Random(11)
+    alphabet = ".!?…\n \t\xa0,\"”’')]“‘([Aa0b"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
+        assert _boundaries(text) == reference(text), repr(text)

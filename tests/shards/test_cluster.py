@@ -129,6 +129,14 @@ def test_a_lost_worker_without_replicas(cluster: Any, cluster_dir: Path, single:
         assert time.monotonic() - started <= TIME_LIMIT + 1.0
         assert result.partial and result.missing_shards == lost and result.total < expected
         assert result.to_dict()["missing_shards"] == lost
+        # the other kinds alike (unless the shards are open again already: then whole)
+        timeline = index.timeline("jakarta", by="year")
+        assert (timeline.partial and timeline.missing_shards == lost) or timeline.totals == [expected]
+        try:
+            with index.export("jakarta", fields=["id"]) as rows:
+                assert len(list(rows)) == expected
+        except search.ShardsMissing as error:
+            assert error.missing == lost
         assert _wait_until(lambda: not index.search("jakarta").partial, 60)
         assert index.search("jakarta").total == expected
 
