@@ -314,6 +314,8 @@ def term_blocks(reader: Any, fieldname: str, btext: bytes,
         return None
     terminfo = terms.term_info(fieldname, btext)
     if terminfo.is_inlined():
+        if maxids is not None:
+            maxids.append(terminfo.max_id())
         return _inlined_blocks(terminfo)
     offset, size = terminfo.extent()
     return _blocks_at(terms._postfile, offset, size, maxids)
