@@ -54,7 +54,7 @@ __all__ = [
     "group_column",
     "groups_of",
     "member_docnums",
-    "read_group_docnums",
+    "read_group_members",
     "read_groups",
     "signatures",
     "signed_text",
@@ -357,12 +357,12 @@ def groups_of(store: SignatureStore) -> dict[int, list[str]]:
     return {g: ids for g, ids in sorted(members.items()) if len(ids) > 1}
 
 
-def groups_bytes(store: SignatureStore, docnums: dict[int, list[list[int]]] | None = None) -> bytes:
-    """The ``cari-duplicates-<n>.json`` of a store: its groups of two or more, by group number,
-    and when given (``member_docnums`` of the commit the file belongs to) their document numbers,
-    so that a search needs no look-up of every member's id to find its copies."""
+def groups_bytes(groups: dict[int, list[str]], docnums: dict[int, list[list[int]]] | None = None) -> bytes:
+    """The ``cari-duplicates-<n>.json`` of ``groups`` (``groups_of`` a store), and when given
+    (``member_docnums`` of the commit the file belongs to) their document numbers, so that a
+    search needs no look-up of every member's id to find its copies."""
     data: dict[str, Any] = {"format": "cari-duplicates", "version": VERSION,
-                            "groups": {str(g): ids for g, ids in groups_of(store).items()}}
+                            "groups": {str(g): ids for g, ids in groups.items()}}
     if docnums is not None:
         data["docnums"] = {str(g): numbers for g, numbers in sorted(docnums.items())}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -400,20 +400,24 @@ def _groups_file(directory: Path, whoosh_generation: int) -> dict[str, Any]:
 def read_groups(directory: Path, whoosh_generation: int) -> dict[int, list[str]]:
     """The groups of two articles or more of a commit (group number -> ids); empty when the
     commit has no such file."""
+    return read_group_members(directory, whoosh_generation)[0]
+
+
+def read_group_members(directory: Path, whoosh_generation: int
+                       ) -> tuple[dict[int, list[str]], dict[int, list[list[int]]] | None]:
+    """The groups of a commit (``read_groups``) and their members' document numbers (a list for
+    each id) as the commit recorded them (``groups_bytes``), None when it did not: a file written
+    before they were, or in another layout (the file's checksum is the manifest's: the numbers
+    are then looked up)."""
     data = _groups_file(directory, whoosh_generation)
-    return {int(g): list(ids) for g, ids in data.get("groups", {}).items()}
-
-
-def read_group_docnums(directory: Path, whoosh_generation: int) -> dict[int, list[list[int]]] | None:
-    """The document numbers of each group's articles in a commit (a list for each id), as its
-    commit recorded them (``groups_bytes``); None when it did not (a file written before)."""
-    found = _groups_file(directory, whoosh_generation).get("docnums")
+    groups = {int(g): list(ids) for g, ids in data.get("groups", {}).items()}
+    found = data.get("docnums")
     if not isinstance(found, dict):
-        return None
+        return groups, None
     try:
-        return {int(g): [[int(n) for n in numbers] for numbers in per_id] for g, per_id in found.items()}
+        return groups, {int(g): [[int(n) for n in numbers] for numbers in per_id] for g, per_id in found.items()}
     except (TypeError, ValueError):
-        return None  # another layout of them (the file's checksum is the manifest's): look them up
+        return groups, None
 
 
 def member_docnums(groups: dict[int, list[str]], leaves: list[tuple[Any, int]]) -> dict[int, list[list[int]]]:
@@ -450,7 +454,7 @@ def group_column(groups: dict[int, list[str]], searcher: Any, live: np.ndarray, 
     """For each document of ``searcher`` (one commit), its group number (``groups``: the commit's,
     from ``read_groups``) when a live copy of it is in the index too, else -1; None when the
     commit has no copies at all. ``docnums``: the members' document numbers as the commit
-    recorded them (``read_group_docnums``), else they are looked up. ``keep_alone``: every live
+    recorded them (``read_group_members``), else they are looked up. ``keep_alone``: every live
     member is marked, even alone here (one shard of index-wide groups, whose other copies live
     in the other shards). ``names`` receives the id of each live member (docnum -> id): a hit's
     copies are named without reading their stored fields."""

@@ -755,11 +755,12 @@ class _Run:
                         writer.delete_document(docnum)
             final_segments = writer.segments_to_commit(new_segments)
             checksums = generation.checksums if generation is not None else {}
-            from search.duplicates import groups_bytes, groups_name, signatures_name
+            from search.duplicates import groups_bytes, groups_name, groups_of, signatures_name
 
+            groups = groups_of(signed)
             extras = {signatures_name(writer.generation): signed.to_bytes(),
                       groups_name(writer.generation): groups_bytes(
-                          signed, _group_docnums(ix.storage, writer.schema, final_segments, signed))}
+                          groups, _group_docnums(ix.storage, writer.schema, final_segments, groups))}
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
                                     checksums, extras)
         finally:
@@ -767,14 +768,14 @@ class _Run:
         return sum(segment.doc_count() for segment in final_segments)
 
 
-def _group_docnums(storage: Any, schema: Any, segments: list[Any], signed: Any) -> dict[int, list[list[int]]]:
+def _group_docnums(storage: Any, schema: Any, segments: list[Any],
+                   groups: dict[int, list[str]]) -> dict[int, list[list[int]]]:
     """The document numbers of the near-duplicate groups' members in the commit of ``segments``
     (recorded with the groups, so that opening the commit for a search does not look them up)."""
     from whoosh.reading import SegmentReader
 
-    from search.duplicates import groups_of, member_docnums
+    from search.duplicates import member_docnums
 
-    groups = groups_of(signed)
     if not groups:
         return {}
     leaves: list[tuple[Any, int]] = []

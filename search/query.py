@@ -37,7 +37,7 @@ from whoosh import scoring
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold, positive_leaves
-from search.duplicates import collapse_copies, copies_of_many, read_group_docnums, read_groups, representatives
+from search.duplicates import collapse_copies, copies_of_many, read_group_members, representatives
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -306,8 +306,8 @@ class _Snapshot:
         self._groups: Any = _UNSET
         self._member_ids: dict[int, str] = {}  # docnum -> id of each live copy (with _groups)
         # read now: a later commit removes this commit's files (a reader keeps those it opened)
-        self._group_ids = read_groups(generation.directory, generation.whoosh_generation)
-        self._group_docnums = read_group_docnums(generation.directory, generation.whoosh_generation)
+        self._group_ids, self._group_docnums = read_group_members(generation.directory,
+                                                                  generation.whoosh_generation)
         self._expander: tuple[Any] | None = None  # (synonym expander or None,), read on first use
         self.doc_count = sum(s.doc_count() for s in generation.segments)
         # Open one reader now: a commit whose files cannot be opened fails here, at refresh.

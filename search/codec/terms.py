@@ -172,6 +172,15 @@ class CompactTermInfo(W3TermInfo):
         return self._inlined
 
 
+def _get_float(data: bytes, i: int, raw: int) -> tuple[float, int]:
+    """A float ``_put_float`` wrote at ``data[i:]`` (``raw``: as a float32, else a whole number
+    as a varint), and the offset after it."""
+    if raw:
+        return _FLOAT.unpack_from(data, i)[0], i + 4
+    whole, i = _read_varint(data, i)
+    return float(whole), i
+
+
 def _decode_info(data: bytes, i: int, base_offset: int) -> W3TermInfo:
     """The ``W3TermInfo`` of the term info at ``data[i:]`` (see the module's docstring)."""
     flags = data[i]
@@ -179,21 +188,11 @@ def _decode_info(data: bytes, i: int, base_offset: int) -> W3TermInfo:
     info = _new_terminfo(CompactTermInfo)  # its __init__ sets fields that are all set below
     info._inlined = None
     df, i = _read_varint(data, i)
-    if flags & _WEIGHT_RAW:
-        weight = _FLOAT.unpack_from(data, i)[0]
-        i += 4
-    else:
-        whole, i = _read_varint(data, i)
-        weight = float(whole)
+    weight, i = _get_float(data, i, flags & _WEIGHT_RAW)
     info._minlength = byte_to_length(data[i])
     info._maxlength = byte_to_length(data[i + 1])
     i += 2
-    if flags & _MAXWEIGHT_RAW:
-        maxweight = _FLOAT.unpack_from(data, i)[0]
-        i += 4
-    else:
-        whole, i = _read_varint(data, i)
-        maxweight = float(whole)
+    maxweight, i = _get_float(data, i, flags & _MAXWEIGHT_RAW)
     minid, i = _read_varint(data, i)
     span, i = _read_varint(data, i)
     info._weight = weight

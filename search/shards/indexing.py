@@ -115,7 +115,7 @@ def index_sharded(paths: list[Any], drops: list[str], index_dir: str | os.PathLi
 
 def _commit(root: Path, count: int, existing: ShardedLayout | None, *, fresh: bool) -> None:
     """Settle the near-duplicate groups over every shard and commit the manifest."""
-    from search.duplicates import SignatureStore, groups_bytes, groups_name
+    from search.duplicates import SignatureStore, groups_bytes, groups_name, groups_of
     from search.indexer import winners
 
     previous: dict[str, Any] = {}
@@ -157,7 +157,7 @@ def _commit(root: Path, count: int, existing: ShardedLayout | None, *, fresh: bo
     grouping = {"next_group": merged.next_group, "ids": merged.ids, "groups": merged.groups.tolist(),
                 "digests": [digests[a] for a in merged.ids]}
     files = {grouping_name(commit): json.dumps(grouping, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-             groups_name(commit): groups_bytes(merged)}
+             groups_name(commit): groups_bytes(groups_of(merged))}
     created = existing.manifest.get("created") if existing is not None else None
     write_layout(root, count, commit, files, created)
 

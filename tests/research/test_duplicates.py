@@ -21,8 +21,7 @@ from search.duplicates import (
     jaccard,
     load_store,
     member_docnums,
-    read_group_docnums,
-    read_groups,
+    read_group_members,
     signatures,
     signatures_name,
     signed_text,
@@ -137,9 +136,9 @@ def test_groups_are_stable_as_the_corpus_grows(copies_corpus: Path, tmp_path: Pa
         # what the commit recorded is what looking every member's id up in its segments gives
         directory = live_generation_dir(index_dir)
         number = int(sorted(directory.glob("_MAIN_*.toc"))[-1].stem.split("_")[-1])
-        recorded = read_group_docnums(directory, number)
+        groups, recorded = read_group_members(directory, number)
         with open_whoosh_index(index_dir).reader() as reader:
-            looked_up = member_docnums(read_groups(directory, number), list(reader.leaf_readers()))
+            looked_up = member_docnums(groups, list(reader.leaf_readers()))
         assert recorded == looked_up and recorded
 
     before = groups()
