@@ -167,6 +167,23 @@ def test_lengths_and_dates_read_as_whoosh_reads_them(segments: list) -> None:
             assert ours.tolist() == [int(v) for v in expected]
 
 
+def test_stored_fields_carry_their_offsets_and_read_as_their_lengths_give_them(segments: list) -> None:
+    """Every segment's stored column records its offsets (Whoosh writes them only past 32,768
+    documents and otherwise derives them at each opening); they point where the lengths say."""
+    from whoosh.codec.whoosh3 import STORED_COLUMN
+
+    for sub in segments:
+        column = sub._perdoc.column_reader("_stored", STORED_COLUMN)
+        raw = column._child
+        assert raw.had_stored_offsets
+        assert sub.doc_count_all() < 2**15  # the size at which Whoosh would write them itself
+        start = 0
+        for docnum in range(sub.doc_count_all()):
+            assert raw._offsets[docnum] == start
+            start += raw._lengths[docnum]
+        assert [column[d] for d in range(sub.doc_count_all())] == [sub.stored_fields(d) for d in range(sub.doc_count_all())]
+
+
 def test_whoosh_finds_what_cari_finds(changed_index: Path) -> None:
     """Whoosh's own searcher over the segments cari wrote: the same articles for every word."""
     from whoosh import query as wq
