@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.analysis.corpus_vocabulary import Vocabulary
+from search.analysis.lexicon import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 OUTPUT = DATA_DIR / "stem-classes-id.tsv"
 REVIEWED = DATA_DIR / "stem-classes-reviewed.tsv"
 

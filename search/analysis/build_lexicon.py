@@ -44,9 +44,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from search.analysis.lexicon import DATA_DIR
 from search.analysis.stemmer import LOAN_SUFFIXES, MIN_ROOT, VOWELS, IndonesianStemmer
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 OUTPUT = DATA_DIR / "roots-id.tsv"
 NAMES_OUTPUT = DATA_DIR / "names-id.txt"
 ENTRY_SHAPE = re.compile(r"[a-z]+(?:-[a-z]+)*")

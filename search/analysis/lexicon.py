@@ -8,11 +8,11 @@ from __future__ import annotations
 import marshal
 import zlib
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from search.analysis.stemmer import IndonesianStemmer
 
+DATA_DIR = Path(__file__).parent / "data"
 ROOTS_FILE = "roots-id.tsv"
 NEVER_STEM_FILES = ("never-stem.txt", "names-id.txt")
 STOPWORDS_FILE = "stopwords-id.txt"
@@ -27,7 +27,7 @@ ROOTS_CACHE_FILE = "roots-id.marshal"
 def data_lines(name: str) -> list[str]:
     """Non-empty lines of a data file with ``#`` comments removed (a missing file gives none)."""
     try:
-        text = resources.files("search.analysis").joinpath("data", name).read_text(encoding="utf-8")
+        text = (DATA_DIR / name).read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
     lines = []
@@ -55,10 +55,9 @@ def never_stem() -> frozenset[str]:
 
 def _roots_from_cache() -> dict[str, int] | None:
     """The root lexicon from ``ROOTS_CACHE_FILE`` when it was made from the current roots file."""
-    data_dir = Path(__file__).parent / "data"
     try:
-        source = (data_dir / ROOTS_FILE).read_bytes()
-        crc, table = marshal.loads((data_dir / ROOTS_CACHE_FILE).read_bytes())
+        source = (DATA_DIR / ROOTS_FILE).read_bytes()
+        crc, table = marshal.loads((DATA_DIR / ROOTS_CACHE_FILE).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
     return table if crc == zlib.crc32(source) and isinstance(table, dict) else None
@@ -66,9 +65,8 @@ def _roots_from_cache() -> dict[str, int] | None:
 
 def write_roots_cache() -> Path:
     """Write ``ROOTS_CACHE_FILE`` from the current roots file (run after changing it)."""
-    data_dir = Path(__file__).parent / "data"
-    source = (data_dir / ROOTS_FILE).read_bytes()
-    path = data_dir / ROOTS_CACHE_FILE
+    source = (DATA_DIR / ROOTS_FILE).read_bytes()
+    path = DATA_DIR / ROOTS_CACHE_FILE
     path.write_bytes(marshal.dumps((zlib.crc32(source), _parse_roots()), 4))
     return path
 
