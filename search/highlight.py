@@ -9,8 +9,8 @@ exact slice of the stored field (``text == field_text[start:start+len(text)]``).
 This is a small custom highlighter rather than Whoosh's (about 0.6 ms a hit, re-running the
 analyzer chain over the whole text): it splits the text into words with one regular expression,
 analyses only the words that contain a piece of a sought form, each once per process (cached,
-and indexed by surface form and stem), recognises known words by set intersection, and knows
-about sentences.
+and indexed by surface form and stem, in one pass of the analyzers' own code without Whoosh's
+token chain), recognises known words by set intersection, and knows about sentences.
 
 Renderers for the terminal (ANSI bold/colour), HTML (escaped, ``<mark>``) are at the bottom.
 """
@@ -248,15 +248,15 @@ class Highlighter:
         folded = _fold_text(text)
         if folded is None:  # folding changed the length (offsets would shift): word by word
             return self._spans_by_words(text, terms, start, end)
-        # Only the words holding a piece of a sought form can match (see _fragments): the pieces
-        # are found in the folded text by one regex search, and only the words around them are
-        # looked at (tokenizing every word of a 5 KB body was most of the cost of a hit).
+        # Only the words holding a piece of a sought form can match (see _pieces): the pieces
+        # are found in the folded text, and only the words around them are looked at (tokenizing
+        # every word of a 5 KB body was most of the cost of a hit).
         candidates: dict[int, tuple[int, str]] = {}
         plain = self._plain_pieces(terms)
         if plain:
-            # Each place a piece occurs is inside one word (a regex alternation tries every piece
-            # at every character: slower than one C-level str.find per piece); after a word is
-            # taken, the search goes on after it.
+            # Each place a piece occurs is inside one word: one C-level str.find per piece (a
+            # regex alternation tries every piece at every character: two to four times slower);
+            # after a word is taken, the search goes on after it.
             for piece in self._pieces(terms):
                 size = len(piece)
                 i = folded.find(piece, start, end)
