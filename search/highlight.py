@@ -9,8 +9,8 @@ exact slice of the stored field (``text == field_text[start:start+len(text)]``).
 This is a small custom highlighter rather than Whoosh's (about 0.6 ms a hit, re-running the
 analyzer chain over the whole text): it splits the text into words with one regular expression,
 analyses only the words that contain a piece of a sought form, each once per process (cached,
-and indexed by surface form and stem), recognises known words by set intersection, and knows
-about sentences.
+and indexed by surface form and stem, in one pass of the analyzers' own code without Whoosh's
+token chain), recognises known words by set intersection, and knows about sentences.
 
 Renderers for the terminal (ANSI bold/colour), HTML (escaped, ``<mark>``) are at the bottom.
 """
@@ -28,6 +28,7 @@ from itertools import islice
 from typing import Any
 
 from search import fields
+from search.analysis import word_forms
 from search.analysis.tokenizer import WORD_PATTERN
 from search.compiler import positive_leaves
 from search.terminal import for_terminal
@@ -109,6 +110,9 @@ class Highlighter:
         self._forms: dict[str, tuple[str | None, str | None]] = {}  # word -> (surface, stem)
         self._by_surface: dict[str, frozenset[str]] = {}  # surface form -> words as written
         self._by_stem: dict[str, frozenset[str]] = {}  # stem -> words as written
+        # The analyzers' one-pass form (search.analysis.word_forms), looked up on first use (not
+        # when an Index opens: start-up time); False until then, None when the schema has others.
+        self._word_forms: Any = False
 
     # -- what to look for
 
@@ -158,21 +162,37 @@ class Highlighter:
                 variants.update(self._by_stem.get(form, ()))
         return variants
 
-    def _fragments(self, terms: MatchTerms) -> re.Pattern[str]:
+    def _pieces(self, terms: MatchTerms) -> tuple[str, ...]:
         """Pieces every word matching ``terms`` contains: each sought form without its first
-        letter, as Indonesian prefixes may swallow it (``pukul`` in ``memukul``), whole when short."""
-        fragments = terms.state.get("fragments")
-        if fragments is None:
+        letter, as Indonesian prefixes may swallow it (``pukul`` in ``memukul``), whole when short;
+        longest first."""
+        pieces = terms.state.get("pieces")
+        if pieces is None:
             forms = set(terms.stems) | set(terms.surfaces)
             for _, words in terms.phrases:
                 forms.update(words)
-            pieces = {part for form in forms for part in form.split()}
-            fragments = {p[1:] if len(p) > 3 else p for p in pieces if p}
-            # a regex alternation searches a short word faster than a loop of `in` tests; with
-            # nothing sought it matches nothing
-            alternation = "|".join(sorted(map(re.escape, fragments), key=len, reverse=True))
+            parts = {part for form in forms for part in form.split()}
+            pieces = terms.state["pieces"] = tuple(sorted({p[1:] if len(p) > 3 else p for p in parts if p},
+                                                          key=len, reverse=True))
+        return pieces
+
+    def _fragments(self, terms: MatchTerms) -> re.Pattern[str]:
+        """The pieces (``_pieces``) as one regex alternation, which searches a short word faster
+        than a loop of ``in`` tests; with nothing sought it matches nothing."""
+        fragments = terms.state.get("fragments")
+        if fragments is None:
+            alternation = "|".join(map(re.escape, self._pieces(terms)))
             fragments = terms.state["fragments"] = re.compile(alternation or r"(?!)")
         return fragments
+
+    def _plain_pieces(self, terms: MatchTerms) -> bool:
+        """Whether every piece is ASCII letters only, or digits only: each place one occurs in a
+        text is then inside one word, so ``str.find`` finds the same words as the regex, faster."""
+        plain = terms.state.get("plain")
+        if plain is None:
+            plain = terms.state["plain"] = all(
+                piece.isascii() and (piece.isalpha() or piece.isdigit()) for piece in self._pieces(terms))
+        return plain
 
     # -- finding matches
 
@@ -183,13 +203,17 @@ class Highlighter:
             return cached
         surface = stem = None
         schema = self._schema
-        if schema is not None:
+        forms = self._word_forms
+        if forms is False:
+            forms = self._word_forms = _one_pass_forms(schema)
+        if forms is not None:
+            surfaces, stems = forms(word)
+            surface, stem = _joined(surfaces), _joined(stems)
+        elif schema is not None:
             if "body_exact" in schema:
-                tokens = [t.text for t in schema["body_exact"].analyzer(word)]
-                surface = tokens[0] if len(tokens) == 1 else (" ".join(tokens) or None)
+                surface = _joined([t.text for t in schema["body_exact"].analyzer(word)])
             if "body" in schema:
-                tokens = [t.text for t in schema["body"].analyzer(word)]
-                stem = tokens[0] if len(tokens) == 1 else (" ".join(tokens) or None)
+                stem = _joined([t.text for t in schema["body"].analyzer(word)])
         else:
             surface = stem = word.lower()
         with self._lock:
@@ -224,13 +248,24 @@ class Highlighter:
         folded = _fold_text(text)
         if folded is None:  # folding changed the length (offsets would shift): word by word
             return self._spans_by_words(text, terms, start, end)
-        # Only the words holding a piece of a sought form can match (see _fragments): the pieces
-        # are found in the folded text by one regex search, and only the words around them are
-        # looked at (tokenizing every word of a 5 KB body was most of the cost of a hit).
-        fragments = self._fragments(terms)
+        # Only the words holding a piece of a sought form can match (see _pieces): the pieces
+        # are found in the folded text, and only the words around them are looked at (tokenizing
+        # every word of a 5 KB body was most of the cost of a hit).
         candidates: dict[int, tuple[int, str]] = {}
-        for hit in fragments.finditer(folded, start, end):
-            _add_tokens(text, hit.start(), hit.end(), start, end, candidates)
+        plain = self._plain_pieces(terms)
+        if plain:
+            # Each place a piece occurs is inside one word: one C-level str.find per piece (a
+            # regex alternation tries every piece at every character: two to four times slower);
+            # after a word is taken, the search goes on after it.
+            for piece in self._pieces(terms):
+                size = len(piece)
+                i = folded.find(piece, start, end)
+                while i >= 0:
+                    i = folded.find(piece, _add_tokens(text, i, i + size, start, end, candidates), end)
+        else:
+            fragments = self._fragments(terms)
+            for hit in fragments.finditer(folded, start, end):
+                _add_tokens(text, hit.start(), hit.end(), start, end, candidates)
         if not candidates:
             return []
         variants = self._variants(terms)
@@ -239,7 +274,8 @@ class Highlighter:
         for s, (e, word) in candidates.items():
             if word in variants:  # a known word matches exactly when it is among the variants
                 spans.append((s, e))
-            elif word not in forms and fragments.search(folded, s, e) and self._word_matches(word, terms):
+            elif (word not in forms and (plain or fragments.search(folded, s, e))
+                  and self._word_matches(word, terms)):
                 variants.add(word)
                 spans.append((s, e))
         if terms.phrases:
@@ -378,6 +414,18 @@ class Highlighter:
         return []
 
 
+def _one_pass_forms(schema: Any) -> Any:
+    """``search.analysis.word_forms`` of the schema's body analyzers (None: analyse with them)."""
+    if schema is None or "body_exact" not in schema or "body" not in schema:
+        return None
+    return word_forms(schema["body_exact"].analyzer, schema["body"].analyzer)
+
+
+def _joined(tokens: list[str]) -> str | None:
+    """One word's tokens as one form: the token, or the tokens joined by spaces (None: none)."""
+    return tokens[0] if len(tokens) == 1 else (" ".join(tokens) or None)
+
+
 def lead_opens_body(lead: str, body: str) -> bool:
     """Whether an article's lead is the opening of its body (a page's description often is)."""
     return lead.strip()[:80] in body[:400]
@@ -398,9 +446,10 @@ _ACCENTED = re.compile("[\u00c0-\u024f]")
 
 
 def _add_tokens(text: str, hit_start: int, hit_end: int, start: int, end: int,
-                into: dict[int, tuple[int, str]]) -> None:
+                into: dict[int, tuple[int, str]]) -> int:
     """Add to ``into`` (start -> (end, word)) the words of ``text[start:end]`` (in the sense of
-    ``_WORD``) that overlap ``text[hit_start:hit_end]``."""
+    ``_WORD``) that overlap ``text[hit_start:hit_end]``; the end of the last of them (at least
+    ``hit_end``)."""
     i = hit_start
     # back to the start of the word holding hit_start: over word characters, and over a joiner
     # (``-`` ``'``) only between two word characters, as _WORD reads them
@@ -414,13 +463,22 @@ def _add_tokens(text: str, hit_start: int, hit_end: int, start: int, end: int,
             break
     known = into.get(i)
     if known is not None and known[0] >= hit_end:  # that word, already taken, covers the piece
-        return
+        return known[0]
+    match = _WORD.match(text, i, end)
+    if match is not None and match.end() >= hit_end:  # the usual case: one word holds the piece
+        last = match.end()
+        if i not in into:
+            into[i] = (last, match.group())
+        return last
+    last = hit_end
     for match in _WORD.finditer(text, i, end):
         s = match.start()
         if s >= hit_end:
             break
+        last = match.end()
         if s not in into:
-            into[s] = (match.end(), match.group())
+            into[s] = (last, match.group())
+    return max(last, hit_end)
 
 
 def _find_words(text: str, words: Iterable[str], start: int, end: int) -> list[tuple[int, int]]:

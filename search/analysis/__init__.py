@@ -18,6 +18,7 @@ See README.md beside this file for how it works, and data/README.md for the data
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from whoosh.analysis import Analyzer
@@ -25,7 +26,7 @@ from whoosh.analysis import Analyzer
 from search.analysis.corrections import Corrections, parse_corrections, read_corrections
 from search.analysis.filters import IndonesianStemFilter, stem_filter_of
 from search.analysis.terms import TermSteps, terms_for
-from search.analysis.tokenizer import IndonesianTokenizer, normalize
+from search.analysis.tokenizer import IndonesianTokenizer, normalize, token_spans
 
 ANALYZER_VERSION = "id-11"
 
@@ -42,6 +43,7 @@ __all__ = [
     "stem",
     "surface_analyzer",
     "term",
+    "word_forms",
 ]
 
 
@@ -86,6 +88,29 @@ def corrections_of(analyzer: Analyzer) -> Corrections | None:
     it is not a cari analyzer."""
     found = stem_filter_of(analyzer)
     return found.corrections if found is not None else None
+
+
+def word_forms(surface: Analyzer, stemmed: Analyzer) -> Callable[[str], tuple[list[str], list[str]]] | None:
+    """A function giving the tokens that ``surface`` and ``stemmed`` make of a text, in one
+    tokenizer pass without a Whoosh ``Token`` per word, when they are cari's own analyzers
+    (``surface_analyzer()`` and ``indonesian_analyzer(corrections)``); None for any other
+    analyzer (call it then). The highlighter analyses each new word it meets: Whoosh's generator
+    chains were half of that cost. The stemmed tokens are ``IndonesianStemFilter.positions``'s,
+    which the index writer uses too."""
+    stem_filter = stem_filter_of(stemmed)
+    if (stem_filter is None or surface != surface_analyzer()
+            or stemmed != indonesian_analyzer(stem_filter.corrections)):
+        return None
+    positions = stem_filter.positions
+
+    def forms(text: str) -> tuple[list[str], list[str]]:
+        texts, starts, ends = token_spans(text)
+        by_term = positions(texts, starts, ends, chars=False)
+        if len(by_term) == 1 and len(next(iter(by_term.values()))) == 1:
+            return texts, list(by_term)
+        return texts, [term for _pos, term in sorted((pos, term) for term, found in by_term.items() for pos in found)]
+
+    return forms
 
 
 def stem(word: str) -> str:

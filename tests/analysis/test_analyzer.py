@@ -124,3 +124,36 @@ def test_memo_caches_are_bounded(monkeypatch) -> None:
     assert len(tokenizer._normalized_cache) <= 50
     assert len(terms.default_terms().cache) <= 50
     assert tokens[1].term == "pemerintah0an"  # unknown words pass through unchanged
+
+
+def test_word_forms_give_the_analyzers_tokens(sample_corpus) -> None:
+    """The one-pass analysis the highlighter uses yields, for every word of the sample (and hard
+    cases: stopwords, compounds, reduplications, apostrophes, digit groups, Rp, URLs), exactly the
+    tokens of the surface and stemmed analyzers, with and without a user's corrections."""
+    from search.analysis import parse_corrections, word_forms
+    from search.analysis.tokenizer import WORD_PATTERN
+
+    words = {"dan", "Cibubur-Dukuh", "rekan-rekan", "covid-19", "bolak-balik", "Jum'at", "1.000",
+             "Rp1,5", "Rp", "3,5", "S", "_", "'", "Aktaş", "İzmir", "Pemerintahan", "Moeldoko",
+             "https://kompas.com/a-b", "A.S.", "Soeharto", "x-ray"}
+    for path in sorted(sample_corpus.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            words.update(WORD_PATTERN.findall(json.loads(line).get("body") or ""))
+    assert len(words) > 5000
+    for corrections in (None, parse_corrections("Moeldoko\nPemerintahan -> pemerintah\n")):
+        surface, stemmed = surface_analyzer(), indonesian_analyzer(corrections)
+        forms = word_forms(surface, stemmed)
+        assert forms is not None
+        for word in words:
+            assert forms(word) == ([t.text for t in surface(word)], [t.text for t in stemmed(word)]), word
+    assert word_forms(surface_analyzer(), indonesian_analyzer(parse_corrections("Bekasi\n"))) is not None
+
+
+def test_word_forms_refuse_other_analyzers() -> None:
+    from whoosh.analysis import StandardAnalyzer
+
+    from search.analysis import word_forms
+
+    assert word_forms(StandardAnalyzer(), indonesian_analyzer()) is None
+    assert word_forms(surface_analyzer(), StandardAnalyzer()) is None
+    assert word_forms(surface_analyzer(), surface_analyzer()) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from search.analysis.tokenizer import WORD_PATTERN
 from search.highlight import (
     MAX_PASSAGE_CHARS,
     Highlighter,
@@ -75,3 +76,48 @@ def test_texts_whose_lower_case_is_longer_are_highlighted_word_by_word(index, wh
     assert [plain[a:b] for a, b in expected] == ["Aktaş", "bekerja", "Aktas", "bekerja"]
     assert highlighter.spans(dotted, terms) == expected
 
+
+
+QUERIES = ["bekerja sama", "kerja*", "Turki Libya", "Jum'at", "orang", "polisi", "rekan-rekan", "Aktas",
+           "pemerintah daerah", "x-ray", "Al-Mishri", "e-KTP"]
+
+
+def test_spans_are_the_words_whose_analysis_matches(index, whoosh_reader, sample_corpus):
+    """The fast path (pieces of the sought forms found by str.find when they are plain letters,
+    by a regex otherwise, then the words around them) marks exactly the words of the text, as the
+    tokenizer's pattern reads them, whose surface form or stem the query seeks, on the sample."""
+    highlighter = Highlighter(index.schema)
+    oracle = Highlighter(index.schema)  # its own word cache: analysing leaves highlighter's as it is
+    texts = []
+    for path in sorted(sample_corpus.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            texts.extend(t for t in (record.get("title"), record.get("lead"), record.get("body")) if t)
+    assert len(texts) > 300
+    kinds = set()
+    marked = 0
+    for query in QUERIES:
+        terms = highlighter.query_terms(index.parse(query), whoosh_reader)
+        kinds.add(highlighter._plain_pieces(terms))
+
+        def matches(word: str) -> bool:
+            surface, stem = oracle.analyse_word(word)
+            return bool(set((surface or "").split()) & terms.surfaces or set((stem or "").split()) & terms.stems)
+
+        for text in texts:
+            expected = [m.span() for m in WORD_PATTERN.finditer(text) if matches(m.group())]
+            spans = highlighter.spans(text, terms)
+            assert spans == expected, (query, text[:60])
+            marked += len(spans)
+    assert kinds == {True, False}  # both ways of finding the pieces were taken
+    assert marked > 1000
+
+
+def test_words_holding_a_piece_twice_or_after_rp_are_marked_once(index, whoosh_reader):
+    """A word is taken once however many pieces it holds, and a number written against ``Rp``
+    (two words in one run of letters and digits) is found from a piece of digits."""
+    highlighter = Highlighter(index.schema)
+    terms = highlighter.query_terms(index.parse("kerja 1000"), whoosh_reader)
+    assert highlighter._plain_pieces(terms)
+    text = "Pekerja-pekerja bekerja, kerjakan. Gaji Rp1000 sebulan."
+    assert [text[a:b] for a, b in highlighter.spans(text, terms)] == ["Pekerja-pekerja", "bekerja", "kerjakan", "1000"]
