@@ -451,13 +451,15 @@ def _add_tokens(text: str, hit_start: int, hit_end: int, start: int, end: int,
     ``_WORD``) that overlap ``text[hit_start:hit_end]``; the end of the last of them (at least
     ``hit_end``)."""
     i = hit_start
-    # back to the start of the word holding hit_start: over word characters, and over a joiner
-    # (``-`` ``'``) only between two word characters, as _WORD reads them
+    # back to the start of the word holding hit_start: over word characters, over a joiner
+    # (``-`` ``'``) only between two word characters, and over a digit group's ``.`` or ``,``
+    # only between two digits ("1.000", "275,19"), as _WORD reads them
     while i > start:
         before = text[i - 1]
         if before.isalnum() or before == "_" or (
-                before in _JOINERS and i - 2 >= start and i < end and _is_word_char(text[i - 2])
-                and _is_word_char(text[i])):
+                i - 2 >= start and i < end and (
+                    (before in _JOINERS and _is_word_char(text[i - 2]) and _is_word_char(text[i]))
+                    or (before in ".," and text[i - 2].isdecimal() and text[i].isdecimal()))):
             i -= 1
         else:
             break

@@ -79,7 +79,7 @@ def test_texts_whose_lower_case_is_longer_are_highlighted_word_by_word(index, wh
 
 
 QUERIES = ["bekerja sama", "kerja*", "Turki Libya", "Jum'at", "orang", "polisi", "rekan-rekan", "Aktas",
-           "pemerintah daerah", "x-ray", "Al-Mishri", "e-KTP"]
+           "pemerintah daerah", "x-ray", "Al-Mishri", "e-KTP", "covid-19", "1.000", "2019", "19"]
 
 
 def test_spans_are_the_words_whose_analysis_matches(index, whoosh_reader, sample_corpus):
@@ -121,3 +121,17 @@ def test_words_holding_a_piece_twice_or_after_rp_are_marked_once(index, whoosh_r
     assert highlighter._plain_pieces(terms)
     text = "Pekerja-pekerja bekerja, kerjakan. Gaji Rp1000 sebulan."
     assert [text[a:b] for a, b in highlighter.spans(text, terms)] == ["Pekerja-pekerja", "bekerja", "kerjakan", "1000"]
+
+
+def test_a_piece_of_digits_inside_a_digit_group_marks_the_whole_number(index, whoosh_reader):
+    """The tokenizer reads "1.000" and "275,19" as one word each: a query's "000" or "19" is found
+    inside them by str.find, and the word around it is the whole number, which the query does not
+    seek, so nothing is marked; the number itself is marked whole."""
+    highlighter = Highlighter(index.schema)
+    text = "Harga Rp275,19 per lembar, 1.000 orang, kasus covid-19."
+    terms = highlighter.query_terms(index.parse("covid-19"), whoosh_reader)
+    assert [text[a:b] for a, b in highlighter.spans(text, terms)] == ["covid-19"]
+    terms = highlighter.query_terms(index.parse("000"), whoosh_reader)
+    assert highlighter.spans(text, terms) == []
+    terms = highlighter.query_terms(index.parse("1.000"), whoosh_reader)
+    assert [text[a:b] for a, b in highlighter.spans(text, terms)] == ["1.000"]
