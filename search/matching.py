@@ -156,6 +156,9 @@ class DocColumns:
         self.lengths: dict[tuple[Any, str], np.ndarray] = {}  # (segment, field) -> field lengths
         self.idfs: dict[tuple[str, bytes], float] = {}  # idf of each term looked up so far
         self.dfs: dict[tuple[str, bytes], int] = {}  # live document frequency of each term so far
+        # (segment, field, first letter) -> the segment's words of that field and letter, for
+        # did-you-mean (search.suggest.near_words)
+        self.vocabularies: dict[tuple[Any, str, str], list[str]] = {}
         self.avg_lengths: dict[str, float] = {}
         # (segment, field, avg length, k1, b) -> BM25's length normalisation of every document
         self.norms: dict[tuple[Any, ...], np.ndarray] = {}

@@ -1,8 +1,9 @@
 """"Did you mean": for each word of a query that no live article has, the nearest word that live
 articles do have (``pemerintahn`` -> ``pemerintah``), from the index's own vocabulary.
 
-Candidates come from Whoosh's Levenshtein automaton over the exact (unstemmed) fields, at most one
-edit for words of up to 5 letters and two for longer ones, sharing the first letter. The nearest
+Candidates are the words of the exact (unstemmed) fields within an edit distance (Damerau's, as
+optimal string alignment: a swap of two letters is one edit) of one edit for words of up to 5
+letters and two for longer ones, sharing the first letter (``near_words``). The nearest
 wins, then the one more live articles have, then the first alphabetically; words only deleted
 articles had are never offered. Work is bounded: words over ``MAX_SUGGEST_CHARS`` are not looked
 at, and the search stops at the query's deadline.
@@ -15,11 +16,11 @@ from collections.abc import Callable
 from typing import Any
 
 from search.analysis.variants import respellings
-from search.codec.reading import read_postings
+from search.codec.reading import read_postings, segment_key
 from search.matching import DocColumns, Evaluator
 
-__all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "choose_fixes", "edit_distance", "merge_evidence", "suggest_words",
-           "word_evidence"]
+__all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "choose_fixes", "edit_distance", "merge_evidence", "near_words",
+           "suggest_words", "word_evidence"]
 
 MAX_SUGGEST_CHARS = 30
 
@@ -45,6 +46,11 @@ class LiveCounts:
 
     def df(self, fieldname: str, word: str) -> int:
         btext = word.encode("utf-8")
+        if self.columns.live_count == self.columns.doc_count_all:
+            # no deletions: the term dictionaries' counts are the live ones (no postings to read
+            # for each near word of a misspelling)
+            return sum(sub.doc_frequency(fieldname, btext) for sub, _offset in self.reader.leaf_readers()
+                       if fieldname in sub.schema)
         if self.evaluator is not None:  # the query's own: its words' postings are read already
             return self.evaluator.doc_frequency(fieldname, btext)
         if (fieldname, btext) not in self.reader:
@@ -100,17 +106,40 @@ def word_evidence(words: set[str], reader: Any, columns: DocColumns, exact_field
         maxdist = 1 if len(word) <= 5 else 2
         candidates: dict[str, int] = evidence["candidates"]
         for fieldname in exact_fields:
-            for candidate in reader.terms_within(fieldname, word, maxdist, prefix=1):
+            for candidate in near_words(reader, columns, fieldname, word, maxdist):
                 if deadline is not None and time.perf_counter() > deadline:
                     break
-                if isinstance(candidate, bytes):
-                    candidate = candidate.decode("utf-8")
                 if candidate in candidates or candidate == word:
                     continue
                 df = sum(counts.df(f, candidate) for f in exact_fields)
                 if df:
                     candidates[candidate] = df
     return found
+
+
+def near_words(reader: Any, columns: DocColumns, fieldname: str, word: str, maxdist: int) -> list[str]:
+    """The words of ``fieldname`` in any segment of ``reader`` that start with ``word``'s first
+    letter and are at most ``maxdist`` edits from it (optimal string alignment, as Whoosh's
+    ``terms_within``), in no particular order; deleted articles' words too.
+
+    Each segment's words of that letter are listed once per commit (``columns.vocabularies``) and
+    compared in C by rapidfuzz: Whoosh's ``terms_within`` computes the distance to each of them in
+    Python, half a second for a long word starting with a common letter."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    found: set[str] = set()
+    for sub, _offset in reader.leaf_readers():
+        if fieldname not in sub.schema:
+            continue
+        key = (segment_key(sub), fieldname, word[:1])
+        words = columns.vocabularies.get(key)
+        if words is None:
+            words = columns.vocabularies[key] = [btext.decode("utf-8")
+                                                 for btext in sub.expand_prefix(fieldname, word[:1])]
+        found.update(choice for choice, _distance, _row in process.extract_iter(
+            word, words, scorer=OSA.distance, score_cutoff=maxdist))
+    return list(found)
 
 
 def merge_evidence(parts: list[dict[str, Evidence]]) -> dict[str, Evidence]:
