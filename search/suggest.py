@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from search.analysis.variants import respellings
-from search.codec.reading import read_postings, segment_key
+from search.codec.reading import read_postings, segment_key, words_with_prefix
 from search.matching import DocColumns, Evaluator
 
 __all__ = ["MAX_SUGGEST_CHARS", "LiveCounts", "choose_fixes", "edit_distance", "merge_evidence", "near_words",
@@ -135,8 +135,7 @@ def near_words(reader: Any, columns: DocColumns, fieldname: str, word: str, maxd
         key = (segment_key(sub), fieldname, word[:1])
         words = columns.vocabularies.get(key)
         if words is None:
-            words = columns.vocabularies[key] = [btext.decode("utf-8")
-                                                 for btext in sub.expand_prefix(fieldname, word[:1])]
+            words = columns.vocabularies[key] = words_with_prefix(sub, fieldname, word[:1])
         found.update(choice for choice, _distance, _row in process.extract_iter(
             word, words, scorer=OSA.distance, score_cutoff=maxdist))
     return list(found)

@@ -45,6 +45,7 @@ __all__ = [
     "segment_key",
     "term_blocks",
     "whole_block",
+    "words_with_prefix",
 ]
 
 class MappedFile(StructFile):
@@ -319,6 +320,18 @@ def term_blocks(reader: Any, fieldname: str, btext: bytes,
         return _inlined_blocks(terminfo)
     offset, size = terminfo.extent()
     return _blocks_at(terms._postfile, offset, size, maxids)
+
+
+def words_with_prefix(reader: Any, fieldname: str, prefix: str) -> list[str]:
+    """The words of ``fieldname`` in one segment reader that start with ``prefix``, in order: from
+    cari's term dictionary in one loop (``CompactTermsReader.words_with_prefix``), else through
+    Whoosh's ``expand_prefix``."""
+    terms: Any = getattr(reader, "_terms", None)
+    if type(terms).__name__ == "CompactTermsReader" and not getattr(reader, "is_closed", True):
+        found = terms.words_with_prefix(fieldname, prefix.encode("utf-8"))
+    else:
+        found = list(reader.expand_prefix(fieldname, prefix))
+    return [word.decode("utf-8") for word in found]
 
 
 def _inlined_blocks(terminfo: Any) -> list[tuple[int, int, memoryview]]:

@@ -17,7 +17,7 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length
 
 import search
-from search.codec.reading import MappedStorage
+from search.codec.reading import MappedStorage, words_with_prefix
 from search.codec.terms import TERMS_PER_BLOCK, CompactTermsReader, TermDictionaryWriter
 from search.store import open_whoosh_index
 
@@ -113,6 +113,8 @@ def test_every_term_reads_back(tmp_path: Path, terms: dict, mapped: bool, probes
                 after = [t for t in ordered if (FIELDS.index(t[0]), t[1]) >= (FIELDS.index(fieldname), probe)]
                 assert list(reader.terms_from(fieldname, probe)) == after
                 assert [t for t, _i in reader.items_from(fieldname, probe)] == after
+                assert reader.words_with_prefix(fieldname, probe) == \
+                    [t[1] for t in ordered if t[0] == fieldname and t[1].startswith(probe)]
                 if (fieldname, probe) not in terms:
                     assert (fieldname, probe) not in reader
                     with pytest.raises(TermNotFound):
@@ -170,6 +172,9 @@ def test_whoosh_reads_the_segments_through_caris_codec(small_index: Path) -> Non
         for prefix in ("ban", "jak", "pemerintah", "zz", "a"):
             assert sorted(reader.expand_prefix("body_exact", prefix)) == \
                 [w.encode() for w in words if w.startswith(prefix)]
+            for sub in leaves:  # did-you-mean's listing: the same words, in the same order
+                assert words_with_prefix(sub, "body_exact", prefix) == \
+                    [w.decode() for w in sub.expand_prefix("body_exact", prefix)]
         from whoosh.automata.lev import levenshtein_automaton
 
         for word in ("banjr", "jakrta", "presidem"):
