@@ -26,14 +26,12 @@ MAX_SUGGEST_CHARS = 30
 
 
 def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two short words."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    """The edit distance between two words that did-you-mean uses: Levenshtein's with a swap of two
+    neighbouring letters as one edit (optimal string alignment, as ``near_words`` finds them)."""
+    from rapidfuzz.distance import OSA
+
+    distance: int = OSA.distance(a, b)
+    return distance
 
 
 class LiveCounts:

@@ -75,3 +75,17 @@ def test_near_words_are_whooshs_terms_within(which: str, request: pytest.Fixture
         assert compared >= 150 and found > compared // 2
         # the letter's words were listed once per segment, field and letter, and reused
         assert len(columns.vocabularies) <= len(reader.leaf_readers()) * 2 * len({t[0] for t in typos})
+
+
+def test_edit_distance_is_whooshs_optimal_string_alignment() -> None:
+    """The distance that ranks the near words is the one that found them: a swap is one edit."""
+    from whoosh.support.levenshtein import damerau_levenshtein
+
+    from search.suggest import edit_distance
+
+    words = ["pemerintah", "pemeirntah", "pemerintahn", "kpk", "kkp", "ca", "abc", "", "sekolah", "seolah",
+             "jakarta", "jkarta", "aktaş", "aktas"]
+    for a in words:
+        for b in words:
+            assert edit_distance(a, b) == damerau_levenshtein(a, b), (a, b)
+    assert edit_distance("sekolha", "sekolah") == 1
