@@ -448,7 +448,13 @@ def ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.
         header = data[:2]
         if header not in _BLOCK_HEADERS or count < 1:
             return None
-        end, deltas = _ids_end(data, count)
+        ids: np.ndarray | None = None
+        small = _small_ids(data, count) if count > 3 else None
+        if small is not None:
+            end, ids = small
+            deltas = None
+        else:
+            end, deltas = _ids_end(data, count)
         if end < 0:
             return None
         i = _after_tuple_end(data, end, count)
@@ -471,9 +477,10 @@ def ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.
                 return None
             # the doubles of the BINFLOAT opcodes, read in place 9 bytes apart
             tfs = np.ndarray((count,), dtype=">f8", buffer=data, offset=i + 1, strides=(9,)).astype(np.float32)
-        if deltas is None:  # a few ids, not unpickled yet
-            deltas = loads(header + data[2:end + 1] + b".")
-        ids = _running_ids(deltas)
+        if ids is None:
+            if deltas is None:  # a few ids, not unpickled yet
+                deltas = loads(header + data[2:end + 1] + b".")
+            ids = _running_ids(deltas)
         if len(ids) != count:
             return None
         return ids, tfs
@@ -486,6 +493,63 @@ def _running_ids(deltas: Any) -> np.ndarray:
     times faster than ``asarray``, which first checks every item for a nested sequence)."""
     ids: np.ndarray = np.cumsum(np.fromiter(deltas, dtype=np.int64, count=len(deltas))).astype(np.int32)
     return ids
+
+
+# A block's ids are read from its bytes when at most this many of its deltas take an M or J opcode
+# (each ends a run of one-byte deltas; past it, unpickling the tuple costs less). The first delta
+# of every block is its first id, so it usually is one.
+MAX_WIDE_DELTAS = 8
+_K_RUN = b"K" * 4096  # the opcodes of a block's deltas when all of them are under 256
+
+
+def _small_ids(data: bytes, count: int) -> tuple[int, np.ndarray] | None:
+    """The offset of the TUPLE opcode closing a block's id deltas (``count`` > 3, after its MARK)
+    and the running ids, read from the pickle's bytes when every delta is a K opcode (BININT1: a
+    delta under 256) but at most ``MAX_WIDE_DELTAS`` M or J opcodes (BININT2, BININT); None
+    otherwise (more of them, anything unexpected): the caller unpickles the tuple.
+
+    Unpickling makes a Python int of each delta, which numpy then reads back one by one: 60 us a
+    block of 1,024. The opcodes of a run of K are two bytes apart, so a run's deltas are one
+    strided slice of bytes."""
+    if data[2] != _MARK:
+        return None
+    position, done = 3, 0
+    runs: list[tuple[int, bytes]] = []  # (first row, the one-byte deltas of a run of K opcodes)
+    wide: list[tuple[int, int]] = []  # (row, delta) of each M or J opcode
+    while True:
+        opcodes = data[position:position + 2 * (count - done):2]
+        n = len(opcodes)
+        if n > len(_K_RUN) or opcodes != _K_RUN[:n]:  # not all K: the run ends before
+            n -= len(opcodes.lstrip(b"K"))
+        if n:
+            runs.append((done, data[position + 1:position + 2 * n:2]))
+            done += n
+            position += 2 * n
+        if done == count:
+            break
+        opcode = data[position:position + 1]
+        if len(wide) == MAX_WIDE_DELTAS or position + 5 > len(data):
+            return None
+        if opcode == b"M":
+            wide.append((done, data[position + 1] | data[position + 2] << 8))
+            position += 3
+        elif opcode == b"J":
+            wide.append((done, int.from_bytes(data[position + 1:position + 5], "little", signed=True)))
+            position += 5
+        else:
+            return None
+        done += 1
+    if data[position:position + 1] != b"t":
+        return None
+    if not wide:
+        deltas = np.frombuffer(runs[0][1], dtype=np.uint8)
+    else:
+        deltas = np.empty(count, dtype=np.int32)
+        for row, run in runs:
+            deltas[row:row + len(run)] = np.frombuffer(run, dtype=np.uint8)
+        for row, delta in wide:
+            deltas[row] = delta
+    return position, np.add.accumulate(deltas, dtype=np.int32)
 
 
 def _ids_end(data: bytes, count: int) -> tuple[int, tuple[int, ...] | None]:

@@ -5,13 +5,18 @@ as the judge of every posting list, length and date cari reads.
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+import pickle
 import shutil
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import search
 from search.codec import BLOCK_PICKLE_PROTOCOL
@@ -150,6 +155,39 @@ def test_blocks_cari_writes_take_the_fast_path(segments: list) -> None:
                     checked += 1
     assert checked > 300
     assert compressions[True] and compressions[False]  # long blocks compressed, tiny ones not
+
+
+_GAPS = st.one_of(st.integers(1, 255), st.integers(1, 255), st.integers(256, 65535), st.integers(65536, 2**24))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_GAPS, min_size=1, max_size=1100), st.sampled_from(["none", "one", "each"]),
+       st.booleans(), st.booleans())
+def test_ids_and_weights_read_any_block_as_unpickling_does(gaps: list[int], weights: str, memo: bool,
+                                                            compressed: bool) -> None:
+    """Whatever the deltas (one-byte K, two-byte M, four-byte J opcodes, in any mix and number),
+    the weights and the pickling (with or without the memo, compressed or not), the ids and
+    weights read from a block's bytes are those of unpickling it whole, or None (then the caller
+    unpickles)."""
+    count = len(gaps)
+    mini_weights: object = {"none": None, "one": 2.0, "each": tuple(float(1 + g % 7) for g in gaps)}[weights]
+    values = tuple(bytes([g % 251, 1]) for g in gaps)
+    block = (tuple(gaps), mini_weights, values)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, BLOCK_PICKLE_PROTOCOL)
+    pickler.fast = not memo  # the writer pickles long blocks without the memo
+    pickler.dump(block)
+    data = buffer.getvalue()
+    if compressed:
+        data = zlib.compress(data, 1)
+    fast = ids_and_weights(memoryview(data), count, int(compressed))
+    ids, tfs = whole_block(memoryview(data), count, int(compressed), [])
+    assert ids.tolist() == list(itertools.accumulate(gaps))
+    if fast is not None:
+        assert fast[0].dtype == ids.dtype
+        assert fast[0].tolist() == ids.tolist() and fast[1].tolist() == tfs.tolist()
+    if sum(g >= 256 for g in gaps) <= 1 and count > 3:
+        assert fast is not None  # the usual block of a long list (its first id, then small gaps)
 
 
 def test_lengths_and_dates_read_as_whoosh_reads_them(segments: list) -> None:
