@@ -60,7 +60,7 @@ def test_near_words_are_whooshs_terms_within(which: str, request: pytest.Fixture
         words = sorted({w.decode("utf-8") for w in reader.lexicon("body_exact")
                         if len(w) >= 5 and w.isalpha()})
         assert len(words) > 1000
-        typos = misspellings(words[:: len(words) // 24])
+        typos = misspellings(words[:: len(words) // 12])
         compared = found = 0
         for fieldname in ("body_exact", "title_exact"):
             for typo in typos:
@@ -72,7 +72,7 @@ def test_near_words_are_whooshs_terms_within(which: str, request: pytest.Fixture
                 assert set(got) == expected, (fieldname, typo)
                 compared += 1
                 found += bool(got)
-        assert compared >= 150 and found > compared // 2
+        assert compared >= 80 and found > compared // 2
         # the letter's words were listed once per segment, field and letter, and reused
         assert len(columns.vocabularies) <= len(reader.leaf_readers()) * 2 * len({t[0] for t in typos})
 
