@@ -508,8 +508,8 @@ def _small_ids(data: bytes, count: int) -> tuple[int, np.ndarray] | None:
     delta under 256) but at most ``MAX_WIDE_DELTAS`` M or J opcodes (BININT2, BININT); None
     otherwise (more of them, anything unexpected): the caller unpickles the tuple.
 
-    Unpickling makes a Python int of each delta, which numpy then reads back one by one: 60 us a
-    block of 1,024. The opcodes of a run of K are two bytes apart, so a run's deltas are one
+    Unpickling makes a Python int of each delta, which numpy then reads back one by one: about
+    40 us a block of 1,024, against 10 here. The opcodes of a run of K are two bytes apart, so a run's deltas are one
     strided slice of bytes."""
     if data[2] != _MARK:
         return None

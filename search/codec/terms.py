@@ -462,54 +462,50 @@ class CompactTermsReader(base.TermsReader):
             i += infosize
         return None
 
+    def _block_entries(self, block: int) -> tuple[bytes, list[tuple[bytes, int]]]:
+        """The bytes of one block of the dictionary and its entries: each key, and the offset of its
+        term info in those bytes."""
+        data = self._block(block)
+        entries = []
+        i = 0
+        end = len(data)
+        previous = b""
+        while i < end:
+            shared, i = _read_varint(data, i)
+            size, i = _read_varint(data, i)
+            current = previous[:shared] + data[i:i + size]
+            i += size
+            infosize, i = _read_varint(data, i)
+            entries.append((current, i))
+            i += infosize
+            previous = current
+        return data, entries
+
     def _entries_from(self, key: bytes | None = None, *, infos: bool = False) -> Iterator[tuple[bytes, Any]]:
         """``(key, term info or None)`` of every entry from the first key >= ``key`` (all of them
         when None), in key order."""
         n = 0 if key is None else max(bisect_right(self._first_keys, key) - 1, 0)
         for block in range(n, len(self._first_keys)):
-            data = self._block(block)
+            data, entries = self._block_entries(block)
             base_offset = self._bases[block]
-            i = 0
-            end = len(data)
-            previous = b""
-            while i < end:
-                shared, i = _read_varint(data, i)
-                size, i = _read_varint(data, i)
-                current = previous[:shared] + data[i:i + size]
-                i += size
-                infosize, i = _read_varint(data, i)
+            for current, at in entries:
                 if key is None or current >= key:
-                    yield current, (_decode_info(data, i, base_offset) if infos else None)
-                i += infosize
-                previous = current
+                    yield current, (_decode_info(data, at, base_offset) if infos else None)
 
     def words_with_prefix(self, fieldname: str, prefix: bytes) -> list[bytes]:
-        """Every term of ``fieldname`` that starts with ``prefix``, in order: the entries of the
-        blocks that hold them, decoded in one loop (Whoosh's ``expand_prefix`` goes through three
-        generators per term)."""
+        """Every term of ``fieldname`` that starts with ``prefix``, in order, from the blocks that
+        hold them (Whoosh's ``expand_prefix`` goes through three generators per term)."""
         start = self._key(fieldname, prefix)
-        size_of_start = len(start)
         first_keys = self._first_keys
         found: list[bytes] = []
         for block in range(max(bisect_right(first_keys, start) - 1, 0), len(first_keys)):
             if first_keys[block] > start and not first_keys[block].startswith(start):
                 break
-            data = self._block(block)
-            i = 0
-            end = len(data)
-            previous = b""
-            while i < end:
-                shared, i = _read_varint(data, i)
-                size, i = _read_varint(data, i)
-                current = previous[:shared] + data[i:i + size]
-                i += size
-                infosize, i = _read_varint(data, i)
-                i += infosize
-                if current[:size_of_start] == start:
+            for current, _at in self._block_entries(block)[1]:
+                if current.startswith(start):
                     found.append(current[2:])
                 elif current > start:
                     return found
-                previous = current
         return found
 
     # Whoosh's TermsReader interface
