@@ -1046,6 +1046,12 @@ def main() -> None:
     # cari's numpy work is element-wise (no linear algebra): OpenBLAS's pool of threads, started
     # when numpy is imported, would only add their start-up to every command's CPU time.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # A command's first few hundred milliseconds import modules and load the index's columns:
+    # objects that live to the end, which the collector's default thresholds (a young collection
+    # every 700 allocations, a whole one every hundred) walk again and again, 25-35 ms of a
+    # 0.45 s `cari search`. A young collection every 100,000 allocations still bounds a long
+    # command's cyclic garbage (an index build's workers pause the collector on their own).
+    gc.set_threshold(100_000, 10, 10)
     try:
         cli(prog_name="cari")
     finally:
