@@ -1,4 +1,4 @@
-"""A parsed query (``search.querylang``) compiled against one index into Whoosh query objects.
+"""A parsed query (``search.querylang``) compiled against one index into query nodes (``search.nodes``).
 
 Each word goes through the index's own analyzers and is spread over the index fields its user
 field stands for, each clause weighted by ``FIELD_WEIGHTS``: a plain word over the stemmed fields and
@@ -7,23 +7,22 @@ only shares its stem); phrases, prefixes, wildcards and fuzzy words over the sur
 "exact phrase" means to a reader). ``source:``, ``location:`` and ``author:`` match stored values
 in a friendly way (case and accents ignored, a word's start enough: ``kompas`` -> ``Kompas.com``).
 
-The Whoosh objects are only a representation for ``search.matching``'s evaluator and the
-highlighter: Whoosh's own query parser is not used.
+The nodes are what ``search.matching``'s evaluator and the highlighter walk: Whoosh's own query
+parser and query objects are not used.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from whoosh import query as wq
-
+from search import nodes as qn
 from search import querylang as ql
 from search.fields import FIELD_WEIGHTS, SURFACE_TARGETS, VALUE_FIELDS, WORD_TARGETS
 from search.schema import DATE_FIELD
 
-__all__ = ["FIELD_WEIGHTS", "compile_query", "fold", "positive_leaves"]
+__all__ = ["FIELD_WEIGHTS", "compile_query", "fold"]
 
 IdValues = Callable[[str], dict[str, list[str]]]  # value field -> {folded value: stored values}
 # (analyzer id, query word) -> (the analyzer, its terms): a word's analysis (tens of microseconds
@@ -57,10 +56,10 @@ def resolve_values(values: dict[str, list[str]], text: str) -> list[str]:
     return sorted(found)
 
 
-def compile_query(node: ql.Node, schema: Any, weights: dict[str, float], id_values: IdValues) -> wq.Query:
-    """The Whoosh query for a parsed query tree (``wq.NullQuery`` when it can match nothing)."""
+def compile_query(node: ql.Node, schema: Any, weights: dict[str, float], id_values: IdValues) -> qn.Node:
+    """The query nodes of a parsed query tree (``Nothing`` when it can match nothing)."""
     compiled = _Compiler(schema, weights, id_values).compile(node)
-    return wq.NullQuery if compiled is None else compiled
+    return qn.Nothing() if compiled is None else compiled
 
 
 class _Compiler:
@@ -92,7 +91,7 @@ class _Compiler:
             self._analysed[key] = found
         return list(found)  # a copy: the query objects keep theirs
 
-    def compile(self, node: ql.Node) -> wq.Query | None:
+    def compile(self, node: ql.Node) -> qn.Node | None:
         """None: the node asks for nothing (a word the analyzers drop entirely)."""
         if isinstance(node, ql.Term):
             if node.field in VALUE_FIELDS:
@@ -103,37 +102,37 @@ class _Compiler:
                 return self.value(node.field, node.text, "word")
             return self.phrase(node)
         if isinstance(node, ql.DateRange):
-            return wq.DateRange(DATE_FIELD, node.start, node.end)
+            return qn.DateRange(DATE_FIELD, node.start, node.end)
         if isinstance(node, ql.Every):
-            return wq.Every()
+            return qn.Every()
         if isinstance(node, ql.Not):
             inner = self.compile(node.child)
-            return None if inner is None else wq.Not(inner)
+            return None if inner is None else qn.Not(inner)
         parts = [c for c in (self.compile(child) for child in node.children) if c is not None]
         if not parts:
             return None
         if len(parts) == 1:
             return parts[0]
-        return wq.Or(parts) if isinstance(node, ql.Or) else wq.And(parts)
+        return qn.Or(parts) if isinstance(node, ql.Or) else qn.And(parts)
 
-    def _spread(self, clauses: list[wq.Query]) -> wq.Query | None:
+    def _spread(self, clauses: list[qn.Node]) -> qn.Node | None:
         if not clauses:
             return None
-        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+        return clauses[0] if len(clauses) == 1 else qn.Or(clauses)
 
-    def word(self, node: ql.Term) -> wq.Query | None:
-        clauses: list[wq.Query] = []
+    def word(self, node: ql.Term) -> qn.Node | None:
+        clauses: list[qn.Node] = []
         for target in self.word_targets[node.field]:
             boost = node.boost * self.weights.get(target, 1.0)
             tokens = self.analysed(target, node.text)
             if len(tokens) == 1:
-                clauses.append(wq.Term(target, tokens[0], boost=boost))
+                clauses.append(qn.Term(target, tokens[0], boost=boost))
             elif tokens:  # a word the analyzer splits (covid-19): all its parts
-                clauses.append(wq.And([wq.Term(target, t, boost=boost) for t in tokens]))
+                clauses.append(qn.And([qn.Term(target, t, boost=boost) for t in tokens]))
         return self._spread(clauses)
 
-    def pattern(self, node: ql.Term) -> wq.Query | None:
-        clauses: list[wq.Query] = []
+    def pattern(self, node: ql.Term) -> qn.Node | None:
+        clauses: list[qn.Node] = []
         for target in self.surface_targets[node.field]:
             boost = node.boost * self.weights.get(target, 1.0)
             forms = list(self.schema[target].process_text(node.text, mode="query", tokenize=False,
@@ -142,15 +141,15 @@ class _Compiler:
                 continue
             text = forms[0]
             if node.kind == "prefix":
-                clauses.append(wq.Prefix(target, text, boost=boost))
+                clauses.append(qn.Prefix(target, text, boost=boost))
             elif node.kind == "wildcard":
-                clauses.append(wq.Wildcard(target, text, boost=boost))
+                clauses.append(qn.Wildcard(target, text, boost=boost))
             else:
-                clauses.append(wq.FuzzyTerm(target, text, boost=boost, maxdist=node.edits, prefixlength=1))
+                clauses.append(qn.Fuzzy(target, text, boost=boost, maxdist=node.edits, prefixlength=1))
         return self._spread(clauses)
 
-    def phrase(self, node: ql.Phrase) -> wq.Query | None:
-        clauses: list[wq.Query] = []
+    def phrase(self, node: ql.Phrase) -> qn.Node | None:
+        clauses: list[qn.Node] = []
         analysed = {target: self.analysed(target, node.text) for target in self.surface_targets[node.field]}
         longest = max((len(words) for words in analysed.values()), default=0)
         for target, words in analysed.items():
@@ -160,15 +159,15 @@ class _Compiler:
                 # ("kerja sama" would be kerja alone): the phrase is not looked for there
                 continue
             if len(words) == 1:
-                clauses.append(wq.Term(target, words[0], boost=boost))
+                clauses.append(qn.Term(target, words[0], boost=boost))
             elif words:
-                clauses.append(wq.Phrase(target, words, slop=node.slop, boost=boost))
+                clauses.append(qn.Phrase(target, words, slop=node.slop, boost=boost))
         return self._spread(clauses)
 
-    def value(self, fieldname: str, text: str, kind: str) -> wq.Query:
+    def value(self, fieldname: str, text: str, kind: str) -> qn.Node:
         """``source:kompas`` & co.: the stored values the text means (NullQuery: none)."""
         if fieldname not in self.schema:
-            return wq.NullQuery
+            return qn.Nothing()
         values = self.id_values(fieldname)
         if kind in ("wildcard", "fuzzy"):
             pattern = fold(text)
@@ -177,20 +176,6 @@ class _Compiler:
         else:
             found = resolve_values(values, text)
         if not found:
-            return wq.NullQuery
-        terms = [wq.Term(fieldname, v) for v in found]
-        return terms[0] if len(terms) == 1 else wq.Or(terms)
-
-
-def positive_leaves(q: wq.Query) -> Iterable[wq.Query]:
-    """Leaves of ``q`` that are sought, not excluded (skips NOT and the right side of ANDNOT)."""
-    if isinstance(q, wq.Not):
-        return
-    if isinstance(q, wq.AndNot):
-        yield from positive_leaves(q.a)
-        return
-    if q.is_leaf():
-        yield q
-        return
-    for child in q.children():
-        yield from positive_leaves(child)
+            return qn.Nothing()
+        terms = [qn.Term(fieldname, v) for v in found]
+        return terms[0] if len(terms) == 1 else qn.Or(terms)

@@ -30,7 +30,7 @@ from typing import Any
 from search import fields
 from search.analysis import word_forms
 from search.analysis.tokenizer import WORD_PATTERN
-from search.compiler import positive_leaves
+from search.nodes import Expansion, Phrase, Term, positive_leaves
 from search.terminal import for_terminal
 
 __all__ = ["Highlight", "Highlighter", "MatchTerms", "render_html", "render_terminal"]
@@ -117,7 +117,7 @@ class Highlighter:
     # -- what to look for
 
     def query_terms(self, q: Any, reader: Any) -> MatchTerms:
-        """Stems and surface forms sought by the positive parts of Whoosh query ``q`` (prefix and
+        """Stems and surface forms sought by the positive parts of query ``q`` (prefix, wildcard and
         fuzzy words expanded against ``reader``'s vocabulary; NOT parts left out)."""
         stems: set[str] = set()
         surfaces: set[str] = set()
@@ -130,25 +130,15 @@ class Highlighter:
                 into = surfaces
             else:
                 continue
-            words = getattr(leaf, "words", None)  # Phrase
-            if words is not None:
-                if len(words) == 1 or getattr(leaf, "slop", 1) > 1:
-                    into.update(words)  # proximity: mark the words wherever they are
-                elif words:
-                    phrases[(into is stems, tuple(words))] = None
-                continue
-            text = getattr(leaf, "text", None)
-            if text is None:
-                continue
-            if type(leaf).__name__ == "Term":
-                into.add(text)
-                continue
-            # Prefix, Wildcard, FuzzyTerm...: the index's words they stand for
-            try:
-                btexts = islice(leaf._btexts(reader), MAX_EXPANSION)
-                into.update(b.decode("utf-8") if isinstance(b, bytes) else b for b in btexts)
-            except Exception:  # noqa: BLE001 - an exotic query type: highlight nothing for it rather than fail
-                continue
+            if isinstance(leaf, Phrase):
+                if len(leaf.words) == 1 or leaf.slop > 1:
+                    into.update(leaf.words)  # proximity: mark the words wherever they are
+                elif leaf.words:
+                    phrases[(into is stems, leaf.words)] = None
+            elif isinstance(leaf, Term):
+                into.add(leaf.text.decode("utf-8") if isinstance(leaf.text, bytes) else leaf.text)
+            elif isinstance(leaf, Expansion):  # the index's words it stands for
+                into.update(b.decode("utf-8") for b in islice(leaf.words(reader), MAX_EXPANSION))
         return MatchTerms(frozenset(stems), frozenset(surfaces), tuple(phrases))
 
     def _variants(self, terms: MatchTerms) -> set[str]:

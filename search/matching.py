@@ -4,8 +4,7 @@ Whoosh's own matchers walk every candidate document through a tree of Python obj
 two common words spread over several fields took 70-250 ms on the 28,913 articles. Here each posting
 list is read block by block (whole arrays, cached across queries), scored with numpy into one score
 array per query, and combined with boolean masks, which takes a few milliseconds. The query objects
-are Whoosh's (compiled by ``search.compiler`` from cari's own parse); query types this module does
-not know fall back to Whoosh's matcher.
+are cari's (``search.nodes``, compiled by ``search.compiler`` from cari's own parse).
 
 Posting lists and columns come from ``search.codec.reading``, which owns Whoosh's format; this module
 only combines them.
@@ -22,11 +21,12 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 
+from search import nodes as qn
 from search.codec.reading import (
     MISSING_DATE,
     Postings,
@@ -108,11 +108,10 @@ def bm25_idf(doc_count: int, df: int) -> float:
     return math.log(1.0 + (doc_count - df + 0.5) / (df + 0.5))
 
 
-def expansion_key(q: Any) -> tuple[Any, ...]:
+def expansion_key(q: qn.Expansion) -> qn.Expansion:
     """What identifies a prefix, wildcard or fuzzy query across processes (its words are decided
-    once for every shard of a sharded index)."""
-    return (type(q).__name__, q.fieldname, q.text, getattr(q, "maxdist", None),
-            getattr(q, "prefixlength", None))
+    once for every shard of a sharded index): the query without its boost."""
+    return q.unboosted()
 
 
 class TermStatistics:
@@ -126,7 +125,7 @@ class TermStatistics:
     __slots__ = ("doc_count", "df", "lengths", "expansions", "_idfs")
 
     def __init__(self, doc_count: int, df: dict[tuple[str, bytes], int], lengths: dict[str, float],
-                 expansions: dict[tuple[Any, ...], list[bytes]] | None = None) -> None:
+                 expansions: dict[qn.Expansion, list[bytes]] | None = None) -> None:
         self.doc_count = doc_count
         self.df = df
         self.lengths = lengths
@@ -477,60 +476,41 @@ class Evaluator:
         follows the postings read, not the size of the index). ``support``: also the documents
         only part of an AND matches, with the scores of its parts (an AND inside an OR adds
         them to the documents the OR matches some other way; see ``_and``)."""
-        if isinstance(q, (wq.Or, wq.And, wq.Phrase)):
+        if isinstance(q, (qn.Or, qn.And, qn.Phrase)):
             # AND>OR evaluates the strict and the relaxed query, which share their words' clauses
             # (and phrases): each is evaluated once (a Found is never changed once made)
-            key = (q, support and isinstance(q, wq.And))  # only an AND keeps partial matches
-            try:
-                found = self._evaluated.get(key)
-            except TypeError:  # a query Whoosh cannot hash
-                return self._found(q, support)
+            key = (q, support and isinstance(q, qn.And))  # only an AND keeps partial matches
+            found = self._evaluated.get(key)
             if found is None:
                 found = self._evaluated[key] = self._found(q, support)
             return found
         return self._found(q, support)
 
     def _found(self, q: Any, support: bool) -> Found:
-        if isinstance(q, wq.Term):
+        if isinstance(q, qn.Term):
             return self._term(q.fieldname, q.text, q.boost)
-        if isinstance(q, wq.Or):
+        if isinstance(q, qn.Or):
             return self._or(q.subqueries)
-        if isinstance(q, wq.And):
+        if isinstance(q, qn.And):
             return self._and(q.subqueries, support)
-        if isinstance(q, wq.AndNot):
-            found = self.found(q.a, support)
-            return found.without(self.found(q.b).matched())
-        if isinstance(q, wq.Not):
+        if isinstance(q, qn.Not):
             mask = self.live().copy()
             mask[self.found(q.query).matched()] = False
             return Found.unscored(np.flatnonzero(mask))
-        if isinstance(q, wq.AndMaybe):
-            found = self.found(q.a, support)
-            extra = self.found(q.b, True)
-            ids, rows = found.matched(), found.matched_rows()
-            scores = found.scores.copy()
-            inside = _rows_of(extra.ids, ids)
-            scores[rows[inside >= 0]] += extra.scores[inside[inside >= 0]]
-            return Found(found.ids, scores, found.hit)
-        if isinstance(q, wq.Require):
-            found = self.found(q.a, support)
-            return found.within(self.found(q.b).matched())
-        if isinstance(q, wq.Phrase):
+        if isinstance(q, qn.Phrase):
             return self._phrase(q)
-        if isinstance(q, wq.NumericRange) and self._is_date(q.fieldname):
+        if isinstance(q, qn.DateRange):
             return Found.unscored(np.flatnonzero(self._date_mask(q, None)))
-        if isinstance(q, wq.ConstantScoreQuery):
+        if isinstance(q, qn.ConstantScore):
             ids = self.found(q.child).matched()
             return Found(ids, np.full(len(ids), q.score, dtype=np.float32))
-        if isinstance(q, wq.Every):
+        if isinstance(q, qn.Every):
             return Found.unscored(np.flatnonzero(self.live()))
-        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+        if isinstance(q, qn.Nothing):
             return NOTHING
-        if isinstance(q, wq.MultiTerm) and hasattr(q, "_btexts"):
-            expanded = self._expand(q)
-            if expanded is not None:
-                return expanded
-        return self._fallback(q)
+        if isinstance(q, qn.Expansion):
+            return self._expand(q)
+        raise TypeError(f"not a query node: {q!r}")
 
     def term_parts(self, fieldname: str, text: Any, docnum: int, boost: float = 1.0) -> dict[str, float] | None:
         """The parts of one term's BM25 score in one document (None when the document has not got
@@ -559,7 +539,7 @@ class Evaluator:
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """``(mask, scores)`` of one term over all documents."""
-        return self.evaluate(wq.Term(fieldname, text, boost=boost))
+        return self.evaluate(qn.Term(fieldname, text, boost=boost))
 
     def _term(self, fieldname: str, text: Any, boost: float) -> Found:
         """The documents of one term (deleted ones too: callers keep the live ones) and its BM25
@@ -591,7 +571,7 @@ class Evaluator:
             return Found.unscored(ids)
         return Found(ids, score_parts[0] if len(score_parts) == 1 else np.concatenate(score_parts))
 
-    def _or(self, subqueries: list[Any]) -> Found:
+    def _or(self, subqueries: Sequence[qn.Node]) -> Found:
         """Any of the parts; scores added up part after part (in float32, in the parts' order:
         the same sums whatever the documents' layout)."""
         parts = [self.found(sub, True) for sub in subqueries]
@@ -637,14 +617,14 @@ class Evaluator:
             mask[ids] = True
         return np.flatnonzero(mask)
 
-    def _and(self, subqueries: list[Any], support: bool) -> Found:
+    def _and(self, subqueries: Sequence[qn.Node], support: bool) -> Found:
         """Every part; scores added up part after part. Date ranges (and filters that score
         nothing) only check the documents the other parts left; phrases come last, to check
         positions in the fewest documents. With ``support``, the documents only some parts
         match keep the scores of those parts (an OR above adds them where it matches): the
         scores of a matching document are the same either way."""
-        positive = [s for s in subqueries if not isinstance(s, wq.Not)]
-        negative = [s.query for s in subqueries if isinstance(s, wq.Not)]
+        positive = [s for s in subqueries if not isinstance(s, qn.Not)]
+        negative = [s.query for s in subqueries if isinstance(s, qn.Not)]
         filters = [s for s in positive if self._scoreless_filter(s)] if len(positive) > 1 else []
         if filters and len(filters) < len(positive):
             positive = [s for s in positive if s not in filters]  # they add 0 to every score
@@ -654,13 +634,13 @@ class Evaluator:
             found = Found.unscored(np.flatnonzero(self.live()))
         else:
             # cheapest first so phrases only check documents that survive the other clauses
-            positive.sort(key=lambda s: isinstance(s, wq.Phrase))
+            positive.sort(key=lambda s: isinstance(s, qn.Phrase))
             found = self.found(positive[0], support)
             for sub in positive[1:]:
                 matched = found.matched()
                 if not len(matched):
                     break
-                if isinstance(sub, wq.Phrase):
+                if isinstance(sub, qn.Phrase):
                     part = self._phrase(sub, within=matched)
                 else:
                     part = self.found(sub, support)
@@ -674,31 +654,31 @@ class Evaluator:
     def _scoreless_filter(self, q: Any) -> bool:
         """Whether ``q`` matches documents without scoring them (a date range, a filter of the
         search's options): an AND checks it on its other parts' documents only."""
-        if isinstance(q, wq.NumericRange):
-            return self._is_date(q.fieldname)
-        if isinstance(q, wq.ConstantScoreQuery):
+        if isinstance(q, qn.DateRange):
+            return True
+        if isinstance(q, qn.ConstantScore):
             return bool(q.score == 0)
         return False
 
     def _filter(self, q: Any, candidates: np.ndarray) -> np.ndarray:
         """The ``candidates`` (sorted ids) a scoreless filter keeps."""
-        if isinstance(q, wq.NumericRange):
+        if isinstance(q, qn.DateRange):
             kept: np.ndarray = candidates[self._date_mask(q, candidates)]
             return kept
         child = q.child
-        if isinstance(child, wq.And) and all(not isinstance(s, wq.Not) for s in child.subqueries):
+        if isinstance(child, qn.And) and all(not isinstance(s, qn.Not) for s in child.subqueries):
             for sub in child.subqueries:
                 if not len(candidates):
                     break
                 candidates = (self._filter(sub, candidates) if self._scoreless_filter(sub)
                               else _intersect(candidates, self.found(sub).matched()))
             return candidates
-        if isinstance(child, wq.NumericRange) and self._is_date(child.fieldname):
+        if isinstance(child, qn.DateRange):
             kept = candidates[self._date_mask(child, candidates)]
             return kept
         return _intersect(candidates, self.found(child).matched())
 
-    def phrase(self, q: wq.Phrase, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def phrase(self, q: qn.Phrase, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(mask, scores)`` of a phrase over all documents (``within``: a mask of the documents
         to check; the others do not match)."""
         found = self._phrase(q, None if within is None else np.flatnonzero(within))
@@ -707,7 +687,7 @@ class Evaluator:
         scores[found.ids] = found.scores
         return mask, scores
 
-    def _phrase(self, q: wq.Phrase, within: np.ndarray | None = None) -> Found:
+    def _phrase(self, q: qn.Phrase, within: np.ndarray | None = None) -> Found:
         """Documents with the words in order (``slop`` apart at most), scored by occurrences;
         ``within``: only those of these (sorted) ids are checked."""
         fieldname = q.fieldname
@@ -757,11 +737,13 @@ class Evaluator:
             return NOTHING
         return Found(np.concatenate(id_parts), np.concatenate(score_parts))
 
-    def date_range(self, q: wq.NumericRange) -> tuple[np.ndarray, np.ndarray]:
+    def date_range(self, q: qn.DateRange) -> tuple[np.ndarray, np.ndarray]:
         return self._date_mask(q, None), np.zeros(self.n, dtype=np.float32)
 
-    def _date_mask(self, q: wq.NumericRange, candidates: np.ndarray | None) -> np.ndarray:
+    def _date_mask(self, q: qn.DateRange, candidates: np.ndarray | None) -> np.ndarray:
         """Which documents (of ``candidates``, else all) have a date in the range."""
+        if q.fieldname != self.columns.date_field:
+            raise ValueError(f"a date range over {q.fieldname}: only {self.columns.date_field} has a date column")
         dates = self.columns.dates if candidates is None else self.columns.dates[candidates]
         mask: np.ndarray = dates != MISSING_DATE
         if q.start is not None:
@@ -772,23 +754,17 @@ class Evaluator:
             mask &= (dates < hi) if q.endexcl else (dates <= hi)
         return mask
 
-    def _is_date(self, fieldname: str) -> bool:
-        return fieldname == self.columns.date_field and len(self.columns.dates) == self.n
-
-    def _expand(self, q: Any) -> Found | None:
+    def _expand(self, q: qn.Expansion) -> Found:
         """Prefix/wildcard/fuzzy: the best-scoring variant counts. Raises QuerySyntaxError when
         the pattern stands for more than ``MAX_EXPANSION`` words, or takes too long to expand."""
-        btexts: list[bytes] | None
         if self.stats is not None and expansion_key(q) in self.stats.expansions:
             btexts = self.stats.expansions[expansion_key(q)]
         else:
             btexts = self.expansion(q)
-        if btexts is None:
-            return NOTHING
         parts = []
         for n, btext in enumerate(btexts):
             if n % 64 == 63 and self._past_deadline():
-                self._cut_short(f"{_pattern_text(q)}: only some of the words it matches were searched")
+                self._cut_short(f"{q.typed()}: only some of the words it matches were searched")
                 break
             part = self._term(q.fieldname, btext, q.boost)
             if len(part.ids):
@@ -802,26 +778,22 @@ class Evaluator:
             scores[rows] = np.maximum(scores[rows], p.scores)
         return Found(ids, scores)
 
-    def expansion(self, q: Any) -> list[bytes] | None:
-        """The words of this searcher a prefix, wildcard or fuzzy query stands for, in index order
-        (None: none can be, as Whoosh's automaton on a fuzzy word shorter than its prefix). Raises
-        QuerySyntaxError past ``MAX_EXPANSION`` words, or when looking them up takes too long."""
+    def expansion(self, q: qn.Expansion) -> list[bytes]:
+        """The words of this searcher a prefix, wildcard or fuzzy query stands for, in index order.
+        Raises QuerySyntaxError past ``MAX_EXPANSION`` words, or when looking them up takes too
+        long."""
         from search.errors import QuerySyntaxError
 
         btexts = []
-        try:
-            for n, btext in enumerate(q._btexts(self.searcher.reader())):
-                btexts.append(btext)
-                if len(btexts) > MAX_EXPANSION:
-                    raise too_many_words(q)
-                if n % 256 == 255 and self._past_deadline():
-                    raise QuerySyntaxError(
-                        f"{_pattern_text(q)} takes too long to look up: make it longer or more specific")
-        except IndexError:  # Whoosh's automaton on a fuzzy word shorter than its prefix
-            return None
+        for n, btext in enumerate(q.words(self.searcher.reader())):
+            btexts.append(btext)
+            if len(btexts) > MAX_EXPANSION:
+                raise too_many_words(q)
+            if n % 256 == 255 and self._past_deadline():
+                raise QuerySyntaxError(f"{q.typed()} takes too long to look up: make it longer or more specific")
         return btexts
 
-    def statistics(self, q: Any) -> tuple[dict[tuple[str, bytes], int], set[str], dict[tuple[Any, ...], list[bytes]]]:
+    def statistics(self, q: qn.Node) -> tuple[dict[tuple[str, bytes], int], set[str], dict[qn.Expansion, list[bytes]]]:
         """What scoring ``q`` reads from this searcher's documents, for a sharded index to add up
         over its shards before any of them scores: the live document frequency of every scored
         term (``(field, term) -> df``, prefix, wildcard and fuzzy words included), the scored
@@ -829,7 +801,7 @@ class Evaluator:
         (by ``expansion_key``). It walks ``q`` as ``evaluate`` does."""
         df: dict[tuple[str, bytes], int] = {}
         fields: set[str] = set()
-        expansions: dict[tuple[Any, ...], list[bytes]] = {}
+        expansions: dict[qn.Expansion, list[bytes]] = {}
         schema = self.searcher.schema
 
         def term(fieldname: str, text: Any) -> None:
@@ -841,33 +813,24 @@ class Evaluator:
             fields.add(fieldname)
 
         def walk(node: Any) -> None:
-            if isinstance(node, wq.Term):
+            if isinstance(node, qn.Term):
                 term(node.fieldname, node.text)
-            elif isinstance(node, wq.Phrase):
+            elif isinstance(node, qn.Phrase):
                 for word in node.words:
                     term(node.fieldname, word)
-            elif isinstance(node, wq.ConstantScoreQuery):
-                walk(node.child)
-            elif isinstance(node, wq.MultiTerm) and hasattr(node, "_btexts"):
-                words = self.expansion(node) or []  # past the limit here, past it in all
+            elif isinstance(node, qn.Expansion):
+                words = self.expansion(node)  # past the limit here, past it in all
                 expansions[expansion_key(node)] = words
                 if node.fieldname in schema and schema[node.fieldname].scorable:
                     fields.add(node.fieldname)  # its words may be in other shards only
                 for btext in words:
                     term(node.fieldname, btext)
-            elif not node.is_leaf():
+            else:
                 for child in node.children():
                     walk(child)
 
         walk(q)
         return df, fields, expansions
-
-    def _fallback(self, q: Any) -> Found:
-        """Whoosh's own matching for anything else (unscored: a constant of the query's boost)."""
-        mask = np.zeros(self.n, dtype=bool)
-        mask[np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)] = True
-        ids = np.flatnonzero(mask)
-        return Found(ids, np.full(len(ids), getattr(q, "boost", 1.0), dtype=np.float32))
 
     def _checkable(self, candidates: np.ndarray, words: int) -> np.ndarray:
         """The candidates a phrase check can afford before the deadline (all when there is time):
@@ -880,22 +843,12 @@ class Evaluator:
         return candidates
 
 
-def too_many_words(q: Any) -> Exception:
+def too_many_words(q: qn.Expansion) -> Exception:
     """The error of a prefix, wildcard or fuzzy word that stands for too many words."""
     from search.errors import QuerySyntaxError
 
-    return QuerySyntaxError(f"{_pattern_text(q)} matches more than {MAX_EXPANSION:,} different words: "
+    return QuerySyntaxError(f"{q.typed()} matches more than {MAX_EXPANSION:,} different words: "
                             "make it longer or more specific")
-
-
-def _pattern_text(q: Any) -> str:
-    """How the user typed a prefix, wildcard or fuzzy word (for messages)."""
-    text = getattr(q, "text", "")
-    if type(q).__name__ == "Prefix":
-        return f"'{text}*'"
-    if type(q).__name__ == "FuzzyTerm":
-        return f"'{text}~'"
-    return f"'{text}'"
 
 
 def top_documents(mask: np.ndarray, scores: np.ndarray, wanted: int, *,

@@ -31,12 +31,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whoosh import query as wq
-from whoosh import scoring
-
+from search import nodes as qn
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
-from search.compiler import compile_query, fold, positive_leaves
+from search.compiler import compile_query, fold
 from search.duplicates import collapse_copies, copies_of_many, read_group_members, representatives
 from search.errors import (
     ArticleNotFound,
@@ -193,7 +191,7 @@ class Selection:
     listed: Any
     counted: Any
     scores: Any
-    q: wq.Query
+    q: qn.Node
     matched_all: int | None
     evaluator: Evaluator
     columns: DocColumns
@@ -300,7 +298,7 @@ class _Snapshot:
         self._idle: list[Any] = []
         self._closed = False
         self._columns: DocColumns | None = None
-        self._compiled: dict[tuple[str, str], tuple[wq.Query, wq.Query | None]] = {}
+        self._compiled: dict[tuple[str, str], tuple[qn.Node, qn.Node | None]] = {}
         self._id_values: dict[str, dict[str, list[str]]] = {}
         self._value_columns: dict[str, tuple[list[str], Any]] = {}
         self._groups: Any = _UNSET
@@ -314,7 +312,7 @@ class _Snapshot:
         self._idle.append(self._new_searcher())
 
     def _new_searcher(self) -> Any:
-        from whoosh.searching import Searcher
+        from search.searching import Searcher
 
         reader = self.generation.reader()
         try:
@@ -322,11 +320,11 @@ class _Snapshot:
         except BaseException:
             reader.close()
             raise
-        return Searcher(reader, weighting=scoring.BM25F())
+        return Searcher(reader)
 
     @contextmanager
     def searcher(self) -> Iterator[Any]:
-        """A Whoosh searcher of this commit for the calling thread alone."""
+        """A searcher (``search.searching.Searcher``) of this commit for the calling thread alone."""
         with self._lock:
             searcher = self._idle.pop() if self._idle else None
         if searcher is None:
@@ -363,17 +361,17 @@ class _Snapshot:
                     columns = self._columns
         return columns
 
-    def cached_query(self, key: tuple[str, str]) -> tuple[wq.Query, wq.Query | None] | None:
+    def cached_query(self, key: tuple[str, str]) -> tuple[qn.Node, qn.Node | None] | None:
         return self._compiled.get(key)
 
-    def remember_query(self, key: tuple[str, str], compiled: tuple[wq.Query, wq.Query | None]) -> None:
+    def remember_query(self, key: tuple[str, str], compiled: tuple[qn.Node, qn.Node | None]) -> None:
         with self._lock:
             if len(self._compiled) >= PARSED_CACHE_SIZE:
                 self._compiled = {}
             self._compiled[key] = compiled
 
     def own_searcher(self) -> Any:
-        """A Whoosh searcher of this commit that the caller keeps and closes (out of the pool)."""
+        """A searcher of this commit that the caller keeps and closes (out of the pool)."""
         with self._lock:
             searcher = self._idle.pop() if self._idle else None
         return searcher if searcher is not None else self._new_searcher()
@@ -595,16 +593,16 @@ class Index:
                                   parameter="operator")
         return op
 
-    def parse(self, text: str | Query, *, operator: str | None = None) -> wq.Query:
-        """The Whoosh query ``text`` compiles to against this index (its strict form): what the
-        evaluator and the highlighter read. Raises ``QuerySyntaxError`` with a one-line reason."""
+    def parse(self, text: str | Query, *, operator: str | None = None) -> qn.Node:
+        """The query nodes (``search.nodes``) ``text`` compiles to against this index (its strict
+        form): what the evaluator and the highlighter read. Raises ``QuerySyntaxError`` with a one-line reason."""
         snapshot = self._current()
         with snapshot.searcher() as searcher:
             return self._compiled(snapshot, searcher, text, self._operator(operator))[0]
 
     def _compiled(self, snapshot: _Snapshot, searcher: Any, query: str | Query,
-                  op: str) -> tuple[wq.Query, wq.Query | None]:
-        """(strict, relaxed) Whoosh queries of ``query``, cached per commit for repeated searches
+                  op: str) -> tuple[qn.Node, qn.Node | None]:
+        """(strict, relaxed) compiled queries of ``query``, cached per commit for repeated searches
         (pages, facets); the relaxed one (AND>OR's partial matches) is None when there is none."""
         if isinstance(query, Query):
             parsed, key = query, None
@@ -651,9 +649,9 @@ class Index:
         return closest_of(values, text, limit)
 
     def _filter_query(self, snapshot: _Snapshot, searcher: Any, sources: Sequence[str] | None,
-                      since: Any, until: Any) -> wq.Query | None:
+                      since: Any, until: Any) -> qn.Node | None:
         """The query for the ``sources``/``since``/``until`` filters, or None."""
-        parts: list[wq.Query] = []
+        parts: list[qn.Node] = []
         if sources:
             if isinstance(sources, str):
                 sources = [sources]
@@ -661,16 +659,16 @@ class Index:
 
             id_map = snapshot.id_map(searcher, "source")
             values = sorted({v for s in sources for v in resolve_values(id_map, str(s))})
-            parts.append(wq.Or([wq.Term("source", v) for v in values]) if values else wq.NullQuery)
+            parts.append(qn.Or(qn.Term("source", v) for v in values) if values else qn.Nothing())
         start = parse_date_bound(since, end=False)
         end = parse_date_bound(until, end=True)
         if start is not None or end is not None:
             if start is not None and end is not None and start > end:
                 raise QuerySyntaxError(f"since {since} is after until {until}")
-            parts.append(wq.DateRange(DATE_FIELD, start, end))
+            parts.append(qn.DateRange(DATE_FIELD, start, end))
         if not parts:
             return None
-        return parts[0] if len(parts) == 1 else wq.And(parts)
+        return parts[0] if len(parts) == 1 else qn.And(parts)
 
     # -- searching
 
@@ -754,9 +752,9 @@ class Index:
             relaxed = None  # a date order, a count, an export: the set alone
         filt = self._filter_query(snapshot, searcher, sources, since, until)
         if filt is not None:
-            q = wq.And([q, wq.ConstantScoreQuery(filt, 0.0)])
+            q = qn.And([q, qn.ConstantScore(filt, 0.0)])
             if relaxed is not None:
-                relaxed = wq.And([relaxed, wq.ConstantScoreQuery(filt, 0.0)])
+                relaxed = qn.And([relaxed, qn.ConstantScore(filt, 0.0)])
         columns = snapshot.columns(searcher)
         deadline = started + self.time_limit if self.time_limit and not exact else None
         evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b, stats=stats)
@@ -832,7 +830,7 @@ class Index:
                        partial_reason=evaluator.partial_reason, matched_all=chosen.matched_all,
                        tail=tail, any=any, collapsed=collapsed)
 
-    def _hits(self, searcher: Any, q: wq.Query, top: list[tuple[int, float]], *, highlight: bool,
+    def _hits(self, searcher: Any, q: qn.Node, top: list[tuple[int, float]], *, highlight: bool,
               passages: int) -> list[Hit]:
         terms = self._highlighter.query_terms(q, searcher.reader()) if highlight else None
         hits = []
@@ -959,10 +957,10 @@ class Index:
             return self._suggest(snapshot, searcher, snapshot.columns(searcher), text, q, deadline)
 
     def _suggest(self, snapshot: _Snapshot, searcher: Any, columns: DocColumns, text: str | Query,
-                 q: wq.Query, deadline: float | None, evaluator: Evaluator | None = None) -> str | None:
+                 q: qn.Node, deadline: float | None, evaluator: Evaluator | None = None) -> str | None:
         schema = snapshot.schema
-        words = {leaf.text for leaf in positive_leaves(q)
-                 if isinstance(leaf, wq.Term) and leaf.fieldname in EXACT_FIELDS}
+        words = {leaf.text for leaf in qn.positive_leaves(q)
+                 if isinstance(leaf, qn.Term) and leaf.fieldname in EXACT_FIELDS}
         fixes = suggest_words(words, searcher.reader(), columns, [f for f in EXACT_FIELDS if f in schema],
                               [f for f in STEMMED_FIELDS if f in schema], self._highlighter.stem, deadline,
                               evaluator)
@@ -1034,10 +1032,10 @@ class Index:
             elif relaxed is not None and strict_mask.any() and (mask & ~strict_mask).any() and strict_mask[docnum]:
                 lift = float(scores[mask].max()) + 1.0
             stored = searcher.stored_fields(docnum)
-            matches = []
-            for leaf in positive_leaves(broad):
-                if not isinstance(leaf, wq.Term):
-                    if isinstance(leaf, wq.Phrase) and evaluator.phrase(leaf)[0][docnum]:
+            matches: list[dict[str, Any]] = []
+            for leaf in qn.positive_leaves(broad):
+                if not isinstance(leaf, qn.Term):
+                    if isinstance(leaf, qn.Phrase) and evaluator.phrase(leaf)[0][docnum]:
                         matches.append({"field": leaf.fieldname, "phrase": " ".join(leaf.words)})
                     continue
                 parts = evaluator.term_parts(leaf.fieldname, leaf.text, docnum, leaf.boost)
@@ -1082,7 +1080,7 @@ class Index:
     def similar(self, article_id: str, *, limit: int = 10) -> Results:
         """Articles most like ``article_id``: an OR of its most distinctive body words (Whoosh's
         Bo1 key terms of its title, twice, and text), ranked like a search, best first."""
-        from whoosh.classify import Bo1Model
+        from whoosh.classify import Bo1Model, Expander
 
         _check_positive("limit", limit)
         started = time.perf_counter()
@@ -1090,10 +1088,11 @@ class Index:
             docnum = self._docnum(searcher, article_id)
             stored = searcher.stored_fields(docnum)
             text = " ".join(stored.get(f) or "" for f in ("title", "title", "lead", "body"))
-            key_terms = searcher.key_terms_from_text("body", text[:SIMILAR_TEXT_CHARS],
-                                                     numterms=SIMILAR_TERMS, model=Bo1Model)
+            expander = Expander(searcher.reader(), "body", model=Bo1Model)
+            expander.add_text(text[:SIMILAR_TEXT_CHARS])
+            key_terms = expander.expanded_terms(SIMILAR_TERMS, normalize=True)
             columns = snapshot.columns(searcher)
-            q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
+            q = qn.Or(qn.Term("body", term, boost=weight) for term, weight in key_terms)
             mask, scores = Evaluator(searcher, self._postings, columns, k1=self.k1, b=self.b).evaluate(q)
             mask &= columns.live
             mask[docnum] = False

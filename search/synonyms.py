@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from whoosh import query as wq
+from search import nodes as qn
 
 # The fields of one word of the query, by the fields a user can name (see search.query).
 _FIELD_SIGNATURES = (
@@ -44,11 +44,12 @@ class SynonymTable:
         return bool(self.groups)
 
 
-def _word_of(node: wq.Query) -> tuple[str, str | None] | None:
+def _word_of(node: qn.Node) -> tuple[str, str | None] | None:
     """``(word, user field)`` when ``node`` is one plain word spread over its fields (an Or of
     Terms that includes an exact field, whose text is the word as typed, normalized)."""
-    leaves = [node] if isinstance(node, wq.Term) else list(node.children()) if isinstance(node, wq.Or) else []
-    if not leaves or not all(isinstance(leaf, wq.Term) for leaf in leaves):
+    nodes = [node] if isinstance(node, qn.Term) else list(node.subqueries) if isinstance(node, qn.Or) else []
+    leaves = [leaf for leaf in nodes if isinstance(leaf, qn.Term)]
+    if not leaves or len(leaves) != len(nodes):
         return None
     exact = {leaf.text for leaf in leaves if leaf.fieldname.endswith("_exact")}
     if len(exact) != 1:
@@ -64,10 +65,11 @@ def _word_of(node: wq.Query) -> tuple[str, str | None] | None:
     return (word.decode("utf-8") if isinstance(word, bytes) else word), field
 
 
-def _phrase_of(node: wq.Query) -> tuple[tuple[str, ...], str | None] | None:
+def _phrase_of(node: qn.Node) -> tuple[tuple[str, ...], str | None] | None:
     """``(words, user field)`` when ``node`` is one quoted phrase spread over exact fields."""
-    leaves = [node] if isinstance(node, wq.Phrase) else list(node.children()) if isinstance(node, wq.Or) else []
-    if not leaves or not all(isinstance(leaf, wq.Phrase) and leaf.slop == 1 for leaf in leaves):
+    nodes = [node] if isinstance(node, qn.Phrase) else list(node.subqueries) if isinstance(node, qn.Or) else []
+    leaves = [leaf for leaf in nodes if isinstance(leaf, qn.Phrase) and leaf.slop == 1]
+    if not leaves or len(leaves) != len(nodes):
         return None
     words = {tuple(leaf.words) for leaf in leaves}
     if len(words) != 1:
@@ -81,45 +83,42 @@ class Expander:
     """Adds the synonyms of ``table`` to a parsed query; ``parse`` parses a query text with the
     index's parser (for the alternatives, in the same fields as the words they stand for)."""
 
-    def __init__(self, table: SynonymTable, parse: Callable[[str], wq.Query]) -> None:
+    def __init__(self, table: SynonymTable, parse: Callable[[str], qn.Node]) -> None:
         self.table = table
         self.parse = parse
 
-    def _query_for(self, phrase: tuple[str, ...], field: str | None) -> wq.Query:
+    def _query_for(self, phrase: tuple[str, ...], field: str | None) -> qn.Node:
         text = phrase[0] if len(phrase) == 1 else '"' + " ".join(phrase) + '"'
         return self.parse(f"{field}:{text}" if field else text)
 
-    def _with_alternatives(self, node: wq.Query, phrase: tuple[str, ...], field: str | None) -> wq.Query:
+    def _with_alternatives(self, node: qn.Node, phrase: tuple[str, ...], field: str | None) -> qn.Node:
         alternatives = self.table.alternatives(phrase)
         if not alternatives:
             return node
-        return wq.Or([node] + [self._query_for(p, field) for p in alternatives])
+        return qn.Or([node, *(self._query_for(p, field) for p in alternatives)])
 
-    def expand(self, q: wq.Query | None) -> wq.Query | None:
+    def expand(self, q: qn.Node | None) -> qn.Node | None:
         """``q`` with the synonyms of its words and phrases added (``q`` itself when none apply)."""
         if q is None or not self.table:
             return q
         return self._expand(q)
 
-    def _expand(self, q: wq.Query) -> wq.Query:
+    def _expand(self, q: qn.Node) -> qn.Node:
         word = _word_of(q)
         if word is not None:
             return self._with_alternatives(q, (word[0],), word[1])
         phrase = _phrase_of(q)
         if phrase is not None:
             return self._with_alternatives(q, phrase[0], phrase[1])
-        if isinstance(q, (wq.And, wq.Or)):
-            children = self._runs(list(q.children()), isinstance(q, wq.And))
-            return type(q)(children, boost=q.boost)
-        if isinstance(q, wq.Not) or q.is_leaf():  # what is excluded stays as typed
-            return q
-        return q.apply(self._expand)
+        if isinstance(q, (qn.And, qn.Or)):
+            return type(q)(self._runs(q.subqueries, isinstance(q, qn.And)))
+        return q  # a NOT, what is excluded, stays as typed
 
-    def _runs(self, children: Sequence[wq.Query], required: bool) -> list[wq.Query]:
+    def _runs(self, children: Sequence[qn.Node], required: bool) -> list[qn.Node]:
         """The children with their synonyms: a run of words that is a synonym phrase (``komisi
         pemberantasan korupsi``) is joined with its alternatives; each other child on its own."""
         words = [_word_of(child) for child in children]
-        out: list[wq.Query] = []
+        out: list[qn.Node] = []
         i = 0
         longest = self.table.longest
         while i < len(children):
@@ -135,7 +134,7 @@ class Expander:
                 field = run[0][1]  # type: ignore[index]
                 others = [self._query_for(p, field) for p in alternatives]
                 if required:  # every word, or a synonym of the phrase they make
-                    out.append(wq.Or([wq.And(list(children[i:i + size]))] + others))
+                    out.append(qn.Or([qn.And(children[i:i + size]), *others]))
                 else:  # any of the words, or a synonym
                     out.extend(self._expand(child) for child in children[i:i + size])
                     out.extend(others)

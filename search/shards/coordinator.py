@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 
+from search import nodes as qn
 from search.errors import ArticleNotFound, IndexClosed, InvalidArgument, QuerySyntaxError, ShardsMissing
 from search.matching import MAX_EXPANSION, TermStatistics, too_many_words
 from search.shards.layout import read_layout, shard_of
@@ -41,7 +41,7 @@ def merge_statistics(parts: list[dict[str, Any]]) -> TermStatistics:
     the evaluator), prefix and fuzzy words united in index order."""
     df: dict[tuple[str, bytes], int] = {}
     lengths: dict[str, float] = {}
-    expansions: dict[tuple[Any, ...], set[bytes]] = {}
+    expansions: dict[Any, set[bytes]] = {}
     doc_count = 0
     for part in parts:
         doc_count += part["doc_count"]
@@ -56,12 +56,9 @@ def merge_statistics(parts: list[dict[str, Any]]) -> TermStatistics:
 
 
 def _check_expansions(stats: TermStatistics, query: Any) -> None:
-    for key, words in stats.expansions.items():
+    for pattern, words in stats.expansions.items():
         if len(words) > MAX_EXPANSION:
-            kind, fieldname, text = key[0], key[1], key[2]
-            fake = type(kind, (), {})()
-            fake.text, fake.fieldname = text, fieldname
-            raise too_many_words(fake)
+            raise too_many_words(pattern)
 
 
 def finish_facets(parts: list[dict[str, dict[Any, int]]], names: Sequence[str], *, limit: int | None,
@@ -630,7 +627,7 @@ class ShardedIndex:
         expander.topN_weight.update(weights)
         expander.top_total = top_total
         key_terms = expander.expanded_terms(SIMILAR_TERMS, normalize=True)
-        q = wq.Or([wq.Term("body", term, boost=weight) for term, weight in key_terms])
+        q = qn.Or(qn.Term("body", term, boost=weight) for term, weight in key_terms)
         stats, parts = self._statistics(q, operator=None, sources=None, since=None, until=None, any=False,
                                         ranked=True, tolerate=True)
         return self._ranked(q, stats, parts, commit, started, limit=limit, page=1, sources=None, since=None,

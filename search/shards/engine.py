@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import query as wq
 
+from search import nodes as qn
 from search.errors import IndexClosed
 from search.matching import Evaluator, TermStatistics, top_documents
 
@@ -110,8 +110,8 @@ class ShardEngine:
     def statistics(self, query: Any, *, operator: str | None, sources: Any, since: Any, until: Any,
                    any: bool, ranked: bool, suggest: bool) -> dict[str, Any]:
         """What scoring ``query`` reads from this shard's documents (see the module docstring)."""
-        from search.compiler import positive_leaves
         from search.fields import EXACT_FIELDS, STEMMED_FIELDS
+        from search.nodes import positive_leaves
         from search.suggest import word_evidence
 
         index = self.index
@@ -121,7 +121,7 @@ class ShardEngine:
             evaluator = Evaluator(searcher, index._postings, columns, k1=index.k1, b=index.b)
             df: dict[tuple[str, bytes], int] = {}
             fields: set[str] = set()
-            expansions: dict[tuple[Any, ...], list[bytes]] = {}
+            expansions: dict[qn.Expansion, list[bytes]] = {}
             for part in (q, relaxed if (ranked or any) else None):
                 if part is None:
                     continue
@@ -133,7 +133,7 @@ class ShardEngine:
             if suggest:
                 shown = relaxed if relaxed is not None and ranked else q
                 words = {leaf.text for leaf in positive_leaves(shown)
-                         if isinstance(leaf, wq.Term) and leaf.fieldname in EXACT_FIELDS}
+                         if isinstance(leaf, qn.Term) and leaf.fieldname in EXACT_FIELDS}
                 schema = snapshot.schema
                 evidence = word_evidence(words, searcher.reader(), columns, [f for f in EXACT_FIELDS if f in schema],
                                          [f for f in STEMMED_FIELDS if f in schema], index._highlighter.stem,
@@ -143,7 +143,7 @@ class ShardEngine:
                     "expansions": expansions, "evidence": evidence}
 
     def _compiled(self, snapshot: Any, searcher: Any, query: Any, operator: str | None) -> tuple[Any, Any]:
-        if isinstance(query, wq.Query):  # "similar": a query made of terms already
+        if isinstance(query, qn.Node):  # "similar": a query made of terms already
             return query, None
         return self.index._compiled(snapshot, searcher, query, self.index._operator(operator))
 
@@ -159,7 +159,7 @@ class ShardEngine:
         index = self.index
         started = time.perf_counter() if started is None else started
         with index._reading() as (snapshot, searcher):
-            if isinstance(query, wq.Query):
+            if isinstance(query, qn.Node):
                 chosen = self._select_terms(snapshot, searcher, query, stats, started, exclude)
             else:
                 chosen = index._select(snapshot, searcher, started, query, sources=sources, since=since,
@@ -537,13 +537,13 @@ def highlight_query(q: Any, stats: TermStatistics | None) -> Any:
         return q
 
     def swap(node: Any) -> Any:
-        if isinstance(node, wq.MultiTerm) and hasattr(node, "_btexts"):
+        if isinstance(node, qn.Expansion):
             words = stats.expansions.get(expansion_key(node))
             if words is not None:
                 if not words:
-                    return wq.NullQuery
+                    return qn.Nothing()
                 # the first words in index order, as many as the highlighter marks of one index
-                return wq.Or([wq.Term(node.fieldname, w.decode("utf-8")) for w in words[:MARKED_WORDS]])
+                return qn.Or(qn.Term(node.fieldname, w.decode("utf-8")) for w in words[:MARKED_WORDS])
         return node
 
     return q.accept(swap)

@@ -73,47 +73,106 @@ def test_positions_of_a_few_blocks_are_those_of_the_whole_list(small_blocks_read
 
 
 def test_sparse_matches_are_whooshs(index, whoosh_reader):
-    """The evaluator's sets (sorted ids) are those Whoosh's own matchers find."""
-    from whoosh import query as wq
+    """The evaluator's sets (sorted ids) are those Whoosh's own matchers find for the same query
+    (``search.nodes.to_whoosh``), for every kind of node the compiler makes."""
 
+    from whoosh.searching import Searcher
+
+    from search import nodes as qn
     from search.matching import Evaluator
 
     sub, terms = _leaf_terms(whoosh_reader, "body", 20, 400)
     a, b, c = (t.decode() for t in terms[:3])
     queries = [
-        wq.Or([wq.Term("body", a), wq.Term("title", a), wq.Term("body", b)]),
-        wq.And([wq.Term("body", a), wq.Term("body", b)]),
-        wq.And([wq.Or([wq.Term("body", a), wq.Term("body", b)]), wq.Not(wq.Term("body", c))]),
-        wq.Or([wq.And([wq.Term("body", a), wq.Term("body", b)]), wq.Term("body", c)]),
-        wq.AndNot(wq.Term("body", a), wq.Term("body", b)),
+        qn.Or([qn.Term("body", a), qn.Term("title", a), qn.Term("body", b)]),
+        qn.And([qn.Term("body", a), qn.Term("body", b)]),
+        qn.And([qn.Or([qn.Term("body", a), qn.Term("body", b)]), qn.Not(qn.Term("body", c))]),
+        qn.Or([qn.And([qn.Term("body", a), qn.Term("body", b)]), qn.Term("body", c)]),
+        qn.Prefix("body_exact", a[:3]),
+        qn.Wildcard("body_exact", a[:2] + "*" + a[-1]),
+        qn.Wildcard("body_exact", a[0] + "?" + a[2:]),
+        qn.Fuzzy("body_exact", a, maxdist=1),
+        qn.Phrase("body_exact", ["kerja", "sama"]),
+        qn.And([qn.Term("body", a), qn.ConstantScore(qn.Term("body", b), 0.0)]),
+        qn.Every(),
+        qn.Nothing(),
     ]
     with index._reading() as (snapshot, searcher):
         evaluator = Evaluator(searcher, index._postings, snapshot.columns(searcher))
+        whoosh_searcher = Searcher(searcher.reader())
+        sizes = []
         for q in queries:
-            expected = sorted(searcher.docs_for_query(q))
+            expected = sorted(whoosh_searcher.docs_for_query(qn.to_whoosh(q)))
             assert evaluator.found(q).matched().tolist() == expected, q
             mask, _scores = evaluator.evaluate(q)
             assert np.flatnonzero(mask).tolist() == expected, q
+            sizes.append(len(expected))
+    assert all(sizes[:8]), sizes  # the patterns and the phrase stand for something here
+
+
+def test_date_ranges_are_those_of_whooshs_date_column(index, whoosh_reader):
+    """A date range keeps the documents whose date (as Whoosh reads the column cari wrote) is
+    inside it, ends included unless excluded; dateless ones never."""
+    from datetime import datetime
+
+    from search import nodes as qn
+    from search.matching import Evaluator
+
+    dates = whoosh_reader.column_reader("published_local")
+    dated = [(d, dates[d]) for d in range(whoosh_reader.doc_count_all())]
+    values = sorted({v for _d, v in dated if v is not None and v.year > 1})
+    middle = values[len(values) // 2]
+    cases = [(middle, None, False, False), (None, middle, False, True), (middle, middle, False, False),
+             (datetime(1990, 1, 1), datetime(2100, 1, 1), True, True)]
+    with index._reading() as (snapshot, searcher):
+        evaluator = Evaluator(searcher, index._postings, snapshot.columns(searcher))
+        live = snapshot.columns(searcher).live
+        for start, end, startexcl, endexcl in cases:
+            q = qn.DateRange("published_local", start, end, startexcl, endexcl)
+            expected = [d for d, v in dated if live[d] and v is not None and v.year > 1
+                        and (start is None or (v > start if startexcl else v >= start))
+                        and (end is None or (v < end if endexcl else v <= end))]
+            assert evaluator.found(q).matched().tolist() == expected, q
+            assert expected, q
+
+
+def test_query_nodes_are_values():
+    """Nodes compare and hash by what they hold and their kind (the evaluator caches by node),
+    survive pickling (a sharded index sends them to its shards), and ``accept`` rebuilds a tree."""
+    import pickle
+
+    from search import nodes as qn
+
+    both = [qn.Term("body", "banjir", 2.0), qn.Phrase("title", ["kerja", "sama"])]
+    assert qn.Or(both) == qn.Or(list(both)) and hash(qn.Or(both)) == hash(qn.Or(tuple(both)))
+    assert qn.Or(both) != qn.And(both)
+    assert qn.Prefix("body", "ban") != qn.Wildcard("body", "ban")
+    assert qn.Fuzzy("body", "banjr", maxdist=1) != qn.Fuzzy("body", "banjr", maxdist=2)
+    tree = qn.And([qn.Or(both), qn.Not(qn.Prefix("body", "ja", 3.0))])
+    copy = pickle.loads(pickle.dumps(tree))
+    assert copy == tree and hash(copy) == hash(tree) and repr(copy) == repr(tree)
+    assert qn.Prefix("body", "ja", 3.0).unboosted() == qn.Prefix("body", "ja")
+    upper = tree.accept(lambda n: qn.Term(n.fieldname, n.text.upper(), n.boost) if isinstance(n, qn.Term) else n)
+    assert [leaf for leaf in qn.positive_leaves(upper)] == [qn.Term("body", "BANJIR", 2.0), both[1]]
 
 
 def test_an_and_inside_an_or_adds_its_parts_where_the_or_matches(index, whoosh_reader):
     """A word the analyzer splits (``covid-19``) is an AND of its parts in each field, ORed over
     the fields: where the OR matches through another field, the parts found in this one add
     their scores too (as they always have; rankings must not move with the evaluator)."""
-    from whoosh import query as wq
-
+    from search import nodes as qn
     from search.matching import Evaluator
 
     _sub, terms = _leaf_terms(whoosh_reader, "body", 20, 400)
     a, b = (t.decode() for t in terms[:2])
     with index._reading() as (snapshot, searcher):
         evaluator = Evaluator(searcher, index._postings, snapshot.columns(searcher))
-        only_a = evaluator.found(wq.Term("body", a))
-        both = evaluator.found(wq.And([wq.Term("body", a), wq.Term("body", b)])).matched()
+        only_a = evaluator.found(qn.Term("body", a))
+        both = evaluator.found(qn.And([qn.Term("body", a), qn.Term("body", b)])).matched()
         partial = np.setdiff1d(only_a.ids, both)
         assert len(partial)
-        lead = wq.Term("body", a, boost=2.0)  # matches every document of a, on its own
-        q = wq.Or([wq.And([wq.Term("body", a), wq.Term("body", b)]), lead])
+        lead = qn.Term("body", a, boost=2.0)  # matches every document of a, on its own
+        q = qn.Or([qn.And([qn.Term("body", a), qn.Term("body", b)]), lead])
         found = evaluator.found(q)
         rows = np.searchsorted(found.ids, partial)
         lead_scores = evaluator.found(lead).scores[np.searchsorted(only_a.ids, partial)]
