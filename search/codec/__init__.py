@@ -3,8 +3,9 @@
 ``search.codec.writing`` writes segments (imported by the indexer only, it loads Whoosh's writing
 machinery); ``search.codec.reading`` reads posting lists and columns as numpy arrays for searching;
 ``search.codec.terms`` is the segments' codec (``CariCodec``, Whoosh's W3 with cari's term
-dictionary) and ``search.codec.formats`` the varint positions. Whoosh's own reader reads every
-segment cari writes (through the codec it finds pickled with each segment).
+dictionary) and ``search.codec.formats`` the varint positions and the packed values of a posting
+block. Whoosh's own reader reads every segment cari writes (through the codec it finds pickled
+with each segment).
 """
 
 # Whoosh pickles posting blocks with protocol 2, in which each value (bytes) becomes a call of

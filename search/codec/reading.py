@@ -26,7 +26,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.codec import BLOCK_PICKLE_PROTOCOL
-from search.codec.formats import VarintPositions, decode_many
+from search.codec.formats import PackedValues, VarintPositions
 
 __all__ = [
     "MISSING_DATE",
@@ -195,7 +195,7 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
             blocks = _w3_blocks(matcher) if type(matcher).__name__ == "W3LeafMatcher" else None
     except TermNotFound:
         return _EMPTY
-    value_parts: list[bytes] = []
+    value_parts: list[PackedValues] = []
     if blocks is not None:  # Whoosh 2.7 "W3" codec: the whole posting list in one read
         id_parts, tf_parts = [], []
         for count, compressed, data in blocks:
@@ -207,17 +207,18 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
         ids, tfs = np.concatenate(id_parts), np.concatenate(tf_parts)
     else:  # any other codec: the generic, slower way
         assert matcher is not None
-        ids_list, tfs_list = [], []
+        ids_list, tfs_list, values_list = [], [], []
         while matcher.is_active():
             ids_list.append(matcher.id())
             tfs_list.append(matcher.weight())
             if values:
-                value_parts.append(matcher.value())
+                values_list.append(matcher.value())
             matcher.next()
         ids, tfs = np.asarray(ids_list, dtype=np.int32), np.asarray(tfs_list, dtype=np.float32)
+        value_parts.append(PackedValues.of(values_list))
     if not values:
         return Postings(ids, tfs)
-    counts, positions = flat_positions(value_parts, reader.schema[fieldname].format)
+    counts, positions = flat_positions(PackedValues.joined(value_parts), reader.schema[fieldname].format)
     return Postings(ids, tfs, counts, positions)
 
 
@@ -227,12 +228,12 @@ class RawPositions:
 
     __slots__ = ("ids", "tfs", "values", "format", "nbytes")
 
-    def __init__(self, ids: np.ndarray, tfs: np.ndarray, values: list[bytes], format_: Any) -> None:
+    def __init__(self, ids: np.ndarray, tfs: np.ndarray, values: PackedValues, format_: Any) -> None:
         self.ids = ids
         self.tfs = tfs
         self.values = values
         self.format = format_
-        self.nbytes = ids.nbytes + tfs.nbytes + sum(map(len, values)) + 40 * len(values)
+        self.nbytes = ids.nbytes + tfs.nbytes + values.nbytes
 
     def decoded(self) -> Postings:
         """All the positions, decoded."""
@@ -242,8 +243,7 @@ class RawPositions:
     def positions_of(self, wanted: np.ndarray) -> Postings:
         """The positions in the documents ``wanted`` (sorted local ids, all among ``ids``)."""
         rows = np.searchsorted(self.ids, wanted)
-        values = self.values
-        counts, positions = flat_positions([values[row] for row in rows.tolist()], self.format)
+        counts, positions = flat_positions(self.values.select(rows), self.format)
         return Postings(wanted, self.tfs[rows], counts, positions)
 
 
@@ -259,13 +259,13 @@ def read_raw_positions(reader: Any, fieldname: str, btext: bytes) -> RawPosition
         return None
     if not blocks:
         return None
-    values: list[bytes] = []
+    values: list[PackedValues] = []
     id_parts, tf_parts = [], []
     for count, compressed, data in blocks:
         block_ids, block_tfs = whole_block(data, count, compressed, values)
         id_parts.append(block_ids)
         tf_parts.append(block_tfs)
-    return RawPositions(np.concatenate(id_parts), np.concatenate(tf_parts), values,
+    return RawPositions(np.concatenate(id_parts), np.concatenate(tf_parts), PackedValues.joined(values),
                         reader.schema[fieldname].format)
 
 
@@ -285,7 +285,7 @@ def read_positions_of(reader: Any, fieldname: str, btext: bytes, wanted: np.ndar
     needed = np.unique(np.searchsorted(np.asarray(maxids, dtype=np.int64), wanted))
     if len(needed) * 2 > len(blocks) or (len(needed) and needed[-1] >= len(blocks)):
         return None
-    values: list[bytes] = []
+    values: list[PackedValues] = []
     id_parts, tf_parts = [], []
     for b in needed.tolist():
         count, compressed, data = blocks[b]
@@ -294,7 +294,8 @@ def read_positions_of(reader: Any, fieldname: str, btext: bytes, wanted: np.ndar
         tf_parts.append(block_tfs)
     if not id_parts:
         return None
-    raw = RawPositions(np.concatenate(id_parts), np.concatenate(tf_parts), values, reader.schema[fieldname].format)
+    raw = RawPositions(np.concatenate(id_parts), np.concatenate(tf_parts), PackedValues.joined(values),
+                       reader.schema[fieldname].format)
     if not np.isin(wanted, raw.ids, assume_unique=True).all():
         return None  # not the layout expected: let the caller read all of it
     return raw.positions_of(wanted)
@@ -343,7 +344,7 @@ def _inlined_blocks(terminfo: Any) -> list[tuple[int, int, memoryview]]:
     mini_weights: Any = tuple(weights)
     if weights.count(first) == len(weights):
         mini_weights = None if first == 1.0 else first
-    mini_values = None if all(v is None for v in values) else tuple(v for v in values if v)
+    mini_values = None if all(v is None for v in values) else PackedValues.of([v for v in values if v])
     data = pickle.dumps((deltas, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
     return [(len(ids), 0, memoryview(data))]
 
@@ -393,8 +394,9 @@ def _blocks_at(postfile: Any, offset: int, size: Any,
 
 
 def whole_block(data: memoryview, count: int, compressed: int,
-                 values: list[bytes] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Ids and weights of a block by unpickling all of it; its values go to ``values``."""
+                 values: list[PackedValues] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and weights of a block by unpickling all of it; its values go to ``values``, packed
+    (as cari writes them, or packed here from Whoosh's tuple of bytes)."""
     raw = zlib.decompress(data) if compressed else bytes(data)
     if values is not None and raw[:2] == b"\x80\x02" and _CODECS_ENCODE in raw:
         # Whoosh pickled each value (bytes) as a call of _codecs.encode(text, "latin1"); str.encode
@@ -410,12 +412,14 @@ def whole_block(data: memoryview, count: int, compressed: int,
     else:
         tfs = np.asarray(weights, dtype=np.float32)
     if values is not None:
-        if isinstance(block_values, bytes):  # fixed-size values, packed together
-            size = len(block_values) // count
-            block_values = [block_values[i:i + size] for i in range(0, len(block_values), size)]
-        elif block_values is None:
-            block_values = [b""] * count
-        values.extend(block_values)
+        if not isinstance(block_values, PackedValues):
+            if isinstance(block_values, bytes):  # fixed-size values, packed together
+                size = len(block_values) // count
+                block_values = [block_values[i:i + size] for i in range(0, len(block_values), size)]
+            elif block_values is None:
+                block_values = [b""] * count
+            block_values = PackedValues.of(block_values)
+        values.append(block_values)
     return ids, tfs
 
 
@@ -594,18 +598,20 @@ def _after_tuple_end(data: bytes, i: int, count: int) -> int:
     return i
 
 
-def flat_positions(values: list[bytes], format_: Any) -> tuple[np.ndarray, np.ndarray]:
+def flat_positions(packed: PackedValues, format_: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(counts, positions)`` from Whoosh posting values, many at once: how many positions each
     value holds, and all positions one value after the other.
 
     A ``Positions`` value is a 4-byte count and a protocol-2 pickle of the position deltas; the
     pickles are spliced into one tuple and unpickled by a single C call (each alone costs a few
     microseconds of Python), and numpy sums the deltas. Anything else decodes one by one."""
-    if not values:
+    if not len(packed):
         return np.empty(0, np.int64), np.empty(0, np.int64)
     if type(format_) is VarintPositions:
-        return decode_many(values)
+        return packed.positions()
     from whoosh.formats import Positions
+
+    values = list(packed)
 
     lists = None
     if type(format_) is Positions and values[0][4:6] == b"\x80\x02" and values[0][-1:] == b".":

@@ -508,7 +508,8 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     segment as Whoosh's ``W3FieldWriter.add_postings`` does, but a term at a time instead of a
     posting at a time (Whoosh's per-posting method calls and checks were a third of a build), and
     the term index in one write at the end. The posting blocks' data tuples are pickled with
-    ``BLOCK_PICKLE_PROTOCOL``; everything else is Whoosh's bytes.
+    ``BLOCK_PICKLE_PROTOCOL``, their values packed (``search.codec.formats.PackedValues``);
+    everything else is Whoosh's bytes.
 
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
@@ -540,6 +541,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
             code = length_bytes[length] = length_to_byte(length)
         return code
 
+    from search.codec.formats import PackedValues
     from search.codec.terms import INLINE_POSTINGS, CompactFieldWriter
 
     # cari's term dictionary (search.codec.terms) takes the entries as tuples, and the postings of
@@ -632,7 +634,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
             else:
                 mini_weights = tuple(block_weights)
             if fixedsize is None or fixedsize < 0:
-                mini_values: Any = tuple([v for v in block_value_list if v])
+                mini_values: Any = PackedValues.of([v for v in block_value_list if v])
             elif fixedsize == 0:
                 mini_values = None
             else:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import search
 from search.codec import BLOCK_PICKLE_PROTOCOL
+from search.codec.formats import PackedValues
 from search.codec.reading import (
     MISSING_DATE,
     date_column,
@@ -133,9 +134,9 @@ def test_positions_of_some_documents_read_as_whoosh_reads_them(segments: list) -
 
 
 def test_blocks_cari_writes_take_the_fast_path(segments: list) -> None:
-    """Blocks written by cari (pickle protocol 3) give their ids and weights without unpickling
-    their positions, exactly what unpickling the whole block gives."""
-    checked = 0
+    """Blocks written by cari (pickle protocol 3, positions packed) give their ids and weights
+    without unpickling their positions, exactly what unpickling the whole block gives."""
+    checked = packed = 0
     compressions = {False: 0, True: 0}
     for sub in segments:
         for fieldname in ("body", "body_exact", "title", "keywords", "source"):
@@ -147,13 +148,16 @@ def test_blocks_cari_writes_take_the_fast_path(segments: list) -> None:
                 for count, compressed, data in blocks:
                     raw = zlib.decompress(data) if compressed else bytes(data)
                     assert raw[:2] == b"\x80%c" % BLOCK_PICKLE_PROTOCOL
+                    if sub.schema[fieldname].format.fixed_value_size() is None:  # positions: packed
+                        assert isinstance(pickle.loads(raw)[2], PackedValues), (fieldname, btext)
+                        packed += 1
                     compressions[bool(compressed)] += 1
                     fast = ids_and_weights(data, count, compressed)
                     assert fast is not None, (fieldname, btext)
                     ids, tfs = whole_block(data, count, compressed, [])
                     assert fast[0].tolist() == ids.tolist() and fast[1].tolist() == tfs.tolist()
                     checked += 1
-    assert checked > 300
+    assert checked > 300 and packed > 100
     assert compressions[True] and compressions[False]  # long blocks compressed, tiny ones not
 
 
@@ -162,16 +166,18 @@ _GAPS = st.one_of(st.integers(1, 255), st.integers(1, 255), st.integers(256, 655
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_GAPS, min_size=1, max_size=1100), st.sampled_from(["none", "one", "each"]),
-       st.booleans(), st.booleans())
+       st.booleans(), st.booleans(), st.booleans())
 def test_ids_and_weights_read_any_block_as_unpickling_does(gaps: list[int], weights: str, memo: bool,
-                                                            compressed: bool) -> None:
+                                                            compressed: bool, packed: bool) -> None:
     """Whatever the deltas (one-byte K, two-byte M, four-byte J opcodes, in any mix and number),
-    the weights and the pickling (with or without the memo, compressed or not), the ids and
-    weights read from a block's bytes are those of unpickling it whole, or None (then the caller
-    unpickles)."""
+    the weights, the values (packed as cari writes them, or Whoosh's tuple) and the pickling (with
+    or without the memo, compressed or not), the ids and weights read from a block's bytes are
+    those of unpickling it whole, or None (then the caller unpickles)."""
     count = len(gaps)
     mini_weights: object = {"none": None, "one": 2.0, "each": tuple(float(1 + g % 7) for g in gaps)}[weights]
-    values = tuple(bytes([g % 251, 1]) for g in gaps)
+    values: object = tuple(bytes([g % 251, 1]) for g in gaps)
+    if packed:
+        values = PackedValues.of(values)  # type: ignore[arg-type]
     block = (tuple(gaps), mini_weights, values)
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, BLOCK_PICKLE_PROTOCOL)
@@ -181,8 +187,10 @@ def test_ids_and_weights_read_any_block_as_unpickling_does(gaps: list[int], weig
     if compressed:
         data = zlib.compress(data, 1)
     fast = ids_and_weights(memoryview(data), count, int(compressed))
-    ids, tfs = whole_block(memoryview(data), count, int(compressed), [])
+    read: list[PackedValues] = []
+    ids, tfs = whole_block(memoryview(data), count, int(compressed), read)
     assert ids.tolist() == list(itertools.accumulate(gaps))
+    assert list(read[0]) == [bytes([g % 251, 1]) for g in gaps]
     if fast is not None:
         assert fast[0].dtype == ids.dtype
         assert fast[0].tolist() == ids.tolist() and fast[1].tolist() == tfs.tolist()
