@@ -595,7 +595,8 @@ class Index:
 
     def parse(self, text: str | Query, *, operator: str | None = None) -> qn.Node:
         """The query nodes (``search.nodes``) ``text`` compiles to against this index (its strict
-        form): what the evaluator and the highlighter read. Raises ``QuerySyntaxError`` with a one-line reason."""
+        form): what the evaluator and the highlighter read. Raises ``QuerySyntaxError`` with a
+        one-line reason."""
         snapshot = self._current()
         with snapshot.searcher() as searcher:
             return self._compiled(snapshot, searcher, text, self._operator(operator))[0]
