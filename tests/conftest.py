@@ -31,6 +31,20 @@ def sample_corpus() -> Path:
 
 
 @pytest.fixture(scope="session")
+def sample_index(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory of a cari index of ``corpus/`` (one worker: deterministic), built once per session
+    with cari's own indexer and shared by every package that only reads it (query, research, cli):
+    searching, exporting and completing do not change an index. Tests that change an index build
+    their own."""
+    import search
+
+    index_dir = tmp_path_factory.mktemp("sample-index") / "index"
+    report = search.index_corpus([sample_corpus], index_dir, jobs=1)
+    assert report.articles > 300 and not report.errors
+    return index_dir
+
+
+@pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """Small real files copied from the shared corpus, for tests that must run anywhere."""
     return FIXTURES

@@ -1,6 +1,7 @@
 """Fixtures of the research-workflow tests (export, timeline, kwic, publishers, near-duplicates).
 
-- ``sample_index``: cari's index of the shipped ``corpus/`` (one worker, built once);
+- ``sample_index`` (tests/conftest.py): cari's index of the shipped ``corpus/`` (one worker, built
+  once per session);
 - ``copies_corpus`` / ``copies_index``: ``corpus/`` plus syndicated copies of some of its real
   articles, made the way outlets republish a wire story (a new dateline and headline, credits
   appended, sentences dropped), under other ids, sources and dates;
@@ -35,16 +36,6 @@ def cli_json(*args: str) -> dict:
     result = run_cli(*args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-@pytest.fixture(scope="session")
-def sample_index(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import search
-
-    index_dir = tmp_path_factory.mktemp("research") / "index"
-    report = search.index_corpus([sample_corpus], index_dir, jobs=1)
-    assert report.articles > 300 and not report.errors
-    return index_dir
 
 
 @pytest.fixture(scope="session")
