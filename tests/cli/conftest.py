@@ -19,13 +19,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def cli_index(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the shipped ``corpus/`` (searching does not change it)."""
-    import search
-
-    index_dir = tmp_path_factory.mktemp("cli") / "index"
-    search.index_corpus([sample_corpus], index_dir, jobs=1)
-    return index_dir
+def cli_index(sample_index: Path) -> Path:
+    """The session's index of the shipped ``corpus/`` (tests/conftest.py; searching does not
+    change it)."""
+    return sample_index
 
 
 @dataclass

@@ -35,10 +35,10 @@ def corrections_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_corrections_reach_the_index_and_the_queries(sample_corpus: Path, tmp_path: Path,
+def test_corrections_reach_the_index_and_the_queries(sample_corpus: Path, sample_index: Path, tmp_path: Path,
                                                      corrections_file: Path) -> None:
-    plain, corrected = tmp_path / "plain", tmp_path / "corrected"
-    search.index_corpus([sample_corpus], plain, jobs=1)
+    # plain: the session's index of the sample without corrections (tests/conftest.py), only read here.
+    plain, corrected = sample_index, tmp_path / "corrected"
     search.index_corpus([sample_corpus], corrected, jobs=1, analysis=corrections_file)
     # Protected: Perhubungan (the ministry) is no longer stemmed onto hubungan (a relation).
     ministry = ids(plain, '"perhubungan"')  # the articles with the very word

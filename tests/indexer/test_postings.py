@@ -75,45 +75,66 @@ def _term_statistics(info: Any) -> tuple:
             info.max_weight(), info.min_id(), info.max_id())
 
 
+@pytest.fixture(scope="module")
+def whoosh_segment(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The reference of the fast writer's tests: the sample corpus's documents, written as one
+    segment by Whoosh's own writer, and everything the tests compare read back from it by Whoosh's
+    reader (its files, stored fields, terms, term statistics and postings). Built once for both
+    cases of ``test_fast_writer_writes_the_segment_whoosh_writes``: Whoosh's segment does not depend
+    on the fast writer's memory limit, and nothing writes to it after its commit."""
+    from whoosh.codec.whoosh3 import W3Codec
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+    from whoosh.writing import SegmentWriter
+
+    documents = []
+    for path in sorted(sample_corpus.rglob("*")):
+        if path.is_file():
+            found, _errors = read_file(path, sample_corpus)
+            documents.extend(document_fields(a, content_hash(a)) for a in found)
+    directory = tmp_path_factory.mktemp("postings") / "whoosh"
+    directory.mkdir()
+    ix = FileIndex.create(FileStorage(str(directory)), build_schema(), indexname="MAIN")
+    writer = SegmentWriter(ix, codec=W3Codec(compression=0), compound=False)
+    for fields in documents:
+        writer.add_document(**fields)
+    writer.commit()
+    with ix.reader() as reader:
+        terms = list(reader.all_terms())
+        return {
+            "documents": documents,
+            "files": _segment_files(directory),
+            "stored": list(reader.all_stored_fields()),
+            "terms": terms,
+            "statistics": {key: _term_statistics(reader.term_info(*key)) for key in terms},
+            "postings": {key: _postings(reader, *key) for key in terms},
+        }
+
+
 @pytest.mark.parametrize("limitmb", [128, 0.25], ids=["in-memory", "spilled-runs"])
-def test_fast_writer_writes_the_segment_whoosh_writes(sample_corpus: Path, tmp_path: Path,
+def test_fast_writer_writes_the_segment_whoosh_writes(whoosh_segment: dict[str, Any], tmp_path: Path,
                                                       limitmb: float) -> None:
     """The same segment as Whoosh's writer, whether the postings stay in memory or spill to runs
     merged at the end: every file byte for byte except the posting blocks, which are pickled with
     another protocol, so those are compared as Whoosh reads them, term by term, and the stored
     fields, whose column also records its offsets (search.codec.terms.CariCodec), so those are
     compared document by document."""
-    from whoosh.codec.whoosh3 import W3Codec
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
-    from whoosh.writing import SegmentWriter
 
     from search.codec.writing import BLOCK_PICKLE_PROTOCOL, FastSegmentWriter
 
-    fast_writer_class = FastSegmentWriter
-    documents = []
-    for path in sorted(sample_corpus.rglob("*")):
-        if path.is_file():
-            found, _errors = read_file(path, sample_corpus)
-            documents.extend(document_fields(a, content_hash(a)) for a in found)
+    documents = whoosh_segment["documents"]
     assert len(documents) > 100
-    built = {}
-    indexes = {}
-    for name, make_writer in (
-        ("whoosh", lambda ix: SegmentWriter(ix, codec=W3Codec(compression=0), compound=False)),
-        ("fast", lambda ix: fast_writer_class(ix, limitmb=limitmb)),
-    ):
-        directory = tmp_path / name
-        directory.mkdir()
-        ix = FileIndex.create(FileStorage(str(directory)), build_schema(), indexname="MAIN")
-        writer = make_writer(ix)
-        for fields in documents:
-            writer.add_document(**fields)
-        if name == "fast":
-            spilled = len(writer.pool.runs)
-        writer.commit()
-        built[name] = _segment_files(directory)
-        indexes[name] = ix
+    directory = tmp_path / "fast"
+    directory.mkdir()
+    ix = FileIndex.create(FileStorage(str(directory)), build_schema(), indexname="MAIN")
+    writer = FastSegmentWriter(ix, limitmb=limitmb)
+    for fields in documents:
+        writer.add_document(**fields)
+    spilled = len(writer.pool.runs)
+    writer.commit()
+    built = {"whoosh": whoosh_segment["files"], "fast": _segment_files(directory)}
     assert (spilled > 3) == (limitmb < 1), spilled
     assert {"pst", "trm"} <= built["whoosh"].keys()
     assert built["fast"].keys() == built["whoosh"].keys()
@@ -123,15 +144,15 @@ def test_fast_writer_writes_the_segment_whoosh_writes(sample_corpus: Path, tmp_p
     assert len(built["fast"]["_stored.col"]) > len(built["whoosh"]["_stored.col"])
     assert built["fast"]["pst"].count(b"\x80%c" % BLOCK_PICKLE_PROTOCOL) > 0
 
-    with indexes["whoosh"].reader() as whoosh_reader, indexes["fast"].reader() as fast_reader:
-        terms = list(whoosh_reader.all_terms())
-        assert list(fast_reader.all_stored_fields()) == list(whoosh_reader.all_stored_fields())
+    with ix.reader() as fast_reader:
+        terms = whoosh_segment["terms"]
+        assert list(fast_reader.all_stored_fields()) == whoosh_segment["stored"]
         assert list(fast_reader.all_terms()) == terms
         assert len(terms) > 10_000
         for fieldname, text in terms:
-            expected = _term_statistics(whoosh_reader.term_info(fieldname, text))
+            expected = whoosh_segment["statistics"][fieldname, text]
             assert _term_statistics(fast_reader.term_info(fieldname, text)) == expected, (fieldname, text)
-            assert _postings(fast_reader, fieldname, text) == _postings(whoosh_reader, fieldname, text)
+            assert _postings(fast_reader, fieldname, text) == whoosh_segment["postings"][fieldname, text]
 
 
 def test_fast_writer_merges_segments_as_whoosh_does(sample_corpus: Path, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""Fixtures of the query tests: one index of the shipped sample corpus, built once per session with
-cari's own indexer, and an Index opened on it."""
+"""Fixtures of the query tests: an Index opened on the index of the shipped sample corpus
+(``sample_index`` of tests/conftest.py, built once per session with cari's own indexer)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,6 @@ from pathlib import Path
 import pytest
 
 SEED_ID = "corpus/jurnas-2020-06-turki-libya.txt"
-
-
-@pytest.fixture(scope="session")
-def sample_index(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Directory of a cari index of ``corpus/`` (one worker: deterministic)."""
-    import search
-
-    index_dir = tmp_path_factory.mktemp("query") / "index"
-    report = search.index_corpus([sample_corpus], index_dir, jobs=1)
-    assert report.articles > 300 and not report.errors
-    return index_dir
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
 """Fixtures of the research-workflow tests (export, timeline, kwic, publishers, near-duplicates).
 
-- ``sample_index``: cari's index of the shipped ``corpus/`` (one worker, built once);
+- ``sample_index`` (tests/conftest.py): cari's index of the shipped ``corpus/`` (one worker, built
+  once per session);
 - ``copies_corpus`` / ``copies_index``: ``corpus/`` plus syndicated copies of some of its real
   articles, made the way outlets republish a wire story (a new dateline and headline, credits
   appended, sentences dropped), under other ids, sources and dates;
 - ``shared_index``: an index of the whole shared corpus (``../shared/corpus-data``), built once per
-  session with two workers; the tests using it skip when the shared corpus is absent.
+  session with two workers, in a process started with the session (``tests/conftest.py``); the
+  tests using it skip when the shared corpus is absent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import cli
+from tests.conftest import SharedIndexBuild
 
 # Articles of corpus/ that get copies in ``copies_corpus`` (long enough to be signed).
 COPIED = ("clickid-tempo-00020", "clickid-kompas-00010", "corpus/jurnas-2020-06-turki-libya.txt")
@@ -35,16 +38,6 @@ def cli_json(*args: str) -> dict:
     result = run_cli(*args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-@pytest.fixture(scope="session")
-def sample_index(sample_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import search
-
-    index_dir = tmp_path_factory.mktemp("research") / "index"
-    report = search.index_corpus([sample_corpus], index_dir, jobs=1)
-    assert report.articles > 300 and not report.errors
-    return index_dir
 
 
 @pytest.fixture(scope="session")
@@ -103,11 +96,12 @@ def shared_corpus(shared_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_index(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of the whole shared corpus (about a minute to build on two cores)."""
-    import search
-
-    index_dir = tmp_path_factory.mktemp("shared-index") / "index"
-    report = search.index_corpus([shared_corpus], index_dir, jobs=2)
-    assert report.articles > 28_900
-    return index_dir
+def shared_index(shared_corpus: Path, shared_index_build: SharedIndexBuild | None,
+                 tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the whole shared corpus (about a minute to build on two cores), built by
+    ``index_corpus(jobs=2)`` in a process started with the session (tests/conftest.py), or here
+    when no collected test asked for it by name."""
+    build = shared_index_build or SharedIndexBuild(shared_corpus, tmp_path_factory.mktemp("shared-index") / "index")
+    report = build.result()
+    assert report["articles"] > 28_900
+    return build.index_dir
