@@ -122,18 +122,20 @@ class PackedValues:
         lengths = self.lengths.astype(np.int64)
         if not len(data):
             return np.zeros(len(lengths), np.int64), np.empty(0, np.int64)
-        last = data < 0x80  # the last byte of each varint
-        # each byte's varint, and its place in it (7 bits each)
-        varint: np.ndarray = np.cumsum(last) - last
-        starts = np.flatnonzero(np.concatenate(([True], last[:-1])))
-        place = np.arange(len(data), dtype=np.int64) - starts[varint]
-        if len(starts) == len(data):  # every delta under 128: one byte each
-            deltas = data.astype(np.int64)
-        else:
-            pieces = (data & 0x7F).astype(np.int64) << (7 * place)
-            deltas = np.bincount(varint, weights=pieces, minlength=len(starts)).astype(np.int64)
-        ends = np.cumsum(lengths)
-        counts = np.diff(np.concatenate(([0], np.cumsum(last)[ends - 1])))
+        ends = np.flatnonzero(data < 0x80)  # the last byte of each varint
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        deltas = (data[starts] & 0x7F).astype(np.int64)
+        longer = np.flatnonzero(ends > starts)  # most deltas take one byte: the others, byte by byte
+        place = 1
+        while len(longer):
+            at = starts[longer] + place
+            deltas[longer] |= (data[at] & 0x7F).astype(np.int64) << (7 * place)
+            longer = longer[ends[longer] > at]
+            place += 1
+        # how many varints end inside each value
+        counts = np.diff(np.searchsorted(ends, np.cumsum(lengths)), prepend=0)
         running = np.cumsum(deltas)
         before = np.concatenate(([0], running))[np.cumsum(counts) - counts]
         return counts.astype(np.int64), running - np.repeat(before, counts)
