@@ -31,7 +31,8 @@ class Searcher:
         return int(self._reader.doc_count())
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
-        return dict(self._reader.stored_fields(docnum))
+        stored: dict[str, Any] = self._reader.stored_fields(docnum)  # a new dict at each call
+        return stored
 
     def document_number(self, **field: Any) -> int | None:
         """The live document whose (unique) field has the value, e.g. ``document_number(id=...)``;

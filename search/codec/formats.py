@@ -6,8 +6,8 @@ the index. ``VarintPositions`` keeps Whoosh's interface (it is a ``Positions`` t
 phrase queries included, calls as usual: the schema pickles it by reference, as it does cari's
 analyzers) with each delta as a little-endian base-128 varint (7 bits a byte, the high bit set on
 every byte but a number's last) and no count: the count is the number of varints. One position
-under 128 is one byte. ``decode_many`` decodes many values at once with numpy, for the codec's
-reader. ``PackedValues`` is how a posting block holds its values: one byte string and the lengths.
+under 128 is one byte. ``PackedValues`` is how a posting block holds its values (one byte string
+and the lengths); its ``positions`` decodes many values at once with numpy, for the codec's reader.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from whoosh.formats import Positions
 
-__all__ = ["PackedValues", "VarintPositions", "decode_many", "encode_positions", "unpickle_packed_values"]
+__all__ = ["PackedValues", "VarintPositions", "encode_positions", "unpickle_packed_values"]
 
 
 def encode_positions(positions: Iterable[int]) -> bytes:
@@ -33,12 +33,6 @@ def encode_positions(positions: Iterable[int]) -> bytes:
             delta >>= 7
         out.append(delta)
     return bytes(out)
-
-
-def decode_many(values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """``(counts, positions)`` of many values: how many positions each holds, and all positions
-    one value after the other (int64)."""
-    return PackedValues.of(values).positions()
 
 
 class PackedValues:
@@ -92,7 +86,7 @@ class PackedValues:
     def __getitem__(self, i: int) -> bytes:
         """One value, as Whoosh's reader asks for them: a posting at a time."""
         if self._sliceable is None:
-            self._sliceable = (self.data.tobytes(), [0, *np.cumsum(self.lengths, dtype=np.int64).tolist()])
+            self._sliceable = (self.data.tobytes(), [*self.starts().tolist(), len(self.data)])
         blob, offsets = self._sliceable
         if i < 0:
             i += len(self.lengths)

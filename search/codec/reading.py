@@ -215,7 +215,8 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = F
                 values_list.append(matcher.value())
             matcher.next()
         ids, tfs = np.asarray(ids_list, dtype=np.int32), np.asarray(tfs_list, dtype=np.float32)
-        value_parts.append(PackedValues.of(values_list))
+        if values:
+            value_parts.append(PackedValues.of(values_list))
     if not values:
         return Postings(ids, tfs)
     counts, positions = flat_positions(PackedValues.joined(value_parts), reader.schema[fieldname].format)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.codec.formats import VarintPositions, decode_many, encode_positions
+from search.codec.formats import PackedValues, VarintPositions, encode_positions
 
 positions_lists = st.lists(st.integers(min_value=0, max_value=2**31), min_size=1, max_size=40,
                            unique=True).map(sorted)
@@ -19,7 +19,7 @@ def test_varints_decode_to_the_positions_written(lists: list[list[int]]) -> None
     for value, positions in zip(values, lists):
         assert fmt.decode_positions(value) == positions  # what Whoosh's matchers call
         assert fmt.decode_frequency(value) == len(positions)
-    counts, flat = decode_many(values)  # what cari's reader calls
+    counts, flat = PackedValues.of(values).positions()  # what cari's reader calls
     assert counts.tolist() == [len(p) for p in lists]
     assert flat.tolist() == [n for positions in lists for n in positions]
 
@@ -40,7 +40,6 @@ def test_packed_values_are_the_values_they_pack(lists: list[list[int]], data: st
     import numpy as np
 
     from search.codec import BLOCK_PICKLE_PROTOCOL
-    from search.codec.formats import PackedValues
 
     values = [encode_positions(positions) for positions in lists]
     packed = pickle.loads(pickle.dumps(PackedValues.of(values), BLOCK_PICKLE_PROTOCOL))
