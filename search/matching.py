@@ -156,7 +156,7 @@ class DocColumns:
         self.idfs: dict[tuple[str, bytes], float] = {}  # idf of each term looked up so far
         self.dfs: dict[tuple[str, bytes], int] = {}  # live document frequency of each term so far
         # (segment, field, first letter) -> the segment's words of that field and letter, for
-        # did-you-mean (search.suggest.near_words)
+        # did-you-mean and fuzzy words (search.suggest.near_words)
         self.vocabularies: dict[tuple[Any, str, str], list[str]] = {}
         self.avg_lengths: dict[str, float] = {}
         # (segment, field, avg length, k1, b) -> BM25's length normalisation of every document
@@ -785,7 +785,7 @@ class Evaluator:
         from search.errors import QuerySyntaxError
 
         btexts = []
-        for n, btext in enumerate(q.words(self.searcher.reader())):
+        for n, btext in enumerate(q.words(self.searcher.reader(), self.columns.vocabularies)):
             btexts.append(btext)
             if len(btexts) > MAX_EXPANSION:
                 raise too_many_words(q)

@@ -102,8 +102,9 @@ class Expansion(_Word):
 
     __slots__ = ()
 
-    def words(self, reader: Any) -> Iterator[bytes]:
-        """The terms of the field this pattern stands for in ``reader``, in index order."""
+    def words(self, reader: Any, vocabularies: dict[Any, list[str]] | None = None) -> Iterator[bytes]:
+        """The terms of the field this pattern stands for in ``reader``, in index order
+        (``vocabularies``: a commit's cache of its segments' words, ``DocColumns.vocabularies``)."""
         raise NotImplementedError
 
     def typed(self) -> str:
@@ -122,7 +123,7 @@ class Prefix(Expansion):
 
     __slots__ = ()
 
-    def words(self, reader: Any) -> Iterator[bytes]:
+    def words(self, reader: Any, vocabularies: dict[Any, list[str]] | None = None) -> Iterator[bytes]:
         return iter(reader.expand_prefix(self.fieldname, self.text))
 
     def typed(self) -> str:
@@ -134,7 +135,7 @@ class Wildcard(Expansion):
 
     __slots__ = ()
 
-    def words(self, reader: Any) -> Iterator[bytes]:
+    def words(self, reader: Any, vocabularies: dict[Any, list[str]] | None = None) -> Iterator[bytes]:
         pattern = re.compile(translate(self.text))
         fixed = re.split(r"[*?\[]", self.text, maxsplit=1)[0]
         candidates = reader.expand_prefix(self.fieldname, fixed) if fixed else reader.lexicon(self.fieldname)
@@ -153,12 +154,13 @@ class Fuzzy(Expansion):
         self.maxdist = maxdist
         self.prefixlength = prefixlength
 
-    def words(self, reader: Any) -> Iterator[bytes]:
-        try:  # Whoosh gives these as text, not as terms
-            for word in reader.terms_within(self.fieldname, self.text, self.maxdist, prefix=self.prefixlength):
-                yield word.encode("utf-8")
-        except IndexError:  # Whoosh's automaton on a word shorter than its prefix: none
-            return
+    def words(self, reader: Any, vocabularies: dict[Any, list[str]] | None = None) -> Iterator[bytes]:
+        from search.suggest import near_words  # the search for did-you-mean's near words
+
+        if len(self.text) < self.prefixlength:  # no word shares a longer beginning
+            return iter(())
+        near = near_words(reader, vocabularies, self.fieldname, self.text, self.maxdist, prefix=self.prefixlength)
+        return iter(sorted(word.encode("utf-8") for word in near))
 
     def typed(self) -> str:
         return f"'{self.text}~'"
@@ -264,7 +266,8 @@ def positive_leaves(q: Node) -> Iterator[Node]:
 
 
 def to_whoosh(q: Node) -> Any:
-    """Whoosh's query for ``q`` (to compare cari's evaluation with Whoosh's own searcher)."""
+    """Whoosh's query for ``q`` (to compare cari's evaluation with Whoosh's own searcher). Whoosh's
+    ``FuzzyTerm`` counts a swap of two letters as two edits, where ``Fuzzy`` counts one."""
     from whoosh import query as wq
 
     if isinstance(q, Term):

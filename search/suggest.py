@@ -104,7 +104,7 @@ def word_evidence(words: set[str], reader: Any, columns: DocColumns, exact_field
         maxdist = 1 if len(word) <= 5 else 2
         candidates: dict[str, int] = evidence["candidates"]
         for fieldname in exact_fields:
-            for candidate in near_words(reader, columns, fieldname, word, maxdist):
+            for candidate in near_words(reader, columns.vocabularies, fieldname, word, maxdist):
                 if deadline is not None and time.perf_counter() > deadline:
                     break
                 if candidate in candidates or candidate == word:
@@ -115,25 +115,30 @@ def word_evidence(words: set[str], reader: Any, columns: DocColumns, exact_field
     return found
 
 
-def near_words(reader: Any, columns: DocColumns, fieldname: str, word: str, maxdist: int) -> list[str]:
-    """The words of ``fieldname`` in any segment of ``reader`` that start with ``word``'s first
-    letter and are at most ``maxdist`` edits from it (optimal string alignment, as Whoosh's
-    ``terms_within``), in no particular order; deleted articles' words too.
+def near_words(reader: Any, vocabularies: dict[tuple[Any, str, str], list[str]] | None, fieldname: str,
+               word: str, maxdist: int, *, prefix: int = 1) -> list[str]:
+    """The words of ``fieldname`` in any segment of ``reader`` that share ``word``'s first
+    ``prefix`` letters and are at most ``maxdist`` edits from it (optimal string alignment, as
+    Whoosh's ``terms_within``), in no particular order; deleted articles' words too.
 
-    Each segment's words of that letter are listed once per commit (``columns.vocabularies``) and
-    compared in C by rapidfuzz: Whoosh's ``terms_within`` computes the distance to each of them in
-    Python, half a second for a long word starting with a common letter."""
+    Each segment's words of that beginning are listed once per commit when ``vocabularies`` keeps
+    them (``DocColumns.vocabularies``) and compared in C by rapidfuzz: Whoosh's ``terms_within``
+    computes the distance to each of them in Python, half a second for a long word starting with a
+    common letter."""
     from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
     found: set[str] = set()
+    start = word[:prefix]
     for sub, _offset in reader.leaf_readers():
         if fieldname not in sub.schema:
             continue
-        key = (segment_key(sub), fieldname, word[:1])
-        words = columns.vocabularies.get(key)
+        key = (segment_key(sub), fieldname, start)
+        words = None if vocabularies is None else vocabularies.get(key)
         if words is None:
-            words = columns.vocabularies[key] = words_with_prefix(sub, fieldname, word[:1])
+            words = words_with_prefix(sub, fieldname, start)
+            if vocabularies is not None:
+                vocabularies[key] = words
         found.update(choice for choice, _distance, _row in process.extract_iter(
             word, words, scorer=OSA.distance, score_cutoff=maxdist))
     return list(found)

@@ -110,6 +110,26 @@ def test_sparse_matches_are_whooshs(index, whoosh_reader):
     assert all(sizes[:8]), sizes  # the patterns and the phrase stand for something here
 
 
+def test_a_fuzzy_word_counts_a_swap_as_one_edit(index, whoosh_reader):
+    """``teroris~1`` typed ``tetoris`` or ``terorsi`` finds ``teroris``: the words of a fuzzy node are
+    did-you-mean's near words (optimal string alignment), not Whoosh's automaton (Levenshtein,
+    where a swap is two edits)."""
+    from search import nodes as qn
+    from search.matching import Evaluator
+
+    words = [w.decode() for w in whoosh_reader.lexicon("body_exact") if len(w) >= 7 and w.isalpha()][::97][:20]
+    assert len(words) >= 10
+    with index._reading() as (snapshot, searcher):
+        evaluator = Evaluator(searcher, index._postings, snapshot.columns(searcher))
+        for word in words:
+            swapped = word[:3] + word[4] + word[3] + word[5:]
+            if swapped == word:
+                continue
+            expected = evaluator.found(qn.Term("body_exact", word)).matched()
+            found = evaluator.found(qn.Fuzzy("body_exact", swapped, maxdist=1)).matched()
+            assert len(expected) and set(expected.tolist()) <= set(found.tolist()), (word, swapped)
+
+
 def test_date_ranges_are_those_of_whooshs_date_column(index, whoosh_reader):
     """A date range keeps the documents whose date (as Whoosh reads the column cari wrote) is
     inside it, ends included unless excluded; dateless ones never."""

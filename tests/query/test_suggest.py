@@ -67,7 +67,7 @@ def test_near_words_are_whooshs_terms_within(which: str, request: pytest.Fixture
                 maxdist = 1 if len(typo) <= 5 else 2
                 expected = {w.decode("utf-8") if isinstance(w, bytes) else w
                             for w in IndexReader.terms_within(reader, fieldname, typo, maxdist, prefix=1)}
-                got = near_words(reader, columns, fieldname, typo, maxdist)
+                got = near_words(reader, columns.vocabularies, fieldname, typo, maxdist)
                 assert len(got) == len(set(got))
                 assert set(got) == expected, (fieldname, typo)
                 compared += 1
