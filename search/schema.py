@@ -30,7 +30,9 @@ from search.fields import CATALOGUE, Field
 #    content_hash stored only (nothing looks them up).
 # 5: cari's term dictionary (search.codec.terms: sorted, prefix-compressed, a term's single
 #    posting inlined) instead of Whoosh's hash file.
-SCHEMA_VERSION = 5
+# 6: a posting block's ids and weights packed as arrays (search.codec.formats.PackedIds and
+#    PackedWeights) instead of Whoosh's tuples of deltas and floats.
+SCHEMA_VERSION = 6
 
 DATE_FIELD = "published_local"  # what date filters and facets read
 INSTANT_FIELD = "published"  # what sorting by date reads

@@ -8,17 +8,24 @@ analyzers) with each delta as a little-endian base-128 varint (7 bits a byte, th
 every byte but a number's last) and no count: the count is the number of varints. One position
 under 128 is one byte. ``PackedValues`` is how a posting block holds its values (one byte string
 and the lengths); its ``positions`` decodes many values at once with numpy, for the codec's reader.
+``PackedIds`` and ``PackedWeights`` hold a block's document numbers and weights as arrays of the
+narrowest type, and ``block_data`` is the one place a block's data is pickled.
 """
 
 from __future__ import annotations
 
+import io
+import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 from whoosh.formats import Positions
 
-__all__ = ["PackedValues", "VarintPositions", "encode_positions", "unpickle_packed_values"]
+from search.codec import BLOCK_PICKLE_PROTOCOL
+
+__all__ = ["PackedIds", "PackedValues", "PackedWeights", "VarintPositions", "block_data", "encode_positions",
+           "unpickle_packed_ids", "unpickle_packed_values", "unpickle_packed_weights"]
 
 
 def encode_positions(positions: Iterable[int]) -> bytes:
@@ -138,6 +145,120 @@ class PackedValues:
 def unpickle_packed_values(data: bytes, lengths: bytes, dtype: str) -> PackedValues:
     """A ``PackedValues`` from its pickle (the name posting blocks refer to: keep it)."""
     return PackedValues(np.frombuffer(data, dtype=np.uint8), np.frombuffer(lengths, dtype=dtype))
+
+
+def _narrowest(numbers: np.ndarray) -> np.ndarray:
+    """Non-negative whole ``numbers`` in the narrowest little-endian unsigned type that holds them."""
+    narrow = np.min_scalar_type(int(numbers.max())) if len(numbers) else np.dtype(np.uint8)
+    return numbers.astype(narrow.newbyteorder("<"))
+
+
+class PackedIds:
+    """The document numbers of a posting block: the first, then the gaps to each next one in the
+    narrowest unsigned type (one byte each in the long list of a common word).
+
+    Whoosh pickles a tuple of the deltas, one opcode and one Python int each to rebuild; cari's
+    reader takes these bytes as an array. Whoosh's reader iterates it as it iterates that tuple
+    (the first delta is the first number)."""
+
+    __slots__ = ("first", "gaps")
+
+    def __init__(self, first: int, gaps: np.ndarray) -> None:
+        self.first = first
+        self.gaps = gaps
+
+    @classmethod
+    def of(cls, ids: Sequence[int]) -> PackedIds:
+        """The increasing document numbers ``ids``, packed."""
+        numbers = np.asarray(ids, dtype=np.int64)
+        return cls(int(numbers[0]), _narrowest(np.diff(numbers)))
+
+    def __reduce__(self) -> tuple[Any, tuple[int, bytes, str]]:
+        return unpickle_packed_ids, (self.first, self.gaps.tobytes(), self.gaps.dtype.str)
+
+    def __len__(self) -> int:
+        return 1 + len(self.gaps)
+
+    def __iter__(self) -> Iterator[int]:
+        yield self.first
+        yield from self.gaps.tolist()
+
+    def ids(self) -> np.ndarray:
+        """The document numbers (int32)."""
+        ids = np.empty(len(self), dtype=np.int32)
+        ids[0] = self.first
+        np.cumsum(self.gaps, dtype=np.int32, out=ids[1:])
+        ids[1:] += self.first
+        return ids
+
+
+def unpickle_packed_ids(first: int, gaps: bytes, dtype: str) -> PackedIds:
+    """A ``PackedIds`` from its pickle (the name posting blocks refer to: keep it)."""
+    return PackedIds(first, np.frombuffer(gaps, dtype=dtype))
+
+
+class PackedWeights:
+    """The weights of a posting block: term frequencies, whole numbers in the narrowest unsigned
+    type (float32 for any other weights). Whoosh's reader indexes it as its array of floats."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+    @classmethod
+    def of(cls, weights: Sequence[float]) -> PackedWeights:
+        """The weights ``weights``, packed."""
+        numbers = np.asarray(weights, dtype=np.float32)
+        if len(numbers) and numbers.min() >= 0 and (numbers == np.floor(numbers)).all():
+            return cls(_narrowest(numbers.astype(np.int64)))
+        return cls(numbers.astype("<f4"))
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes, str]]:
+        return unpickle_packed_weights, (self.array.tobytes(), self.array.dtype.str)
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, i: int) -> float:
+        return float(self.array[i])
+
+    def __iter__(self) -> Iterator[float]:
+        return map(float, self.array.tolist())
+
+    def floats(self) -> np.ndarray:
+        """The weights as float32."""
+        return self.array.astype(np.float32)
+
+
+def unpickle_packed_weights(weights: bytes, dtype: str) -> PackedWeights:
+    """A ``PackedWeights`` from its pickle (the name posting blocks refer to: keep it)."""
+    return PackedWeights(np.frombuffer(weights, dtype=dtype))
+
+
+def block_data(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes],
+               fixed_size: int | None) -> bytes:
+    """The pickled data of one posting block: ``(PackedIds, weights, values)``, the weights None
+    when all are 1, one float when all are the same, else ``PackedWeights``; the values packed
+    (``PackedValues``) unless the field's format gives them a fixed size (``fixed_size``: then
+    joined, or None for size 0).
+
+    Pickled without the memo (nothing in it is shared), so that its opcodes are always laid out
+    as ``search.codec.reading`` reads the ids and weights from them."""
+    first = weights[0]
+    same = all(w == first for w in weights)
+    mini_weights: Any = (None if first == 1.0 else float(first)) if same else PackedWeights.of(weights)
+    if fixed_size is None or fixed_size < 0:
+        mini_values: Any = PackedValues.of([v for v in values if v])
+    elif fixed_size == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join([v for v in values if v])
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, BLOCK_PICKLE_PROTOCOL)
+    pickler.fast = True
+    pickler.dump((PackedIds.of(ids), mini_weights, mini_values))
+    return buffer.getvalue()
 
 
 class VarintPositions(Positions):

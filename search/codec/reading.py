@@ -26,7 +26,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.codec import BLOCK_PICKLE_PROTOCOL
-from search.codec.formats import PackedValues, VarintPositions
+from search.codec.formats import PackedIds, PackedValues, PackedWeights, VarintPositions, block_data
 
 __all__ = [
     "MISSING_DATE",
@@ -338,16 +338,10 @@ def words_with_prefix(reader: Any, fieldname: str, prefix: str) -> list[str]:
 
 def _inlined_blocks(terminfo: Any) -> list[tuple[int, int, memoryview]]:
     """The postings inlined in a term info as one uncompressed block, pickled as the writer pickles
-    a block (``search.codec.writing._write_postings``), for the block readers."""
+    a block (``search.codec.formats.block_data``), for the block readers."""
     ids, weights, values = terminfo.inlined_postings()
-    deltas = (ids[0], *(b - a for a, b in zip(ids, ids[1:])))
-    first = weights[0]
-    mini_weights: Any = tuple(weights)
-    if weights.count(first) == len(weights):
-        mini_weights = None if first == 1.0 else first
-    mini_values = None if all(v is None for v in values) else PackedValues.of([v for v in values if v])
-    data = pickle.dumps((deltas, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-    return [(len(ids), 0, memoryview(data))]
+    fixed_size = None if any(v is not None for v in values) else 0
+    return [(len(ids), 0, memoryview(block_data(ids, weights, values, fixed_size)))]
 
 
 # Whoosh 2.7's term dictionary, and cari's (search.codec.terms): the same term infos and posting lists.
@@ -399,17 +393,17 @@ def whole_block(data: memoryview, count: int, compressed: int,
     """Ids and weights of a block by unpickling all of it; its values go to ``values``, packed
     (as cari writes them, or packed here from Whoosh's tuple of bytes)."""
     raw = zlib.decompress(data) if compressed else bytes(data)
-    if values is not None and raw[:2] == b"\x80\x02" and _CODECS_ENCODE in raw:
-        # Whoosh pickled each value (bytes) as a call of _codecs.encode(text, "latin1"); str.encode
-        # makes the same bytes about 4 times faster (its dotted name resolves from protocol 4 on,
-        # whose opcodes include protocol 2's): a block of 128 values loads in 60% of the time.
-        raw = b"\x80\x04" + raw[2:].replace(_CODECS_ENCODE, _STR_ENCODE, 1)
     deltas, weights, block_values = loads(raw)
-    ids = _running_ids(deltas)
+    if isinstance(deltas, PackedIds):
+        ids = deltas.ids()
+    else:  # Whoosh's tuple of deltas
+        ids = np.cumsum(np.fromiter(deltas, dtype=np.int64, count=len(deltas))).astype(np.int32)
     if weights is None:
         tfs = np.ones(count, dtype=np.float32)
     elif isinstance(weights, float):
         tfs = np.full(count, weights, dtype=np.float32)
+    elif isinstance(weights, PackedWeights):
+        tfs = weights.floats()
     else:
         tfs = np.asarray(weights, dtype=np.float32)
     if values is not None:
@@ -425,178 +419,86 @@ def whole_block(data: memoryview, count: int, compressed: int,
 
 
 _W3_MAGIC = b"W3Bl"  # Whoosh 2.7's tag at the start of a posting list (WHOOSH3_HEADER_MAGIC)
-_K, _M, _J, _G, _MARK, _TUPLE, _NONE = 0x4B, 0x4D, 0x4A, 0x47, 0x28, 0x74, 0x4E
-_TUPLES = {0x85: 1, 0x86: 2, 0x87: 3}
+# The opcodes ``block_data`` pickles a block's ids and weights with (protocol 3, no memo): a call of
+# unpickle_packed_ids(first, gaps, dtype), then None, one float or a call of
+# unpickle_packed_weights(weights, dtype), then the values.
+_IDS_CALL = b"\x80%ccsearch.codec.formats\nunpickle_packed_ids\n" % BLOCK_PICKLE_PROTOCOL
+_WEIGHTS_CALL = b"csearch.codec.formats\nunpickle_packed_weights\n"
+_NONE, _BINFLOAT = 0x4E, 0x47
+_TUPLE2_REDUCE, _TUPLE3_REDUCE = b"\x86R", b"\x87R"
 _DOUBLE = struct.Struct(">d")
-_CODECS_ENCODE = b"c_codecs\nencode\n"  # GLOBAL _codecs.encode (the first occurrence: before any value)
-_STR_ENCODE = b"cbuiltins\nstr.encode\n"
-# Protocol 2 (Whoosh's writer) or 3 (cari's since 2026-11, see search.indexer.BLOCK_PICKLE_PROTOCOL):
-# the opcodes of the ids and weights are the same in both.
-_BLOCK_HEADERS = (b"\x80\x02", b"\x80%c" % BLOCK_PICKLE_PROTOCOL)
+# The most bytes the ids and weights of a block can take: four a gap and four a weight at most,
+# and the opcodes around them.
+_MAX_POSTING_BYTES, _CALLS_BYTES = 8, 160
 
 
 def ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Doc ids and weights of one block of a Whoosh 2.7 posting list, without
-    unpickling the block's values (positions): that part is most of the cost of reading a block,
-    as each value is a separate object to rebuild.
-
-    The block is the protocol-2 (or 3) pickle of ``(id deltas, weights, values)``; the ids tuple (K/M/J
-    integer opcodes) and weights (None, one float or a tuple of floats) are sliced out and
-    unpickled alone. Returns None on anything unexpected (the caller reads the block the usual way).
-    """
+    """Doc ids and weights of one posting block as ``block_data`` writes it, without unpickling
+    the block's values (positions): only the start of a compressed block is inflated, as far as
+    the ids and weights can reach, and their arrays are read from the opcodes' bytes in place.
+    None for any other block (the caller unpickles it whole)."""
     try:
-        if compressed:
-            # ids and weights come first: inflate only as much as they can take at most
-            data = zlib.decompressobj().decompress(block, 14 * count + 64)
-        else:
-            data = bytes(block)
-        header = data[:2]
-        if header not in _BLOCK_HEADERS or count < 1:
+        limit = _MAX_POSTING_BYTES * count + _CALLS_BYTES
+        data = zlib.decompressobj().decompress(block, limit) if compressed else bytes(block[:limit])
+        if not data.startswith(_IDS_CALL):
             return None
-        ids: np.ndarray | None = None
-        small = _small_ids(data, count) if count > 3 else None
-        if small is not None:
-            end, ids = small
-            deltas = None
-        else:
-            end, deltas = _ids_end(data, count)
-        if end < 0:
+        first, i = _int_at(data, len(_IDS_CALL))
+        gaps, i = _array_at(data, i, _TUPLE3_REDUCE)
+        if len(gaps) != count - 1:
             return None
-        i = _after_tuple_end(data, end, count)
-        if i < 0:
-            return None
+        ids = np.empty(count, dtype=np.int32)
+        ids[0] = first
+        np.cumsum(gaps, dtype=np.int32, out=ids[1:])
+        ids[1:] += first
         op = data[i]
         if op == _NONE:
             tfs = np.ones(count, dtype=np.float32)
-        elif op == _G and (count == 1 or data[i + 9] not in (_G, *_TUPLES)):
-            # one float for the whole block (BINFLOAT: 8 bytes, big-endian)
+        elif op == _BINFLOAT:
             tfs = np.full(count, _DOUBLE.unpack_from(data, i + 1)[0], dtype=np.float32)
+        elif data.startswith(_WEIGHTS_CALL, i):
+            weights, _end = _array_at(data, i + len(_WEIGHTS_CALL), _TUPLE2_REDUCE)
+            if len(weights) != count:
+                return None
+            tfs = weights.astype(np.float32)
         else:
-            if count > 3:
-                if op != _MARK:
-                    return None
-                i += 1
-            if data[i:i + 9 * count:9] != b"G" * count:
-                return None
-            if _after_tuple_end(data, i + 9 * count, count) < 0:
-                return None
-            # the doubles of the BINFLOAT opcodes, read in place 9 bytes apart
-            tfs = np.ndarray((count,), dtype=">f8", buffer=data, offset=i + 1, strides=(9,)).astype(np.float32)
-        if ids is None:
-            if deltas is None:  # a few ids, not unpickled yet
-                deltas = loads(header + data[2:end + 1] + b".")
-            ids = _running_ids(deltas)
-        if len(ids) != count:
             return None
         return ids, tfs
-    except (IndexError, ValueError, TypeError, struct.error, zlib.error, pickle.UnpicklingError):
+    except (IndexError, ValueError, TypeError, struct.error, zlib.error):
         return None
 
 
-def _running_ids(deltas: Any) -> np.ndarray:
-    """Doc ids from a block's tuple of id deltas (``fromiter`` reads a tuple of ints about three
-    times faster than ``asarray``, which first checks every item for a nested sequence)."""
-    ids: np.ndarray = np.cumsum(np.fromiter(deltas, dtype=np.int64, count=len(deltas))).astype(np.int32)
-    return ids
-
-
-# A block's ids are read from its bytes when at most this many of its deltas take an M or J opcode
-# (each ends a run of one-byte deltas; past it, unpickling the tuple costs less). The first delta
-# of every block is its first id, so it usually is one.
-MAX_WIDE_DELTAS = 8
-_K_RUN = b"K" * 4096  # the opcodes of a block's deltas when all of them are under 256
-
-
-def _small_ids(data: bytes, count: int) -> tuple[int, np.ndarray] | None:
-    """The offset of the TUPLE opcode closing a block's id deltas (``count`` > 3, after its MARK)
-    and the running ids, read from the pickle's bytes when every delta is a K opcode (BININT1: a
-    delta under 256) but at most ``MAX_WIDE_DELTAS`` M or J opcodes (BININT2, BININT); None
-    otherwise (more of them, anything unexpected): the caller unpickles the tuple.
-
-    Unpickling makes a Python int of each delta, which numpy then reads back one by one: about
-    40 us a block of 1,024, against 10 here. The opcodes of a run of K are two bytes apart, so a run's deltas are one
-    strided slice of bytes."""
-    if data[2] != _MARK:
-        return None
-    position, done = 3, 0
-    runs: list[tuple[int, bytes]] = []  # (first row, the one-byte deltas of a run of K opcodes)
-    wide: list[tuple[int, int]] = []  # (row, delta) of each M or J opcode
-    while True:
-        opcodes = data[position:position + 2 * (count - done):2]
-        n = len(opcodes)
-        if n > len(_K_RUN) or opcodes != _K_RUN[:n]:  # not all K: the run ends before
-            n -= len(opcodes.lstrip(b"K"))
-        if n:
-            runs.append((done, data[position + 1:position + 2 * n:2]))
-            done += n
-            position += 2 * n
-        if done == count:
-            break
-        opcode = data[position:position + 1]
-        if len(wide) == MAX_WIDE_DELTAS or position + 5 > len(data):
-            return None
-        if opcode == b"M":
-            wide.append((done, data[position + 1] | data[position + 2] << 8))
-            position += 3
-        elif opcode == b"J":
-            wide.append((done, int.from_bytes(data[position + 1:position + 5], "little", signed=True)))
-            position += 5
-        else:
-            return None
-        done += 1
-    if data[position:position + 1] != b"t":
-        return None
-    if not wide:
-        deltas = np.frombuffer(runs[0][1], dtype=np.uint8)
-    else:
-        deltas = np.empty(count, dtype=np.int32)
-        for row, run in runs:
-            deltas[row:row + len(run)] = np.frombuffer(run, dtype=np.uint8)
-        for row, delta in wide:
-            deltas[row] = delta
-    return position, np.add.accumulate(deltas, dtype=np.int32)
-
-
-def _ids_end(data: bytes, count: int) -> tuple[int, tuple[int, ...] | None]:
-    """Offset of the opcode closing the block's tuple of id deltas (-1 if not found), and the
-    deltas when they were unpickled to find it.
-
-    Each id is a K, M or J opcode (2, 3 or 5 bytes). Rather than stepping through them in Python,
-    try each TUPLE opcode byte in the range the tuple can end in: the right one unpickles to
-    ``count`` integers (a byte inside an argument does not)."""
-    if count <= 3:  # a few opcodes: step through them
-        i = 2
-        for _ in range(count):
-            op = data[i]
-            if op not in (_K, _M, _J):
-                return -1, None
-            i += 2 if op == _K else 3 if op == _M else 5
-        return i, None
-    if data[2] != _MARK:
-        return -1, None
-    end = data.find(b"t", 3 + 2 * count, 3 + 5 * count + 1)
-    while end >= 0:
-        try:
-            ids = loads(b"\x80\x02" + data[2:end + 1] + b".")
-        except Exception:  # noqa: BLE001 - not the end of the tuple: the next candidate
-            ids = None
-        if type(ids) is tuple and len(ids) == count:
-            return end, ids
-        end = data.find(b"t", end + 1, 3 + 5 * count + 1)
-    return -1, None
-
-
-def _after_tuple_end(data: bytes, i: int, count: int) -> int:
-    """Offset after a tuple's closing opcode and its memo put, or -1."""
+def _int_at(data: bytes, i: int) -> tuple[int, int]:
+    """The integer pickled at ``data[i]`` (BININT1, BININT2 or BININT) and the offset after it."""
     op = data[i]
-    if (count > 3 and op != _TUPLE) or (count <= 3 and _TUPLES.get(op) != count):
-        return -1
-    i += 1
-    if data[i] == 0x71:  # BINPUT
-        i += 2
-    elif data[i] == 0x72:  # LONG_BINPUT
-        i += 5
-    return i
+    if op == 0x4B:  # K
+        return data[i + 1], i + 2
+    if op == 0x4D:  # M
+        return int.from_bytes(data[i + 1:i + 3], "little"), i + 3
+    if op == 0x4A:  # J
+        return int.from_bytes(data[i + 1:i + 5], "little", signed=True), i + 5
+    raise ValueError(f"no integer at {i}")
+
+
+def _array_at(data: bytes, i: int, closing: bytes) -> tuple[np.ndarray, int]:
+    """The array pickled at ``data[i]`` as its bytes (SHORT_BINBYTES or BINBYTES) and its dtype
+    (BINUNICODE), the call's arguments closed by ``closing``; and the offset after it."""
+    op = data[i]
+    if op == 0x43:  # C
+        size, i = data[i + 1], i + 2
+    elif op == 0x42:  # B
+        size, i = int.from_bytes(data[i + 1:i + 5], "little"), i + 5
+    else:
+        raise ValueError(f"no bytes at {i}")
+    raw = data[i:i + size]
+    i += size
+    if data[i] != 0x58 or len(raw) != size:  # X
+        raise ValueError(f"no dtype at {i}")
+    length = int.from_bytes(data[i + 1:i + 5], "little")
+    dtype = data[i + 5:i + 5 + length].decode("ascii")
+    i += 5 + length
+    if data[i:i + len(closing)] != closing:
+        raise ValueError(f"no call at {i}")
+    return np.frombuffer(raw, dtype=dtype), i + len(closing)
 
 
 def flat_positions(packed: PackedValues, format_: Any) -> tuple[np.ndarray, np.ndarray]:

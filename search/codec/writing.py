@@ -12,7 +12,6 @@ indexer imports it, never the search path.
 from __future__ import annotations
 
 import heapq
-import io
 import marshal
 import pickle
 import struct
@@ -322,21 +321,6 @@ class FastSegmentWriter(SegmentWriter):
             pdr.close()
 
 
-# Blocks of more postings than this are pickled without the memo: past 256 objects pickle
-# marks each bytes value with a 5-byte LONG_BINPUT that nothing reads (Whoosh's reader included).
-_MEMO_FREE_FROM = 200
-
-
-def _dumps_unmemoized(data: Any) -> bytes:
-    """``pickle.dumps(data, BLOCK_PICKLE_PROTOCOL)`` in pickle's fast mode: no memo (``data``
-    holds no object twice that needs to stay shared, nor any cycle)."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, BLOCK_PICKLE_PROTOCOL)
-    pickler.fast = True
-    pickler.dump(data)
-    return buffer.getvalue()
-
-
 # Memory estimates (bytes, CPython 3.11) of the term pool, for its spill limit: three list slots
 # per posting plus its value's bytes object; per term, its key, its list and its dict entry.
 _POOL_POSTING_BYTES = 64
@@ -507,9 +491,9 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
     """Write ``(fieldname, term bytes, [docnum, weight, value, ...])`` terms, sorted, to a new
     segment as Whoosh's ``W3FieldWriter.add_postings`` does, but a term at a time instead of a
     posting at a time (Whoosh's per-posting method calls and checks were a third of a build), and
-    the term index in one write at the end. The posting blocks' data tuples are pickled with
-    ``BLOCK_PICKLE_PROTOCOL``, their values packed (``search.codec.formats.PackedValues``);
-    everything else is Whoosh's bytes.
+    the term index in one write at the end. The posting blocks' data tuples are cari's
+    (``search.codec.formats.block_data``: ids, weights and values packed); everything else is
+    Whoosh's bytes.
 
     The format is W3's: per term, blocks of up to ``blocklimit`` postings, each a length, a
     pickled info tuple and a pickled (docnum deltas, weights, values) tuple; then a term-index row
@@ -541,7 +525,7 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
             code = length_bytes[length] = length_to_byte(length)
         return code
 
-    from search.codec.formats import PackedValues
+    from search.codec.formats import block_data
     from search.codec.terms import INLINE_POSTINGS, CompactFieldWriter
 
     # cari's term dictionary (search.codec.terms) takes the entries as tuples, and the postings of
@@ -620,29 +604,8 @@ def _write_postings(fieldwriter: Any, schema: Any, lengths: Any, terms: Iterable
                 term_maxweight = maxweight
             if inline:
                 break  # no posting list: the postings go in the dictionary entry
-            # The block (W3PostingsWriter._write_block with its _mini_* encodings).
-            if count == 1:
-                deltas = ids
-            else:
-                deltas = [ids[0]]
-                deltas.extend(map(int.__sub__, ids[1:], ids))
-            first = block_weights[0]
-            if first == 1.0 and block_weights.count(1.0) == count:
-                mini_weights: Any = None
-            elif block_weights.count(first) == count:
-                mini_weights = first
-            else:
-                mini_weights = tuple(block_weights)
-            if fixedsize is None or fixedsize < 0:
-                mini_values: Any = PackedValues.of([v for v in block_value_list if v])
-            elif fixedsize == 0:
-                mini_values = None
-            else:
-                mini_values = b"".join([v for v in block_value_list if v])
-            if count > _MEMO_FREE_FROM:
-                databytes = _dumps_unmemoized((tuple(deltas), mini_weights, mini_values))
-            else:
-                databytes = dumps((tuple(deltas), mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
+            # The block (W3PostingsWriter._write_block, its data packed: search.codec.formats).
+            databytes = block_data(ids, block_weights, block_value_list, fixedsize)
             block_compression = 0
             if compression and len(databytes) > MIN_COMPRESSED_BLOCK:
                 packed = zlib.compress(databytes, compression)

@@ -5,12 +5,12 @@ as the judge of every posting list, length and date cari reads.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import pickle
 import shutil
 import zlib
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import search
 from search.codec import BLOCK_PICKLE_PROTOCOL
-from search.codec.formats import PackedValues
+from search.codec.formats import PackedValues, block_data
 from search.codec.reading import (
     MISSING_DATE,
     date_column,
@@ -165,37 +165,47 @@ _GAPS = st.one_of(st.integers(1, 255), st.integers(1, 255), st.integers(256, 655
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_GAPS, min_size=1, max_size=1100), st.sampled_from(["none", "one", "each"]),
-       st.booleans(), st.booleans(), st.booleans())
-def test_ids_and_weights_read_any_block_as_unpickling_does(gaps: list[int], weights: str, memo: bool,
-                                                            compressed: bool, packed: bool) -> None:
-    """Whatever the deltas (one-byte K, two-byte M, four-byte J opcodes, in any mix and number),
-    the weights, the values (packed as cari writes them, or Whoosh's tuple) and the pickling (with
-    or without the memo, compressed or not), the ids and weights read from a block's bytes are
-    those of unpickling it whole, or None (then the caller unpickles)."""
-    count = len(gaps)
-    mini_weights: object = {"none": None, "one": 2.0, "each": tuple(float(1 + g % 7) for g in gaps)}[weights]
-    values: object = tuple(bytes([g % 251, 1]) for g in gaps)
-    if packed:
-        values = PackedValues.of(values)  # type: ignore[arg-type]
-    block = (tuple(gaps), mini_weights, values)
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, BLOCK_PICKLE_PROTOCOL)
-    pickler.fast = not memo  # the writer pickles long blocks without the memo
-    pickler.dump(block)
-    data = buffer.getvalue()
+@given(st.integers(0, 2**30), st.lists(_GAPS, max_size=1100),
+       st.sampled_from(["none", "one", "counts", "fractions", "large"]),
+       st.sampled_from(["positions", "fixed", "none"]), st.booleans())
+def test_ids_and_weights_read_any_block_as_unpickling_does(first: int, gaps: list[int], weights: str,
+                                                            values: str, compressed: bool) -> None:
+    """Whatever the gaps between ids (one to four bytes wide), the weights (all 1, all the same,
+    whole counts, fractions, counts past 65,535), the values (positions, fixed-size or none) and
+    the compression, the ids and weights read from a block's bytes are those of unpickling it
+    whole, and those the block was made of; so are what Whoosh's reader would take from it."""
+    ids = list(itertools.accumulate([first, *gaps]))
+    count = len(ids)
+    block_weights = {"none": [1.0] * count, "one": [2.0] * count,
+                     "counts": [float(1 + g % 7) for g in [first, *gaps]],
+                     "fractions": [0.5 + g % 7 for g in [first, *gaps]],
+                     "large": [float(70_000 + g % 7) for g in [first, *gaps]]}[weights]
+    block_values = [bytes([g % 251, 1]) for g in [first, *gaps]] if values != "none" else [b""] * count
+    data = block_data(ids, array("f", block_weights), block_values,
+                      {"positions": None, "fixed": 2, "none": 0}[values])
     if compressed:
         data = zlib.compress(data, 1)
     fast = ids_and_weights(memoryview(data), count, int(compressed))
     read: list[PackedValues] = []
-    ids, tfs = whole_block(memoryview(data), count, int(compressed), read)
-    assert ids.tolist() == list(itertools.accumulate(gaps))
-    assert list(read[0]) == [bytes([g % 251, 1]) for g in gaps]
-    if fast is not None:
-        assert fast[0].dtype == ids.dtype
-        assert fast[0].tolist() == ids.tolist() and fast[1].tolist() == tfs.tolist()
-    if sum(g >= 256 for g in gaps) <= 1 and count > 3:
-        assert fast is not None  # the usual block of a long list (its first id, then small gaps)
+    whole_ids, tfs = whole_block(memoryview(data), count, int(compressed), read)
+    assert whole_ids.tolist() == ids and tfs.tolist() == block_weights
+    assert list(read[0]) == block_values
+    assert fast is not None
+    assert fast[0].dtype == whole_ids.dtype
+    assert fast[0].tolist() == ids and fast[1].tolist() == block_weights
+    deltas, mini_weights, _values = pickle.loads(zlib.decompress(data) if compressed else data)
+    assert list(itertools.accumulate(deltas)) == ids  # as Whoosh's reader decodes them
+    if mini_weights is not None and not isinstance(mini_weights, float):
+        assert [mini_weights[i] for i in range(count)] == block_weights  # as Whoosh indexes them
+
+
+def test_blocks_of_another_layout_are_left_to_unpickling() -> None:
+    """A block of Whoosh's own layout (tuples of deltas and floats) is not read from its bytes:
+    the fast reader says None and unpickling reads it."""
+    data = pickle.dumps(((5, 3, 300), (1.0, 2.0, 1.0), None), BLOCK_PICKLE_PROTOCOL)
+    assert ids_and_weights(memoryview(data), 3, 0) is None
+    ids, tfs = whole_block(memoryview(data), 3, 0, None)
+    assert ids.tolist() == [5, 8, 308] and tfs.tolist() == [1.0, 2.0, 1.0]
 
 
 def test_lengths_and_dates_read_as_whoosh_reads_them(segments: list) -> None:
