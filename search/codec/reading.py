@@ -427,19 +427,36 @@ _WEIGHTS_CALL = b"csearch.codec.formats\nunpickle_packed_weights\n"
 _NONE, _BINFLOAT = 0x4E, 0x47
 _TUPLE2_REDUCE, _TUPLE3_REDUCE = b"\x86R", b"\x87R"
 _DOUBLE = struct.Struct(">d")
-# The most bytes the ids and weights of a block can take: four a gap and four a weight at most,
-# and the opcodes around them.
-_MAX_POSTING_BYTES, _CALLS_BYTES = 8, 160
+# The bytes the ids and weights of a block take: at most four a gap and four a weight, and the
+# opcodes around them; usually at most three a posting (one or two a gap, one a weight), as far as
+# a compressed block is inflated first (its positions come after them).
+_MAX_POSTING_BYTES, _USUAL_POSTING_BYTES, _CALLS_BYTES = 8, 3, 160
 
 
 def ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Doc ids and weights of one posting block as ``block_data`` writes it, without unpickling
     the block's values (positions): only the start of a compressed block is inflated, as far as
-    the ids and weights can reach, and their arrays are read from the opcodes' bytes in place.
-    None for any other block (the caller unpickles it whole)."""
+    the ids and weights usually reach (further when they do not), and their arrays are read from
+    the opcodes' bytes in place. None for any other block (the caller unpickles it whole)."""
+    limit = _MAX_POSTING_BYTES * count + _CALLS_BYTES
     try:
-        limit = _MAX_POSTING_BYTES * count + _CALLS_BYTES
-        data = zlib.decompressobj().decompress(block, limit) if compressed else bytes(block[:limit])
+        if not compressed:
+            return _packed_ids_and_weights(bytes(block[:limit]), count)
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(block, _USUAL_POSTING_BYTES * count + _CALLS_BYTES)
+        found = _packed_ids_and_weights(data, count)
+        if found is None and not inflater.eof and len(data) < limit:
+            data += inflater.decompress(inflater.unconsumed_tail, limit - len(data))
+            found = _packed_ids_and_weights(data, count)
+        return found
+    except zlib.error:
+        return None
+
+
+def _packed_ids_and_weights(data: bytes, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ids and weights read from the start of a block's pickle, or None (not that layout, or
+    not all of them in ``data``)."""
+    try:
         if not data.startswith(_IDS_CALL):
             return None
         first, i = _int_at(data, len(_IDS_CALL))
@@ -463,7 +480,7 @@ def ids_and_weights(block: memoryview, count: int, compressed: int) -> tuple[np.
         else:
             return None
         return ids, tfs
-    except (IndexError, ValueError, TypeError, struct.error, zlib.error):
+    except (IndexError, ValueError, TypeError, struct.error):
         return None
 
 
