@@ -285,8 +285,13 @@ def _merged(lists: list[np.ndarray]) -> np.ndarray:
 
 def _rows_of(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     """For each of ``needles``, its row in ``haystack`` (both sorted), -1 when absent."""
-    if not len(haystack):
+    if not len(haystack) or not len(needles):
         return np.full(len(needles), -1, dtype=np.int64)
+    size = _dense_size(haystack, needles)
+    if size:
+        places = np.full(size, -1, dtype=np.int32)
+        places[haystack] = np.arange(len(haystack), dtype=np.int32)
+        return places[needles].astype(np.int64)
     rows = np.searchsorted(haystack, needles)
     rows[rows == len(haystack)] = 0
     rows[haystack[rows] != needles] = -1
@@ -295,12 +300,27 @@ def _rows_of(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
 
 def _member(ids: np.ndarray, of: np.ndarray) -> np.ndarray:
     """Which of ``ids`` are in ``of`` (both sorted)."""
-    if not len(of):
+    if not len(of) or not len(ids):
         return np.zeros(len(ids), dtype=bool)
+    size = _dense_size(of, ids)
+    if size:
+        present = np.zeros(size, dtype=bool)
+        present[of] = True
+        found: np.ndarray = present[ids]
+        return found
     rows = np.searchsorted(of, ids)
     rows[rows == len(of)] = 0
-    found: np.ndarray = of[rows] == ids
+    found = of[rows] == ids
     return found
+
+
+def _dense_size(haystack: np.ndarray, needles: np.ndarray) -> int:
+    """The length of an array over every document number of the two sorted arrays, when looking
+    ``needles`` up in such an array costs less than a binary search each (0 otherwise): numpy's
+    ``searchsorted`` takes 10-26 ns a needle, filling and reading the array about 1 ns a number
+    (measured at 10x: 100,000 needles in 100,000 numbers 2.6 ms against 0.4 ms)."""
+    size = int(max(haystack[-1], needles[-1])) + 1
+    return size if len(needles) * 20 > size else 0
 
 
 def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from search.matching import phrase_counts
+from search.matching import Found, phrase_counts
 
 
 def test_phrase_counts_follow_the_nearest_occurrence():
@@ -16,6 +18,27 @@ def test_phrase_counts_follow_the_nearest_occurrence():
     second = keys({0: [2, 14], 1: [9], 2: [1]})
     assert phrase_counts([first, second], 1, 3).tolist() == [1, 0, 0]
     assert phrase_counts([first, second], 4, 3).tolist() == [2, 1, 0]
+
+
+_DOCS = st.sets(st.integers(0, 5_000), max_size=3_000).map(sorted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_DOCS, _DOCS, st.booleans())
+def test_found_sets_combine_as_sets_do(left, right, some_hit):
+    """AND (``both``), ``within`` and ``without`` of two sets of matches, whatever their sizes
+    (a short list looked up in a long one, two long ones: the lookups take another path past a
+    size), match what Python's sets give, with each side's scores where its documents are."""
+    scores = {d: float(d % 13) for d in [*left, *right]}
+    hit = np.array([d % 3 != 0 for d in left], dtype=bool) if some_hit else None
+    mine = Found(np.array(left, dtype=np.int64), np.array([scores[d] for d in left], np.float32), hit)
+    theirs = Found(np.array(right, dtype=np.int64), np.array([scores[d] * 2 for d in right], np.float32))
+    matched = [d for d in left if not some_hit or d % 3 != 0]
+    both = mine.both(theirs, False)
+    assert both.matched().tolist() == sorted(set(matched) & set(right))
+    assert both.matched_scores().tolist() == [scores[d] * 3 for d in both.matched().tolist()]
+    assert mine.within(np.array(right, dtype=np.int64)).matched().tolist() == sorted(set(matched) & set(right))
+    assert mine.without(np.array(right, dtype=np.int64)).matched().tolist() == sorted(set(matched) - set(right))
 
 
 def _leaf_terms(whoosh_reader, fieldname, least, most):
