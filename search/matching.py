@@ -291,7 +291,8 @@ def _rows_of(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     if size:
         places = np.full(size, -1, dtype=np.int32)
         places[haystack] = np.arange(len(haystack), dtype=np.int32)
-        return places[needles].astype(np.int64)
+        found: np.ndarray = places[needles].astype(np.int64)
+        return found
     rows = np.searchsorted(haystack, needles)
     rows[rows == len(haystack)] = 0
     rows[haystack[rows] != needles] = -1
