@@ -32,12 +32,12 @@ __all__ = ["BLOCK_PICKLE_PROTOCOL", "FastSegmentWriter", "TermPool", "WRITER_LIM
 # run to disk (a worker of the full shared corpus spills 3; each worker peaks near 300 MB RSS).
 WRITER_LIMIT_MB = 128
 # Posting blocks: zlib at its fastest level makes them about 3 times smaller (the postings were
-# two thirds of an uncompressed index) for a few percent of the writing time; blocks of 4,096
+# two thirds of an uncompressed index) for a few percent of the writing time; blocks of 16,384
 # postings rather than Whoosh's 128 compress better and read in a few steps (each block costs
 # its header, its inflating and its parsing in Python: at 1,024 a 10x query of common words read
 # about 600 of them). Whoosh reads any block size and compression (each block records its own),
 # so older segments still read.
-POSTINGS_PER_BLOCK = 4096
+POSTINGS_PER_BLOCK = 16384
 BLOCK_COMPRESSION = 1
 MIN_COMPRESSED_BLOCK = 48  # bytes: zlib's header and checksum outweigh what it saves below this
 # One term's postings as the pool holds them: (docnum, encoded value) pairs, or the analysed
