@@ -246,7 +246,7 @@ def block_data(ids: Sequence[int], weights: Sequence[float], values: Sequence[by
     Pickled without the memo (nothing in it is shared), so that its opcodes are always laid out
     as ``search.codec.reading`` reads the ids and weights from them."""
     first = weights[0]
-    same = all(w == first for w in weights)
+    same = weights.count(first) == len(weights)
     mini_weights: Any = (None if first == 1.0 else float(first)) if same else PackedWeights.of(weights)
     if fixed_size is None or fixed_size < 0:
         mini_values: Any = PackedValues.of([v for v in values if v])

@@ -463,10 +463,7 @@ def _packed_ids_and_weights(data: bytes, count: int) -> tuple[np.ndarray, np.nda
         gaps, i = _array_at(data, i, _TUPLE3_REDUCE)
         if len(gaps) != count - 1:
             return None
-        ids = np.empty(count, dtype=np.int32)
-        ids[0] = first
-        np.cumsum(gaps, dtype=np.int32, out=ids[1:])
-        ids[1:] += first
+        ids = PackedIds(first, gaps).ids()
         op = data[i]
         if op == _NONE:
             tfs = np.ones(count, dtype=np.float32)
@@ -476,7 +473,7 @@ def _packed_ids_and_weights(data: bytes, count: int) -> tuple[np.ndarray, np.nda
             weights, _end = _array_at(data, i + len(_WEIGHTS_CALL), _TUPLE2_REDUCE)
             if len(weights) != count:
                 return None
-            tfs = weights.astype(np.float32)
+            tfs = PackedWeights(weights).floats()
         else:
             return None
         return ids, tfs
