@@ -2,7 +2,8 @@
 
 The other half of ``search.codec.writing``: posting lists are read from Whoosh's files directly,
 one read per list, block headers parsed in memory, and, for scoring, only the ids and weights of
-each block unpickled (the positions, which cost most, only for phrases); anything unexpected falls
+each block read, as arrays from the bytes of their pickle (the positions, which cost most, only
+for phrases); anything unexpected falls
 back to Whoosh's own reader, which reads every segment cari writes (the codec's tests check both
 agree). Deleted documents are listed like the others: callers mask them (``deleted_docs``).
 """
