@@ -57,7 +57,6 @@ from search.errors import (
     IndexWriteError,
     InvalidArgument,
 )
-from search.schema import build_schema, document_fields
 from search.store import CorpusState, FileState, Root
 
 __all__ = [
@@ -65,7 +64,6 @@ __all__ = [
     "IndexProgress",
     "IndexReport",
     "content_hash",
-    "document_fields",
     "index_corpus",
     "remove_paths",
 ]
@@ -496,7 +494,7 @@ class _Run:
             return None, CorpusState()
         try:
             verified: set[tuple[str, int, int]] = set()  # what the open checked is not read twice
-            generation = store.open_generation(self.index_root, verified=verified)
+            generation = store.open_generation(self.index_root, verified=verified, locked=True)
             damage = store.verify_files(generation.directory, generation.manifest, full=True, verified=verified)
             if damage:
                 raise store.damaged(self.index_root, str(damage[0]))
@@ -548,6 +546,8 @@ class _Run:
                 except IndexCorrupt:
                     corrections = None
             directory = store.new_generation_dir(self.index_root)
+            from search.schema import build_schema
+
             store.create_generation(directory, build_schema(corrections), zone, publishers)
             store.store_corrections(directory, corrections)
             report.rebuilt = True
@@ -555,7 +555,7 @@ class _Run:
             assert generation is not None
             directory = generation.directory
             store.clean_generation(directory, generation.whoosh_generation,
-                                   [s.segment_id() for s in generation.segments])
+                                   generation.segment_ids)
             corrections_changed = self._update_corrections(generation)
 
         self.tell("scan")
@@ -640,8 +640,8 @@ class _Run:
         state_changed = (scan.restated or bool(scan.to_read) or bool(scan.vanished) or bool(drops)
                          or corrections_changed
                          or [(r.path, r.base, r.label) for r in roots] != [(r.path, r.base, r.label) for r in old.roots])
-        if not fresh and not changed and not state_changed:
-            report.articles = _live_count(generation)
+        if generation is not None and not fresh and not changed and not state_changed:
+            report.articles = generation.live_count
             return
         signed = self._signed(generation if not fresh else None, chosen, written, results)
         self.tell("commit", files_done=len(scan.to_read), files_total=len(scan.to_read),
@@ -711,11 +711,11 @@ class _Run:
         """Check the corrections given against the index's own: those that change how words are
         indexed need a rebuild (CorrectionsNeedRebuild); new synonyms are stored now (the commit
         that follows makes searchers see them). Returns whether they changed."""
-        from search.analysis import Corrections, corrections_of
-
         given = self.corrections
         if given is None:
             return False
+        from search.analysis import Corrections, corrections_of
+
         built = corrections_of(generation.schema["body"].analyzer) or Corrections()
         if given.indexing != built.indexing:
             raise CorrectionsNeedRebuild(
@@ -794,11 +794,6 @@ def _writer_limit() -> int:
     from search.codec.writing import WRITER_LIMIT_MB
 
     return WRITER_LIMIT_MB
-
-
-def _live_count(generation: store.Generation | None) -> int:
-    # From the TOC's segment records: opening every segment is not needed.
-    return 0 if generation is None else sum(s.doc_count() for s in generation.segments)
 
 
 def _dropped(drop: str, roots: list[Root], files: dict[str, FileState],

@@ -17,22 +17,10 @@ from typing import Any
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
-from search.analysis import ANALYZER_VERSION, Corrections, indonesian_analyzer, surface_analyzer
+from search.analysis import Corrections, indonesian_analyzer, surface_analyzer
 from search.codec.formats import VarintPositions
 from search.fields import CATALOGUE, Field
-
-# Bump when fields change; an index with another version is refused (rebuild it).
-# 2: path ids start with the corpus folder's name; published_local; dates always zone-aware.
-# 3: canonical sources, section and source_original; near-duplicate signatures and groups.
-# 4: title and body (stemmed) keep frequencies only, no positions or character offsets (nothing
-#    read them: their phrases go to title_exact and body_exact); posting blocks zlib-compressed;
-#    dates are columns only (not indexed); positions as varints (search.codec.formats); url and
-#    content_hash stored only (nothing looks them up).
-# 5: cari's term dictionary (search.codec.terms: sorted, prefix-compressed, a term's single
-#    posting inlined) instead of Whoosh's hash file.
-# 6: a posting block's ids and weights packed as arrays (search.codec.formats.PackedIds and
-#    PackedWeights) instead of Whoosh's tuples of deltas and floats.
-SCHEMA_VERSION = 6
+from search.versions import ANALYZER_VERSION, SCHEMA_VERSION
 
 DATE_FIELD = "published_local"  # what date filters and facets read
 INSTANT_FIELD = "published"  # what sorting by date reads

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from search.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexNotFound
-from search.schema import ANALYZER_VERSION, SCHEMA_VERSION
+from search.versions import ANALYZER_VERSION, SCHEMA_VERSION
 
 INDEX_NAME = "MAIN"
 CURRENT_FILE = "CURRENT"
@@ -524,8 +524,38 @@ class Generation:
     whoosh_generation: int
     meta: dict[str, Any]
     manifest: dict[str, Any]
-    schema: Any
-    segments: list[Any]
+    # Whoosh's TOC (the schema and the segments), read at the open, or, for a writer that holds
+    # the lock, when first needed (a run with nothing to do never unpickles the schema, which
+    # loads Whoosh's analysis and numpy)
+    contents: tuple[Any, list[Any]] | None = None
+
+    @property
+    def schema(self) -> Any:
+        """The Whoosh schema of this commit."""
+        return self._contents()[0]
+
+    @property
+    def segments(self) -> list[Any]:
+        """Whoosh's segments of this commit."""
+        return self._contents()[1]
+
+    @property
+    def segment_ids(self) -> list[str]:
+        """The ids of this commit's segments (from its manifest: no TOC read)."""
+        return list(self.manifest.get("segments", {}))
+
+    @property
+    def live_count(self) -> int:
+        """The live documents of this commit (from its manifest: no TOC read)."""
+        return sum(int(all_) - int(deleted) for all_, deleted in self.manifest.get("segments", {}).values())
+
+    def _contents(self) -> tuple[Any, list[Any]]:
+        if self.contents is None:
+            try:
+                self.contents = _read_toc(self.directory, self.whoosh_generation, self.manifest)
+            except (_TocUnreadable, FileNotFoundError) as error:
+                raise damaged(self.index_dir, str(error)) from error
+        return self.contents
 
     @property
     def storage(self) -> Any:
@@ -592,13 +622,16 @@ def _latest_toc(generation_dir: Path) -> int:
 
 
 def open_generation(index_dir: str | os.PathLike[str], *, attempts: int = 20,
-                    verified: set[tuple[str, int, int]] | None = None) -> Generation:
+                    verified: set[tuple[str, int, int]] | None = None, locked: bool = False) -> Generation:
     """The live commit of ``index_dir``, checked: raises IndexNotFound (no index), IndexIncompatible
     (another schema or analyzer version) or IndexCorrupt (damage). An open that races a writer's
     commit (a TOC or a whole generation replaced meanwhile) is retried.
 
     ``verified`` holds ``(file, size, crc)`` already checked by this process (segment files never
-    change, so a refresh only checks what is new); it is updated."""
+    change, so a refresh only checks what is new); it is updated.
+
+    ``locked``: the caller holds the writer lock, so nothing changes the commit meanwhile, and its
+    TOC (the schema and segments) is read when first needed (``IndexCorrupt`` then)."""
     root = Path(index_dir)
     last: BaseException | None = None
     for attempt in range(attempts):
@@ -606,7 +639,7 @@ def open_generation(index_dir: str | os.PathLike[str], *, attempts: int = 20,
         if directory is None:
             raise _not_found(index_dir)
         try:
-            return _open_once(root, directory, verified)
+            return _open_once(root, directory, verified, locked)
         except _Raced as race:
             last = race.__cause__
         time.sleep(min(0.01 * (attempt + 1), 0.1))
@@ -618,12 +651,11 @@ class _Raced(Exception):
     """A writer changed the index while it was being opened: try again."""
 
 
-def _open_once(root: Path, directory: Path, verified: set[tuple[str, int, int]] | None) -> Generation:
+def _open_once(root: Path, directory: Path, verified: set[tuple[str, int, int]] | None,
+               locked: bool) -> Generation:
     """Open and check the commit of ``directory``. Whatever looks wrong is damage only if the index
     did not change meanwhile (a writer committing, a rebuild removing the old generation): then it
     is a race, and the caller tries again."""
-    from whoosh.index import TOC
-
     whoosh_generation = _latest_toc(directory)
 
     def fail(what: str, error: BaseException | None = None) -> NoReturn:
@@ -651,18 +683,37 @@ def _open_once(root: Path, directory: Path, verified: set[tuple[str, int, int]] 
     damage = verify_files(directory, manifest, full=False, verified=verified)
     if damage:
         fail(str(damage[0]))
+    if locked:
+        return Generation(root, directory, whoosh_generation, meta, manifest)
     try:
-        toc = TOC.read(_storage(directory), INDEX_NAME, gen=whoosh_generation)
+        contents = _read_toc(directory, whoosh_generation, manifest)
     except FileNotFoundError as error:
         raise _Raced() from error
+    except _TocUnreadable as error:
+        fail(str(error), error.__cause__)
+    return Generation(root, directory, whoosh_generation, meta, manifest, contents)
+
+
+class _TocUnreadable(Exception):
+    """Whoosh's TOC of a commit cannot be read, or does not match the commit's manifest."""
+
+
+def _read_toc(directory: Path, whoosh_generation: int, manifest: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The schema and segments of a commit from Whoosh's TOC, checked against its manifest;
+    _TocUnreadable when they cannot be read or do not match (FileNotFoundError passes through)."""
+    from whoosh.index import TOC
+
+    try:
+        toc = TOC.read(_storage(directory), INDEX_NAME, gen=whoosh_generation)
+    except FileNotFoundError:
+        raise
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError,
             IndexError, KeyError, OSError, AssertionError) as error:
-        fail(f"the table of contents cannot be read ({type(error).__name__})", error)
-    recorded = manifest.get("segments", {})
+        raise _TocUnreadable(f"the table of contents cannot be read ({type(error).__name__})") from error
     actual = {s.segment_id(): [s.doc_count_all(), s.deleted_count()] for s in toc.segments}
-    if recorded != actual:
-        fail("the table of contents does not match the manifest")
-    return Generation(root, directory, whoosh_generation, meta, manifest, toc.schema, list(toc.segments))
+    if manifest.get("segments", {}) != actual:
+        raise _TocUnreadable("the table of contents does not match the manifest")
+    return toc.schema, list(toc.segments)
 
 
 def open_whoosh_index(index_dir: str | os.PathLike[str]) -> Any:
@@ -795,15 +846,30 @@ class WriterLock:
     """cari's writer lock on an index directory, waited for up to a timeout."""
 
     def __init__(self, index_dir: Path, timeout: float) -> None:
-        from whoosh.util.filelock import FileLock
-
         self.path = index_dir / LOCK_FILE
         self.timeout = timeout
-        self.lock = FileLock(str(self.path))
+        self.fd: int | None = None
+
+    def _acquire(self) -> bool:
+        # An OS lock on the file, as Whoosh's FileLock takes it (flock: the OS releases it when the
+        # process dies); taken here because importing Whoosh's lock imports the rest of Whoosh.
+        import fcntl
+
+        fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        return True
 
     def __enter__(self) -> WriterLock:
         deadline = time.monotonic() + max(self.timeout, 0.0)
-        while not self.lock.acquire(blocking=False):
+        while not self._acquire():
             if time.monotonic() >= deadline:
                 raise IndexLocked(
                     f"the index at {self.path.parent} is being written by another process "
@@ -814,7 +880,9 @@ class WriterLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.lock.release()
+        if self.fd is not None:
+            os.close(self.fd)  # closing the file releases its lock
+            self.fd = None
 
 
 # --- statistics ----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Contract that the rest of the package relies on:
 
-- ``ANALYZER_VERSION: str``, recorded in the index; bumped whenever tokens change.
+- ``ANALYZER_VERSION: str`` (defined in ``search.versions``), recorded in the index; bumped
+  whenever tokens change.
 - ``indonesian_analyzer()``: Whoosh analyzer (tokenize, normalize, drop stopwords, stem) with chars
   and positions.
 - ``surface_analyzer()``: the same tokenizer and normalization without stopwords or stemming, for
@@ -27,8 +28,7 @@ from search.analysis.corrections import Corrections, parse_corrections, read_cor
 from search.analysis.filters import IndonesianStemFilter, stem_filter_of
 from search.analysis.terms import TermSteps, terms_for
 from search.analysis.tokenizer import IndonesianTokenizer, normalize, token_spans
-
-ANALYZER_VERSION = "id-11"
+from search.versions import ANALYZER_VERSION
 
 __all__ = [
     "ANALYZER_VERSION",

@@ -28,7 +28,7 @@ from typing import Any
 
 from search import store
 from search.errors import IndexCorrupt, IndexIncompatible, IndexNotFound, InvalidArgument
-from search.schema import ANALYZER_VERSION, SCHEMA_VERSION
+from search.versions import ANALYZER_VERSION, SCHEMA_VERSION
 
 __all__ = [
     "MAX_SHARDS",

@@ -6,13 +6,16 @@ import gc
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from search import building
+from search import building, store
+from search.errors import IndexCorrupt
 from search.indexer import index_corpus
-from tests.indexer.conftest import index_files, indexed, search_ids
+from tests.indexer.conftest import REPO, index_files, indexed, search_ids
 
 
 def _edit_record(path: Path, line_no: int, **changes: str) -> str:
@@ -43,6 +46,46 @@ def test_unchanged_corpus_writes_nothing(small_corpus: Path, tmp_path: Path) -> 
     assert (again.added, again.updated, again.removed) == (0, 0, 0)
     assert again.unchanged == first.added
     assert again.files_read == 0 and again.articles_read == 0
+
+
+UNCHANGED_RUN = """
+import json, sys, search
+report = search.index_corpus(sys.argv[1], sys.argv[2])
+print(json.dumps({"committed": report.committed, "articles": report.articles,
+                  "loaded": sorted({m.split(".")[0] for m in sys.modules} & {"whoosh", "numpy"})}))
+"""
+
+
+def test_a_run_with_nothing_to_do_loads_neither_whoosh_nor_numpy(small_corpus: Path, tmp_path: Path) -> None:
+    """The periodic ``cari index`` over an unchanged corpus checks every byte of the index but
+    needs no schema: it reads the manifest and the corpus state only, which keeps it quick."""
+    index_dir = tmp_path / "index"
+    first = index_corpus(small_corpus, index_dir, jobs=1)
+    again = subprocess.run([sys.executable, "-c", UNCHANGED_RUN, str(small_corpus), str(index_dir)],
+                           capture_output=True, text=True, check=True, cwd=REPO)
+    assert json.loads(again.stdout) == {"committed": False, "articles": first.added, "loaded": []}
+    changed_id = _edit_record(small_corpus / "click-id" / "tempo.jsonl", 3,
+                              body="Zyxqvort mengumumkan kebijakan baru di Jakarta.")
+    changed = subprocess.run([sys.executable, "-c", UNCHANGED_RUN, str(small_corpus), str(index_dir)],
+                             capture_output=True, text=True, check=True, cwd=REPO)
+    assert json.loads(changed.stdout)["committed"] is True  # with work to do, the same code commits it
+    assert search_ids(index_dir, "body", "zyxqvort") == {changed_id}
+
+
+def test_a_writer_reads_the_table_of_contents_when_first_needed(small_corpus: Path, tmp_path: Path) -> None:
+    """Under the writer lock the TOC is read on first use, and checked then: a TOC that no longer
+    matches the manifest is damage (IndexCorrupt), as at a reader's open."""
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    generation = store.open_generation(index_dir, locked=True)
+    assert generation.contents is None
+    assert generation.live_count == sum(s.doc_count() for s in store.open_generation(index_dir).segments)
+    toc = next(generation.directory.glob("*.toc"))
+    toc.write_bytes(toc.read_bytes()[:-40])  # damaged after the open
+    with pytest.raises(IndexCorrupt):
+        generation.segments
+    with pytest.raises(IndexCorrupt):
+        store.open_generation(index_dir)
 
 
 def test_touched_file_is_hashed_not_reindexed(small_corpus: Path, tmp_path: Path) -> None:
