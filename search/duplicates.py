@@ -86,6 +86,7 @@ _U64 = np.uint64
 _EMPTY = np.uint32(0xFFFFFFFF)
 _ROWS = ROWS
 _BIN_BITS = int(BINS).bit_length() - 1
+_LOW_20_BITS = _U64(0xFFFFF)
 
 
 class _Constants(NamedTuple):
@@ -229,7 +230,17 @@ def _candidate_pairs(keys: np.ndarray, first_new: int) -> np.ndarray:
     found = np.zeros(0, dtype=np.int64)  # pairs coded as earlier * count + later
     rows = np.arange(count)
     for band in range(keys.shape[1]):
-        order = np.lexsort((rows, keys[:, band]))
+        band_keys, band_rows = keys[:, band], rows
+        if 0 < count - first_new <= count // 4:
+            # An update, a few new rows: only the rows that share a key with a new row can pair
+            # with one, and they are every row of those keys, so sorting them alone finds the same
+            # pairs. They are found by the keys' low 20 bits first (a table look-up, where a
+            # search of sorted keys took 1.5 ms a band for 29,000 rows), then by the whole key.
+            low = (band_keys & _LOW_20_BITS).astype(np.intp)
+            band_rows = np.flatnonzero(np.isin(low, low[first_new:], kind="table"))
+            band_rows = band_rows[np.isin(band_keys[band_rows], band_keys[first_new:])]
+            band_keys = band_keys[band_rows]
+        order = band_rows[np.lexsort((band_rows, band_keys))]
         sorted_keys = keys[order, band]
         band_pairs = [found]
         for step in range(1, MAX_BAND_CANDIDATES + 1):

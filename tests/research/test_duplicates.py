@@ -80,6 +80,27 @@ def test_groups_are_joined_in_order_and_never_renumbered(index):
         SignatureStore.from_bytes(b"not signatures")
 
 
+def test_an_update_groups_its_articles_as_a_build_of_them_all_would():
+    """Adding a few articles to many (an update) looks for their copies among the rows that share
+    a band with them only; the groups must be those of adding every article at once, copies of
+    stock text (a band shared by more rows than are compared) included."""
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 1 << 16, size=(4000, BINS), dtype=np.uint32)
+    sigs[1000:1100, :30] = sigs[999, :30]  # a stock text: 100 rows share its first 10 bands
+    new = np.arange(3900, 4000)
+    sigs[new[:40]] = sigs[rng.integers(0, 3900, 40)]  # exact copies of earlier articles
+    sigs[new[40:80], :44] = sigs[rng.integers(0, 3900, 40), :44]  # copies with an edited tail
+    sigs[new[80:90], :30] = sigs[999, :30]  # the stock text again, and like one of its users
+    sigs[new[80:90], 30:] = sigs[1099, 30:]
+    sigs[new[90:95]] = sigs[new[0]]  # copies of a new article
+    ids = [f"a{n}" for n in range(len(sigs))]
+    at_once = SignatureStore().added(ids, sigs)
+    updated = SignatureStore().added(ids[:3900], sigs[:3900]).added(ids[3900:], sigs[3900:])
+    assert updated.groups.tolist() == at_once.groups.tolist()
+    joined = updated.groups[3900:] < updated.groups[:3900].max() + 1
+    assert joined[:95].all() and not joined[95:].any()  # every planted copy found its original
+
+
 def test_search_collapses_copies_into_the_best_ranked_one(copies_index):
     copies = {f"copy-{n}-{aid.rsplit('/', 1)[-1]}": aid for n, aid in enumerate(COPIED * 2)}
     with search.open_index(copies_index) as index:
