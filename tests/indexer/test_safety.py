@@ -254,7 +254,7 @@ def test_current_pointing_at_a_missing_generation_is_damage_a_rebuild_repairs(sm
 
 
 def test_checked_json_reads_back_compressed_or_plain(tmp_path: Path) -> None:
-    """The corpus state is written compressed; a plain file (an older commit's) reads the same,
+    """The corpus state is written plain; a compressed file (an older commit's) reads the same,
     and a damaged compressed one is refused like damaged JSON."""
     data = {"format": "cari-state", "files": [{"path": f"/corpus/{n}.jsonl", "records": [["a", "b", n]]}
                                               for n in range(200)]}
@@ -268,3 +268,27 @@ def test_checked_json_reads_back_compressed_or_plain(tmp_path: Path) -> None:
     packed.write_bytes(bytes(damaged))
     with pytest.raises(ValueError):
         read_checked_json(packed)
+
+
+@pytest.mark.parametrize("threads", [False, True])
+def test_a_full_check_names_every_damaged_file(small_corpus: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch, threads: bool) -> None:
+    """The checksums of a full check are computed by two threads when there are megabytes to
+    read (forced here on a small index): every damaged file is named, in the order of names."""
+    from search import store
+
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    monkeypatch.setattr(store, "PARALLEL_CHECKSUM_BYTES", 0 if threads else 1 << 60)
+    generation = store.open_generation(index_dir)
+    assert store.verify_files(generation.directory, generation.manifest, full=True) == []
+    files = sorted(p for p in generation.directory.glob("MAIN_*") if p.stat().st_size > 1000)
+    for path in (files[0], files[-1]):
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    files[1].unlink()
+    damage = store.verify_files(generation.directory, generation.manifest, full=True)
+    assert [(d.file, d.reason) for d in damage] == sorted([
+        (files[0].name, "its content does not match its checksum"), (files[1].name, "missing"),
+        (files[-1].name, "its content does not match its checksum")])
