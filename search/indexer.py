@@ -760,7 +760,7 @@ class _Run:
             groups = groups_of(signed)
             extras = {signatures_name(writer.generation): signed.to_bytes(),
                       groups_name(writer.generation): groups_bytes(
-                          groups, _group_docnums(ix.storage, writer.schema, final_segments, groups))}
+                          groups, _group_docnums(ix.storage, writer.schema, final_segments, groups, generation))}
             store.commit_generation(directory, writer.generation, writer.schema, final_segments, state,
                                     checksums, extras)
         finally:
@@ -768,23 +768,37 @@ class _Run:
         return sum(segment.doc_count() for segment in final_segments)
 
 
-def _group_docnums(storage: Any, schema: Any, segments: list[Any],
-                   groups: dict[int, list[str]]) -> dict[int, list[list[int]]]:
+def _group_docnums(storage: Any, schema: Any, segments: list[Any], groups: dict[int, list[str]],
+                   previous: store.Generation | None) -> dict[int, list[list[int]]]:
     """The document numbers of the near-duplicate groups' members in the commit of ``segments``
-    (recorded with the groups, so that opening the commit for a search does not look them up)."""
+    (recorded with the groups, so that opening the commit for a search does not look them up).
+    The numbers ``previous`` recorded stand for the segments it had that come first here as they
+    were (a commit renumbers only what it merges)."""
     from whoosh.reading import SegmentReader
 
-    from search.duplicates import member_docnums
+    from search.duplicates import member_docnums, read_group_members
 
     if not groups:
         return {}
+    recorded = None
+    if previous is not None:
+        old_groups, old_numbers = read_group_members(previous.directory, previous.whoosh_generation)
+        end = 0
+        for old, new in zip(previous.segments, segments):
+            if old.segment_id() != new.segment_id() or old.doc_count_all() != new.doc_count_all():
+                break
+            end += new.doc_count_all()
+        if old_numbers is not None and end:
+            known = {aid: numbers for g, ids in old_groups.items() if len(old_numbers.get(g, ())) == len(ids)
+                     for aid, numbers in zip(ids, old_numbers[g])}
+            recorded = (known, end)
     leaves: list[tuple[Any, int]] = []
     offset = 0
     try:
         for segment in segments:
             leaves.append((SegmentReader(storage, schema, segment), offset))
             offset += segment.doc_count_all()
-        return member_docnums(groups, leaves)
+        return member_docnums(groups, leaves, recorded)
     finally:
         for reader, _offset in leaves:
             reader.close()

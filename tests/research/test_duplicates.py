@@ -159,8 +159,17 @@ def test_groups_are_stable_as_the_corpus_grows(copies_corpus: Path, tmp_path: Pa
         number = int(sorted(directory.glob("_MAIN_*.toc"))[-1].stem.split("_")[-1])
         groups, recorded = read_group_members(directory, number)
         with open_whoosh_index(index_dir).reader() as reader:
-            looked_up = member_docnums(groups, list(reader.leaf_readers()))
-        assert recorded == looked_up and recorded
+            leaves = list(reader.leaf_readers())
+            looked_up = member_docnums(groups, leaves)
+            assert recorded == looked_up and recorded
+            # numbers an earlier commit recorded stand for the segments before ``end`` only
+            for _sub, end in leaves[1:]:
+                known = {aid: [*numbers, 10**9] for g, ids in groups.items()
+                         for aid, numbers in zip(ids, looked_up[g])}
+                assert member_docnums(groups, leaves, (known, end)) == looked_up
+                several_segments.append(len(leaves))
+
+    several_segments: list[int] = []
 
     before = groups()
     assert len(set(before.values())) == 3
@@ -172,6 +181,17 @@ def test_groups_are_stable_as_the_corpus_grows(copies_corpus: Path, tmp_path: Pa
     after = groups()
     assert {k: v for k, v in after.items() if k != "copy-late"} == before
     assert after["copy-late"] == before[COPIED[1]]
+    check_recorded_docnums()
+    # a member changes (and stays a copy), and an article that was alone gets a copy: the commit
+    # looks up only what it does not keep from the last one's numbers
+    alone = next(a for a in search.read_articles(corpus / "click-id" / "detik.jsonl") if a.id not in after)
+    extra["body"] += "\n\n(Diperbarui)"
+    (corpus / "later.jsonl").write_text(json.dumps(extra) + "\n" + json.dumps(dict(syndicated(alone, 1), id="copy-alone"))
+                                        + "\n", encoding="utf-8")
+    report = search.index_corpus([corpus], index_dir, jobs=1)
+    assert (report.added, report.updated) == (1, 1)
+    grown = groups()
+    assert grown["copy-alone"] == grown[alone.id] and grown["copy-late"] == before[COPIED[1]]
     check_recorded_docnums()
     # the first member of a group goes: the others keep the group, and collapse still
     (corpus / "click-id" / "kompas.jsonl").unlink()
@@ -185,6 +205,7 @@ def test_groups_are_stable_as_the_corpus_grows(copies_corpus: Path, tmp_path: Pa
         late = [h for h in hits if h.id == "copy-late"]
         assert len(copies) + len(late) == 1
     assert run_cli("check", "--index", index_dir).exit_code == 0  # the files are in the manifest
+    assert several_segments
 
 
 def test_a_damaged_signature_file_is_damage(copies_corpus: Path, tmp_path: Path):
