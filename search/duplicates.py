@@ -450,11 +450,13 @@ def member_docnums(groups: dict[int, list[str]], leaves: list[tuple[Any, int]],
     end): those ids are looked up in the leaves from ``end`` on only (a commit keeps the numbers
     of the segments it does not merge, deleted documents included), and a small leaf is read
     whole instead of looked up in once per id."""
+    from search.codec.reading import documents_with_ids
+
     known, end = recorded if recorded is not None else ({}, 0)
     kept = [(sub, offset) for sub, offset in leaves if offset < end]
     rest = [(sub, offset) for sub, offset in leaves if offset >= end]
     wanted = {aid for ids in groups.values() for aid in ids}
-    in_rest = _id_numbers(rest, wanted)
+    in_rest = documents_with_ids(rest, wanted)
     found: dict[int, list[list[int]]] = {}
     for group, ids in groups.items():
         per_id: list[list[int]] = []
@@ -462,27 +464,9 @@ def member_docnums(groups: dict[int, list[str]], leaves: list[tuple[Any, int]],
             if aid in known:
                 numbers = [n for n in known[aid] if n < end]
             else:
-                numbers = _id_numbers(kept, {aid}).get(aid, [])
+                numbers = documents_with_ids(kept, {aid}).get(aid, [])
             per_id.append(numbers + in_rest.get(aid, []))
         found[group] = per_id
-    return found
-
-
-def _id_numbers(leaves: list[tuple[Any, int]], ids: set[str]) -> dict[str, list[int]]:
-    """The document numbers of ``ids`` in ``leaves`` (ascending), each leaf looked up once per id,
-    or read whole when it holds fewer documents than there are ids."""
-    from search.codec.reading import read_postings
-
-    found: dict[str, list[int]] = {}
-    for sub, offset in leaves:
-        if sub.doc_count_all() < len(ids):
-            terms = [(t.decode("utf-8", "surrogatepass"), t) for t in sub.lexicon("id")]
-        else:
-            terms = [(aid, aid.encode("utf-8", "surrogatepass")) for aid in ids]
-            terms = [(aid, btext) for aid, btext in terms if ("id", btext) in sub]
-        for aid, btext in terms:
-            if aid in ids:
-                found.setdefault(aid, []).extend((read_postings(sub, "id", btext).ids + offset).tolist())
     return found
 
 

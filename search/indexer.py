@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -740,6 +741,7 @@ class _Run:
         from whoosh.filedb.filestore import FileStorage
         from whoosh.index import FileIndex
 
+        from search.codec.reading import documents_with_ids
         from search.codec.writing import WRITER_LIMIT_MB, FastSegmentWriter
 
         ix = FileIndex(FileStorage(str(directory)), indexname=store.INDEX_NAME)
@@ -749,10 +751,11 @@ class _Run:
                                                           articles_read=self.report.articles_read)
         try:
             if to_delete:
-                searcher = writer.searcher()
-                for aid in to_delete:
-                    for docnum in searcher.document_numbers(id=aid):
-                        writer.delete_document(docnum)
+                with _segment_readers(ix.storage, writer.schema, writer.segments) as leaves:
+                    for numbers in documents_with_ids(leaves, to_delete).values():
+                        for docnum in numbers:
+                            if not writer.is_deleted(docnum):
+                                writer.delete_document(docnum)
             final_segments = writer.segments_to_commit(new_segments)
             checksums = generation.checksums if generation is not None else {}
             from search.duplicates import groups_bytes, groups_name, groups_of, signatures_name
@@ -774,8 +777,6 @@ def _group_docnums(storage: Any, schema: Any, segments: list[Any], groups: dict[
     (recorded with the groups, so that opening the commit for a search does not look them up).
     The numbers ``previous`` recorded stand for the segments it had that come first here as they
     were (a commit renumbers only what it merges)."""
-    from whoosh.reading import SegmentReader
-
     from search.duplicates import member_docnums, read_group_members
 
     if not groups:
@@ -792,13 +793,23 @@ def _group_docnums(storage: Any, schema: Any, segments: list[Any], groups: dict[
             known = {aid: numbers for g, ids in old_groups.items() if len(old_numbers.get(g, ())) == len(ids)
                      for aid, numbers in zip(ids, old_numbers[g])}
             recorded = (known, end)
+    with _segment_readers(storage, schema, segments) as leaves:
+        return member_docnums(groups, leaves, recorded)
+
+
+@contextmanager
+def _segment_readers(storage: Any, schema: Any, segments: list[Any]) -> Iterator[list[tuple[Any, int]]]:
+    """A reader of each segment and the number of its first document in the commit of
+    ``segments``, closed afterwards."""
+    from whoosh.reading import SegmentReader
+
     leaves: list[tuple[Any, int]] = []
     offset = 0
     try:
         for segment in segments:
             leaves.append((SegmentReader(storage, schema, segment), offset))
             offset += segment.doc_count_all()
-        return member_docnums(groups, leaves, recorded)
+        yield leaves
     finally:
         for reader, _offset in leaves:
             reader.close()

@@ -36,6 +36,7 @@ __all__ = [
     "RawPositions",
     "date_column",
     "deleted_docs",
+    "documents_with_ids",
     "field_lengths",
     "flat_positions",
     "ids_and_weights",
@@ -184,6 +185,23 @@ def date_column(reader: Any, fieldname: str) -> np.ndarray:
             dates[:count] = np.frombuffer(raw, dtype=">u8")
             return dates
     return np.fromiter((column[d] for d in range(n)), np.uint64, n)
+
+
+def documents_with_ids(leaves: list[tuple[Any, int]], ids: set[str]) -> dict[str, list[int]]:
+    """The document numbers of the articles ``ids`` (deleted ones included) in ``leaves`` (segment
+    readers and the number of each one's first document), ascending: each leaf is looked up once
+    per id, or its ids are read whole when it holds fewer documents than there are ids."""
+    found: dict[str, list[int]] = {}
+    for sub, offset in leaves:
+        if sub.doc_count_all() < len(ids):
+            terms = [(t.decode("utf-8", "surrogatepass"), t) for t in sub.lexicon("id")]
+        else:
+            terms = [(aid, aid.encode("utf-8", "surrogatepass")) for aid in ids]
+            terms = [(aid, btext) for aid, btext in terms if ("id", btext) in sub]
+        for aid, btext in terms:
+            if aid in ids:
+                found.setdefault(aid, []).extend((read_postings(sub, "id", btext).ids + offset).tolist())
+    return found
 
 
 def read_postings(reader: Any, fieldname: str, btext: bytes, *, values: bool = False) -> Postings:
