@@ -528,7 +528,8 @@ def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *,
                     dates: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """``mask`` with every group of copies reduced to its best-ranked member (in the listing's
     ``order``), and how many copies were taken out."""
-    grouped = np.flatnonzero(mask & (groups >= 0))
+    grouped = np.flatnonzero(mask)
+    grouped = grouped[groups[grouped] >= 0]  # (a pass over the matches, not over every document)
     if len(grouped) < 2:
         return mask, 0
     if order == "relevance" or dates is None:
@@ -572,7 +573,7 @@ def copies_of_many(docnums: list[int], mask: np.ndarray, groups: np.ndarray) -> 
         return [np.zeros(0, dtype=np.int64) for _ in docnums]
     candidates = np.flatnonzero(mask)
     codes = groups[candidates]
-    inside = np.isin(codes, wanted[wanted >= 0])
+    inside = np.isin(codes, wanted[wanted >= 0], kind="table")  # a table over the group numbers
     members, codes = candidates[inside], codes[inside]
     out = []
     for docnum, group in zip(docnums, wanted.tolist()):

@@ -489,7 +489,8 @@ class Evaluator:
         mask, scores = self.empty()
         mask[found.matched()] = True
         scores[found.ids] = found.scores
-        scores[~mask] = 0
+        if found.hit is not None:  # the documents only part of an AND matched score nothing here
+            scores[found.ids[~found.hit]] = 0
         return mask, scores
 
     def found(self, q: Any, support: bool = False) -> Found:

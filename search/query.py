@@ -31,6 +31,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from search import nodes as qn
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
@@ -764,14 +766,15 @@ class Index:
         listed = strict
         matched_all = None
         if relaxed is not None:  # AND>OR: all-word matches first, then the partial matches
-            matched_all = int(strict.sum())
+            matched_all = int(np.count_nonzero(strict))
             listed, scores = evaluator.evaluate(relaxed)
             listed &= columns.live
             if stats is None:
                 if strict.any() and (listed & ~strict).any():
-                    scores[strict] += float(scores[listed].max()) + 1.0
+                    lifted = float(scores.max(where=listed, initial=-np.inf)) + 1.0
+                    np.add(scores, lifted, out=scores, where=strict)
             elif lift is not None:
-                scores[strict] += lift
+                np.add(scores, lift, out=scores, where=strict)
             q = relaxed
         counted = listed if any else strict
         return Selection(strict=strict, listed=listed, counted=counted, scores=scores, q=q,
@@ -806,7 +809,7 @@ class Index:
                           passages=passages)
         tail = 0
         if chosen.matched_all is not None:
-            tail = int((chosen.listed & ~chosen.strict).sum())
+            tail = int(np.count_nonzero(chosen.listed & ~chosen.strict))
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 hit.tail = not bool(chosen.strict[docnum])
         if groups is not None:
@@ -822,7 +825,7 @@ class Index:
         facet_counts = (count_facets(columns, chosen.counted, facets, limit=facet_limit, zeros=facet_zeros,
                                      values=lambda name: snapshot.value_column(searcher, name))
                         if facets else {})
-        total = int(chosen.counted.sum())
+        total = int(np.count_nonzero(chosen.counted))
         evaluator = chosen.evaluator
         return Results(query=query if isinstance(query, str) else query.text, total=total, hits=hits,
                        suggestion=suggestion,
