@@ -771,10 +771,9 @@ class Index:
             listed &= columns.live
             if stats is None:
                 if strict.any() and (listed & ~strict).any():
-                    lifted = float(scores.max(where=listed, initial=-np.inf)) + 1.0
-                    np.add(scores, lifted, out=scores, where=strict)
+                    scores[np.flatnonzero(strict)] += _tier_lift(scores, listed)
             elif lift is not None:
-                np.add(scores, lift, out=scores, where=strict)
+                scores[np.flatnonzero(strict)] += lift
             q = relaxed
         counted = listed if any else strict
         return Selection(strict=strict, listed=listed, counted=counted, scores=scores, q=q,
@@ -1034,7 +1033,7 @@ class Index:
             if stats is not None:
                 lift = given if given is not None and relaxed is not None and strict_mask[docnum] else 0.0
             elif relaxed is not None and strict_mask.any() and (mask & ~strict_mask).any() and strict_mask[docnum]:
-                lift = float(scores[mask].max()) + 1.0
+                lift = _tier_lift(scores, mask)
             stored = searcher.stored_fields(docnum)
             matches: list[dict[str, Any]] = []
             for leaf in qn.positive_leaves(broad):
@@ -1160,6 +1159,13 @@ def closest_of(values: dict[str, list[str]], text: str, limit: int) -> list[str]
     for folded in dict.fromkeys(containing + alike):
         found.extend(sorted(values[folded]))
     return found[:limit]
+
+
+def _tier_lift(scores: np.ndarray, listed: np.ndarray) -> float:
+    """What AND>OR adds to the scores of the articles with every word: one more than the best
+    score listed, so that they rank first. (Through the listed articles' numbers: a boolean mask
+    over every document made the gather and the add a millisecond each at 289,130 articles.)"""
+    return float(scores[np.flatnonzero(listed)].max()) + 1.0
 
 
 def suggestion_text(schema: Any, text: str | Query, fixes: dict[str, str]) -> str | None:
