@@ -49,6 +49,7 @@ __all__ = [
     "THRESHOLD",
     "SignatureStore",
     "collapse_copies",
+    "top_of_groups",
     "copies_of",
     "copies_of_many",
     "group_column",
@@ -554,6 +555,48 @@ def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *,
     kept = mask.copy()
     kept[dropped] = False
     return kept, int(len(dropped))
+
+
+def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, wanted: int, *,
+                  order: str = "relevance", dates: np.ndarray | None = None) -> tuple[int, list[tuple[int, float]]]:
+    """``(collapsed, top)``: the first ``wanted`` matches of ``mask`` with every group of copies
+    reduced to its best-ranked member, as ``collapse_copies`` then ``search.matching.top_documents``
+    give them (``[(docnum, score), ...]``), and how many copies the whole set loses. By relevance
+    only the best-ranked matches are sorted: the best of the copies among them is the best of all
+    its group's copies, and the first ``wanted`` groups to appear are the listing's."""
+    from search.matching import top_documents
+
+    if order != "relevance" and dates is not None:
+        kept, collapsed = collapse_copies(mask, scores, groups, order=order, dates=dates)
+        return collapsed, top_documents(kept, scores, wanted, order=order, dates=dates)[1]
+    candidates = np.flatnonzero(mask)
+    codes = groups[candidates]
+    grouped = codes[codes >= 0]
+    if not len(grouped):
+        return 0, top_documents(mask, scores, wanted)[1]
+    present = np.zeros(int(grouped.max()) + 1, dtype=bool)
+    present[grouped] = True
+    collapsed = len(grouped) - int(np.count_nonzero(present))
+    total = len(candidates)
+    if wanted <= 0:
+        return collapsed, []
+    cand_scores = scores[candidates]
+    size = min(total, max(4 * wanted, 64))
+    while True:
+        if size < total:  # the best ``size`` by score, and every match tied with the last of them
+            threshold = np.partition(cand_scores, total - size)[total - size]
+            rows = np.flatnonzero(cand_scores >= threshold)
+        else:
+            rows = np.arange(total)
+        ranked = rows[np.lexsort((candidates[rows], -cand_scores[rows]))]
+        ranked_codes = codes[ranked]
+        first = ranked_codes < 0  # not a copy of anything: listed
+        distinct, at = np.unique(ranked_codes, return_index=True)
+        first[at[distinct >= 0]] = True  # the first of each group in the ranking
+        listed = ranked[first]
+        if len(listed) >= wanted or len(rows) == total:
+            return collapsed, [(int(candidates[r]), float(cand_scores[r])) for r in listed[:wanted]]
+        size = min(total, size * 4)
 
 
 def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:

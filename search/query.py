@@ -37,7 +37,7 @@ from search import nodes as qn
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold
-from search.duplicates import collapse_copies, copies_of_many, read_group_members, representatives
+from search.duplicates import copies_of_many, read_group_members, representatives, top_of_groups
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -799,11 +799,11 @@ class Index:
         listed, scores = chosen.listed, chosen.scores
         order_dates = columns.instants if sort != "relevance" else None
         groups = snapshot.groups(searcher) if collapse else None
-        collapsed = 0
-        if groups is not None:
-            listed, collapsed = collapse_copies(listed, scores, groups, order=sort, dates=order_dates)
         wanted = limit * page
-        _shown, top = top_documents(listed, scores, wanted, order=sort, dates=order_dates)
+        if groups is not None:
+            collapsed, top = top_of_groups(listed, scores, groups, wanted, order=sort, dates=order_dates)
+        else:
+            collapsed, (_shown, top) = 0, top_documents(listed, scores, wanted, order=sort, dates=order_dates)
         hits = self._hits(searcher, chosen.q, top[(page - 1) * limit:], highlight=highlight,
                           passages=passages)
         tail = 0

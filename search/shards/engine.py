@@ -168,25 +168,25 @@ class ShardEngine:
             columns = chosen.columns
             listed, scores, strict = chosen.listed, chosen.scores, chosen.strict
             tiered = chosen.matched_all is not None
-            listed_max = float(scores[listed].max()) if tiered and listed.any() else 0.0
+            listed_max = float(scores[np.flatnonzero(listed)].max()) if tiered and listed.any() else 0.0
             # this shard's order: the every-word tier first (lifted in float64, where the lift
             # keeps every score apart), as the coordinator ranks after its own lift
             rank = scores
             if tiered and strict.any() and (listed & ~strict).any():
                 rank = scores.astype(np.float64)
-                rank[strict] += float(listed_max) + 1.0
+                rank[np.flatnonzero(strict)] += float(listed_max) + 1.0
             order_dates = columns.instants if sort != "relevance" else None
             groups = self._groups(snapshot, searcher, groups_commit) if collapse else None
             collapsed = 0
             listed_groups = np.zeros(0, dtype=np.int64)
-            shown = listed
             if groups is not None:
-                from search.duplicates import collapse_copies
+                from search.duplicates import top_of_groups
 
-                present = groups[listed]
+                present = groups[np.flatnonzero(listed)]
                 listed_groups = np.unique(present[present >= 0])
-                shown, collapsed = collapse_copies(listed, rank, groups, order=sort, dates=order_dates)
-            _total, top = top_documents(shown, rank, wanted, order=sort, dates=order_dates)
+                collapsed, top = top_of_groups(listed, rank, groups, wanted, order=sort, dates=order_dates)
+            else:
+                _total, top = top_documents(listed, rank, wanted, order=sort, dates=order_dates)
             docnums = [d for d, _s in top]
             ids = snapshot.ids_of(searcher, docnums)
             candidates = [(d, float(scores[d]), bool(strict[d]), int(columns.instants[d]),

@@ -17,6 +17,7 @@ from search.duplicates import (
     BINS,
     MIN_SHINGLES,
     SignatureStore,
+    collapse_copies,
     groups_name,
     jaccard,
     load_store,
@@ -26,8 +27,10 @@ from search.duplicates import (
     signatures_name,
     signed_text,
     similarity,
+    top_of_groups,
 )
 from search.errors import IndexCorrupt
+from search.matching import top_documents
 from search.store import live_generation_dir, open_whoosh_index
 from tests.research.conftest import COPIED, cli_json, run_cli, syndicated
 
@@ -99,6 +102,25 @@ def test_an_update_groups_its_articles_as_a_build_of_them_all_would():
     assert updated.groups.tolist() == at_once.groups.tolist()
     joined = updated.groups[3900:] < updated.groups[:3900].max() + 1
     assert joined[:95].all() and not joined[95:].any()  # every planted copy found its original
+
+
+def test_a_page_of_groups_is_the_page_of_the_collapsed_set():
+    """A listing's page with copies folded, found by sorting only the best-ranked matches, is the
+    page of the whole set collapsed and then ranked, in every order, ties (equal scores) and
+    copies of many included; so is the count of copies taken out."""
+    rng = np.random.default_rng(3)
+    for _trial in range(120):
+        n = int(rng.integers(1, 3000))
+        mask = rng.random(n) < rng.random()
+        scores = rng.integers(0, 20, n).astype(np.float32) * rng.choice([1.0, 0.5])
+        groups = np.where(rng.random(n) < rng.random(), rng.integers(0, max(1, n // 5), n), -1)
+        dates = rng.integers(0, 100, n).astype(np.uint64)
+        for wanted in (0, 1, 10, 50, n):
+            for order in ("relevance", "newest", "oldest"):
+                order_dates = dates if order != "relevance" else None
+                kept, collapsed = collapse_copies(mask, scores, groups, order=order, dates=order_dates)
+                expected = (collapsed, top_documents(kept, scores, wanted, order=order, dates=order_dates)[1])
+                assert top_of_groups(mask, scores, groups, wanted, order=order, dates=order_dates) == expected
 
 
 def test_search_collapses_copies_into_the_best_ranked_one(copies_index):
