@@ -558,28 +558,32 @@ def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *,
 
 
 def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, wanted: int, *,
-                  order: str = "relevance", dates: np.ndarray | None = None) -> tuple[int, list[tuple[int, float]]]:
-    """``(collapsed, top)``: the first ``wanted`` matches of ``mask`` with every group of copies
-    reduced to its best-ranked member, as ``collapse_copies`` then ``search.matching.top_documents``
-    give them (``[(docnum, score), ...]``), and how many copies the whole set loses. By relevance
-    only the best-ranked matches are sorted: the best of the copies among them is the best of all
-    its group's copies, and the first ``wanted`` groups to appear are the listing's."""
+                  order: str = "relevance", dates: np.ndarray | None = None
+                  ) -> tuple[int, list[tuple[int, float]], list[np.ndarray]]:
+    """``(collapsed, top, copies)``: the first ``wanted`` matches of ``mask`` with every group of
+    copies reduced to its best-ranked member, as ``collapse_copies`` then
+    ``search.matching.top_documents`` give them (``[(docnum, score), ...]``), how many copies the
+    whole set loses, and the copies in ``mask`` of each of ``top`` (``copies_of_many``). By
+    relevance only the best-ranked matches are sorted: the best of the copies among them is the
+    best of all its group's copies, and the first ``wanted`` groups to appear are the listing's."""
     from search.matching import top_documents
 
-    if order != "relevance" and dates is not None:
-        kept, collapsed = collapse_copies(mask, scores, groups, order=order, dates=dates)
-        return collapsed, top_documents(kept, scores, wanted, order=order, dates=dates)[1]
     candidates = np.flatnonzero(mask)
     codes = groups[candidates]
+    if order != "relevance" and dates is not None:
+        kept, collapsed = collapse_copies(mask, scores, groups, order=order, dates=dates)
+        top = top_documents(kept, scores, wanted, order=order, dates=dates)[1]
+        return collapsed, top, _copies_among(candidates, codes, [d for d, _s in top], groups)
     grouped = codes[codes >= 0]
     if not len(grouped):
-        return 0, top_documents(mask, scores, wanted)[1]
+        top = top_documents(mask, scores, wanted)[1]
+        return 0, top, [np.zeros(0, dtype=np.int64) for _ in top]
     present = np.zeros(int(grouped.max()) + 1, dtype=bool)
     present[grouped] = True
     collapsed = len(grouped) - int(np.count_nonzero(present))
     total = len(candidates)
     if wanted <= 0:
-        return collapsed, []
+        return collapsed, [], []
     cand_scores = scores[candidates]
     size = min(total, max(4 * wanted, 64))
     while True:
@@ -595,7 +599,8 @@ def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, want
         first[at[distinct >= 0]] = True  # the first of each group in the ranking
         listed = ranked[first]
         if len(listed) >= wanted or len(rows) == total:
-            return collapsed, [(int(candidates[r]), float(cand_scores[r])) for r in listed[:wanted]]
+            top = [(int(candidates[r]), float(cand_scores[r])) for r in listed[:wanted]]
+            return collapsed, top, _copies_among(candidates, codes, [d for d, _s in top], groups)
         size = min(total, size * 4)
 
 
@@ -611,11 +616,17 @@ def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 def copies_of_many(docnums: list[int], mask: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
     """``copies_of`` each of ``docnums`` (a page of hits), with one pass over ``mask``."""
+    candidates = np.flatnonzero(mask)
+    return _copies_among(candidates, groups[candidates], docnums, groups)
+
+
+def _copies_among(candidates: np.ndarray, codes: np.ndarray, docnums: list[int],
+                  groups: np.ndarray) -> list[np.ndarray]:
+    """The other documents of ``candidates`` (their groups: ``codes``) in the group of each of
+    ``docnums`` (docnums, in index order)."""
     wanted = groups[np.asarray(docnums, dtype=np.int64)] if docnums else np.zeros(0, dtype=np.int64)
     if not (wanted >= 0).any():
         return [np.zeros(0, dtype=np.int64) for _ in docnums]
-    candidates = np.flatnonzero(mask)
-    codes = groups[candidates]
     inside = np.isin(codes, wanted[wanted >= 0], kind="table")  # a table over the group numbers
     members, codes = candidates[inside], codes[inside]
     out = []

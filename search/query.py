@@ -37,7 +37,7 @@ from search import nodes as qn
 from search.analysis.tokenizer import WORD_PATTERN
 from search.codec.reading import open_every_file
 from search.compiler import compile_query, fold
-from search.duplicates import copies_of_many, read_group_members, representatives, top_of_groups
+from search.duplicates import read_group_members, representatives, top_of_groups
 from search.errors import (
     ArticleNotFound,
     IndexClosed,
@@ -800,8 +800,9 @@ class Index:
         order_dates = columns.instants if sort != "relevance" else None
         groups = snapshot.groups(searcher) if collapse else None
         wanted = limit * page
+        copies: list[Any] = []
         if groups is not None:
-            collapsed, top = top_of_groups(listed, scores, groups, wanted, order=sort, dates=order_dates)
+            collapsed, top, copies = top_of_groups(listed, scores, groups, wanted, order=sort, dates=order_dates)
         else:
             collapsed, (_shown, top) = 0, top_documents(listed, scores, wanted, order=sort, dates=order_dates)
         hits = self._hits(searcher, chosen.q, top[(page - 1) * limit:], highlight=highlight,
@@ -811,14 +812,11 @@ class Index:
             tail = int(np.count_nonzero(chosen.listed & ~chosen.strict))
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 hit.tail = not bool(chosen.strict[docnum])
-        if groups is not None:
-            shown_top = top[(page - 1) * limit:]
-            found_copies = copies_of_many([d for d, _s in shown_top], chosen.listed, groups)
-            for hit, copies in zip(hits, found_copies):
-                if len(copies):
-                    hit.duplicates = snapshot.copy_ids(searcher, copies)
-                    hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""
-                                             for c in columns.source_codes[copies].tolist()]
+        for hit, found in zip(hits, copies[(page - 1) * limit:]):  # copies in the listed set
+            if len(found):
+                hit.duplicates = snapshot.copy_ids(searcher, found)
+                hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""
+                                         for c in columns.source_codes[found].tolist()]
         suggestion = self._suggest(snapshot, searcher, columns, query, chosen.q, chosen.evaluator.deadline,
                                    chosen.evaluator)
         facet_counts = (count_facets(columns, chosen.counted, facets, limit=facet_limit, zeros=facet_zeros,

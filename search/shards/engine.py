@@ -184,7 +184,8 @@ class ShardEngine:
 
                 present = groups[np.flatnonzero(listed)]
                 listed_groups = np.unique(present[present >= 0])
-                collapsed, top = top_of_groups(listed, rank, groups, wanted, order=sort, dates=order_dates)
+                collapsed, top, _copies = top_of_groups(listed, rank, groups, wanted, order=sort,
+                                                        dates=order_dates)
             else:
                 _total, top = top_documents(listed, rank, wanted, order=sort, dates=order_dates)
             docnums = [d for d, _s in top]

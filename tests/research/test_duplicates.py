@@ -18,6 +18,7 @@ from search.duplicates import (
     MIN_SHINGLES,
     SignatureStore,
     collapse_copies,
+    copies_of_many,
     groups_name,
     jaccard,
     load_store,
@@ -120,7 +121,10 @@ def test_a_page_of_groups_is_the_page_of_the_collapsed_set():
                 order_dates = dates if order != "relevance" else None
                 kept, collapsed = collapse_copies(mask, scores, groups, order=order, dates=order_dates)
                 expected = (collapsed, top_documents(kept, scores, wanted, order=order, dates=order_dates)[1])
-                assert top_of_groups(mask, scores, groups, wanted, order=order, dates=order_dates) == expected
+                collapsed, top, copies = top_of_groups(mask, scores, groups, wanted, order=order, dates=order_dates)
+                assert (collapsed, top) == expected
+                assert [c.tolist() for c in copies] == [
+                    c.tolist() for c in copies_of_many([d for d, _s in top], mask, groups)]
 
 
 def test_search_collapses_copies_into_the_best_ranked_one(copies_index):
