@@ -39,7 +39,7 @@ def value_codes(searcher: Any, fieldname: str) -> ValueColumn:
 
 
 def _value_counts(values: list[str], codes: np.ndarray, mask: Any, limit: int | None) -> dict[str, int]:
-    picked = codes[mask]
+    picked = codes[np.flatnonzero(mask)]  # (through numbers: a boolean gather is several times slower)
     counts = np.bincount(picked[picked >= 0], minlength=len(values))
     # spellings of one value ("Nasional", "nasional") count together, under the most frequent one
     merged: dict[str, Counter[str]] = {}
@@ -70,7 +70,7 @@ def count_facets(columns: DocColumns, mask: Any, fields: Sequence[str], *, limit
             names, codes = values(name)
             out[name] = _value_counts(names, codes, mask, limit)
         else:
-            counts = count_periods(columns.dates[mask & columns.has_date], name)
+            counts = count_periods(columns.dates[np.flatnonzero(mask & columns.has_date)], name)
             if zeros and counts:
                 keys = period_range(min(counts), max(counts), name)
                 counts = {key: counts.get(key, 0) for key in keys}

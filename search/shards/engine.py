@@ -564,9 +564,9 @@ def raw_facets(snapshot: Any, searcher: Any, columns: Any, mask: np.ndarray,
                 values, codes = columns.sources, columns.source_codes
             else:
                 values, codes = snapshot.value_column(searcher, name)
-            picked = codes[mask]
+            picked = codes[np.flatnonzero(mask)]
             counts = np.bincount(picked[picked >= 0], minlength=len(values))
             out[name] = {values[i]: int(c) for i, c in enumerate(counts.tolist()) if c}
         else:
-            out[name] = count_periods(columns.dates[mask & columns.has_date], name)
+            out[name] = count_periods(columns.dates[np.flatnonzero(mask & columns.has_date)], name)
     return out
