@@ -906,8 +906,8 @@ class Index:
                 counted = chosen.counted
                 if unique:
                     counted = earliest_of_each_story(counted, groups, columns.dates)
-                dates.append(columns.dates[counted & columns.has_date])
-                undated.append(int((counted & ~columns.has_date).sum()))
+                dates.append(columns.dates[np.flatnonzero(counted & columns.has_date)])
+                undated.append(int(np.count_nonzero(counted & ~columns.has_date)))
         return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any)
 
     def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
