@@ -800,11 +800,12 @@ class Index:
         order_dates = columns.instants if sort != "relevance" else None
         groups = snapshot.groups(searcher) if collapse else None
         wanted = limit * page
-        copies: list[Any] = []
+        copies: list[Any] = []  # of each listed hit, in the listed set
+        collapsed = 0
         if groups is not None:
             collapsed, top, copies = top_of_groups(listed, scores, groups, wanted, order=sort, dates=order_dates)
         else:
-            collapsed, (_shown, top) = 0, top_documents(listed, scores, wanted, order=sort, dates=order_dates)
+            top = top_documents(listed, scores, wanted, order=sort, dates=order_dates)[1]
         hits = self._hits(searcher, chosen.q, top[(page - 1) * limit:], highlight=highlight,
                           passages=passages)
         tail = 0
@@ -812,7 +813,7 @@ class Index:
             tail = int(np.count_nonzero(chosen.listed & ~chosen.strict))
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 hit.tail = not bool(chosen.strict[docnum])
-        for hit, found in zip(hits, copies[(page - 1) * limit:]):  # copies in the listed set
+        for hit, found in zip(hits, copies[(page - 1) * limit:]):
             if len(found):
                 hit.duplicates = snapshot.copy_ids(searcher, found)
                 hit.duplicate_sources = [columns.sources[c] if c >= 0 else ""
