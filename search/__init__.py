@@ -61,7 +61,7 @@ _LAZY = {
     "Concordance": "search.research",
     "KwicLine": "search.research",
     "PublisherRules": "search.corpus.publishers",
-    "ReadLimits": "search.corpus.reader",
+    "ReadLimits": "search.corpus.limits",
 }
 
 __all__ = [
@@ -109,8 +109,8 @@ __all__ = [
 if TYPE_CHECKING:
     from search.corpus import read_articles
     from search.corpus.article import Article, ReadError
+    from search.corpus.limits import ReadLimits
     from search.corpus.publishers import PublisherRules
-    from search.corpus.reader import ReadLimits
     from search.highlight import Highlight
     from search.indexer import IndexProgress, IndexReport, index_corpus, remove_paths
     from search.query import Hit, Index, Matches, Results, open_index

@@ -21,7 +21,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import pickle
 import queue
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from search.corpus.article import Article, ReadError
-from search.corpus.reader import DEFAULT_LIMITS, ReadLimits
+from search.corpus.limits import DEFAULT_LIMITS, ReadLimits
 from search.errors import CariError
 from search.store import INDEX_NAME, FileState
 
@@ -710,6 +709,8 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
                      publishers: dict[str, Any] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
                      shard: tuple[int, int] | None = None) -> None:
+    import multiprocessing  # here: a run that starts no workers (most updates) does not load it
+
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
     # index locked if this process were killed.
     context = multiprocessing.get_context("spawn")

@@ -48,7 +48,7 @@ from search.building import (
     read_files,
 )
 from search.corpus.article import ReadError
-from search.corpus.reader import DEFAULT_LIMITS, ReadLimits
+from search.corpus.limits import DEFAULT_LIMITS, ReadLimits
 from search.errors import (
     CorpusConflict,
     CorpusNotFound,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from search.corpus.article import Article, ReadError
-from search.corpus.reader import MAX_FILE_BYTES, iter_records, read_file
+from search.corpus.limits import MAX_FILE_BYTES
 from search.corpus.walk import CORPUS_SUFFIXES, iter_corpus_files
 
 __all__ = [
@@ -61,6 +61,8 @@ def read_articles(
     for root in roots:
         if not str(root) or not os.path.lexists(root):
             raise CorpusNotFound(f"corpus path not found: {str(root)!r}")
+    from search.corpus.reader import iter_records
+
     for root in roots:
         base = corpus_root(root)
         for file in iter_corpus_files(root, sink, base):
@@ -70,3 +72,14 @@ def read_articles(
                     sink.append(item)
                 else:
                     yield item[0]
+
+
+def __getattr__(name: str) -> Any:
+    # The reader of one file loads the text repair, the HTML parser and the publisher rules: it is
+    # imported when first asked for, so that walking a corpus (``cari index`` with nothing to
+    # do: the files' sizes and times only) does not load them.
+    if name == "read_file":
+        from search.corpus.reader import read_file
+
+        return read_file
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

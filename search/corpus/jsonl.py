@@ -24,8 +24,9 @@ from urllib.parse import unquote, urlsplit
 from search.corpus.article import Article, ReadError
 from search.corpus.dateline import split_dateline
 from search.corpus.dates import combine, parse_date
+from search.corpus.limits import MAX_RECORD_BYTES
 from search.corpus.repair import clean_body, clean_line, clean_text, clean_title, decode_line
-from search.corpus.streaming import MAX_RECORD_BYTES, JsonText, Problem, iter_lines
+from search.corpus.streaming import JsonText, Problem, iter_lines
 
 BODY_KEYS = ("body", "content", "text", "article", "isi", "full_text", "fulltext", "story")
 TITLE_KEYS = ("title", "headline", "judul")

@@ -9,22 +9,18 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import BinaryIO
 
 from search.corpus.article import Article, ReadError
 from search.corpus.finalize import finalize_article
+from search.corpus.limits import DEFAULT_LIMITS, MAX_RECORD_BYTES, ReadLimits
 from search.corpus.publishers import PublisherRules
 from search.corpus.repair import NotText, decode_bytes, line_encoding
-from search.corpus.streaming import MAX_RECORD_BYTES, JsonText
+from search.corpus.streaming import JsonText
 from search.corpus.walk import HTML_SUFFIXES, JSON_SUFFIXES, JSONL_SUFFIXES, display_path
 
-# No single news page is this large; a text or HTML file over it is a dump or a mistake, and it is
-# read whole. JSONL and JSON files have no size limit: they are read as streams, a record at a time
-# (at most ``MAX_RECORD_BYTES`` each), except UTF-16 and UTF-32 ones, which are decoded whole too.
-MAX_FILE_BYTES = 32 * 1024 * 1024
 # The bytes looked at to choose how a JSON or JSONL file is read (its encoding, binary or not).
 HEAD_BYTES = 64 * 1024
 STREAMED_SUFFIXES = JSON_SUFFIXES | JSONL_SUFFIXES
@@ -33,18 +29,6 @@ _HTML_START = re.compile(rb"^\s*(?:<\?[^>]*>\s*)*(?:<!--.*?-->\s*)*<(?:!doctype\
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
 
 Record = tuple[Article, int | None]
-
-
-@dataclass(frozen=True, slots=True)
-class ReadLimits:
-    """The sizes a reader holds at most: a text or HTML file, read whole (``MAX_FILE_BYTES``), and
-    one record of a JSONL or JSON file, which are streamed whatever their size (``MAX_RECORD_BYTES``)."""
-
-    file_bytes: int = MAX_FILE_BYTES
-    record_bytes: int = MAX_RECORD_BYTES
-
-
-DEFAULT_LIMITS = ReadLimits()
 
 
 def _declared_charset(data: bytes) -> str | None:

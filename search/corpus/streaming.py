@@ -15,12 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from search.corpus.limits import MAX_RECORD_BYTES
 from search.corpus.repair import decode_line
 
-# One record (a JSONL line, an array item) is at most this many bytes: no news article comes near
-# (the longest of the shared corpus is well under 1 MB); a longer one is a dump or a mistake, and
-# holding it would cost a worker that much memory many times over (text, JSON, analysis).
-MAX_RECORD_BYTES = 8 * 1024 * 1024
 # Bytes read at a time (a line is read by ``readline``; a JSON array through a refilled buffer).
 CHUNK_BYTES = 1024 * 1024
 

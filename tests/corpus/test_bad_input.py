@@ -149,7 +149,7 @@ import json, os, sys
 # readable once the process has dropped to 'nobody'.
 import encodings.cp1252, encodings.latin_1, encodings.mac_roman, encodings.utf_16, encodings.utf_8_sig
 import ftfy, ftfy.bad_codecs
-import search.corpus, search.corpus.html, search.corpus.jsonl, search.corpus.text
+import search.corpus, search.corpus.html, search.corpus.jsonl, search.corpus.reader, search.corpus.text
 from search.corpus import read_articles
 os.setgid(65534)
 os.setuid(65534)

@@ -20,7 +20,8 @@ import pytest
 
 import search
 from search import building
-from search.corpus.reader import MAX_FILE_BYTES, ReadLimits, iter_records, read_records
+from search.corpus.limits import MAX_FILE_BYTES, ReadLimits
+from search.corpus.reader import iter_records, read_records
 from search.store import open_whoosh_index
 from tests.indexer.conftest import REPO, indexed
 
@@ -216,7 +217,7 @@ SPLIT_WRITER = """
 import sys, time
 import search
 from search import building
-from search.corpus.reader import ReadLimits
+from search.corpus.limits import ReadLimits
 building.SMALL_WORK_BYTES = 0
 building.MIN_PIECE_BYTES = building.MAX_PIECE_BYTES = int(sys.argv[3])
 told = False
