@@ -51,7 +51,6 @@ __all__ = [
     "collapse_copies",
     "top_of_groups",
     "copies_of",
-    "copies_of_many",
     "group_column",
     "groups_of",
     "member_docnums",
@@ -563,7 +562,7 @@ def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, want
     """``(collapsed, top, copies)``: the first ``wanted`` matches of ``mask`` with every group of
     copies reduced to its best-ranked member, as ``collapse_copies`` then
     ``search.matching.top_documents`` give them (``[(docnum, score), ...]``), how many copies the
-    whole set loses, and the copies in ``mask`` of each of ``top`` (``copies_of_many``). By
+    whole set loses, and the copies in ``mask`` of each of ``top`` (``copies_of`` each). By
     relevance only the best-ranked matches are sorted: the best of the copies among them is the
     best of all its group's copies, and the first ``wanted`` groups to appear are the listing's."""
     from search.matching import top_documents
@@ -612,12 +611,6 @@ def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
     found = np.flatnonzero(mask & (groups == group))
     others: np.ndarray = found[found != docnum]
     return others
-
-
-def copies_of_many(docnums: list[int], mask: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
-    """``copies_of`` each of ``docnums`` (a page of hits), with one pass over ``mask``."""
-    candidates = np.flatnonzero(mask)
-    return _copies_among(candidates, groups[candidates], docnums, groups)
 
 
 def _copies_among(candidates: np.ndarray, codes: np.ndarray, docnums: list[int],

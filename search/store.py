@@ -534,12 +534,12 @@ class Generation:
     @property
     def schema(self) -> Any:
         """The Whoosh schema of this commit."""
-        return self._contents()[0]
+        return self._table_of_contents()[0]
 
     @property
     def segments(self) -> list[Any]:
         """Whoosh's segments of this commit."""
-        return self._contents()[1]
+        return self._table_of_contents()[1]
 
     @property
     def segment_ids(self) -> list[str]:
@@ -551,7 +551,7 @@ class Generation:
         """The live documents of this commit (from its manifest: no TOC read)."""
         return sum(int(all_) - int(deleted) for all_, deleted in self.manifest.get("segments", {}).values())
 
-    def _contents(self) -> tuple[Any, list[Any]]:
+    def _table_of_contents(self) -> tuple[Any, list[Any]]:
         if self.contents is None:
             try:
                 self.contents = _read_toc(self.directory, self.whoosh_generation, self.manifest)
@@ -758,7 +758,7 @@ def verify_files(directory: Path, manifest: dict[str, Any], *, full: bool,
     """Check the files a manifest lists: present at their size, and (all of them when ``full``,
     else the small ones and the term dictionaries) matching their CRC-32."""
     damage: list[Damage] = []
-    to_check: list[tuple[str, Path, int, int]] = []  # name, path, size, CRC-32
+    to_check: list[tuple[str, Path, tuple[str, int, int]]] = []  # name, path, (file, size, CRC-32)
     files = manifest.get("files")
     if not isinstance(files, dict):
         return [Damage(MANIFEST_PREFIX, "the manifest lists no files")]
@@ -784,15 +784,15 @@ def verify_files(directory: Path, manifest: dict[str, Any], *, full: bool,
         if verified is not None and key in verified:
             continue
         if full or size <= SMALL_FILE_BYTES or name.endswith(ALWAYS_VERIFIED_SUFFIXES):
-            to_check.append((name, path, size, crc))
-    for (name, _path, size, crc), actual in zip(to_check, _checksums([c[1] for c in to_check],
-                                                                    sum(c[2] for c in to_check))):
+            to_check.append((name, path, key))
+    sums = _checksums([path for _name, path, _key in to_check], sum(key[1] for _n, _p, key in to_check))
+    for (name, _path, key), actual in zip(to_check, sums):
         if isinstance(actual, OSError):
             damage.append(Damage(name, f"cannot be read: {actual.strerror or actual}"))
-        elif actual[1] != crc:
+        elif actual[1] != key[2]:
             damage.append(Damage(name, "its content does not match its checksum"))
         elif verified is not None:
-            verified.add((f"{directory}/{name}", size, crc))
+            verified.add(key)
     damage.sort(key=lambda d: d.file)
     return damage
 

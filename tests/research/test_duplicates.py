@@ -18,7 +18,7 @@ from search.duplicates import (
     MIN_SHINGLES,
     SignatureStore,
     collapse_copies,
-    copies_of_many,
+    copies_of,
     groups_name,
     jaccard,
     load_store,
@@ -123,8 +123,7 @@ def test_a_page_of_groups_is_the_page_of_the_collapsed_set():
                 expected = (collapsed, top_documents(kept, scores, wanted, order=order, dates=order_dates)[1])
                 collapsed, top, copies = top_of_groups(mask, scores, groups, wanted, order=order, dates=order_dates)
                 assert (collapsed, top) == expected
-                assert [c.tolist() for c in copies] == [
-                    c.tolist() for c in copies_of_many([d for d, _s in top], mask, groups)]
+                assert [c.tolist() for c in copies] == [copies_of(d, mask, groups).tolist() for d, _s in top]
 
 
 def test_search_collapses_copies_into_the_best_ranked_one(copies_index):
