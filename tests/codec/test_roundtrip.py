@@ -27,6 +27,7 @@ from search.codec.reading import (
     deleted_docs,
     field_lengths,
     ids_and_weights,
+    read_positions_of,
     read_postings,
     read_raw_positions,
     term_blocks,
@@ -131,6 +132,31 @@ def test_positions_of_some_documents_read_as_whoosh_reads_them(segments: list) -
             for key in some.position_keys(some.ids).tolist():
                 decoded[key >> 32].append(key & 0xFFFFFFFF)
             assert decoded == [positions[row] for row in rows]
+
+
+def test_inlined_postings_read_as_whoosh_reads_them(segments: list) -> None:
+    """A rare term's postings live in its dictionary entry (search.codec.terms) and are read from
+    it directly: their ids, weights and positions, whole or for some documents, are Whoosh's."""
+    checked = 0
+    for sub in segments:
+        if sub.has_deletions():
+            continue  # Whoosh's matcher skips deleted documents; cari's reader lists them
+        for btext in sub.lexicon("body_exact"):
+            if not sub._terms.term_info("body_exact", btext).is_inlined():
+                continue
+            ids, weights, positions = _whoosh_postings(sub, "body_exact", btext)
+            plain = read_postings(sub, "body_exact", btext)
+            assert plain.ids.tolist() == ids and plain.tfs.tolist() == weights
+            raw = read_raw_positions(sub, "body_exact", btext)
+            assert raw is not None and raw.ids.tolist() == ids
+            some = read_positions_of(sub, "body_exact", btext, raw.ids[::2])
+            assert some is not None
+            decoded: list[list[int]] = [[] for _ in some.ids]
+            for key in some.position_keys(some.ids).tolist():
+                decoded[key >> 32].append(key & 0xFFFFFFFF)
+            assert decoded == positions[::2], btext
+            checked += 1
+    assert checked > 500
 
 
 def test_blocks_cari_writes_take_the_fast_path(segments: list) -> None:
