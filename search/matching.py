@@ -102,6 +102,18 @@ def phrase_counts(keys: list[np.ndarray], slop: int, documents: int) -> np.ndarr
     return np.bincount(current >> 32, minlength=documents).astype(np.float32)
 
 
+def _bm25_of(tf: np.ndarray, norms: np.ndarray, ids: np.ndarray, weight: float, k1: float) -> np.ndarray:
+    """``Evaluator._bm25`` of a term's postings (``tf`` at ``ids``), the lengths' part read from
+    ``norms``: the same float32 operations in the same order, in two arrays rather than five
+    (half the time of a common word's scores)."""
+    scores = np.multiply(tf, weight)
+    np.multiply(scores, k1 + 1.0, out=scores)
+    denominator = norms.take(ids)
+    np.add(denominator, tf, out=denominator)
+    np.divide(scores, denominator, out=scores)
+    return scores
+
+
 def bm25_idf(doc_count: int, df: int) -> float:
     """BM25's idf of a term in ``df`` of ``doc_count`` live documents (one formula for one index
     and for the statistics a sharded index gathers, so that both rank alike)."""
@@ -581,11 +593,10 @@ class Evaluator:
             ids = postings.ids
             if not len(ids):
                 continue
-            id_parts.append(ids + np.int64(offset))
+            id_parts.append(ids + np.int64(offset) if offset else ids.astype(np.int64))
             if scorable:  # _bm25, with the lengths' part done once per commit
-                tf = postings.tfs
-                norm = self._norms(reader, key, fieldname, avg)[ids]
-                score_parts.append(((weight * tf) * (k1 + 1.0) / (tf + norm)).astype(np.float32, copy=False))
+                score_parts.append(_bm25_of(postings.tfs, self._norms(reader, key, fieldname, avg), ids,
+                                            weight, k1))
         if not id_parts:
             return NOTHING
         ids = id_parts[0] if len(id_parts) == 1 else np.concatenate(id_parts)

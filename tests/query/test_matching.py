@@ -267,3 +267,23 @@ def test_sentence_boundaries_are_those_of_the_two_branch_pattern():
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
         assert _boundaries(text) == reference(text), repr(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 300), st.integers(0, 4_000)), min_size=1, max_size=400),
+       st.floats(0.1, 5.0), st.floats(0.0, 1.0), st.floats(0.5, 3.0), st.floats(0.01, 12.0))
+def test_a_terms_scores_are_bm25_to_the_bit(postings, k1, b, boost, idf):
+    """A term's scores, from the lengths' part computed once for a segment (``_bm25_of``), are
+    BM25 as ``Evaluator._bm25`` computes it from the lengths, float32 for float32."""
+    from types import SimpleNamespace
+
+    from search.matching import Evaluator, _bm25_of
+
+    lengths = np.array([length for _tf, length in postings] + [7.0, 900.0], dtype=np.float32)
+    avg = float(lengths.mean()) or 1.0
+    ids = np.arange(len(postings), dtype=np.int32)
+    tf = np.array([t for t, _length in postings], dtype=np.float32)
+    norms = k1 * ((1.0 - b) + b * lengths / avg)
+    expected = Evaluator._bm25(SimpleNamespace(k1=k1, b=b), tf, lengths[ids], avg, idf, boost)
+    found = _bm25_of(tf, norms, ids, boost * idf, k1)
+    assert found.dtype == np.float32 and found.tobytes() == expected.astype(np.float32).tobytes()
