@@ -55,6 +55,9 @@ PARTIAL_POSITIONS_SHARE = 4
 # Length normalisations kept per commit (one per segment, field, average length, k1 and b): a few
 # dozen in use; more means other parameters or statistics came and went.
 MAX_NORMS = 256
+# A query whose terms have at least one posting for this many documents of the index is added up
+# in arrays over every document (Evaluator._dense); fewer postings are merged as sorted lists.
+DENSE_SHARE = 16
 
 
 class PostingCache:
@@ -362,6 +365,7 @@ class Evaluator:
         self.leaves = [(r, off, segment_key(r)) for r, off in searcher.reader().leaf_readers()]
         self._lengths = columns.lengths
         self._evaluated: dict[tuple[Any, bool], Found] = {}  # compound query, support -> result
+        self._dense_ors: dict[Any, tuple[np.ndarray, np.ndarray]] = {}  # an OR -> _dense's arrays
         self.partial = False  # set when a phrase check or an expansion stopped at the deadline
         self.partial_reason: str | None = None
 
@@ -497,12 +501,135 @@ class Evaluator:
     def evaluate(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(mask, scores)`` of ``q`` over all documents: which match, and their scores (0 where
         none match; arrays the caller owns and may change). ``found`` is the same, sparse."""
+        if self._dense_shape(q) and self._term_postings(q) * DENSE_SHARE >= self.n:
+            mask, scores = self._dense(q)
+            if isinstance(q, qn.Or):  # kept for the other queries of this evaluator: a copy
+                mask, scores = mask.copy(), scores.copy()
+            np.multiply(scores, mask, out=scores)
+            return mask, scores
         found = self.found(q)
         mask, scores = self.empty()
         mask[found.matched()] = True
         scores[found.ids] = found.scores
         if found.hit is not None:  # the documents only part of an AND matched score nothing here
             scores[found.ids[~found.hit]] = 0
+        return mask, scores
+
+    # -- dense evaluation: many postings, added up in arrays over every document
+
+    def _dense_shape(self, q: Any) -> bool:
+        """Whether ``_dense`` evaluates ``q`` as ``found`` does: a term, an OR of terms, phrases,
+        expansions and such ORs (a word over its fields; AND>OR's partial matches), or an AND
+        whose other parts than phrases, filters and exclusions are of those shapes (no AND
+        inside an OR: its partial matches' scores are ``found``'s alone)."""
+        if isinstance(q, qn.Term):
+            return True
+        if isinstance(q, qn.Or):
+            return all(isinstance(sub, (qn.Term, qn.Phrase, qn.Expansion))
+                       or (isinstance(sub, qn.Or) and self._dense_shape(sub)) for sub in q.subqueries)
+        if isinstance(q, qn.And):
+            scored = [sub for sub in q.subqueries if not isinstance(sub, (qn.Not, qn.Phrase))
+                      and not self._scoreless_filter(sub)]
+            return bool(scored) and all(self._dense_shape(sub) for sub in scored)
+        return False
+
+    def _term_postings(self, q: Any) -> int:
+        """The postings of the terms of ``q`` outside phrases and expansions (all segments)."""
+        if isinstance(q, qn.Term):
+            if q.fieldname not in self.searcher.schema:
+                return 0
+            fieldobj = self.searcher.schema[q.fieldname]
+            btext = fieldobj.to_bytes(q.text) if not isinstance(q.text, bytes) else q.text
+            return sum(len(self.postings(reader, key, q.fieldname, btext).ids) for reader, _o, key in self.leaves)
+        if isinstance(q, (qn.Or, qn.And)):
+            return sum(self._term_postings(sub) for sub in q.subqueries)
+        return 0
+
+    def _dense(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(mask, scores)`` of a query of ``_dense_shape`` over every document: which match,
+        and their scores where they match (elsewhere: partial sums, to be masked). The same
+        float32 additions in the same order as ``found``'s, so the same scores; scattered into
+        arrays of every document rather than merged as sorted lists, which costs less once the
+        postings are a good share of the documents (``DENSE_SHARE``). An OR's arrays are kept
+        for the evaluator's other queries (AND>OR's strict and relaxed forms share their words):
+        callers copy them before changing them."""
+        if isinstance(q, qn.And):
+            return self._dense_and(q.subqueries)
+        mask, scores = self.empty()
+        if isinstance(q, qn.Term):
+            self._add_term(q.fieldname, q.text, q.boost, mask, scores)
+            return mask, scores
+        cached = self._dense_ors.get(q)
+        if cached is not None:
+            return cached
+        for sub in q.subqueries:  # the parts' scores added in their order, as _or adds them
+            if isinstance(sub, qn.Term):
+                self._add_term(sub.fieldname, sub.text, sub.boost, mask, scores)
+            elif isinstance(sub, qn.Or):
+                sub_mask, sub_scores = self._dense(sub)
+                mask |= sub_mask
+                scores += sub_scores
+            else:  # a phrase or an expansion: sparse
+                found = self.found(sub, True)
+                mask[found.ids] = True
+                scores[found.ids] += found.scores
+        self._dense_ors[q] = (mask, scores)
+        return mask, scores
+
+    def _add_term(self, fieldname: str, text: Any, boost: float, mask: np.ndarray, scores: np.ndarray) -> None:
+        """Mark the documents of one term in ``mask`` and add its BM25 scores (``_term``'s) to
+        ``scores``."""
+        if fieldname not in self.searcher.schema:
+            return
+        fieldobj = self.searcher.schema[fieldname]
+        btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
+        scorable = fieldobj.scorable
+        if scorable:
+            avg = self._avg_length(fieldname)
+            weight = boost * self._idf(fieldname, btext)
+        for reader, offset, key in self.leaves:
+            postings = self.postings(reader, key, fieldname, btext)
+            ids = postings.ids
+            if not len(ids):
+                continue
+            documents = ids + np.int64(offset) if offset else ids
+            mask[documents] = True
+            if scorable:
+                scores[documents] += _bm25_of(postings.tfs, self._norms(reader, key, fieldname, avg), ids,
+                                              weight, self.k1)
+
+    def _dense_and(self, subqueries: Sequence[qn.Node]) -> tuple[np.ndarray, np.ndarray]:
+        """``_and`` (without ``support``) in arrays over every document: its parts in the same
+        order, phrases checked in the documents the other parts left, then the filters and the
+        exclusions."""
+        positive = [s for s in subqueries if not isinstance(s, qn.Not)]
+        negative = [s.query for s in subqueries if isinstance(s, qn.Not)]
+        filters = [s for s in positive if self._scoreless_filter(s)] if len(positive) > 1 else []
+        positive = [s for s in positive if s not in filters]
+        positive.sort(key=lambda s: isinstance(s, qn.Phrase))
+        first_mask, first_scores = self._dense(positive[0])
+        mask, scores = first_mask.copy(), first_scores.copy()
+        for sub in positive[1:]:
+            if isinstance(sub, qn.Phrase):
+                candidates = np.flatnonzero(mask)
+                if not len(candidates):
+                    break
+                part = self._phrase(sub, within=candidates)
+                mask[candidates] = False
+                mask[part.ids] = True
+                scores[part.ids] += part.scores
+                continue
+            sub_mask, sub_scores = self._dense(sub)
+            mask &= sub_mask
+            scores += sub_scores
+        for sub in filters:
+            candidates = np.flatnonzero(mask)
+            if not len(candidates):
+                break
+            mask[candidates] = False
+            mask[self._filter(sub, candidates)] = True
+        for sub in negative:
+            mask[self.found(sub).matched()] = False
         return mask, scores
 
     def found(self, q: Any, support: bool = False) -> Found:

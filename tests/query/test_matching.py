@@ -287,3 +287,33 @@ def test_a_terms_scores_are_bm25_to_the_bit(postings, k1, b, boost, idf):
     expected = Evaluator._bm25(SimpleNamespace(k1=k1, b=b), tf, lengths[ids], avg, idf, boost)
     found = _bm25_of(tf, norms, ids, boost * idf, k1)
     assert found.dtype == np.float32 and found.tobytes() == expected.astype(np.float32).tobytes()
+
+
+_WORDS = ["kerja", "sama", "militer", "turki", "libya", "presiden", "jokowi", "banjir", "jakarta", "yang",
+          "dan", "pemerintah", "indonesia", "ekonomi", "polisi", "warga"]
+_FORMS = ["{a}", "{a} {b}", "{a} {b} {c}", "{a} OR {b}", "{a} -{b}", '"{a} {b}" {c}', "title:{a} {b}",
+          "{a} {b} date:2020", "({a} {b}) OR {c}", "{a}* {b}", "{a} AND ({b} OR {c})", "-{a} {b} {c}",
+          '{a} "{b} {c}"', "body:({a} {b})"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(_FORMS), st.sampled_from(_WORDS), st.sampled_from(_WORDS), st.sampled_from(_WORDS))
+def test_dense_and_sparse_evaluation_give_the_same_matches_and_scores(index, form, a, b, c):
+    """Queries whose postings are many are added up in arrays over every document
+    (``Evaluator._dense``), others merged as sorted lists: both give the same matches and the same
+    float32 scores, the strict set and AND>OR's listing with its tail alike."""
+    import search.matching as matching
+
+    query = form.format(a=a, b=b, c=c)
+    answers = []
+    for share in (0, 10**9):  # never dense, dense whenever the query's shape allows it
+        original = matching.DENSE_SHARE
+        matching.DENSE_SHARE = share
+        try:
+            matches = index.match(query)
+            listing = index.search(query, limit=2000, highlight=False, collapse=False)
+        finally:
+            matching.DENSE_SHARE = original
+        answers.append((matches.mask.tobytes(), matches.scores[matches.mask].tobytes(),
+                        [(h.id, h.score, h.tail) for h in listing.hits], listing.total, listing.tail))
+    assert answers[0] == answers[1], query
