@@ -109,7 +109,7 @@ def _bm25_of(tf: np.ndarray, norms: np.ndarray, ids: np.ndarray, weight: float, 
     """``Evaluator._bm25`` of a term's postings (``tf`` at ``ids``), the lengths' part read from
     ``norms``: the same float32 operations in the same order, in two arrays rather than five
     (half the time of a common word's scores)."""
-    scores = np.multiply(tf, weight)
+    scores: np.ndarray = np.multiply(tf, weight)
     np.multiply(scores, k1 + 1.0, out=scores)
     denominator = norms.take(ids)
     np.add(denominator, tf, out=denominator)
