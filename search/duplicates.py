@@ -47,6 +47,7 @@ __all__ = [
     "SHINGLE_WORDS",
     "SIGNATURES_PREFIX",
     "THRESHOLD",
+    "GroupMembers",
     "SignatureStore",
     "collapse_copies",
     "top_of_groups",
@@ -556,15 +557,36 @@ def collapse_copies(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, *,
     return kept, int(len(dropped))
 
 
+class GroupMembers:
+    """The documents of each group of a group column (``group_column``), found by the group
+    number: a hit's copies are looked up among its group's members, not among every match."""
+
+    def __init__(self, groups: np.ndarray) -> None:
+        self._order = np.argsort(groups, kind="stable")  # by group, each group's docnums ascending
+        self._sorted = groups[self._order]
+
+    def copies(self, docnum: int, group: int, mask: np.ndarray) -> np.ndarray:
+        """The other documents of ``mask`` in ``group`` (``docnum``'s; -1: none), in index order:
+        ``copies_of``."""
+        if group < 0:
+            return np.zeros(0, dtype=np.int64)
+        start, end = np.searchsorted(self._sorted, [group, group + 1])
+        found = self._order[start:end]
+        found = found[mask[found]]
+        others: np.ndarray = found[found != docnum].astype(np.int64, copy=False)
+        return others
+
+
 def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, wanted: int, *,
-                  order: str = "relevance", dates: np.ndarray | None = None
-                  ) -> tuple[int, list[tuple[int, float]], list[np.ndarray]]:
+                  order: str = "relevance", dates: np.ndarray | None = None,
+                  members: GroupMembers | None = None) -> tuple[int, list[tuple[int, float]], list[np.ndarray]]:
     """``(collapsed, top, copies)``: the first ``wanted`` matches of ``mask`` with every group of
     copies reduced to its best-ranked member, as ``collapse_copies`` then
     ``search.matching.top_documents`` give them (``[(docnum, score), ...]``), how many copies the
-    whole set loses, and the copies in ``mask`` of each of ``top`` (``copies_of`` each). By
-    relevance only the best-ranked matches are sorted: the best of the copies among them is the
-    best of all its group's copies, and the first ``wanted`` groups to appear are the listing's."""
+    whole set loses, and, with the ``members`` of ``groups``, the copies in ``mask`` of each of
+    ``top`` (``copies_of`` each; none without). By relevance only the best-ranked matches are
+    sorted: the best of the copies among them is the best of all its group's copies, and the
+    first ``wanted`` groups to appear are the listing's."""
     from search.matching import top_documents
 
     candidates = np.flatnonzero(mask)
@@ -572,11 +594,11 @@ def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, want
     if order != "relevance" and dates is not None:
         kept, collapsed = collapse_copies(mask, scores, groups, order=order, dates=dates)
         top = top_documents(kept, scores, wanted, order=order, dates=dates)[1]
-        return collapsed, top, _copies_among(candidates, codes, [d for d, _s in top], groups)
+        return collapsed, top, _copies_of_top(top, groups, mask, members)
     grouped = codes[codes >= 0]
     if not len(grouped):
         top = top_documents(mask, scores, wanted)[1]
-        return 0, top, [np.zeros(0, dtype=np.int64) for _ in top]
+        return 0, top, [np.zeros(0, dtype=np.int64) for _ in top] if members is not None else []
     present = np.zeros(int(grouped.max()) + 1, dtype=bool)
     present[grouped] = True
     collapsed = len(grouped) - int(np.count_nonzero(present))
@@ -599,7 +621,7 @@ def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, want
         listed = ranked[first]
         if len(listed) >= wanted or len(rows) == total:
             top = [(int(candidates[r]), float(cand_scores[r])) for r in listed[:wanted]]
-            return collapsed, top, _copies_among(candidates, codes, [d for d, _s in top], groups)
+            return collapsed, top, _copies_of_top(top, groups, mask, members)
         size = min(total, size * 4)
 
 
@@ -613,23 +635,12 @@ def copies_of(docnum: int, mask: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return others
 
 
-def _copies_among(candidates: np.ndarray, codes: np.ndarray, docnums: list[int],
-                  groups: np.ndarray) -> list[np.ndarray]:
-    """The other documents of ``candidates`` (their groups: ``codes``) in the group of each of
-    ``docnums`` (docnums, in index order)."""
-    wanted = groups[np.asarray(docnums, dtype=np.int64)] if docnums else np.zeros(0, dtype=np.int64)
-    if not (wanted >= 0).any():
-        return [np.zeros(0, dtype=np.int64) for _ in docnums]
-    inside = np.isin(codes, wanted[wanted >= 0], kind="table")  # a table over the group numbers
-    members, codes = candidates[inside], codes[inside]
-    out = []
-    for docnum, group in zip(docnums, wanted.tolist()):
-        if group < 0:
-            out.append(np.zeros(0, dtype=np.int64))
-            continue
-        found = members[codes == group]
-        out.append(found[found != docnum])
-    return out
+def _copies_of_top(top: list[tuple[int, float]], groups: np.ndarray, mask: np.ndarray,
+                   members: GroupMembers | None) -> list[np.ndarray]:
+    """The copies in ``mask`` of each document of ``top`` (none without ``members``)."""
+    if members is None:
+        return []
+    return [members.copies(docnum, int(groups[docnum]), mask) for docnum, _score in top]
 
 
 def representatives(mask: np.ndarray, groups: np.ndarray | None, ranked: np.ndarray) -> np.ndarray:

@@ -305,6 +305,7 @@ class _Snapshot:
         self._value_columns: dict[str, tuple[list[str], Any]] = {}
         self._groups: Any = _UNSET
         self._member_ids: dict[int, str] = {}  # docnum -> id of each live copy (with _groups)
+        self._members: Any = _UNSET  # GroupMembers of _groups
         # read now: a later commit removes this commit's files (a reader keeps those it opened)
         self._group_ids, self._group_docnums = read_group_members(generation.directory,
                                                                   generation.whoosh_generation)
@@ -403,6 +404,19 @@ class _Snapshot:
                 if self._groups is _UNSET:
                     self._groups, self._member_ids = built, names
         return self._groups
+
+    def group_members(self, searcher: Any) -> Any:
+        """The members of each group of ``groups`` (a ``GroupMembers``), or None when the commit
+        records no copies; built once per commit."""
+        if self._members is _UNSET:
+            groups = self.groups(searcher)
+            from search.duplicates import GroupMembers
+
+            built = None if groups is None else GroupMembers(groups)
+            with self._lock:
+                if self._members is _UNSET:
+                    self._members = built
+        return self._members
 
     def copy_ids(self, searcher: Any, docnums: Any) -> list[str]:
         """The article ids of near-duplicate copies ``docnums`` (known from the groups, else read
@@ -803,7 +817,8 @@ class Index:
         copies: list[Any] = []  # of each listed hit, in the listed set
         collapsed = 0
         if groups is not None:
-            collapsed, top, copies = top_of_groups(listed, scores, groups, wanted, order=sort, dates=order_dates)
+            collapsed, top, copies = top_of_groups(listed, scores, groups, wanted, order=sort, dates=order_dates,
+                                                   members=snapshot.group_members(searcher))
         else:
             top = top_documents(listed, scores, wanted, order=sort, dates=order_dates)[1]
         hits = self._hits(searcher, chosen.q, top[(page - 1) * limit:], highlight=highlight,

@@ -225,7 +225,7 @@ def test_an_and_inside_an_or_adds_its_parts_where_the_or_matches(index, whoosh_r
 
 def test_copies_fold_into_the_best_ranked_of_each_group():
     """The best of each group found in one pass is the first of the ranking (score, then docnum)."""
-    from search.duplicates import _ranking, collapse_copies, copies_of, top_of_groups
+    from search.duplicates import GroupMembers, _ranking, collapse_copies, copies_of, top_of_groups
 
     rng = np.random.default_rng(7)
     for _ in range(50):
@@ -240,7 +240,7 @@ def test_copies_fold_into_the_best_ranked_of_each_group():
         expected = mask.copy()
         expected[np.setdiff1d(ranked, ranked[first])] = False
         assert np.array_equal(kept, expected) and dropped == len(grouped) - len(first)
-        _collapsed, top, many = top_of_groups(mask, scores, groups, 10)
+        _collapsed, top, many = top_of_groups(mask, scores, groups, 10, members=GroupMembers(groups))
         page = [d for d, _s in top]
         assert [c.tolist() for c in many] == [copies_of(d, mask, groups).tolist() for d in page]
 

@@ -16,6 +16,7 @@ import search
 from search.duplicates import (
     BINS,
     MIN_SHINGLES,
+    GroupMembers,
     SignatureStore,
     collapse_copies,
     copies_of,
@@ -121,7 +122,8 @@ def test_a_page_of_groups_is_the_page_of_the_collapsed_set():
                 order_dates = dates if order != "relevance" else None
                 kept, collapsed = collapse_copies(mask, scores, groups, order=order, dates=order_dates)
                 expected = (collapsed, top_documents(kept, scores, wanted, order=order, dates=order_dates)[1])
-                collapsed, top, copies = top_of_groups(mask, scores, groups, wanted, order=order, dates=order_dates)
+                collapsed, top, copies = top_of_groups(mask, scores, groups, wanted, order=order, dates=order_dates,
+                                                       members=GroupMembers(groups))
                 assert (collapsed, top) == expected
                 assert [c.tolist() for c in copies] == [copies_of(d, mask, groups).tolist() for d, _s in top]
 
