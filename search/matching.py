@@ -21,7 +21,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -579,24 +579,10 @@ class Evaluator:
     def _add_term(self, fieldname: str, text: Any, boost: float, mask: np.ndarray, scores: np.ndarray) -> None:
         """Mark the documents of one term in ``mask`` and add its BM25 scores (``_term``'s) to
         ``scores``."""
-        if fieldname not in self.searcher.schema:
-            return
-        fieldobj = self.searcher.schema[fieldname]
-        btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
-        scorable = fieldobj.scorable
-        if scorable:
-            avg = self._avg_length(fieldname)
-            weight = boost * self._idf(fieldname, btext)
-        for reader, offset, key in self.leaves:
-            postings = self.postings(reader, key, fieldname, btext)
-            ids = postings.ids
-            if not len(ids):
-                continue
-            documents = ids + np.int64(offset) if offset else ids
+        for documents, term_scores in self._segment_scores(fieldname, text, boost):
             mask[documents] = True
-            if scorable:
-                scores[documents] += _bm25_of(postings.tfs, self._norms(reader, key, fieldname, avg), ids,
-                                              weight, self.k1)
+            if term_scores is not None:
+                scores[documents] += term_scores
 
     def _dense_and(self, subqueries: Sequence[qn.Node]) -> tuple[np.ndarray, np.ndarray]:
         """``_and`` (without ``support``) in arrays over every document: its parts in the same
@@ -705,31 +691,36 @@ class Evaluator:
     def _term(self, fieldname: str, text: Any, boost: float) -> Found:
         """The documents of one term (deleted ones too: callers keep the live ones) and its BM25
         scores in them."""
-        if fieldname not in self.searcher.schema:
+        parts = list(self._segment_scores(fieldname, text, boost))
+        if not parts:
             return NOTHING
+        ids = parts[0][0] if len(parts) == 1 else np.concatenate([documents for documents, _s in parts])
+        if parts[0][1] is None:
+            return Found.unscored(ids)
+        scores = parts[0][1] if len(parts) == 1 else np.concatenate([scores for _d, scores in parts])
+        return Found(ids, scores)
+
+    def _segment_scores(self, fieldname: str, text: Any,
+                        boost: float) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """For each segment with the term: its documents (the commit's numbers) and their BM25
+        scores (None for a field that is not scored)."""
+        if fieldname not in self.searcher.schema:
+            return
         fieldobj = self.searcher.schema[fieldname]
         btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
         scorable = fieldobj.scorable
         if scorable:
             avg = self._avg_length(fieldname)
             weight = boost * self._idf(fieldname, btext)
-            k1 = self.k1
-        id_parts, score_parts = [], []
         for reader, offset, key in self.leaves:
             postings = self.postings(reader, key, fieldname, btext)
             ids = postings.ids
             if not len(ids):
                 continue
-            id_parts.append(ids + np.int64(offset) if offset else ids.astype(np.int64))
-            if scorable:  # _bm25, with the lengths' part done once per commit
-                score_parts.append(_bm25_of(postings.tfs, self._norms(reader, key, fieldname, avg), ids,
-                                            weight, k1))
-        if not id_parts:
-            return NOTHING
-        ids = id_parts[0] if len(id_parts) == 1 else np.concatenate(id_parts)
-        if not scorable:
-            return Found.unscored(ids)
-        return Found(ids, score_parts[0] if len(score_parts) == 1 else np.concatenate(score_parts))
+            documents = ids + np.int64(offset) if offset else ids.astype(np.int64)
+            # _bm25, with the lengths' part done once per commit
+            yield documents, (_bm25_of(postings.tfs, self._norms(reader, key, fieldname, avg), ids, weight, self.k1)
+                              if scorable else None)
 
     def _or(self, subqueries: Sequence[qn.Node]) -> Found:
         """Any of the parts; scores added up part after part (in float32, in the parts' order:
