@@ -606,7 +606,8 @@ def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, want
     if wanted <= 0:
         return collapsed, [], []
     cand_scores = scores[candidates]
-    size = min(total, max(4 * wanted, 64))
+    # the page takes ``wanted`` entries; each stands for total / (total - collapsed) matches on average
+    size = min(total, max(int(4 * wanted * total / max(total - collapsed, 1)), 64))
     while True:
         if size < total:  # the best ``size`` by score, and every match tied with the last of them
             threshold = np.partition(cand_scores, total - size)[total - size]
