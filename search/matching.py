@@ -366,6 +366,7 @@ class Evaluator:
         self._lengths = columns.lengths
         self._evaluated: dict[tuple[Any, bool], Found] = {}  # compound query, support -> result
         self._dense_ors: dict[Any, tuple[np.ndarray, np.ndarray]] = {}  # an OR -> _dense's arrays
+        self._sums: dict[tuple[Any, ...], np.ndarray] = {}  # parts -> _summed's scores
         self.partial = False  # set when a phrase check or an expansion stopped at the deadline
         self.partial_reason: str | None = None
 
@@ -555,13 +556,20 @@ class Evaluator:
         callers copy them before changing them."""
         if isinstance(q, qn.And):
             return self._dense_and(q.subqueries)
+        cached = self._dense_ors.get(q) if isinstance(q, qn.Or) else None
+        if cached is not None:
+            return cached
+        if isinstance(q, qn.Or) and all(isinstance(sub, qn.Or) for sub in q.subqueries):
+            # words (AND>OR's partial matches): their sum is the one an AND of them adds
+            mask = self._dense(q.subqueries[0])[0].copy()
+            for sub in q.subqueries[1:]:
+                mask |= self._dense(sub)[0]
+            self._dense_ors[q] = (mask, self._summed(q.subqueries))
+            return self._dense_ors[q]
         mask, scores = self.empty()
         if isinstance(q, qn.Term):
             self._add_term(q.fieldname, q.text, q.boost, mask, scores)
             return mask, scores
-        cached = self._dense_ors.get(q)
-        if cached is not None:
-            return cached
         for sub in q.subqueries:  # the parts' scores added in their order, as _or adds them
             if isinstance(sub, qn.Term):
                 self._add_term(sub.fieldname, sub.text, sub.boost, mask, scores)
@@ -575,6 +583,22 @@ class Evaluator:
                 scores[found.ids] += found.scores
         self._dense_ors[q] = (mask, scores)
         return mask, scores
+
+    def _summed(self, parts: Sequence[qn.Node]) -> np.ndarray:
+        """The scores of ``parts`` (of ``_dense_shape``) added up in their order over every
+        document: what an AND of them and an OR of them both add (``0 + a`` is ``a`` in float32),
+        so AND>OR's strict and relaxed forms add their words once. Kept for the evaluator's other
+        queries: callers copy it before changing it."""
+        key = tuple(parts)
+        summed = self._sums.get(key)
+        if summed is None:
+            summed = self._dense(parts[0])[1]
+            if len(parts) > 1:
+                summed = summed.copy()
+                for sub in parts[1:]:
+                    summed += self._dense(sub)[1]
+            self._sums[key] = summed
+        return summed
 
     def _add_term(self, fieldname: str, text: Any, boost: float, mask: np.ndarray, scores: np.ndarray) -> None:
         """Mark the documents of one term in ``mask`` and add its BM25 scores (``_term``'s) to
@@ -592,22 +616,21 @@ class Evaluator:
         negative = [s.query for s in subqueries if isinstance(s, qn.Not)]
         filters = [s for s in positive if self._scoreless_filter(s)] if len(positive) > 1 else []
         positive = [s for s in positive if s not in filters]
-        positive.sort(key=lambda s: isinstance(s, qn.Phrase))
-        first_mask, first_scores = self._dense(positive[0])
-        mask, scores = first_mask.copy(), first_scores.copy()
-        for sub in positive[1:]:
-            if isinstance(sub, qn.Phrase):
-                candidates = np.flatnonzero(mask)
-                if not len(candidates):
-                    break
-                part = self._phrase(sub, within=candidates)
-                mask[candidates] = False
-                mask[part.ids] = True
-                scores[part.ids] += part.scores
+        scored = [s for s in positive if not isinstance(s, qn.Phrase)]
+        mask = self._dense(scored[0])[0].copy()
+        for sub in scored[1:]:
+            mask &= self._dense(sub)[0]
+        scores = self._summed(scored).copy()
+        for sub in positive:  # phrases last: checked in the documents the other parts left
+            if not isinstance(sub, qn.Phrase):
                 continue
-            sub_mask, sub_scores = self._dense(sub)
-            mask &= sub_mask
-            scores += sub_scores
+            candidates = np.flatnonzero(mask)
+            if not len(candidates):
+                break
+            part = self._phrase(sub, within=candidates)
+            mask[candidates] = False
+            mask[part.ids] = True
+            scores[part.ids] += part.scores
         for sub in filters:
             candidates = np.flatnonzero(mask)
             if not len(candidates):
