@@ -70,7 +70,7 @@ def count_facets(columns: DocColumns, mask: Any, fields: Sequence[str], *, limit
             names, codes = values(name)
             out[name] = _value_counts(names, codes, mask, limit)
         else:
-            counts = count_periods(columns.dates[np.flatnonzero(mask & columns.has_date)], name)
+            counts = count_periods(columns.dates_of(mask), name)
             if zeros and counts:
                 keys = period_range(min(counts), max(counts), name)
                 counts = {key: counts.get(key, 0) for key in keys}

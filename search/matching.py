@@ -39,7 +39,7 @@ from search.codec.reading import (
     segment_key,
 )
 
-__all__ = ["DocColumns", "Evaluator", "Found", "PostingCache", "TermStatistics", "bm25_idf", "expansion_key",
+__all__ = ["DocColumns", "Evaluator", "Found", "PostingCache", "TermStatistics", "best_score", "bm25_idf", "expansion_key",
            "phrase_counts", "top_documents"]
 
 K1 = 1.2
@@ -115,6 +115,13 @@ def _bm25_of(tf: np.ndarray, norms: np.ndarray, ids: np.ndarray, weight: float, 
     np.add(denominator, tf, out=denominator)
     np.divide(scores, denominator, out=scores)
     return scores
+
+
+def best_score(scores: np.ndarray, mask: np.ndarray) -> float:
+    """The best of ``scores`` among the documents of ``mask`` (0 when it has none): through the
+    documents' numbers (a boolean gather over every document is several times slower)."""
+    chosen = np.flatnonzero(mask)
+    return float(scores[chosen].max()) if len(chosen) else 0.0
 
 
 def bm25_idf(doc_count: int, df: int) -> float:
@@ -199,6 +206,16 @@ class DocColumns:
             return np.full(self.doc_count_all, MISSING_DATE, dtype=np.uint64)
         return np.concatenate([date_column(sub, fieldname) for sub, _offset in leaves] or
                               [np.empty(0, dtype=np.uint64)])
+
+    def dates_of(self, mask: np.ndarray) -> np.ndarray:
+        """The dates of the dated documents of ``mask`` (through their numbers: a boolean gather
+        over every document is several times slower)."""
+        dates: np.ndarray = self.dates[np.flatnonzero(mask & self.has_date)]
+        return dates
+
+    def undated_count(self, mask: np.ndarray) -> int:
+        """How many documents of ``mask`` have no date."""
+        return int(np.count_nonzero(mask & ~self.has_date))
 
     @staticmethod
     def date_value(value: Any) -> int:
@@ -379,6 +396,13 @@ class Evaluator:
 
     # -- building blocks
 
+    def _field_term(self, fieldname: str, text: Any) -> tuple[Any, bytes] | None:
+        """The field of this searcher's schema and the term's bytes in it (None: no such field)."""
+        if fieldname not in self.searcher.schema:
+            return None
+        fieldobj = self.searcher.schema[fieldname]
+        return fieldobj, (text if isinstance(text, bytes) else fieldobj.to_bytes(text))
+
     def live(self) -> np.ndarray:
         """Mask of documents not deleted."""
         return self.columns.live
@@ -537,11 +561,10 @@ class Evaluator:
     def _term_postings(self, q: Any) -> int:
         """The postings of the terms of ``q`` outside phrases and expansions (all segments)."""
         if isinstance(q, qn.Term):
-            if q.fieldname not in self.searcher.schema:
+            found = self._field_term(q.fieldname, q.text)
+            if found is None:
                 return 0
-            fieldobj = self.searcher.schema[q.fieldname]
-            btext = fieldobj.to_bytes(q.text) if not isinstance(q.text, bytes) else q.text
-            return sum(len(self.postings(reader, key, q.fieldname, btext).ids) for reader, _o, key in self.leaves)
+            return sum(len(self.postings(reader, key, q.fieldname, found[1]).ids) for reader, _o, key in self.leaves)
         if isinstance(q, (qn.Or, qn.And)):
             return sum(self._term_postings(sub) for sub in q.subqueries)
         return 0
@@ -561,10 +584,11 @@ class Evaluator:
             return cached
         if isinstance(q, qn.Or) and all(isinstance(sub, qn.Or) for sub in q.subqueries):
             # words (AND>OR's partial matches): their sum is the one an AND of them adds
-            mask = self._dense(q.subqueries[0])[0].copy()
-            for sub in q.subqueries[1:]:
-                mask |= self._dense(sub)[0]
-            self._dense_ors[q] = (mask, self._summed(q.subqueries))
+            parts = [self._dense(sub) for sub in q.subqueries]
+            mask = parts[0][0].copy()
+            for part_mask, _scores in parts[1:]:
+                mask |= part_mask
+            self._dense_ors[q] = (mask, self._summed(q.subqueries, [scores for _m, scores in parts]))
             return self._dense_ors[q]
         mask, scores = self.empty()
         if isinstance(q, qn.Term):
@@ -584,19 +608,19 @@ class Evaluator:
         self._dense_ors[q] = (mask, scores)
         return mask, scores
 
-    def _summed(self, parts: Sequence[qn.Node]) -> np.ndarray:
-        """The scores of ``parts`` (of ``_dense_shape``) added up in their order over every
+    def _summed(self, parts: Sequence[qn.Node], scores: list[np.ndarray]) -> np.ndarray:
+        """The ``scores`` of ``parts`` (their ``_dense`` scores) added up in their order over every
         document: what an AND of them and an OR of them both add (``0 + a`` is ``a`` in float32),
         so AND>OR's strict and relaxed forms add their words once. Kept for the evaluator's other
         queries: callers copy it before changing it."""
         key = tuple(parts)
         summed = self._sums.get(key)
         if summed is None:
-            summed = self._dense(parts[0])[1]
-            if len(parts) > 1:
+            summed = scores[0]
+            if len(scores) > 1:
                 summed = summed.copy()
-                for sub in parts[1:]:
-                    summed += self._dense(sub)[1]
+                for part_scores in scores[1:]:
+                    summed += part_scores
             self._sums[key] = summed
         return summed
 
@@ -617,10 +641,11 @@ class Evaluator:
         filters = [s for s in positive if self._scoreless_filter(s)] if len(positive) > 1 else []
         positive = [s for s in positive if s not in filters]
         scored = [s for s in positive if not isinstance(s, qn.Phrase)]
-        mask = self._dense(scored[0])[0].copy()
-        for sub in scored[1:]:
-            mask &= self._dense(sub)[0]
-        scores = self._summed(scored).copy()
+        parts = [self._dense(sub) for sub in scored]  # each once: a term or an AND is not kept
+        mask = parts[0][0].copy()
+        for part_mask, _scores in parts[1:]:
+            mask &= part_mask
+        scores = self._summed(scored, [part_scores for _m, part_scores in parts]).copy()
         for sub in positive:  # phrases last: checked in the documents the other parts left
             if not isinstance(sub, qn.Phrase):
                 continue
@@ -686,10 +711,10 @@ class Evaluator:
         """The parts of one term's BM25 score in one document (None when the document has not got
         the term): ``tf``, ``length`` (of the field, as stored), ``avg_length``, ``idf``,
         ``weight`` (the field weight and the query's boost) and ``score`` (what ``term`` adds)."""
-        if fieldname not in self.searcher.schema:
+        found = self._field_term(fieldname, text)
+        if found is None:
             return None
-        fieldobj = self.searcher.schema[fieldname]
-        btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
+        fieldobj, btext = found
         for reader, offset, key in self.leaves:
             n = reader.doc_count_all()
             if not offset <= docnum < offset + n:
@@ -727,10 +752,10 @@ class Evaluator:
                         boost: float) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         """For each segment with the term: its documents (the commit's numbers) and their BM25
         scores (None for a field that is not scored)."""
-        if fieldname not in self.searcher.schema:
+        found = self._field_term(fieldname, text)
+        if found is None:
             return
-        fieldobj = self.searcher.schema[fieldname]
-        btext = fieldobj.to_bytes(text) if not isinstance(text, bytes) else text
+        fieldobj, btext = found
         scorable = fieldobj.scorable
         if scorable:
             avg = self._avg_length(fieldname)
@@ -979,9 +1004,10 @@ class Evaluator:
         schema = self.searcher.schema
 
         def term(fieldname: str, text: Any) -> None:
-            if fieldname not in schema or not schema[fieldname].scorable:
+            found = self._field_term(fieldname, text)
+            if found is None or not found[0].scorable:
                 return
-            btext = schema[fieldname].to_bytes(text) if not isinstance(text, bytes) else text
+            btext = found[1]
             if (fieldname, btext) not in df:
                 df[(fieldname, btext)] = self.live_df(fieldname, btext)
             fields.add(fieldname)

@@ -49,7 +49,7 @@ from search.errors import (
 from search.facets import FACETS, count_facets
 from search.fields import EXACT_FIELDS, FIELD_WEIGHTS, PASSAGE_FIELDS, STEMMED_FIELDS
 from search.highlight import HIGHLIGHT_CHARS, Highlight, Highlighter
-from search.matching import K1, B, DocColumns, Evaluator, PostingCache, top_documents
+from search.matching import K1, B, DocColumns, Evaluator, PostingCache, best_score, top_documents
 from search.querylang import Query, date_bounds, parse_query
 from search.schema import DATE_FIELD, INSTANT_FIELD, article_of, published_of
 from search.store import open_generation
@@ -922,8 +922,8 @@ class Index:
                 counted = chosen.counted
                 if unique:
                     counted = earliest_of_each_story(counted, groups, columns.dates)
-                dates.append(columns.dates[np.flatnonzero(counted & columns.has_date)])
-                undated.append(int(np.count_nonzero(counted & ~columns.has_date)))
+                dates.append(columns.dates_of(counted))
+                undated.append(columns.undated_count(counted))
         return build_timeline(queries, dates, undated, by, start, end, unique=unique, any=any)
 
     def kwic(self, query: str, *, width: int = 40, limit: int | None = None, sort: str = "date",
@@ -1179,7 +1179,7 @@ def _tier_lift(scores: np.ndarray, listed: np.ndarray) -> float:
     """What AND>OR adds to the scores of the articles with every word: one more than the best
     score listed, so that they rank first. (Through the listed articles' numbers: a boolean mask
     over every document made the gather and the add a millisecond each at 289,130 articles.)"""
-    return float(scores[np.flatnonzero(listed)].max()) + 1.0
+    return best_score(scores, listed) + 1.0
 
 
 def suggestion_text(schema: Any, text: str | Query, fixes: dict[str, str]) -> str | None:

@@ -30,7 +30,7 @@ import numpy as np
 
 from search import nodes as qn
 from search.errors import IndexClosed
-from search.matching import Evaluator, TermStatistics, top_documents
+from search.matching import Evaluator, TermStatistics, best_score, top_documents
 
 __all__ = ["ShardEngine"]
 
@@ -168,7 +168,7 @@ class ShardEngine:
             columns = chosen.columns
             listed, scores, strict = chosen.listed, chosen.scores, chosen.strict
             tiered = chosen.matched_all is not None
-            listed_max = float(scores[np.flatnonzero(listed)].max()) if tiered and listed.any() else 0.0
+            listed_max = best_score(scores, listed) if tiered else 0.0
             # this shard's order: the every-word tier first (lifted in float64, where the lift
             # keeps every score apart), as the coordinator ranks after its own lift
             rank = scores
@@ -278,7 +278,7 @@ class ShardEngine:
                                    until=until, operator=operator, any=any, ranked=False, exact=True,
                                    stats=stats)
             listed, strict = chosen.listed, chosen.strict
-            best = float(chosen.scores[np.flatnonzero(listed)].max()) if listed.any() else 0.0
+            best = best_score(chosen.scores, listed)
             return bool(strict.any()), bool((listed & ~strict).any()), best
 
     def export_open(self, token: int, query: str, *, stats: TermStatistics, lift: float | None,
@@ -413,8 +413,8 @@ class ShardEngine:
                     entry["group_dated"] = columns.has_date[rows]
                     entry["groups"] = groups[rows]
                     counted = counted & ~grouped
-                entry["dates"] = columns.dates[np.flatnonzero(counted & columns.has_date)]
-                entry["undated"] = int(np.count_nonzero(counted & ~columns.has_date))
+                entry["dates"] = columns.dates_of(counted)
+                entry["undated"] = columns.undated_count(counted)
                 out.append(entry)
         return out
 
@@ -569,5 +569,5 @@ def raw_facets(snapshot: Any, searcher: Any, columns: Any, mask: np.ndarray,
             counts = np.bincount(picked[picked >= 0], minlength=len(values))
             out[name] = {values[i]: int(c) for i, c in enumerate(counts.tolist()) if c}
         else:
-            out[name] = count_periods(columns.dates[np.flatnonzero(mask & columns.has_date)], name)
+            out[name] = count_periods(columns.dates_of(mask), name)
     return out
