@@ -587,7 +587,7 @@ def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, want
     ``top`` (``copies_of`` each; none without). By relevance only the best-ranked matches are
     sorted: the best of the copies among them is the best of all its group's copies, and the
     first ``wanted`` groups to appear are the listing's."""
-    from search.matching import top_documents
+    from search.matching import kth_largest, top_documents
 
     candidates = np.flatnonzero(mask)
     codes = groups[candidates]
@@ -610,7 +610,7 @@ def top_of_groups(mask: np.ndarray, scores: np.ndarray, groups: np.ndarray, want
     size = min(total, max(int(4 * wanted * total / max(total - collapsed, 1)), 64))
     while True:
         if size < total:  # the best ``size`` by score, and every match tied with the last of them
-            threshold = np.partition(cand_scores, total - size)[total - size]
+            threshold = kth_largest(cand_scores, size)
             rows = np.flatnonzero(cand_scores >= threshold)
         else:
             rows = np.arange(total)

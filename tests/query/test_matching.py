@@ -317,3 +317,16 @@ def test_dense_and_sparse_evaluation_give_the_same_matches_and_scores(index, for
         answers.append((matches.mask.tobytes(), matches.scores[matches.mask].tobytes(),
                         [(h.id, h.score, h.tail) for h in listing.hits], listing.total, listing.tail))
     assert answers[0] == answers[1], query
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 200_000), st.integers(1, 300), st.sampled_from([3, 50, 10_000]), st.integers(0, 2**32 - 1))
+def test_the_kth_largest_score_is_numpys_partition(size, k, distinct, seed):
+    """kth_largest's block maxima skip most values; the value found is the partition's, repeats and
+    ties included (few distinct scores: many ties at the threshold)."""
+    from search.matching import kth_largest
+
+    k = min(k, size)
+    rng = np.random.default_rng(seed)
+    values = (rng.integers(0, distinct, size) * 0.37).astype(np.float32)
+    assert kth_largest(values, k) == np.partition(values, size - k)[size - k]
