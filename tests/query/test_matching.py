@@ -20,6 +20,31 @@ def test_phrase_counts_follow_the_nearest_occurrence():
     assert phrase_counts([first, second], 4, 3).tolist() == [2, 1, 0]
 
 
+_WORD_POSITIONS = st.dictionaries(st.integers(0, 20), st.sets(st.integers(0, 40), min_size=1), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORD_POSITIONS, min_size=2, max_size=4), st.integers(1, 3))
+def test_phrase_counts_are_the_occurrences_of_the_words_in_order(words, slop):
+    """Each occurrence of the first word starts a chain: each next word at most ``slop`` positions
+    after the previous one, the nearest such occurrence followed (the exact phrase, slop 1, takes
+    another path)."""
+    def keys(doc_positions):
+        return np.array(sorted((d << 32) | p for d, ps in doc_positions.items() for p in ps), np.int64)
+
+    expected = [0] * 21
+    for doc, starts in words[0].items():
+        for position in starts:
+            for following in words[1:]:
+                later = [p for p in following.get(doc, ()) if position < p <= position + slop]
+                if not later:
+                    break
+                position = min(later)
+            else:
+                expected[doc] += 1
+    assert phrase_counts([keys(w) for w in words], slop, 21).tolist() == expected
+
+
 _DOCS = st.sets(st.integers(0, 5_000), max_size=3_000).map(sorted)
 
 
@@ -330,3 +355,15 @@ def test_the_kth_largest_score_is_numpys_partition(size, k, distinct, seed):
     rng = np.random.default_rng(seed)
     values = (rng.integers(0, distinct, size) * 0.37).astype(np.float32)
     assert kth_largest(values, k) == np.partition(values, size - k)[size - k]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 50, width=32), st.booleans()), max_size=300))
+def test_the_best_score_of_a_set_is_the_best_among_its_documents(rows):
+    """best_score looks at the best of all first: a document outside the set may hold it."""
+    from search.matching import best_score
+
+    scores = np.array([score for score, _inside in rows], dtype=np.float32)
+    mask = np.array([inside for _score, inside in rows], dtype=bool)
+    expected = float(scores[mask].max()) if mask.any() else 0.0
+    assert best_score(scores, mask) == expected
