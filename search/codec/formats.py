@@ -123,7 +123,8 @@ class PackedValues:
         lengths = self.lengths.astype(np.int64)
         if not len(data):
             return np.zeros(len(lengths), np.int64), np.empty(0, np.int64)
-        ends = np.flatnonzero(data < 0x80)  # the last byte of each varint
+        last = data < 0x80  # the last byte of each varint
+        ends = np.flatnonzero(last)
         starts = np.empty_like(ends)
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
@@ -135,10 +136,14 @@ class PackedValues:
             deltas[longer] |= (data[at] & 0x7F).astype(np.int64) << (7 * place)
             longer = longer[ends[longer] > at]
             place += 1
-        # how many varints end inside each value
-        counts = np.diff(np.searchsorted(ends, np.cumsum(lengths)), prepend=0)
+        # how many varints end inside each value: the running count of last bytes at each value's
+        # end (a binary search of each value's end among the varints' took twice as long)
+        value_ends = np.cumsum(lengths)
+        ended = np.cumsum(last, dtype=np.int64)[value_ends - 1]
+        ended[value_ends == 0] = 0  # empty values before the first byte
+        counts = np.diff(ended, prepend=0)
         running = np.cumsum(deltas)
-        before = np.concatenate(([0], running))[np.cumsum(counts) - counts]
+        before = np.concatenate(([0], running))[ended - counts]
         return counts.astype(np.int64), running - np.repeat(before, counts)
 
 
