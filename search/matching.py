@@ -604,6 +604,7 @@ class Evaluator:
         mask, scores = self.empty()
         if isinstance(q, qn.Term):
             self._add_term(q.fieldname, q.text, q.boost, mask, scores)
+            np.logical_or(mask, scores > 0, out=mask)
             return mask, scores
         for sub in q.subqueries:  # the parts' scores added in their order, as _or adds them
             if isinstance(sub, qn.Term):
@@ -616,6 +617,7 @@ class Evaluator:
                 found = self.found(sub, True)
                 mask[found.ids] = True
                 scores[found.ids] += found.scores
+        np.logical_or(mask, scores > 0, out=mask)
         self._dense_ors[q] = (mask, scores)
         return mask, scores
 
@@ -636,11 +638,14 @@ class Evaluator:
         return summed
 
     def _add_term(self, fieldname: str, text: Any, boost: float, mask: np.ndarray, scores: np.ndarray) -> None:
-        """Mark the documents of one term in ``mask`` and add its BM25 scores (``_term``'s) to
-        ``scores``."""
+        """Add the BM25 scores of one term (``_term``'s) to ``scores``; the documents of a field that
+        is not scored are marked in ``mask``. The scored ones are the caller's to mark, all at
+        once: every BM25 score is above 0 (idf and weights are), so ``scores > 0`` marks them
+        (a pass over every document, where each term's scattering took longer)."""
         for documents, term_scores in self._segment_scores(fieldname, text, boost):
-            mask[documents] = True
-            if term_scores is not None:
+            if term_scores is None:
+                mask[documents] = True
+            else:
                 scores[documents] += term_scores
 
     def _dense_and(self, subqueries: Sequence[qn.Node]) -> tuple[np.ndarray, np.ndarray]:
