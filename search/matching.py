@@ -537,7 +537,7 @@ class Evaluator:
     def evaluate(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(mask, scores)`` of ``q`` over all documents: which match, and their scores (0 where
         none match; arrays the caller owns and may change). ``found`` is the same, sparse."""
-        if self._dense_shape(q) and self._term_postings(q) * DENSE_SHARE >= self.n:
+        if self._is_dense(q):
             mask, scores = self._dense(q)
             if isinstance(q, qn.Or):  # kept for the other queries of this evaluator: a copy
                 mask, scores = mask.copy(), scores.copy()
@@ -551,7 +551,19 @@ class Evaluator:
             scores[found.ids[~found.hit]] = 0
         return mask, scores
 
+    def matches(self, q: Any) -> np.ndarray:
+        """``evaluate``'s mask alone (an array the caller owns): an AND added up in arrays over
+        every document skips its sums (AND>OR's strict set is ranked by its relaxed form's)."""
+        if isinstance(q, qn.And) and self._is_dense(q):
+            return self._dense_and(q.subqueries, scored=False)[0]
+        return self.evaluate(q)[0]
+
     # -- dense evaluation: many postings, added up in arrays over every document
+
+    def _is_dense(self, q: Any) -> bool:
+        """Whether ``q`` is evaluated by ``_dense``: of its shape, with postings for a good share
+        of the documents (``DENSE_SHARE``)."""
+        return self._dense_shape(q) and self._term_postings(q) * DENSE_SHARE >= self.n
 
     def _dense_shape(self, q: Any) -> bool:
         """Whether ``_dense`` evaluates ``q`` as ``found`` does: a term, an OR of terms, phrases,
@@ -589,7 +601,9 @@ class Evaluator:
         for the evaluator's other queries (AND>OR's strict and relaxed forms share their words):
         callers copy them before changing them."""
         if isinstance(q, qn.And):
-            return self._dense_and(q.subqueries)
+            mask, scores = self._dense_and(q.subqueries)
+            assert scores is not None
+            return mask, scores
         cached = self._dense_ors.get(q) if isinstance(q, qn.Or) else None
         if cached is not None:
             return cached
@@ -648,20 +662,20 @@ class Evaluator:
             else:
                 scores[documents] += term_scores
 
-    def _dense_and(self, subqueries: Sequence[qn.Node]) -> tuple[np.ndarray, np.ndarray]:
+    def _dense_and(self, subqueries: Sequence[qn.Node], scored: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """``_and`` (without ``support``) in arrays over every document: its parts in the same
         order, phrases checked in the documents the other parts left, then the filters and the
-        exclusions."""
+        exclusions. Without ``scored``, the mask alone (scores None)."""
         positive = [s for s in subqueries if not isinstance(s, qn.Not)]
         negative = [s.query for s in subqueries if isinstance(s, qn.Not)]
         filters = [s for s in positive if self._scoreless_filter(s)] if len(positive) > 1 else []
         positive = [s for s in positive if s not in filters]
-        scored = [s for s in positive if not isinstance(s, qn.Phrase)]
-        parts = [self._dense(sub) for sub in scored]  # each once: a term or an AND is not kept
+        summed_parts = [s for s in positive if not isinstance(s, qn.Phrase)]
+        parts = [self._dense(sub) for sub in summed_parts]  # each once: a term or an AND is not kept
         mask = parts[0][0].copy()
         for part_mask, _scores in parts[1:]:
             mask &= part_mask
-        scores = self._summed(scored, [part_scores for _m, part_scores in parts]).copy()
+        scores = self._summed(summed_parts, [part_scores for _m, part_scores in parts]).copy() if scored else None
         for sub in positive:  # phrases last: checked in the documents the other parts left
             if not isinstance(sub, qn.Phrase):
                 continue
@@ -671,7 +685,8 @@ class Evaluator:
             part = self._phrase(sub, within=candidates)
             mask[candidates] = False
             mask[part.ids] = True
-            scores[part.ids] += part.scores
+            if scores is not None:
+                scores[part.ids] += part.scores
         for sub in filters:
             candidates = np.flatnonzero(mask)
             if not len(candidates):

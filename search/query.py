@@ -186,7 +186,7 @@ class Selection:
     """What a query names in one snapshot, as masks over its documents (live ones only).
 
     ``strict``: the strict matches; ``listed``: what a ranked listing shows (the strict matches,
-    then AND>OR's partial ones); ``counted``: the query's set (``strict``, or ``listed`` when the
+    then AND>OR's partial ones, ``tail`` of them); ``counted``: the query's set (``strict``, or ``listed`` when the
     caller asked for ``any``); ``scores`` rank ``listed``; ``q`` is what highlighting looks for."""
 
     strict: Any
@@ -195,6 +195,7 @@ class Selection:
     scores: Any
     q: qn.Node
     matched_all: int | None
+    tail: int  # AND>OR's partial matches (in ``listed``, not in ``strict``)
     evaluator: Evaluator
     columns: DocColumns
 
@@ -775,23 +776,31 @@ class Index:
         columns = snapshot.columns(searcher)
         deadline = started + self.time_limit if self.time_limit and not exact else None
         evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b, stats=stats)
-        strict, scores = evaluator.evaluate(q)
-        strict &= columns.live
+        deletions = columns.live_count < len(columns.live)
+        if relaxed is None:
+            strict, scores = evaluator.evaluate(q)
+        else:  # ranked by the relaxed form's scores
+            strict = evaluator.matches(q)
+        if deletions:
+            strict &= columns.live
         listed = strict
         matched_all = None
+        tail = 0
         if relaxed is not None:  # AND>OR: all-word matches first, then the partial matches
             matched_all = int(np.count_nonzero(strict))
             listed, scores = evaluator.evaluate(relaxed)
-            listed &= columns.live
+            if deletions:
+                listed &= columns.live
+            tail = int(np.count_nonzero(listed & ~strict))
             if stats is None:
-                if strict.any() and (listed & ~strict).any():
+                if matched_all and tail:
                     np.add(scores, _tier_lift(scores, listed), out=scores, where=strict)
             elif lift is not None:
                 np.add(scores, lift, out=scores, where=strict)
             q = relaxed
         counted = listed if any else strict
         return Selection(strict=strict, listed=listed, counted=counted, scores=scores, q=q,
-                         matched_all=matched_all, evaluator=evaluator, columns=columns)
+                         matched_all=matched_all, tail=tail, evaluator=evaluator, columns=columns)
 
     def match(self, query: str | Query, *, operator: str | None = None) -> Matches:
         """The strict matches of ``query`` and their scores over every document of the live commit:
@@ -825,7 +834,7 @@ class Index:
                           passages=passages)
         tail = 0
         if chosen.matched_all is not None:
-            tail = int(np.count_nonzero(chosen.listed & ~chosen.strict))
+            tail = chosen.tail
             for hit, (docnum, _score) in zip(hits, top[(page - 1) * limit:]):
                 hit.tail = not bool(chosen.strict[docnum])
         for hit, found in zip(hits, copies[(page - 1) * limit:]):

@@ -172,7 +172,7 @@ class ShardEngine:
             # this shard's order: the every-word tier first (lifted in float64, where the lift
             # keeps every score apart), as the coordinator ranks after its own lift
             rank = scores
-            if tiered and strict.any() and (listed & ~strict).any():
+            if tiered and chosen.matched_all and chosen.tail:
                 rank = scores.astype(np.float64)
                 rank[np.flatnonzero(strict)] += float(listed_max) + 1.0
             order_dates = columns.instants if sort != "relevance" else None
@@ -202,7 +202,7 @@ class ShardEngine:
             return {
                 "total": int(chosen.counted.sum()),
                 "strict": int(strict.sum()),
-                "partial_matches": int((listed & ~strict).sum()) if tiered else 0,
+                "partial_matches": chosen.tail,
                 "tiered": tiered,
                 "listed_max": listed_max,
                 "candidates": candidates,
@@ -228,7 +228,7 @@ class ShardEngine:
             if docnum is not None:
                 mask[docnum] = False
         return Selection(strict=mask, listed=mask, counted=mask, scores=scores, q=q, matched_all=None,
-                         evaluator=evaluator, columns=columns)
+                         tail=0, evaluator=evaluator, columns=columns)
 
     # -- round 3: fetch
 

@@ -367,3 +367,30 @@ def _stored(index_dir: Path, article_id: str) -> dict:
 
     with open_whoosh_index(index_dir).searcher() as searcher:
         return dict(searcher.document(id=article_id))
+
+
+def test_a_search_after_deletions_leaves_the_deleted_articles_out(small_corpus: Path, tmp_path: Path) -> None:
+    """AND>OR's strict set, its tail and their counts after a file's articles are deleted (kept
+    in their segment, marked deleted): those of before, less the deleted articles."""
+    import search
+    from search.store import open_whoosh_index
+
+    index_dir = tmp_path / "index"
+    index_corpus(small_corpus, index_dir, jobs=1)
+    query = "yang dan tidak"
+
+    def listing() -> tuple[set[str], set[str], int, int]:
+        with search.open_index(index_dir) as ix:
+            results = ix.search(query, limit=1000, highlight=False, collapse=False)
+        strict = {h.id for h in results.hits if not h.tail}
+        return strict, {h.id for h in results.hits if h.tail}, results.total, results.tail
+
+    strict, tail, total, tail_count = listing()
+    gone = small_corpus / "click-id" / "detik.jsonl"
+    gone_ids = {json.loads(line)["id"] for line in gone.read_text(encoding="utf-8").splitlines()}
+    assert gone_ids & strict and gone_ids & tail and (total, tail_count) == (len(strict), len(tail))
+    gone.unlink()
+    index_corpus(small_corpus, index_dir, jobs=1)
+    with open_whoosh_index(index_dir).reader() as reader:
+        assert reader.has_deletions()
+    assert listing() == (strict - gone_ids, tail - gone_ids, len(strict - gone_ids), len(tail - gone_ids))
