@@ -393,7 +393,7 @@ class _Snapshot:
         return found
 
     def groups(self, searcher: Any) -> Any:
-        """The near-duplicate group of each document (an int32 array, -1 for an article with no
+        """The near-duplicate group of each document (an int64 array, -1 for an article with no
         copy), or None when the commit records none; built once per commit."""
         if self._groups is _UNSET:
             from search.duplicates import group_column
