@@ -56,6 +56,8 @@ _TRAILER = struct.Struct("<QQ8s")
 _FLOAT = struct.Struct(">f")
 _INLINED, _WEIGHT_RAW, _MAXWEIGHT_RAW, _WEIGHTS_RAW = 1, 2, 4, 8
 _NO_ID = 0xFFFFFFFF  # W3TermInfo's stand-in for no document
+_NO_FIELD = 0xFFFF  # the field number of a key whose field the segment has no terms of
+_NO_FIELD_KEY = pack_ushort(_NO_FIELD)
 _WHOLE_LIMIT = 1 << 24  # whole floats under this are exact as float32 and stored as varints
 
 # A term as the writers give it: (total weight, doc frequency, min length byte, max length byte,
@@ -390,7 +392,7 @@ class CompactTermsReader(base.TermsReader):
     # keys and blocks
 
     def _key(self, fieldname: str, tbytes: bytes) -> bytes:
-        key: bytes = pack_ushort(self._fieldmap.get(fieldname, 65535)) + tbytes
+        key: bytes = pack_ushort(self._fieldmap.get(fieldname, _NO_FIELD)) + tbytes
         return key
 
     def _decode_key(self, key: bytes) -> tuple[str | None, bytes]:
@@ -401,6 +403,8 @@ class CompactTermsReader(base.TermsReader):
         return self._dbfile.get(start, self._positions[n + 1] - start)  # type: ignore[no-any-return]
 
     def _find(self, key: bytes) -> W3TermInfo | None:
+        if key.startswith(_NO_FIELD_KEY):  # a field with no terms in this segment
+            return None
         found = self._recent.get(key)
         if found is not None:
             return found
