@@ -539,9 +539,9 @@ class Evaluator:
         none match; arrays the caller owns and may change). ``found`` is the same, sparse."""
         if self._is_dense(q):
             mask, scores = self._dense(q)
-            if isinstance(q, qn.Or):  # kept for the other queries of this evaluator: a copy
-                mask, scores = mask.copy(), scores.copy()
-            np.multiply(scores, mask, out=scores)
+            if isinstance(q, qn.Or):  # kept for the other queries of this evaluator: copies
+                return mask.copy(), scores.copy()  # (an OR scores nothing where it does not match)
+            np.multiply(scores, mask, out=scores)  # an AND's partial sums where it does not match
             return mask, scores
         found = self.found(q)
         mask, scores = self.empty()
@@ -552,11 +552,16 @@ class Evaluator:
         return mask, scores
 
     def matches(self, q: Any) -> np.ndarray:
-        """``evaluate``'s mask alone (an array the caller owns): an AND added up in arrays over
-        every document skips its sums (AND>OR's strict set is ranked by its relaxed form's)."""
-        if isinstance(q, qn.And) and self._is_dense(q):
+        """``evaluate``'s mask alone (an array the caller owns), without the scores: AND>OR's
+        strict set, which its relaxed form's scores rank."""
+        if not self._is_dense(q):
+            mask = np.zeros(self.n, dtype=bool)
+            mask[self.found(q).matched()] = True
+            return mask
+        if isinstance(q, qn.And):
             return self._dense_and(q.subqueries, scored=False)[0]
-        return self.evaluate(q)[0]
+        mask = self._dense(q)[0]
+        return mask.copy() if isinstance(q, qn.Or) else mask
 
     # -- dense evaluation: many postings, added up in arrays over every document
 
