@@ -115,7 +115,11 @@ def main() -> int:
     if args.kinds:
         queries = [q for q in queries if q["kind"] in args.kinds.split(",")]
     with tempfile.TemporaryDirectory(prefix="cari-paired-") as scratch:
-        base_dir = checkout_of(args.base, Path(scratch))
+        try:
+            base_dir = checkout_of(args.base, Path(scratch))
+        except subprocess.CalledProcessError as error:
+            print(f"cannot check out {args.base} ({error}): give --base a checkout directory")
+            return 1
         try:
             rounds = [paired_round(base_dir, args.head, args.index, warmup, queries, r) for r in range(args.rounds)]
         finally:
