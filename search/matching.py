@@ -198,6 +198,7 @@ class DocColumns:
         for sub, offset in leaves:
             self.live[deleted_docs(sub) + offset] = False
         self.live_count = int(self.live.sum())
+        self.has_deletions = self.live_count < self.doc_count_all
         self.dates = self._date_column(searcher, leaves, date_field)
         self.instants = self._date_column(searcher, leaves, instant_field)
         self.has_date = self.dates != MISSING_DATE
@@ -466,7 +467,7 @@ class Evaluator:
         # the live documents of the posting lists, read anyway for scoring (and cached), which
         # spares a term-dictionary lookup per segment
         live = self.columns.live
-        if self.columns.live_count == self.n:  # no deletions: every posting counts
+        if not self.columns.has_deletions:  # every posting counts
             return sum(len(self.postings(reader, key, fieldname, btext).ids) for reader, _o, key in self.leaves)
         return sum(int(live[self.postings(reader, key, fieldname, btext).ids + offset].sum())
                    for reader, offset, key in self.leaves)

@@ -186,8 +186,9 @@ class Selection:
     """What a query names in one snapshot, as masks over its documents (live ones only).
 
     ``strict``: the strict matches; ``listed``: what a ranked listing shows (the strict matches,
-    then AND>OR's partial ones, ``tail`` of them); ``counted``: the query's set (``strict``, or ``listed`` when the
-    caller asked for ``any``); ``scores`` rank ``listed``; ``q`` is what highlighting looks for."""
+    then AND>OR's partial ones, ``tail`` of them); ``counted``: the query's set (``strict``, or
+    ``listed`` when the caller asked for ``any``); ``scores`` rank ``listed``; ``q`` is what
+    highlighting looks for."""
 
     strict: Any
     listed: Any
@@ -776,12 +777,11 @@ class Index:
         columns = snapshot.columns(searcher)
         deadline = started + self.time_limit if self.time_limit and not exact else None
         evaluator = Evaluator(searcher, self._postings, columns, deadline, k1=self.k1, b=self.b, stats=stats)
-        deletions = columns.live_count < len(columns.live)
         if relaxed is None:
             strict, scores = evaluator.evaluate(q)
         else:  # ranked by the relaxed form's scores
             strict = evaluator.matches(q)
-        if deletions:
+        if columns.has_deletions:
             strict &= columns.live
         listed = strict
         matched_all = None
@@ -789,7 +789,7 @@ class Index:
         if relaxed is not None:  # AND>OR: all-word matches first, then the partial matches
             matched_all = int(np.count_nonzero(strict))
             listed, scores = evaluator.evaluate(relaxed)
-            if deletions:
+            if columns.has_deletions:
                 listed &= columns.live
             tail = int(np.count_nonzero(listed & ~strict))
             if stats is None:

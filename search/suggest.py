@@ -44,8 +44,8 @@ class LiveCounts:
 
     def df(self, fieldname: str, word: str) -> int:
         btext = word.encode("utf-8")
-        if self.columns.live_count == self.columns.doc_count_all:
-            # no deletions: the term dictionaries' counts are the live ones (no postings to read
+        if not self.columns.has_deletions:
+            # the term dictionaries' counts are the live ones (no postings to read
             # for each near word of a misspelling)
             return sum(sub.doc_frequency(fieldname, btext) for sub, _offset in self.reader.leaf_readers()
                        if fieldname in sub.schema)

@@ -144,7 +144,7 @@ class PackedValues:
         counts = np.diff(ended, prepend=0)
         running = np.cumsum(deltas)
         before = np.concatenate(([0], running))[ended - counts]
-        return counts.astype(np.int64), running - np.repeat(before, counts)
+        return counts, running - np.repeat(before, counts)
 
 
 def unpickle_packed_values(data: bytes, lengths: bytes, dtype: str) -> PackedValues:
