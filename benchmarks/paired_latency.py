@@ -13,13 +13,14 @@ ratios, head over base; then the median over all queries of each query's median 
 the queries and for each kind.
 
     .venv/bin/python benchmarks/paired_latency.py [--base REV_OR_DIR] [--head DIR] [--index DIR]
-        [--corpus DIR] [--queries 400] [--seed 5] [--kinds "2 words,phrase"] [--rounds 4]
+        [--base-index DIR] [--corpus DIR] [--queries 400] [--seed 5] [--kinds "2 words,phrase"] [--rounds 4]
 
 ``--base`` is a checkout or a git revision, checked out into a temporary worktree (default
 ``HEAD``); ``--head`` is a checkout (default this one, its working tree). With neither, ``HEAD``
 against the working tree: what the uncommitted changes do, or, with none, the harness's own noise.
 The index (default: ``query_latency.py``'s 1x index, brought up to date from ``--corpus``) must
-be readable by both versions.
+be readable by both versions. For a change to how the index is written, ``--base-index`` gives the
+base its own index of the same articles (built by the base version).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def main() -> int:
     parser.add_argument("--base", default="HEAD", help="a checkout or a git revision (default HEAD)")
     parser.add_argument("--head", type=Path, default=ROOT, help="a checkout (default this one)")
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
+    parser.add_argument("--base-index", type=Path, default=None, help="the base's index (default: --index)")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="what the default index holds")
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=5)
@@ -121,11 +123,13 @@ def main() -> int:
             print(f"cannot check out {args.base} ({error}): give --base a checkout directory")
             return 1
         try:
-            rounds = [paired_round(base_dir, args.head, args.index, warmup, queries, r) for r in range(args.rounds)]
+            rounds = [paired_round(base_dir, args.head, args.base_index or args.index, args.index, warmup, queries, r)
+                      for r in range(args.rounds)]
         finally:
             if base_dir.parent == Path(scratch):
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_dir)], check=False)
-    print(f"{len(queries)} unseen queries on {args.index}, {args.rounds} rounds of two new workers; "
+    on = args.index if args.base_index is None else f"{args.base_index} (base) and {args.index} (head)"
+    print(f"{len(queries)} unseen queries on {on}, {args.rounds} rounds of two new workers; "
           f"base {args.base}, head {args.head}")
     for n, times in enumerate(rounds, 1):
         ratios = [h / b for h, b in zip(times["head"], times["base"])]
@@ -142,13 +146,13 @@ def main() -> int:
     return 0
 
 
-def paired_round(base: Path, head: Path, index_dir: Path, warmup: list[dict], queries: list[dict],
-                 number: int) -> dict[str, list[float]]:
+def paired_round(base: Path, head: Path, base_index: Path, head_index: Path, warmup: list[dict],
+                 queries: list[dict], number: int) -> dict[str, list[float]]:
     """One round: a new worker of each version, warmed up, then every query to both in turn."""
     # the two share a hash seed, which sets the order of their sets and dicts; each round has its own
     # and one core (the cores of a shared machine do not run at the same speed)
     core = min(os.sched_getaffinity(0))
-    workers = {"base": Worker(base, index_dir, number + 1, core), "head": Worker(head, index_dir, number + 1, core)}
+    workers = {"base": Worker(base, base_index, number + 1, core), "head": Worker(head, head_index, number + 1, core)}
     try:
         for query in warmup:
             for worker in workers.values():

@@ -1,8 +1,8 @@
-"""Reading corpus files into new Whoosh segments, in worker processes or in this one.
+"""Reading corpus files into a new Whoosh segment, in worker processes or in this one.
 
 ``read_files(tasks, ...)`` reads, repairs, hashes and analyses the files it is given and writes the
-new or changed articles (those whose content hash differs from the indexed one) into one segment per
-worker; it returns, for every file, every article read from it (id, content hash, line, and the
+new or changed articles (those whose content hash differs from the indexed one) into one new
+segment; it returns, for every file, every article read from it (id, content hash, line, and the
 document number written, or -1 when the indexed copy is identical). Which copy of an id the index
 keeps, and what to delete, is the indexer's business (``search.indexer``).
 
@@ -10,7 +10,13 @@ Files are read as streams (``search.corpus.reader.iter_records``; a UTF-8 JSONL 
 each record goes into the segment as it is read, so a worker holds one record and its segment's
 pool (which spills to disk past ``limitmb``), whatever the size of the file. A big JSONL file is
 split into pieces of whole lines (``split_task``), read by all the workers; the indexer sees one
-``FileResult`` per file (``join_pieces``), each record with the builder that wrote it.
+``FileResult`` per file (``join_pieces``).
+
+With workers, the segment is written in two steps (``search.codec.assembly``): each worker reads
+its share of the files into its documents (stored fields, lengths, columns) and sorted runs of
+postings; once all have, each writes the postings of one key range of every worker's runs
+(``plan_parts``), and this process puts the parts and the workers' documents together into one
+segment, its documents numbered one worker after another.
 
 Workers are spawned (not forked), so that they hold no copy of the index lock, and die with the
 indexing process (Linux's PR_SET_PDEATHSIG): a killed run leaves no writer behind.
@@ -130,8 +136,6 @@ class FileResult:
     signature_rows: list[int] | None = None
     signature_array: Any = None
     signature_seconds: float = 0.0
-    # A file read in pieces by several builders (``join_pieces``): the builder of each record.
-    builders: list[int] | None = None
     _by_key: dict[tuple[str, int | None], int] | None = field(default=None, repr=False, compare=False)
 
     def signature(self, article_id: str, line: int | None) -> Any:
@@ -233,12 +237,11 @@ def _previous_lines(previous: FileState | None, first: int, stop: int | None) ->
                    lines=(digests[first - 1:high], ids[first - 1:high]))
 
 
-def join_pieces(task: FileTask, pieces: list[tuple[int, FileResult]]) -> FileResult:
-    """The result of the whole file ``task`` from the results of its pieces, each with the builder
-    that read it: records, errors and line state in the file's order."""
-    ordered = sorted(pieces, key=lambda piece: piece[1].task.start)
+def join_pieces(task: FileTask, pieces: list[FileResult]) -> FileResult:
+    """The result of the whole file ``task`` from the results of its pieces: records, errors and
+    line state in the file's order."""
+    ordered = sorted(pieces, key=lambda piece: piece.task.start)
     records: list[tuple[str, str, int | None, int]] = []
-    builders: list[int] = []
     errors: list[ReadError] = []
     digests: list[str] = []
     ids: list[str | None] = []
@@ -246,9 +249,8 @@ def join_pieces(task: FileTask, pieces: list[tuple[int, FileResult]]) -> FileRes
     arrays = []
     offset = 0
     seconds = 0.0
-    for builder, result in ordered:
+    for result in ordered:
         records += result.records
-        builders += [builder] * len(result.records)
         errors += result.errors
         if result.lines is not None:
             digests += result.lines[0]
@@ -261,7 +263,7 @@ def join_pieces(task: FileTask, pieces: list[tuple[int, FileResult]]) -> FileRes
     if not records and not errors:
         errors.append(ReadError(task.rel, None, "file holds only whitespace"))
     errors.sort(key=lambda e: (e.line is not None, e.line or 0))
-    return FileResult(task, records, errors, (digests, ids), rows, _stacked(arrays), seconds, builders)
+    return FileResult(task, records, errors, (digests, ids), rows, _stacked(arrays), seconds)
 
 
 # What the reading of one file gives the builder, a record at a time: an article to index with its
@@ -437,6 +439,32 @@ class _SegmentBuilder:
             else:
                 yield ReadError(task.rel, None, f"cannot be read: {reason}")
 
+    def finish_documents(self) -> tuple[Any, list[Any]]:
+        """Close the segment's documents and spill its postings (a worker of a parallel build):
+        the segment of the documents, and the runs (``FastSegmentWriter.finish_documents``)."""
+        started = time.perf_counter()
+        try:
+            return self.writer.finish_documents()
+        finally:
+            self.seconds["write"] += time.perf_counter() - started
+
+    def write_part(self, plan: PartPlan, on_postings: Callable[[int, int], None] | None = None) -> Any:
+        """Write the postings of one key range of every worker's runs (``write_postings_part``);
+        returns the part segment. ``on_postings(done, total)`` is told as they are written."""
+        from search.codec.writing import write_postings_part
+
+        started = time.perf_counter()
+        writer = self.writer
+        progress = None if on_postings is None else (lambda done: on_postings(min(done, plan.postings), plan.postings))
+        try:
+            part = write_postings_part(writer.storage, writer.schema, writer.codec, plan.runs, plan.start,
+                                       plan.stop, plan.fieldmap, plan.documents, progress)
+        finally:
+            self.seconds["write"] += time.perf_counter() - started
+        if on_postings is not None:
+            on_postings(plan.postings, plan.postings)  # all written (the plan's count was the chunks')
+        return part
+
     def finish(self, on_postings: Callable[[int, int], None] | None = None) -> Any:
         """Write the segment's postings and close it; return it (None when no article was
         written). ``on_postings(done, total)`` is told as the postings are written."""
@@ -498,10 +526,12 @@ def _die_with_parent() -> None:
 
 
 def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: int, zone_name: str,
-                 tasks: Any, results: Any, parent_pid: int, launched: float = 0.0,
+                 tasks: Any, results: Any, commands: Any, parent_pid: int, launched: float = 0.0,
                  publishers: dict[str, Any] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
                  shard: tuple[int, int] | None = None) -> None:
-    """Body of a worker process: build one segment from the files (and pieces) taken off ``tasks``."""
+    """Body of a worker process: read the files (and pieces) taken off ``tasks`` into a segment's
+    documents and sorted runs of postings; then, told by ``commands`` which key range of every
+    worker's runs to write (``PartPlan``, or None: nothing), write that part of the postings."""
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
@@ -518,9 +548,14 @@ def _worker_main(generation_dir: str, indexed_hashes: dict[str, str], limitmb: i
             # _read_in_workers), with the task apart for its progress counts.
             packed = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             results.put(("file", (result.task, packed, builder.writer.pool.postings)))
-        segment = builder.finish(lambda done, total: results.put(("postings", (done, total))))
+        documents, runs = builder.finish_documents()
+        results.put(("spilled", (documents, runs, sorted(builder.writer.pool.field_names))))
+        plan = commands.get()
+        part = None
+        if plan is not None:
+            part = builder.write_part(plan, lambda done, total: results.put(("postings", (done, total))))
         results.put(("timings", builder.seconds))
-        results.put(("segment", segment))
+        results.put(("part", part))
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which aborts the run
         if isinstance(error, OSError):
             where = f" ({error.filename})" if error.filename else ""
@@ -591,11 +626,12 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
                timings: dict[str, float] | None = None,
                publishers: dict[str, Any] | None = None,
                limits: ReadLimits = DEFAULT_LIMITS, shard: tuple[int, int] | None = None,
-               ) -> tuple[list[tuple[int, FileResult]], list[tuple[int, Any]], int, int]:
+               ) -> tuple[list[tuple[int, FileResult]], Any, int, int]:
     """Read the files, in worker processes when it pays. Returns (builder number and result of each
-    file, builder number and segment of each new segment, articles read, workers used). A file
-    read in pieces by several workers (``split_task``) has one result, whose ``builders`` say
-    which builder wrote each record (its builder number is then the first piece's).
+    file, the new segment or None, articles read, workers used). The new or changed articles of all
+    the builders go into one segment (``search.codec.assembly``), the document number of each in its
+    file's result. A file read in pieces by several workers (``split_task``) has one result (its
+    builder number is then the first piece's).
 
     ``tell(phase, **counts)`` gets the progress: phase "read" as articles are read (every
     ``ARTICLE_BATCH``) and files done, then "write" as the postings are written. ``timings`` (by
@@ -630,7 +666,7 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
                          segments, counts, busy, publishers, limits, shard)
     if timings is not None:
         _share_out(time.perf_counter() - started, busy, timings)
-    return _joined(pieces), segments, counts.articles_read, workers
+    return _joined(pieces), segments[0][1] if segments else None, counts.articles_read, workers
 
 
 def _joined(pieces: list[tuple[int, FileResult]]) -> list[tuple[int, FileResult]]:
@@ -645,7 +681,7 @@ def _joined(pieces: list[tuple[int, FileResult]]) -> list[tuple[int, FileResult]
             joined.append((builder, first))
             continue
         task = replace(first.task, start=0, end=None, first_line=1, previous=None)
-        joined.append((min(b for b, _r in parts), join_pieces(task, parts)))
+        joined.append((min(b for b, _r in parts), join_pieces(task, [r for _b, r in parts])))
     return joined
 
 
@@ -721,19 +757,25 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
     processes = []
     for _ in range(workers):
         tasks.put(None)
+    command_queues = []
     for _ in range(workers):
         results_queue = context.Queue()
+        commands = context.Queue()
         process = context.Process(
             target=_worker_main,
-            args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, os.getpid(),
-                  time.time(), publishers, limits, shard),
+            args=(str(generation_dir), indexed, limitmb, zone_name, tasks, results_queue, commands,
+                  os.getpid(), time.time(), publishers, limits, shard),
             daemon=True,
         )
         process.start()
         processes.append(process)
         result_queues.append(results_queue)
+        command_queues.append(commands)
     finished = [False] * workers
     held: list[tuple[int, bytes]] = []  # (builder, pickled FileResult)
+    spilled: dict[int, tuple[Any, list[Any], list[str]]] = {}  # builder -> (documents, runs, fields)
+    plans: list[PartPlan] = []
+    parts: dict[int, Any] = {}  # builder -> the part segment it wrote
     failure: tuple[str, Any] | None = None
     phase = "read"
     try:
@@ -763,10 +805,17 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                     counts.postings[n] = payload
                 elif kind == "timings":
                     busy.append(payload)
-                elif kind == "segment":
+                elif kind == "spilled":
+                    spilled[n] = payload
+                    if len(spilled) == workers:
+                        plans = plan_parts([spilled[k] for k in range(workers)])
+                        for k, commands in enumerate(command_queues):
+                            commands.put(plans[k] if k < len(plans) else None)
+                            counts.postings[k] = (0, plans[k].postings if k < len(plans) else 0)
+                elif kind == "part":
                     finished[n] = True
                     if payload is not None:
-                        segments.append((n, payload))
+                        parts[n] = payload
                 else:
                     failure = (kind, payload)
                     break
@@ -778,6 +827,9 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
                     process.kill()
         for process in processes:
             process.join()
+        from search.codec.writing import remove_runs
+
+        remove_runs(run for _documents, runs, _fields in spilled.values() for run in runs)
     if failure is not None:
         kind, message = failure
         if kind == "write-failed":
@@ -787,4 +839,73 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
     # The results as the workers sent them, pickled (about half the memory of the objects, for
     # the hundreds of thousands of records of a big file), opened once the workers are gone: the
     # parent's share is not added to the workers' while they write their postings.
-    results.extend((n, pickle.loads(packed)) for n, packed in held)
+    documents = [spilled[n][0] for n in range(workers)]
+    bases = _bases(documents)
+    for n, packed in held:
+        result = pickle.loads(packed)
+        if bases[n]:  # numbered in the segment of all the workers' documents
+            result.records = [(aid, digest, line, docnum + bases[n] if docnum >= 0 else docnum)
+                              for aid, digest, line, docnum in result.records]
+        results.append((n, result))
+    if bases[-1] + documents[-1].doc_count_all() == 0:
+        return
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import FileIndex
+
+    from search.codec.assembly import assemble_segment, remove_segment_files
+
+    storage = FileStorage(str(generation_dir))
+    written = [parts[n] for n in range(len(plans))]
+    segments.append((0, assemble_segment(storage, FileIndex(storage, indexname=INDEX_NAME).schema, documents,
+                                         written)))
+    remove_segment_files(storage, documents + written)
+
+
+@dataclass(frozen=True, slots=True)
+class PartPlan:
+    """What one worker writes of a parallel build's postings (``write_postings_part``): the terms
+    in ``[start, stop)`` (None: from the first, to the last) of every worker's spilled runs, each
+    with the number its worker's first document takes in the one segment of all of them."""
+
+    runs: list[tuple[Any, int]]
+    start: tuple[str, bytes] | None
+    stop: tuple[str, bytes] | None
+    fieldmap: dict[str, int]
+    documents: list[Any]
+    postings: int  # about how many (from the runs' chunks): for the progress
+
+
+def _bases(documents: list[Any]) -> list[int]:
+    """The number each segment's first document takes when the segments are put one after another."""
+    bases = []
+    count = 0
+    for segment in documents:
+        bases.append(count)
+        count += segment.doc_count_all()
+    return bases
+
+
+def plan_parts(spilled: list[tuple[Any, list[Any], list[str]]]) -> list[PartPlan]:
+    """How the workers of a parallel build share the writing of its postings, from what each
+    worker spilled ``(segment of its documents, runs, fields with postings)``, in builder order: the
+    terms cut into as many key ranges as there are workers (fewer when there are too few chunks to
+    cut), of about as many postings each, by the runs' chunks."""
+    documents = [documents for documents, _runs, _fields in spilled]
+    bases = _bases(documents)
+    runs = [(run, base) for (_documents, worker_runs, _fields), base in zip(spilled, bases) for run in worker_runs]
+    fieldmap = {name: n for n, name in enumerate(sorted({f for _d, _r, fields in spilled for f in fields}))}
+    chunks = sorted((first, postings) for run, _base in runs for first, _offset, postings in run.chunks)
+    total = sum(postings for _first, postings in chunks)
+    cuts: list[tuple[str, bytes]] = []
+    done = 0
+    for first, postings in chunks:
+        # a cut starts a range, after the last range's start (no range is empty)
+        if done * len(spilled) >= total * (len(cuts) + 1) and first > (cuts[-1] if cuts else chunks[0][0]):
+            cuts.append(first)
+        done += postings
+    bounds: list[tuple[str, bytes] | None] = [None, *cuts, None]
+    plans = []
+    for start, stop in zip(bounds, bounds[1:]):
+        estimate = sum(p for first, p in chunks if (start is None or first >= start) and (stop is None or first < stop))
+        plans.append(PartPlan(runs, start, stop, fieldmap, documents, estimate))
+    return plans

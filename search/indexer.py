@@ -571,27 +571,25 @@ class _Run:
         report.scan_seconds = time.monotonic() - self.started
         timings: dict[str, float] = {}
 
-        written: dict[tuple[str, str, int | None], tuple[int, int]] = {}  # copy -> (builder, docnum)
-        segments: list[tuple[int, Any]] = []
+        written: dict[tuple[str, str, int | None], tuple[int, int]] = {}  # copy -> (segment, docnum)
+        segments: list[Any] = []  # the new segment of each pass that wrote one
         results: dict[str, FileResult] = {}
-        builder_base = 0
         to_read = scan.to_read
         for _pass in range(MAX_SETTLE_PASSES):
             if to_read:
-                pass_results, pass_segments, articles_read, jobs_used = read_files(
+                pass_results, pass_segment, articles_read, jobs_used = read_files(
                     to_read, directory, indexed, self.jobs, zone, _writer_limit(), self.tell, timings,
                     publishers["publishers"], self.limits, shard=self.shard)
                 report.articles_read += articles_read
                 report.jobs = max(report.jobs, jobs_used)
-                for builder_no, result in pass_results:
+                for _builder, result in pass_results:
                     results[result.task.path] = result
                     files[result.task.path] = result.state()
-                    for k, (aid, _digest, line, docnum) in enumerate(result.records):
-                        if docnum >= 0:  # a file read in pieces: each record by its piece's builder
-                            builder = builder_no if result.builders is None else result.builders[k]
-                            written[(result.task.path, aid, line)] = (builder_base + builder, docnum)
-                segments += [(builder_base + n, segment) for n, segment in pass_segments]
-                builder_base += jobs_used
+                    for aid, _digest, line, docnum in result.records:
+                        if docnum >= 0:
+                            written[(result.task.path, aid, line)] = (len(segments), docnum)
+                if pass_segment is not None:
+                    segments.append(pass_segment)
             chosen = winners(files.values())
             # The copy to index now is in a file not read in this run, and the index holds another
             # copy (or none): read that file so that its copy is written (the copy that was indexed
@@ -624,10 +622,9 @@ class _Run:
         report.removed = len(removed)
         report.removed_ids = removed
         to_delete.update(removed)
-        by_builder: dict[int, Any] = dict(segments)
         for copy in written.values():
             if copy not in keep_written:
-                by_builder[copy[0]].delete_document(copy[1])
+                segments[copy[0]].delete_document(copy[1])
 
         scanned = {p for p in scan.unchanged} | set(results)
         report.errors.extend(scan_errors)
@@ -636,7 +633,7 @@ class _Run:
         report.errors.extend(_duplicate_errors(files, chosen, scanned))
 
         new_state = CorpusState(roots=roots, files=files)
-        new_segments = [segment for _n, segment in sorted(segments, key=lambda s: s[0])]
+        new_segments = segments
         changed = bool(new_segments or to_delete)
         state_changed = (scan.restated or bool(scan.to_read) or bool(scan.vanished) or bool(drops)
                          or corrections_changed

@@ -4,7 +4,8 @@
 machinery); ``search.codec.reading`` reads posting lists and columns as numpy arrays for searching;
 ``search.codec.terms`` is the segments' codec (``CariCodec``, Whoosh's W3 with cari's term
 dictionary) and ``search.codec.formats`` the varint positions and the packed values of a posting
-block. Whoosh's own reader reads every segment cari writes (through the codec it finds pickled
+block; ``search.codec.assembly`` puts the parts a parallel build's workers write into one
+segment. Whoosh's own reader reads every segment cari writes (through the codec it finds pickled
 with each segment).
 """
 

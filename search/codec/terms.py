@@ -44,7 +44,7 @@ from whoosh.system import pack_ushort, unpack_ushort
 from whoosh.util.numeric import byte_to_length
 
 __all__ = ["INLINE_POSTINGS", "TERMS_PER_BLOCK", "CariCodec", "CompactFieldCursor", "CompactFieldWriter",
-           "CompactTermInfo", "CompactTermsReader", "TermDictionaryWriter", "TermEntry"]
+           "CompactTermInfo", "CompactTermsReader", "TermDictionaryWriter", "TermEntry", "concatenate_dictionaries"]
 
 MAGIC = b"CariTD01"
 TERMS_PER_BLOCK = 16
@@ -295,14 +295,57 @@ class TermDictionaryWriter:
             parts.append(bytes(out))
             position += len(out)
         block_positions.append(position)
-        if block_positions.itemsize != 8 or base_offsets.itemsize != 8:
-            raise RuntimeError("array('Q') is not 8 bytes on this platform")
-        index = pickle.dumps((dict(self.fieldmap), first_keys, _little(block_positions), _little(base_offsets),
-                              len(keys)), 4)
-        parts.append(index)
-        parts.append(_TRAILER.pack(position, len(index), MAGIC))
+        parts.append(_dictionary_index(self.fieldmap, first_keys, block_positions, base_offsets, len(keys)))
         self.dbfile.write(b"".join(parts))
         self.dbfile.close()
+
+
+def _dictionary_index(fieldmap: dict[str, int], first_keys: list[bytes], positions: array,  # type: ignore[type-arg]
+                      bases: array, count: int) -> bytes:  # type: ignore[type-arg]
+    """The end of a term dictionary file: its index (pickled) and the trailer that finds it, after
+    the blocks, which end at ``positions[-1]``."""
+    if positions.itemsize != 8 or bases.itemsize != 8:
+        raise RuntimeError("array('Q') is not 8 bytes on this platform")
+    index = pickle.dumps((dict(fieldmap), first_keys, _little(positions), _little(bases), count), 4)
+    return index + _TRAILER.pack(positions[-1], len(index), MAGIC)
+
+
+def concatenate_dictionaries(dbfile: Any, parts: list[tuple[bytes, int]]) -> None:
+    """Write to ``dbfile`` (then closed) the term dictionary of the dictionaries ``parts`` one after
+    another: ``(the bytes of a dictionary file, where its posting file starts in the joined one)``,
+    every key of a part after those of the part before, all of them numbering the fields alike
+    (``search.codec.writing.write_postings_part``)."""
+    out = [MAGIC]
+    position = len(MAGIC)
+    fieldmap: dict[str, int] | None = None
+    first_keys: list[bytes] = []
+    positions = array("Q")
+    bases = array("Q")
+    count = 0
+    for data, postings_at in parts:
+        end, size, magic = _TRAILER.unpack_from(data, len(data) - _TRAILER.size)
+        if magic != MAGIC or data[:len(MAGIC)] != MAGIC:
+            raise ValueError("not a cari term dictionary")
+        part_fields, part_keys, part_positions, part_bases, part_count = pickle.loads(data[end:end + size])
+        if fieldmap is None:
+            fieldmap = part_fields
+        elif part_fields != fieldmap:
+            raise ValueError("the parts of a term dictionary number their fields differently")
+        if not part_count:
+            continue
+        if first_keys and part_keys[0] <= first_keys[-1]:
+            raise ValueError("the parts of a term dictionary are not in key order")
+        starts = _from_little(part_positions)
+        out.append(data[starts[0]:end])
+        positions.extend(start - starts[0] + position for start in starts[:-1])
+        position += end - starts[0]
+        bases.extend(base + postings_at for base in _from_little(part_bases))
+        first_keys += part_keys
+        count += part_count
+    positions.append(position)
+    out.append(_dictionary_index(fieldmap or {}, first_keys, positions, bases, count))
+    dbfile.write(b"".join(out))
+    dbfile.close()
 
 
 def _little(numbers: array) -> bytes:  # type: ignore[type-arg]

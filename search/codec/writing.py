@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import heapq
 import marshal
+import os
 import pickle
 import struct
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -46,6 +48,19 @@ TermPostings = list[Any]
 # Postings written between two reports to a writer's ``on_postings`` (a report per term would cost).
 POSTINGS_REPORT_EVERY = 100_000
 
+TermKey = tuple[str, bytes]  # (field name, term bytes): the order postings are written in
+
+
+@dataclass(frozen=True, slots=True)
+class SpilledRun:
+    """A sorted run of a term pool on disk (``TermPool.spill``): its file, and each of its chunks'
+    first term, offset in the file and number of postings, so that another process can read the
+    terms of a key range from it (``write_postings_part``)."""
+
+    path: str
+    chunks: tuple[tuple[TermKey, int, int], ...]
+
+
 class TermPool:
     """The new segment's postings, held per term: ``{field: {term bytes: [docnum, weight,
     value, docnum, weight, value, ...]}}``, spilled to sorted runs on disk past ``limitmb``.
@@ -64,8 +79,9 @@ class TermPool:
         self.limit = limitmb * 1024 * 1024
         self.currentsize = 0
         self.fields: dict[str, dict[bytes, TermPostings]] = {}
-        self.runs: list[str] = []
+        self.runs: list[SpilledRun] = []
         self.postings = 0  # added in all, spilled or held: what writing the segment will write
+        self.field_names: set[str] = set()  # the fields with postings, spilled or held
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         """Add one ``(fieldname, term bytes, docnum, weight, value)`` posting (Whoosh's API,
@@ -98,6 +114,7 @@ class TermPool:
         terms = self.fields.get(fieldname)
         if terms is None:
             terms = self.fields[fieldname] = {}
+            self.field_names.add(fieldname)
         return terms
 
     def grew(self, size: int) -> None:
@@ -115,42 +132,45 @@ class TermPool:
         """Spill the postings held in memory to a sorted run on disk."""
         if not self.fields:
             return
-        path = f"{random_name()}.run"
-        f = self.tempstore.create_file(path).raw_file()
-        self.runs.append(path)
+        name = f"{random_name()}.run"
+        f = self.tempstore.create_file(name).raw_file()
+        chunks: list[tuple[TermKey, int, int]] = []
         try:
             chunk: list[tuple[str, bytes, TermPostings]] = []
             held = 0
+            offset = 0
             for entry in self._sorted_terms():
                 chunk.append(entry)
                 held += len(entry[2])
                 if held >= 3 * self.CHUNK_POSTINGS:
-                    self._write_chunk(f, chunk)
+                    chunks.append(((chunk[0][0], chunk[0][1]), offset, held // 3))
+                    offset += self._write_chunk(f, chunk)
                     chunk, held = [], 0
             if chunk:
+                chunks.append(((chunk[0][0], chunk[0][1]), offset, held // 3))
                 self._write_chunk(f, chunk)
         finally:
             f.close()
+        self.runs.append(SpilledRun(os.path.join(self.tempstore.folder, name), tuple(chunks)))
         self.fields = {}
         self.currentsize = 0
 
+    def spill(self) -> list[SpilledRun]:
+        """Every posting of the pool in sorted runs on disk, for ``write_postings_part`` (in this
+        process or another); the pool is left empty and no longer owns them: ``remove_runs``
+        removes them."""
+        self.save()
+        runs, self.runs = self.runs, []
+        return runs
+
     @staticmethod
-    def _write_chunk(f: Any, chunk: list[tuple[str, bytes, TermPostings]]) -> None:
+    def _write_chunk(f: Any, chunk: list[tuple[str, bytes, TermPostings]]) -> int:
         # Length-prefixed, so that reading takes one read and one marshal.loads a chunk
         # (marshal.load on the unbuffered run file reads each object with a call of its own).
         data = marshal.dumps(chunk)
         f.write(_CHUNK_LENGTH.pack(len(data)))
         f.write(data)
-
-    def _read_run(self, path: str) -> Iterator[tuple[str, bytes, TermPostings]]:
-        f = self.tempstore.open_file(path).raw_file()
-        try:
-            while header := _read_exactly(f, _CHUNK_LENGTH.size):
-                (length,) = _CHUNK_LENGTH.unpack(header)
-                yield from marshal.loads(_read_exactly(f, length))
-        finally:
-            f.close()
-            self.tempstore.delete_file(path)
+        return _CHUNK_LENGTH.size + len(data)
 
     def iter_terms(self) -> Iterator[tuple[str, bytes, TermPostings]]:
         """``(fieldname, term bytes, [docnum, weight, value, ...])`` in field and term order,
@@ -161,32 +181,69 @@ class TermPool:
             self.currentsize = 0
             yield from entries
             return
-        self.save()
-        runs, self.runs = self.runs, []
-        # Runs were written in docnum order and heapq.merge keeps the order of its inputs
-        # for equal keys, so joining a term's pieces keeps its postings in docnum order.
-        merged = heapq.merge(*(self._read_run(path) for path in runs), key=itemgetter(0, 1))
-        last_key: tuple[str, bytes] | None = None
-        postings: TermPostings = []
-        for fieldname, tbytes, piece in merged:
-            if (fieldname, tbytes) == last_key:
-                postings += piece
-                continue
-            if last_key is not None:
-                yield last_key[0], last_key[1], postings
-            last_key, postings = (fieldname, tbytes), piece
-        if last_key is not None:
-            yield last_key[0], last_key[1], postings
+        runs = self.spill()
+        try:
+            yield from merged_terms([_run_terms(run) for run in runs])
+        finally:
+            remove_runs(runs)
 
     def cleanup(self) -> None:
         """Remove any spilled runs (Whoosh calls this when a writer closes or cancels)."""
-        for path in self.runs:
-            try:
-                self.tempstore.delete_file(path)
-            except OSError:
-                pass
+        remove_runs(self.runs)
         self.runs = []
         self.fields = {}
+
+
+def remove_runs(runs: Iterable[SpilledRun]) -> None:
+    """Remove the files of spilled runs (those already gone are skipped)."""
+    for run in runs:
+        try:
+            os.remove(run.path)
+        except OSError:
+            pass
+
+
+def _run_terms(run: SpilledRun, base: int = 0, start: TermKey | None = None,
+               stop: TermKey | None = None) -> Iterator[tuple[str, bytes, TermPostings]]:
+    """The terms of a spilled run in ``[start, stop)`` (None: from the first, to the last), the
+    document numbers of their postings moved on by ``base``; only the chunks that may hold them
+    are read."""
+    chunks = run.chunks
+    with open(run.path, "rb", buffering=0) as f:
+        for n, (first, offset, _postings) in enumerate(chunks):
+            if stop is not None and first >= stop:
+                return
+            if start is not None and n + 1 < len(chunks) and chunks[n + 1][0] <= start:
+                continue  # the next chunk starts at or before ``start``: none of this one is wanted
+            f.seek(offset)
+            (length,) = _CHUNK_LENGTH.unpack(_read_exactly(f, _CHUNK_LENGTH.size))
+            for fieldname, tbytes, postings in marshal.loads(_read_exactly(f, length)):
+                key = (fieldname, tbytes)
+                if start is not None and key < start:
+                    continue
+                if stop is not None and key >= stop:
+                    return
+                if base:
+                    postings[0::3] = [docnum + base for docnum in postings[0::3]]
+                yield fieldname, tbytes, postings
+
+
+def merged_terms(sources: list[Iterator[tuple[str, bytes, TermPostings]]]) -> Iterator[tuple[str, bytes, TermPostings]]:
+    """The terms of sorted ``sources`` in one sorted stream, each term once with the postings of
+    all the sources joined in the order of the sources (give them in document order)."""
+    # heapq.merge keeps the order of its inputs for equal keys
+    merged = heapq.merge(*sources, key=itemgetter(0, 1))
+    last_key: TermKey | None = None
+    postings: TermPostings = []
+    for fieldname, tbytes, piece in merged:
+        if (fieldname, tbytes) == last_key:
+            postings += piece
+            continue
+        if last_key is not None:
+            yield last_key[0], last_key[1], postings
+        last_key, postings = (fieldname, tbytes), piece
+    if last_key is not None:
+        yield last_key[0], last_key[1], postings
 
 class CachedLengths:
     """Field lengths of the new segment's documents, read once per field (Whoosh looks each
@@ -216,6 +273,51 @@ class CachedLengths:
             lengths = [decoded[code] for code in column.load()]
         self.fields[fieldname] = lengths
         return lengths
+
+class ConcatenatedLengths:
+    """Field lengths by document number over segments taken one after another (the documents of a
+    parallel build, numbered on from one worker's segment to the next), read once per field."""
+
+    def __init__(self, readers: list[tuple[Any, int]]) -> None:
+        self.parts = [CachedLengths(reader) for reader, _count in readers]
+        self.counts = [count for _reader, count in readers]
+        self.fields: dict[str, list[int | None] | None] = {}
+
+    def field_lengths(self, fieldname: str) -> list[int | None] | None:
+        """The lengths of ``fieldname`` by document number (None for 0), or None when no segment
+        records lengths of it."""
+        if fieldname not in self.fields:
+            parts = [part.field_lengths(fieldname) for part in self.parts]
+            lengths: list[int | None] | None = None
+            if any(found is not None for found in parts):
+                lengths = []
+                for found, count in zip(parts, self.counts):
+                    lengths += [None] * count if found is None else found
+            self.fields[fieldname] = lengths
+        return self.fields[fieldname]
+
+
+def write_postings_part(storage: Any, schema: Any, codec: Any, runs: list[tuple[SpilledRun, int]],
+                        start: TermKey | None, stop: TermKey | None, fieldmap: dict[str, int],
+                        documents: list[Any], progress: Callable[[int], None] | None = None) -> Any:
+    """Write the terms in ``[start, stop)`` of the spilled ``runs`` (each with the number its
+    pool's first document takes), joined, into a new part segment's posting and term files
+    (its documents are those of ``documents``, the segments of their stored fields and lengths,
+    one after another; ``search.codec.assembly.assemble_segment`` joins the parts). ``fieldmap``
+    numbers the fields as every part does. Returns the part."""
+    part = codec.new_segment(storage, documents[0].indexname)
+    fieldwriter = codec.field_writer(storage, part)
+    fieldwriter._fieldmap.update(fieldmap)
+    readers = [(codec.per_document_reader(storage, segment), segment.doc_count_all()) for segment in documents]
+    try:
+        terms = merged_terms([_run_terms(run, base, start, stop) for run, base in runs])
+        _write_postings(fieldwriter, schema, ConcatenatedLengths(readers), terms, progress)
+    finally:
+        for reader, _count in readers:
+            reader.close()
+    fieldwriter.close()
+    return part
+
 
 class FastSegmentWriter(SegmentWriter):
     """A SegmentWriter with the term pool, cached field lengths, no zlib and no
@@ -293,6 +395,18 @@ class FastSegmentWriter(SegmentWriter):
             return self._finalize_segment()
         self._close_segment()
         return None
+
+    def finish_documents(self) -> tuple[Any, list[SpilledRun]]:
+        """Close the segment's documents (their stored fields, lengths and columns) and spill its
+        postings; return the segment (its doc count set, its own posting and term files empty)
+        and the runs, for ``write_postings_part`` to write with other writers' (a parallel build
+        writes one segment of all its workers' documents)."""
+        self._check_state()
+        self.perdocwriter.close()
+        self.fieldwriter.close()
+        runs = self.pool.spill()
+        self.is_closed = True
+        return self.get_segment(), runs
 
     def segments_to_commit(self, added: list[Any]) -> list[Any]:
         """The index's segments after this writer's deletions (small ones merged by Whoosh's
