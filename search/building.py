@@ -847,8 +847,6 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
             result.records = [(aid, digest, line, docnum + bases[n] if docnum >= 0 else docnum)
                               for aid, digest, line, docnum in result.records]
         results.append((n, result))
-    if bases[-1] + documents[-1].doc_count_all() == 0:
-        return
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import FileIndex
 
@@ -856,8 +854,9 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
 
     storage = FileStorage(str(generation_dir))
     written = [parts[n] for n in range(len(plans))]
-    segments.append((0, assemble_segment(storage, FileIndex(storage, indexname=INDEX_NAME).schema, documents,
-                                         written)))
+    if bases[-1] + documents[-1].doc_count_all():  # else no article was new or changed: no segment
+        schema = FileIndex(storage, indexname=INDEX_NAME).schema
+        segments.append((0, assemble_segment(storage, schema, documents, written)))
     remove_segment_files(storage, documents + written)
 
 

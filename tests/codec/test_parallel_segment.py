@@ -187,6 +187,13 @@ def test_a_parallel_build_and_its_updates_search_as_a_serial_build(corpus: Path,
     (corpus / "click-id" / "tempo.jsonl").unlink()
     update = search.index_corpus(corpus, parallel, jobs=2)
     assert update.updated > 0 and update.removed > 0
+    # files read again whose articles are all as indexed: the workers write nothing, and leave nothing
+    for name in ("kompas.jsonl", "detik.jsonl"):
+        with (corpus / "click-id" / name).open("a", encoding="utf-8") as f:
+            f.write("\n")
+    nothing = search.index_corpus(corpus, parallel, jobs=2)
+    assert nothing.jobs == 2 and nothing.files_read == 2 and nothing.added == nothing.updated == 0
+    _assert_no_stray_segment_files(parallel)
     serial = tmp_path / "serial"
     search.index_corpus(corpus, serial, jobs=1)
     with search.open_index(parallel) as p, search.open_index(serial) as s:
@@ -197,3 +204,11 @@ def test_a_parallel_build_and_its_updates_search_as_a_serial_build(corpus: Path,
             assert got.total == expected.total, query
             assert sorted((h.id, round(h.score, 4)) for h in got.hits) == \
                 sorted((h.id, round(h.score, 4)) for h in expected.hits), query
+
+
+def _assert_no_stray_segment_files(index_dir: Path) -> None:
+    """Every segment file in the live generation belongs to a segment the index holds."""
+    ix = open_whoosh_index(index_dir)
+    held = {segment.segment_id() for segment in ix._segments()}
+    names = {name for name in ix.storage.list() if name.startswith(f"{INDEX_NAME}_") and "." in name}
+    assert held and {name.split(".")[0] for name in names} == held
