@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.codec.reading import stored_fields
+
 __all__ = ["Searcher"]
 
 
@@ -31,8 +33,8 @@ class Searcher:
         return int(self._reader.doc_count())
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
-        stored: dict[str, Any] = self._reader.stored_fields(docnum)  # a new dict at each call
-        return stored
+        """The stored fields of a document, a new dict at each call."""
+        return stored_fields(self._reader, docnum)
 
     def document_number(self, **field: Any) -> int | None:
         """The live document whose (unique) field has the value, e.g. ``document_number(id=...)``;

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
-from whoosh.reading import TermNotFound
+from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.codec import BLOCK_PICKLE_PROTOCOL
@@ -45,6 +45,7 @@ __all__ = [
     "read_postings",
     "read_raw_positions",
     "segment_key",
+    "stored_fields",
     "term_blocks",
     "whole_block",
     "words_with_prefix",
@@ -145,6 +146,20 @@ def deleted_docs(reader: Any) -> np.ndarray:
     if not reader.has_deletions():
         return np.empty(0, dtype=np.int64)
     return np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)
+
+
+def stored_fields(reader: Any, docnum: int) -> dict[str, Any]:
+    """The stored fields of document ``docnum`` of a Whoosh 2.7 reader (a segment's, or a
+    commit's of several), a new dict: Whoosh's own ``SegmentReader.stored_fields`` also copies
+    the dict, keeping the fields its schema still has, which a cari index's always has (another
+    schema is another index). Its per-document reader is asked directly."""
+    if hasattr(reader, "readers"):  # a commit of several segments
+        number, docnum = reader._segment_and_docnum(docnum)
+        reader = reader.readers[number]
+    if reader.is_closed:
+        raise ReaderClosed
+    stored: dict[str, Any] = reader._perdoc.stored_fields(docnum)
+    return stored
 
 
 def field_lengths(reader: Any, fieldname: str) -> np.ndarray:

@@ -30,6 +30,7 @@ from search.codec.reading import (
     read_positions_of,
     read_postings,
     read_raw_positions,
+    stored_fields,
     term_blocks,
     whole_block,
 )
@@ -264,6 +265,24 @@ def test_stored_fields_carry_their_offsets_and_read_as_their_lengths_give_them(s
             assert raw._offsets[docnum] == start
             start += raw._lengths[docnum]
         assert [column[d] for d in range(sub.doc_count_all())] == [sub.stored_fields(d) for d in range(sub.doc_count_all())]
+
+
+def test_stored_fields_read_as_whoosh_reads_them(changed_index: Path) -> None:
+    """cari reads a document's stored fields from the per-document reader, a commit of several
+    segments included: the fields Whoosh gives, a new dict at each call; a closed reader refuses."""
+    from whoosh.reading import ReaderClosed
+
+    reader = open_whoosh_index(changed_index).reader()
+    assert len(reader.leaf_readers()) >= 2
+    numbers = range(reader.doc_count_all())
+    assert [stored_fields(reader, d) for d in numbers] == [reader.stored_fields(d) for d in numbers]
+    first = stored_fields(reader, 0)
+    first["title"] = "changed"
+    assert stored_fields(reader, 0) == reader.stored_fields(0) != first
+    sub = reader.leaf_readers()[-1][0]
+    reader.close()
+    with pytest.raises(ReaderClosed):
+        stored_fields(sub, 0)
 
 
 def test_whoosh_finds_what_cari_finds(changed_index: Path) -> None:
