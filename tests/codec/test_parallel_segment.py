@@ -6,7 +6,12 @@ assembled segment must read exactly as the segment one writer makes of the same 
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -212,3 +217,65 @@ def _assert_no_stray_segment_files(index_dir: Path) -> None:
     held = {segment.segment_id() for segment in ix._segments()}
     names = {name for name in ix.storage.list() if name.startswith(f"{INDEX_NAME}_") and "." in name}
     assert held and {name.split(".")[0] for name in names} == held
+
+
+# A parallel build in another process that says "writing" once its workers have written postings
+# of their parts (the parent then pauses, before it assembles them), for a test to kill it there.
+PARALLEL_WRITER = """
+import sys, time
+import search
+from search import building
+building.SMALL_WORK_BYTES = 0
+def progress(event):
+    if event.phase == "write" and event.postings_done:
+        print("writing", flush=True)
+        time.sleep(1.0)
+search.index_corpus([sys.argv[1]], sys.argv[2], jobs=2, progress=progress)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(child) for child in f.read().split()]
+
+
+def test_a_parallel_build_killed_while_writing_leaves_the_last_commit(sample_corpus: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed once its workers have written postings of their parts, before it assembles them: the
+    workers die with it, the index is at its last commit, and the next parallel run completes the
+    work and leaves no stray file."""
+    monkeypatch.setattr(building, "SMALL_WORK_BYTES", 0)
+    corpus = tmp_path / "corpus"
+    for name in ("kompas.jsonl", "tribunnews.jsonl"):
+        (corpus / "click-id").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(sample_corpus / "click-id" / name, corpus / "click-id" / name)
+    index_dir = tmp_path / "index"
+    search.index_corpus(corpus, index_dir, jobs=1)
+    committed = set(indexed_ids(index_dir))
+    for name in ("tempo.jsonl", "detik.jsonl"):  # two files to read: two workers for the next run
+        shutil.copy2(sample_corpus / "click-id" / name, corpus / "click-id" / name)
+    writer = subprocess.Popen([sys.executable, "-c", PARALLEL_WRITER, str(corpus), str(index_dir)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "writing"
+    workers = _children(writer.pid)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    writer.stdout.close()
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # its processes then (workers not done yet, multiprocessing's resource tracker) went with it
+    assert workers and not any(os.path.exists(f"/proc/{pid}") for pid in workers)
+    assert set(indexed_ids(index_dir)) == committed
+    report = search.index_corpus(corpus, index_dir, jobs=2, lock_timeout=0)
+    assert report.jobs == 2 and report.added == 60
+    assert set(indexed_ids(index_dir)) == {article.id for article in read_articles(corpus)}
+    _assert_no_stray_segment_files(index_dir)
+
+
+def indexed_ids(index_dir: Path) -> list[str]:
+    """The ids of the live articles of an index."""
+    with open_whoosh_index(index_dir).reader() as reader:
+        return [fields["id"] for docnum, fields in reader.iter_docs()]
