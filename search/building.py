@@ -655,18 +655,17 @@ def read_files(to_read: list[FileTask], generation_dir: Path, indexed: dict[str,
     counts = _Counts(to_read, tell)
     counts.report("read")
     pieces: list[tuple[int, FileResult]] = []
-    segments: list[tuple[int, Any]] = []
     busy: list[dict[str, float]] = []
     if workers <= 1:
         with _collector_paused():
-            _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, pieces, segments,
-                              counts, busy, publishers, limits, shard)
+            segment = _build_in_process(to_read, generation_dir, indexed, zone_name, limitmb, pieces,
+                                        counts, busy, publishers, limits, shard)
     else:
-        _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, pieces,
-                         segments, counts, busy, publishers, limits, shard)
+        segment = _read_in_workers(to_read, generation_dir, indexed, zone_name, limitmb, workers, pieces,
+                                   counts, busy, publishers, limits, shard)
     if timings is not None:
         _share_out(time.perf_counter() - started, busy, timings)
-    return _joined(pieces), segments[0][1] if segments else None, counts.articles_read, workers
+    return _joined(pieces), segment, counts.articles_read, workers
 
 
 def _joined(pieces: list[tuple[int, FileResult]]) -> list[tuple[int, FileResult]]:
@@ -714,10 +713,11 @@ def _collector_paused() -> Iterator[None]:
 
 def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                       zone_name: str, limitmb: int, results: list[tuple[int, FileResult]],
-                      segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
+                      counts: _Counts, busy: list[dict[str, float]],
                       publishers: dict[str, Any] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
-                      shard: tuple[int, int] | None = None) -> None:
-    """Read the files and write their segment in this process (small work)."""
+                      shard: tuple[int, int] | None = None) -> Any:
+    """Read the files and write their segment in this process (small work); returns the segment,
+    or None when no article was written."""
     builder = _SegmentBuilder(str(generation_dir), indexed, limitmb, zone_name, publishers, limits, shard)
 
     def on_articles(n: int, done: int) -> None:
@@ -736,15 +736,16 @@ def _build_in_process(to_read: list[FileTask], generation_dir: Path, indexed: di
     counts.report("write")
     segment = builder.finish(on_postings)
     busy.append(builder.seconds)
-    if segment is not None:
-        segments.append((0, segment))
+    return segment
 
 
 def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dict[str, str],
                      zone_name: str, limitmb: int, workers: int, results: list[tuple[int, FileResult]],
-                     segments: list[tuple[int, Any]], counts: _Counts, busy: list[dict[str, float]],
+                     counts: _Counts, busy: list[dict[str, float]],
                      publishers: dict[str, Any] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
-                     shard: tuple[int, int] | None = None) -> None:
+                     shard: tuple[int, int] | None = None) -> Any:
+    """Read the files in worker processes and write their one segment (``plan_parts``); returns
+    the segment, or None when no article was written."""
     import multiprocessing  # here: a run that starts no workers (most updates) does not load it
 
     # "spawn": a forked worker would inherit this process's lock file descriptors and keep the
@@ -854,10 +855,12 @@ def _read_in_workers(to_read: list[FileTask], generation_dir: Path, indexed: dic
 
     storage = FileStorage(str(generation_dir))
     written = [parts[n] for n in range(len(plans))]
+    segment = None
     if bases[-1] + documents[-1].doc_count_all():  # else no article was new or changed: no segment
         schema = FileIndex(storage, indexname=INDEX_NAME).schema
-        segments.append((0, assemble_segment(storage, schema, documents, written)))
+        segment = assemble_segment(storage, schema, documents, written)
     remove_segment_files(storage, documents + written)
+    return segment
 
 
 @dataclass(frozen=True, slots=True)

@@ -633,8 +633,7 @@ class _Run:
         report.errors.extend(_duplicate_errors(files, chosen, scanned))
 
         new_state = CorpusState(roots=roots, files=files)
-        new_segments = segments
-        changed = bool(new_segments or to_delete)
+        changed = bool(segments or to_delete)
         state_changed = (scan.restated or bool(scan.to_read) or bool(scan.vanished) or bool(drops)
                          or corrections_changed
                          or [(r.path, r.base, r.label) for r in roots] != [(r.path, r.base, r.label) for r in old.roots])
@@ -645,7 +644,7 @@ class _Run:
         self.tell("commit", files_done=len(scan.to_read), files_total=len(scan.to_read),
                   articles_read=report.articles_read)
         committing = time.monotonic()
-        articles = self._commit(directory, generation if not fresh else None, new_segments, to_delete,
+        articles = self._commit(directory, generation if not fresh else None, segments, to_delete,
                                 new_state, signed)
         if fresh:
             store.make_live(self.index_root, directory)
